@@ -1,0 +1,170 @@
+"""DynamoDB plumbing shared by the stores: keys, (de)serialization, transactions."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from functions.adapters.aws import client, settings
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+MAX_TRANSACTION_ITEMS = 100
+OUTBOX_TTL_SECONDS = 7 * 24 * 3600
+
+
+def to_item(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in data.items() if v is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; everything we store is integral."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def campaign_pk(campaign_id: str) -> str:
+    return f"CAMPAIGN#{campaign_id}"
+
+
+def put(data: dict[str, Any], *, new: bool = True, condition: str | None = None,
+        values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A transaction Put; `new` makes it fail if the item exists (our idempotency guard)."""
+    op: dict[str, Any] = {"TableName": settings().table, "Item": to_item(data)}
+    expression = " AND ".join(c for c in ("attribute_not_exists(pk)" if new else None, condition) if c)
+    if expression:
+        op["ConditionExpression"] = expression
+    if values:
+        op["ExpressionAttributeValues"] = to_item(values)
+    return {"Put": op}
+
+
+def update(pk: str, sk: str, expression: str, values: dict[str, Any], *, condition: str | None = None,
+           names: dict[str, str] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "TableName": settings().table, "Key": key(pk, sk),
+        "UpdateExpression": expression, "ExpressionAttributeValues": to_item(values),
+    }
+    if condition:
+        op["ConditionExpression"] = condition
+    if names:
+        op["ExpressionAttributeNames"] = names
+    return {"Update": op}
+
+
+def outbox(stage: str, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The outbox item that the dispatcher turns into a message on `stage`'s queue.
+
+    Written in the same transaction as the state change it announces; its id makes a
+    replayed state change unable to announce itself twice.
+    """
+    return put({
+        "pk": f"OUTBOX#{message_id}", "sk": "OUTBOX", "kind": "outbox", "stage": stage,
+        "message_id": message_id, "body": json.dumps(body, sort_keys=True),
+        "expires_at": int(time.time()) + OUTBOX_TTL_SECONDS,
+    })
+
+
+class TransactionCancelled(Exception):
+    def __init__(self, codes: list[str]):
+        super().__init__(f"transaction cancelled: {codes}")
+        self.codes = codes
+
+    def failed(self) -> list[int]:
+        """Positions of the items whose condition failed."""
+        return [i for i, code in enumerate(self.codes) if code == "ConditionalCheckFailed"]
+
+
+def transact(items: list[dict[str, Any]]) -> None:
+    if not items:
+        return
+    if len(items) > MAX_TRANSACTION_ITEMS:
+        raise ValueError(f"{len(items)} items exceed one transaction")
+    try:
+        client("dynamodb").transact_write_items(TransactItems=items)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = error.response.get("CancellationReasons") or []
+        raise TransactionCancelled([r.get("Code", "None") for r in reasons]) from error
+
+
+def transact_once(items: list[dict[str, Any]]) -> bool:
+    """Run a transaction guarded by conditions; False if a condition says it already happened or cannot."""
+    try:
+        transact(items)
+    except TransactionCancelled as cancelled:
+        if cancelled.failed():
+            return False
+        raise
+    return True
+
+
+def batch_get(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Strongly consistent reads of up to 100 items by (pk, sk)."""
+    wanted = [key(pk, sk) for pk, sk in dict.fromkeys(keys)]
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    table = settings().table
+    while wanted:
+        request = {table: {"Keys": wanted[:100], "ConsistentRead": True}}
+        response = client("dynamodb").batch_get_item(RequestItems=request)
+        for item in response["Responses"].get(table, []):
+            data = from_item(item)
+            found[(data["pk"], data["sk"])] = data
+        wanted = wanted[100:] + response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+    return found
+
+
+def query(pk: str, sk_prefix: str = "", **kwargs: Any) -> Iterable[dict[str, Any]]:
+    """Every item of a partition (whose sort key starts with sk_prefix), page by page."""
+    expression = "pk = :pk" + (" AND begins_with(sk, :prefix)" if sk_prefix else "")
+    values = {":pk": pk} | ({":prefix": sk_prefix} if sk_prefix else {})
+    paginator = client("dynamodb").get_paginator("query")
+    for page in paginator.paginate(TableName=settings().table, KeyConditionExpression=expression,
+                                   ExpressionAttributeValues=to_item(values), ConsistentRead=True, **kwargs):
+        yield from (from_item(item) for item in page["Items"])
+
+
+def get(pk: str, sk: str) -> dict[str, Any] | None:
+    item = client("dynamodb").get_item(TableName=settings().table, Key=key(pk, sk), ConsistentRead=True).get("Item")
+    return from_item(item) if item else None
+
+
+def transact_new(new: list[Any], build: Any) -> list[Any]:
+    """Write the items of `new` not written before, with whatever `build` adds for them.
+
+    `build(pending)` returns the transaction: one guarded Put per pending item first, in
+    order, then the items that depend on them (balances, counters, outbox). A Put whose
+    guard fails was written by an earlier delivery; it is dropped and the rest retried,
+    so a redelivered batch counts each item once. Returns what this call wrote.
+    """
+    pending = list(new)
+    while pending:
+        try:
+            transact(build(pending))
+            return pending
+        except TransactionCancelled as cancelled:
+            failed = cancelled.failed()
+            if not failed or any(i >= len(pending) for i in failed):
+                raise
+            pending = [item for i, item in enumerate(pending) if i not in set(failed)]
+    return []

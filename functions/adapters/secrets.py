@@ -1,0 +1,25 @@
+"""The deployment's one generated secret, and the purpose-bound keys derived from it."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import cache
+
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+from functions.adapters.aws import client, settings
+
+
+@cache
+def _provider() -> SecretsProvider:
+    return SecretsProvider(boto3_client=client("secretsmanager"))
+
+
+def derived_key(purpose: str) -> bytes:
+    """Separate keys per purpose ("sandbox-webhook", "account-hash", "letter-code") from one secret.
+
+    Powertools caches the secret for five minutes, so warm invocations make no call.
+    """
+    master = _provider().get(settings().secret_id, max_age=300)
+    return hmac.new(str(master).encode(), f"jubilee/{purpose}".encode(), hashlib.sha256).digest()

@@ -1,0 +1,50 @@
+"""S3: offer files, bought portfolios, letters; and the sandbox seller that works on them."""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+
+from functions.adapters.aws import client, settings
+from functions.domain.purchase import Plan, SellerError
+
+SANDBOX_DECLINING_SELLER = "sandbox-declines"  # a seller name the sandbox refuses, to exercise voids
+
+
+def offer_key(campaign_id: str, offer_id: str) -> str:
+    return f"offers/{campaign_id}/{offer_id}.csv"
+
+
+def upload_offer(campaign_id: str, offer_id: str, body: bytes) -> str:
+    key = offer_key(campaign_id, offer_id)
+    client("s3").put_object(Bucket=settings().offers_bucket, Key=key, Body=body, ContentType="text/csv")
+    return key
+
+
+def read_lines(key: str) -> Iterator[str]:
+    """Stream a CSV from the offers bucket line by line, never holding the whole file."""
+    body = client("s3").get_object(Bucket=settings().offers_bucket, Key=key)["Body"]
+    yield from codecs.getreader("utf-8")(body)
+
+
+class SandboxSeller:
+    """Sells every offer at its asking price by handing over the file as the portfolio."""
+
+    def buy(self, plan: Plan) -> str:
+        if plan.offer.seller == SANDBOX_DECLINING_SELLER:
+            raise SellerError("the sandbox seller declined the sale")
+        target = f"portfolios/{plan.campaign_id}/{plan.plan_id}.csv"
+        bucket = settings().offers_bucket
+        # A copy to a key named by the plan: buying twice for the same plan is the same purchase.
+        client("s3").copy_object(Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": plan.offer.object_key})
+        return target
+
+
+class S3LetterPrinter:
+    """Puts each letter in the letters bucket; the same letter id always lands on the same key."""
+
+    def send(self, letter_id: str, text: str) -> str:
+        key = f"letters/{letter_id}.txt"
+        client("s3").put_object(Bucket=settings().letters_bucket, Key=key, Body=text.encode(),
+                                ContentType="text/plain; charset=utf-8")
+        return key

@@ -1,0 +1,64 @@
+"""What a donor may send, and what a payment provider tells us back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from functions.domain.campaigns import Campaign
+
+Currency = Literal["USD", "EUR", "GBP", "CAD", "AUD"]
+
+
+class Donor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    # A plain shape check: the Lambda runtime has no email-validator, and the receipt mail is the real test.
+    email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+
+
+class DonationRequest(BaseModel):
+    """Body of POST /campaigns/{campaign_id}/donations."""
+
+    model_config = ConfigDict(extra="forbid")
+    # Strict: "100", 100.0 and true are refused rather than coerced into money.
+    amount_cents: Annotated[StrictInt, Field(gt=0, le=10_000_000, description="Whole cents, e.g. 2500 for $25.00")]
+    currency: Currency
+    donor: Donor = Field(default_factory=Donor)
+    anonymous: StrictBool = False
+
+
+class DonationResponse(BaseModel):
+    donation_id: str
+    status: Literal["pending"]
+    checkout_url: str
+
+
+def limit_problem(request: DonationRequest, campaign: Campaign) -> tuple[str, str] | None:
+    """The campaign's own limits, which the schema cannot know: (field, problem) or None."""
+    if request.currency != campaign.currency:
+        return "body.currency", f"campaign {campaign.campaign_id!r} takes {campaign.currency} only"
+    if request.amount_cents < campaign.min_donation_cents:
+        return "body.amount_cents", f"must be at least {campaign.min_donation_cents}"
+    if request.amount_cents > campaign.max_donation_cents:
+        return "body.amount_cents", f"must be at most {campaign.max_donation_cents}"
+    return None
+
+
+@dataclass(frozen=True)
+class PaymentConfirmed:
+    """A provider's word that a gift was paid: the unit the pool stage books."""
+
+    event_id: str  # the provider's event id; also the ledger transfer id, so replays are no-ops
+    provider: str
+    campaign_id: str
+    donation_id: str
+    amount_cents: int
+    currency: str
+    fee_cents: int
+
+    @property
+    def transfer_id(self) -> str:
+        return f"gift#{self.provider}#{self.event_id}"

@@ -1,0 +1,157 @@
+"""Double-entry ledger rules.
+
+A transfer is a set of legs on a campaign's accounts whose amounts sum to zero. Transfers
+are immutable and carry an id chosen by their producer, so a redelivery is a no-op.
+Account balances are the sum of their legs. Only `donors`, the mirror of the outside
+world that gives, may go below zero.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from functions.domain.money import is_cents, share_bps
+
+DONORS = "donors"  # external: -(gross confirmed gifts)
+FEES = "fees"  # paid to the payment processor
+REFUNDED = "refunded"  # returned to donors
+RESERVE = "reserve"  # held back against refunds, disputes and fees
+POOL = "pool"  # available to buy debt
+HELD = "held"  # pending purchases (two-phase: pool -> held -> spent | pool)
+SPENT = "spent"  # paid to debt sellers
+
+ACCOUNTS: tuple[str, ...] = (DONORS, FEES, REFUNDED, RESERVE, POOL, HELD, SPENT)
+EXTERNAL: frozenset[str] = frozenset({DONORS})
+
+
+class LedgerError(ValueError):
+    """A transfer that breaks a ledger rule; nothing of it may be written."""
+
+
+@dataclass(frozen=True)
+class Leg:
+    account: str
+    amount_cents: int  # positive: the account grows; negative: it shrinks
+
+
+@dataclass(frozen=True)
+class Transfer:
+    transfer_id: str
+    campaign_id: str
+    kind: str
+    legs: tuple[Leg, ...]
+
+    def __post_init__(self) -> None:
+        if not self.transfer_id:
+            raise LedgerError("a transfer needs an id")
+        if len(self.legs) < 2:
+            raise LedgerError(f"transfer {self.transfer_id}: needs at least two legs")
+        seen: set[str] = set()
+        for leg in self.legs:
+            if leg.account not in ACCOUNTS:
+                raise LedgerError(f"transfer {self.transfer_id}: unknown account {leg.account!r}")
+            if leg.account in seen:
+                raise LedgerError(f"transfer {self.transfer_id}: account {leg.account} twice")
+            seen.add(leg.account)
+            if not is_cents(leg.amount_cents):
+                raise LedgerError(f"transfer {self.transfer_id}: amounts are integer cents")
+        if sum(leg.amount_cents for leg in self.legs) != 0:
+            raise LedgerError(f"transfer {self.transfer_id}: legs do not sum to zero")
+
+    def deltas(self) -> dict[str, int]:
+        return {leg.account: leg.amount_cents for leg in self.legs if leg.amount_cents}
+
+
+def move(transfer_id: str, campaign_id: str, kind: str, source: str, dest: str, amount: int) -> Transfer:
+    if not is_cents(amount) or amount <= 0:
+        raise LedgerError(f"transfer {transfer_id}: amount must be positive integer cents")
+    return Transfer(transfer_id, campaign_id, kind, (Leg(source, -amount), Leg(dest, amount)))
+
+
+@dataclass(frozen=True)
+class GiftSplit:
+    fee_cents: int
+    reserve_cents: int
+    pool_cents: int
+
+
+def split_gift(gross_cents: int, fee_cents: int, reserve_bps: int) -> GiftSplit:
+    """Gross -> processor fee, then the reserve's share of what is left, the rest to the pool."""
+    if not (is_cents(gross_cents) and gross_cents > 0):
+        raise LedgerError("a gift is a positive amount of integer cents")
+    if not (is_cents(fee_cents) and 0 <= fee_cents <= gross_cents):
+        raise LedgerError("the processor fee must be between 0 and the gift")
+    net = gross_cents - fee_cents
+    reserve = share_bps(net, reserve_bps)
+    return GiftSplit(fee_cents, reserve, net - reserve)
+
+
+def gift_transfer(transfer_id: str, campaign_id: str, gross_cents: int, fee_cents: int, reserve_bps: int) -> Transfer:
+    split = split_gift(gross_cents, fee_cents, reserve_bps)
+    legs = [Leg(DONORS, -gross_cents)]
+    legs += [Leg(account, amount) for account, amount in
+             ((FEES, split.fee_cents), (RESERVE, split.reserve_cents), (POOL, split.pool_cents)) if amount]
+    return Transfer(transfer_id, campaign_id, "gift", tuple(legs))
+
+
+# Two-phase purchase transfers, one id each per plan, so each happens at most once.
+def hold_transfer(campaign_id: str, plan_id: str, amount: int) -> Transfer:
+    return move(f"{plan_id}#hold", campaign_id, "hold", POOL, HELD, amount)
+
+
+def post_transfer(campaign_id: str, plan_id: str, amount: int) -> Transfer:
+    return move(f"{plan_id}#post", campaign_id, "post", HELD, SPENT, amount)
+
+
+def void_transfer(campaign_id: str, plan_id: str, amount: int) -> Transfer:
+    return move(f"{plan_id}#void", campaign_id, "void", HELD, POOL, amount)
+
+
+def net_deltas(transfers: Iterable[Transfer]) -> dict[str, int]:
+    """One delta per account for a batch, so each balance item is written once per batch."""
+    totals: dict[str, int] = defaultdict(int)
+    for transfer in transfers:
+        for account, amount in transfer.deltas().items():
+            totals[account] += amount
+    return {account: amount for account, amount in totals.items() if amount}
+
+
+def balances_from(transfers: Iterable[Transfer]) -> dict[str, int]:
+    balances = dict.fromkeys(ACCOUNTS, 0)
+    for account, amount in net_deltas(transfers).items():
+        balances[account] += amount
+    return balances
+
+
+def negative_accounts(balances: Mapping[str, int]) -> list[str]:
+    return [a for a, v in balances.items() if v < 0 and a not in EXTERNAL]
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The public figures. raised = fees + refunded + reserve + pool + held + spent."""
+
+    raised_cents: int
+    fees_cents: int
+    refunded_cents: int
+    reserve_cents: int
+    pool_available_cents: int
+    held_cents: int
+    spent_cents: int
+    balanced: bool
+
+    @classmethod
+    def from_balances(cls, balances: Mapping[str, int]) -> Totals:
+        b = {account: int(balances.get(account, 0)) for account in ACCOUNTS}
+        return cls(
+            raised_cents=-b[DONORS],
+            fees_cents=b[FEES],
+            refunded_cents=b[REFUNDED],
+            reserve_cents=b[RESERVE],
+            pool_available_cents=b[POOL],
+            held_cents=b[HELD],
+            spent_cents=b[SPENT],
+            balanced=sum(b.values()) == 0 and not negative_accounts(b),
+        )

@@ -1,0 +1,84 @@
+"""Payment webhooks, and the sandbox provider's checkout page that fires them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from functions.adapters import ledger
+from functions.adapters.aws import settings
+from functions.adapters.payments import SandboxPayments, WebhookRejected
+from functions.adapters.secrets import derived_key
+from functions.domain.money import format_cents
+from functions.handlers.http import ApiError, make_app
+
+logger = Logger()
+router = Router()
+Segment = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,80}$")]
+OUTCOME_STATUS = {"confirmed": 200, "duplicate": 200, "unknown": 404, "mismatch": 422}
+
+
+def sandbox() -> SandboxPayments:
+    if settings().payments != "sandbox":
+        raise ApiError(404, "unknown_provider", "the sandbox provider is off in this deployment", "path.provider")
+    return SandboxPayments(derived_key("sandbox-webhook"), settings().public_base_url)
+
+
+def receive(provider: str, headers: dict[str, str], body: bytes) -> Response:
+    if provider != "sandbox":
+        raise ApiError(404, "unknown_provider", f"no payment provider {provider!r}", "path.provider")
+    try:
+        gift = sandbox().verify(headers, body)
+    except WebhookRejected as rejected:
+        logger.warning("webhook rejected", extra={"provider": provider, "reason": str(rejected)})
+        raise ApiError(400, "bad_webhook", str(rejected), "header.Jubilee-Sandbox-Signature") from None
+    if gift is None:
+        return Response(200, content_types.APPLICATION_JSON, {"status": "ignored"})
+    outcome = ledger.confirm_donation(gift)
+    logger.info("webhook applied", extra={"provider": provider, "event_id": gift.event_id, "outcome": outcome,
+                                          "donation_id": gift.donation_id})
+    return Response(OUTCOME_STATUS[outcome], content_types.APPLICATION_JSON,
+                    {"status": outcome, "donation_id": gift.donation_id})
+
+
+@router.post("/webhooks/<provider>", summary="Payment provider events (signed)", tags=["payments"])
+def webhook(provider: Segment):  # noqa: ANN201 (a Response, described by `responses`)
+    event = router.current_event
+    return receive(provider, dict(event.headers or {}), (event.decoded_body or "").encode())
+
+
+def _pending(campaign_id: str, donation_id: str) -> dict[str, Any]:
+    donation = ledger.load_donation(campaign_id, donation_id)
+    if donation is None:
+        raise ApiError(404, "unknown_donation", "no such donation", "path.donation_id")
+    return donation
+
+
+@router.get("/sandbox/checkout/<campaign_id>/<donation_id>", summary="Sandbox checkout page", tags=["sandbox"])
+def checkout_page(campaign_id: Segment, donation_id: Segment):  # noqa: ANN201
+    sandbox()
+    donation = _pending(campaign_id, donation_id)
+    amount = format_cents(donation["amount_cents"], donation["currency"])
+    html = (f"<!doctype html><title>Sandbox checkout</title><h1>Sandbox checkout</h1>"
+            f"<p>Pay {amount} to campaign {campaign_id}. No real money moves.</p>"
+            f"<form method=post><button>Pay</button></form>")
+    return Response(200, "text/html; charset=utf-8", html)
+
+
+@router.post("/sandbox/checkout/<campaign_id>/<donation_id>", summary="Complete a sandbox payment", tags=["sandbox"])
+def checkout(campaign_id: Segment, donation_id: Segment):  # noqa: ANN201
+    """Pays the pledge and delivers the provider's signed webhook, as a hosted checkout would."""
+    headers, body = sandbox().payment_completed(_pending(campaign_id, donation_id))
+    return receive("sandbox", headers, body)
+
+
+app = make_app(router)
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context: Any) -> dict:
+    return app.resolve(event, context)

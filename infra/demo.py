@@ -1,0 +1,111 @@
+"""`jubilee demo`: a sample campaign from first donation to letters, on the local emulator."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from functions.adapters import dynamo, forgiveness
+from functions.adapters.dynamo import campaign_pk
+from functions.adapters.payments import SandboxPayments
+from functions.adapters.secrets import derived_key
+from functions.domain.campaigns import Campaign
+from functions.domain.offers import profile, read_accounts
+from functions.domain.public_log import head
+from infra import operations
+from infra.local.emulator import LocalCloud
+from infra.sample_data import SAMPLE_OFFERS, offer_csv
+
+DEMO_CAMPAIGN = Campaign("demo", "Demo Jubilee", threshold_cents=100_000, contact="letters@jubilee.example")
+
+
+class DemoFailed(AssertionError):
+    pass
+
+
+def seed_campaign(cloud: LocalCloud, campaign: Campaign = DEMO_CAMPAIGN, seed: int = 7) -> None:
+    """The demo campaign and its sample offers, as `jubilee serve` starts with them."""
+    operations.create_campaign(campaign)
+    for n, sample in enumerate(SAMPLE_OFFERS):
+        body = offer_csv(sample.accounts, seed * 100 + n, prefix=sample.offer_id.upper())
+        face = profile(read_accounts(body.decode().splitlines(keepends=True))).face_value_cents
+        operations.add_offer(campaign.campaign_id, body, sample.seller, face * sample.cents_per_dollar_bps // 10_000,
+                             offer_id=sample.offer_id)
+
+
+def public_records(campaign_id: str) -> list[dict[str, Any]]:
+    """Purchases and forgiveness events with no personal data, in a stable order."""
+    records = []
+    for plan in dynamo.query(campaign_pk(campaign_id), "PLAN#"):
+        if plan["status"] != "settled":
+            continue
+        offer = plan["offer"]
+        records.append({"type": "purchase", "plan_id": plan["plan_id"], "seller": offer["seller"],
+                        "price_cents": plan["price_cents"], "face_value_cents": offer["face_value_cents"],
+                        "accounts": offer["accounts"]})
+        records += [{"type": "forgiveness", "plan_id": plan["plan_id"], "account_hash": e["account_hash"],
+                     "state": e["state"], "debt_type": e["debt_type"], "face_value_cents": e["face_value_cents"]}
+                    for e in forgiveness.events(campaign_id, plan["plan_id"])]
+    return sorted(records, key=lambda r: (r["plan_id"], r["type"] != "purchase", r.get("account_hash", "")))
+
+
+def _check(condition: bool, what: str) -> None:
+    if not condition:
+        raise DemoFailed(what)
+
+
+def run(donations: int = 60, seed: int = 1) -> dict[str, Any]:
+    rng = random.Random(seed)
+    # A secret from the seed: the same seed gives the same account hashes, letters and log head.
+    with LocalCloud(public_base_url="http://127.0.0.1:3000", app_secret=f"demo-secret-{seed}") as cloud:
+        seed_campaign(cloud, seed=seed)
+        cid = DEMO_CAMPAIGN.campaign_id
+        replays: dict[str, int] = {"donation_request": 0, "webhook": 0, "failed_once": 0}
+        for n in range(donations):
+            body = {"amount_cents": rng.choice((500, 1_000, 2_500, 5_000, 10_000, 25_000)) + rng.randrange(0, 100),
+                    "currency": "USD", "anonymous": rng.random() < 0.3,
+                    "donor": {"name": f"Donor {n}", "email": f"donor{n}@example.org"}}
+            headers = {"Idempotency-Key": f"demo-{seed}-{n}"}
+            first = cloud.http("POST", f"/campaigns/{cid}/donations", body, headers)
+            _check(first.status == 201, f"donation {n} refused: {first.body}")
+            donation = first.json()
+            if n == 0:  # a donor's browser retries: same key, same body, same answer, one donation
+                again = cloud.http("POST", f"/campaigns/{cid}/donations", body, headers)
+                _check(again.json() == donation, "a repeated request did not replay the first answer")
+                replays["donation_request"] += 1
+            path = donation["checkout_url"].split("3000", 1)[1]
+            if n == 1:  # the provider delivers the same signed webhook twice
+                provider = SandboxPayments(derived_key("sandbox-webhook"), cloud.public_base_url)
+                pledge = {"campaign_id": cid, "donation_id": donation["donation_id"], "amount_cents": body["amount_cents"],
+                          "currency": "USD"}
+                hook_headers, payload = provider.payment_completed(pledge)
+                outcomes = [cloud.http("POST", "/webhooks/sandbox", payload, hook_headers).json()["status"]
+                            for _ in range(2)]
+                _check(outcomes == ["confirmed", "duplicate"], f"webhook replay went wrong: {outcomes}")
+                replays["webhook"] += 1
+            else:
+                paid = cloud.http("POST", path)
+                _check(paid.status == 200, f"checkout {n} failed: {paid.body}")
+            if n == 2:  # the pool's next batch crashes once; SQS redelivers it
+                cloud.fail_next("pool")
+                replays["failed_once"] += 1
+            if n % 10 == 9:
+                cloud.drain()
+        cloud.drain()
+        reconciliation = cloud.run_schedule("reconcile")
+        cloud.drain()
+        figures = cloud.http("GET", f"/campaigns/{cid}").json()
+        records = public_records(cid)
+        report = {key: figures[key] for key in (
+            "donations_confirmed", "raised_cents", "fees_cents", "refunded_cents", "reserve_cents",
+            "pool_available_cents", "held_cents", "spent_cents", "purchases", "face_value_forgiven_cents",
+            "accounts_forgiven", "letters_sent")}
+        report["ledger_balanced"] = figures["ledger_balanced"] and reconciliation["drifted_accounts"] == 0
+        report["log_head"] = head(records)
+        purchased = [r for r in records if r["type"] == "purchase"]
+        report["purchased_face_value_cents"] = sum(r["face_value_cents"] for r in purchased)
+        report["purchased_accounts"] = sum(r["accounts"] for r in purchased)
+        report["dead_letters"] = sum(cloud.dlq_depths().values())
+        report["replays"] = replays
+        report["invocations"] = dict(cloud.invocations)
+        return report

@@ -1,0 +1,362 @@
+"""The deployed topology, emulated in one process on moto.
+
+Resources come from the wiring table (infra/topology.py). Handlers are called in-process
+with the event shapes Lambda gives them: API Gateway REST proxy events for HTTP, DynamoDB
+stream batches for the dispatcher, SQS batches with partial-failure reporting for the
+consumers. A failed SQS message is redelivered, and moves to its DLQ after the queue's
+max receives, as on AWS (moto applies the redrive policy).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextvars
+import importlib
+import json
+import logging
+import os
+import re
+import secrets
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra import topology
+from infra.local import moto_speedups
+from infra.topology import FUNCTIONS, QUEUES, ROUTES
+
+log = logging.getLogger("jubilee.emulator")
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+# Which function is running now; benchmarks attribute AWS calls by it.
+current_function: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_function", default=None)
+
+
+def use_fake_aws(endpoint_url: str | None = None) -> None:
+    """Credentials and region that can never reach a real account."""
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",  # moto's DynamoDB Streams need it
+    })
+    if endpoint_url:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint_url
+    else:
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+class InjectedFault(RuntimeError):
+    """A crash a test or the demo asked for."""
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_s: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_s - (time.monotonic() - self.started)) * 1000))
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def _route_pattern(path: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
+
+
+class LocalCloud:
+    """Create the topology on moto, then serve HTTP and pump the stream and queues."""
+
+    def __init__(self, public_base_url: str = "http://127.0.0.1:3000", payments: str = "sandbox",
+                 endpoint_url: str | None = None, app_secret: str | None = None):
+        self.public_base_url = public_base_url
+        self.app_secret = app_secret or secrets.token_urlsafe(48)
+        self.payments = payments
+        self.endpoint_url = endpoint_url
+        self.queue_urls: dict[str, str] = {}
+        self.dlq_urls: dict[str, str] = {}
+        self.invocations: dict[str, int] = dict.fromkeys((f.name for f in FUNCTIONS), 0)
+        self.stream_failures: list[dict[str, Any]] = []  # stream batches the dispatcher gave up on
+        self._faults: dict[str, list[BaseException]] = {}
+        self._shard_iterators: dict[str, str] = {}
+        self._stream_backlog: list[dict[str, Any]] = []
+        self._stream_attempts = 0
+        self._lock = threading.RLock()  # `jubilee serve` calls in from several threads; handlers share state
+        self._handlers: dict[str, Callable[[dict, Any], Any]] = {}
+        self._routes = [(r, _route_pattern(r.path)) for r in ROUTES if payments == "sandbox" or not r.sandbox_only]
+        self._mock = None
+
+    # --- set-up -------------------------------------------------------------------------
+
+    def start(self) -> LocalCloud:
+        use_fake_aws(self.endpoint_url)
+        moto_speedups.install()
+        if self.endpoint_url is None:
+            from moto import mock_aws
+
+            self._mock = mock_aws()
+            self._mock.start()
+        from functions.adapters import aws
+
+        aws.reset()
+        self._create_resources()
+        names = topology.LOCAL_NAMES
+        for fn in FUNCTIONS:  # one process: every function's variables at once
+            os.environ.update(topology.environment(fn, names, self.queue_urls, self.public_base_url, self.payments))
+        os.environ["POWERTOOLS_SERVICE_NAME"] = "jubilee-local"
+        aws.reset()
+        return self
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+
+    def __enter__(self) -> LocalCloud:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def clients(self) -> Any:
+        from functions.adapters.aws import client
+
+        return client
+
+    def _create_resources(self) -> None:
+        client, names = self.clients, topology.LOCAL_NAMES
+        ddb = client("dynamodb")
+        ddb.create_table(
+            TableName=names[topology.LEDGER], BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "sk", "AttributeType": "S"}],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        )
+        ddb.create_table(
+            TableName=names[topology.IDEMPOTENCY], BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        )
+        for bucket in (topology.OFFERS, topology.LETTERS):
+            client("s3").create_bucket(Bucket=names[bucket])
+        client("secretsmanager").create_secret(Name=names[topology.APP_SECRET], SecretString=self.app_secret)
+        sqs = client("sqs")
+        for queue in QUEUES:
+            dlq = sqs.create_queue(QueueName=f"jubilee-{queue.stage}-dlq")["QueueUrl"]
+            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receives})
+            self.queue_urls[queue.stage] = sqs.create_queue(
+                QueueName=f"jubilee-{queue.stage}",
+                Attributes={"RedrivePolicy": policy, "VisibilityTimeout": str(topology.visibility_timeout_s(queue))},
+            )["QueueUrl"]
+            self.dlq_urls[queue.stage] = dlq
+        self.stream_arn = ddb.describe_table(TableName=names[topology.LEDGER])["Table"]["LatestStreamArn"]
+
+    # --- invoking -----------------------------------------------------------------------
+
+    def fail_next(self, function: str, times: int = 1, error: BaseException | None = None) -> None:
+        """Make the next `times` invocations of `function` crash before its handler runs."""
+        self._faults.setdefault(function, []).extend([error or InjectedFault(f"injected fault in {function}")] * times)
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        fn = topology.function(function)
+        if function not in self._handlers:
+            module, attribute = fn.handler.rsplit(".", 1)
+            self._handlers[function] = getattr(importlib.import_module(module), attribute)
+        with self._lock:
+            self.invocations[function] += 1
+            token = current_function.set(function)
+            try:
+                if self._faults.get(function):
+                    raise self._faults[function].pop(0)
+                return self._handlers[function](event, LambdaContext(function, fn.memory_mb, fn.timeout_s))
+            finally:
+                current_function.reset(token)
+
+    # --- HTTP (API Gateway REST proxy events) -------------------------------------------
+
+    def http(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
+             query: dict[str, str] | None = None) -> HttpResponse:
+        raw = body if isinstance(body, (str, bytes)) or body is None else json.dumps(body)
+        if isinstance(raw, bytes):
+            raw = raw.decode()
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        for route, pattern in self._routes:
+            match = pattern.match(path)
+            if match and route.method == method.upper():
+                break
+        else:
+            allowed = any(p.match(path) for _, p in self._routes)
+            status = 405 if allowed else 404
+            message = "method not allowed" if allowed else "no such route"
+            return HttpResponse(status, {"Content-Type": "application/json"},
+                                json.dumps({"error": "not_found" if status == 404 else "method_not_allowed",
+                                            "message": message}))
+        event = {
+            "resource": route.path, "path": path, "httpMethod": method.upper(),
+            "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "queryStringParameters": query or None,
+            "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+            "pathParameters": match.groupdict() or None, "stageVariables": None,
+            "requestContext": {
+                "resourcePath": route.path, "httpMethod": method.upper(), "path": f"/prod{path}", "stage": "prod",
+                "requestId": str(uuid.uuid4()), "accountId": ACCOUNT, "apiId": "local",
+                "identity": {"sourceIp": "127.0.0.1", "userAgent": headers.get("User-Agent", "local")},
+                "requestTimeEpoch": int(time.time() * 1000),
+            },
+            "body": raw, "isBase64Encoded": False,
+        }
+        try:
+            result = self.invoke(route.function, event)
+        except Exception:
+            log.exception("function %s failed on %s %s", route.function, method, route.path)
+            # What API Gateway answers when the function itself fails.
+            return HttpResponse(502, {"Content-Type": "application/json"}, json.dumps({"message": "Internal server error"}))
+        out_headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
+        out_headers.update(result.get("headers") or {})
+        text = result.get("body") or ""
+        if result.get("isBase64Encoded"):
+            text = base64.b64decode(text).decode()
+        return HttpResponse(result["statusCode"], out_headers, text)
+
+    # --- the table's stream -------------------------------------------------------------
+
+    def _read_stream(self) -> list[dict[str, Any]]:
+        streams = self.clients("dynamodbstreams")
+        shards = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        records: list[dict[str, Any]] = []
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            if shard_id not in self._shard_iterators:
+                self._shard_iterators[shard_id] = streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            response = streams.get_records(ShardIterator=self._shard_iterators[shard_id], Limit=1000)
+            self._shard_iterators[shard_id] = response["NextShardIterator"]
+            records += response["Records"]
+        return records
+
+    @staticmethod
+    def _passes_filter(record: dict[str, Any]) -> bool:
+        image = record.get("dynamodb", {}).get("NewImage", {})
+        wanted = topology.OUTBOX_FILTER
+        return record.get("eventName") in wanted["eventName"] and \
+            image.get("kind", {}).get("S") in wanted["dynamodb"]["NewImage"]["kind"]["S"]
+
+    def pump_stream(self) -> int:
+        """Deliver new outbox items to the dispatcher; a failed batch is retried from its failure."""
+        self._stream_backlog += [dict(r, eventSourceARN=self.stream_arn)
+                                 for r in self._read_stream() if self._passes_filter(r)]
+        delivered = 0
+        while self._stream_backlog:
+            batch = self._stream_backlog[:topology.STREAM_BATCH_SIZE]
+            try:
+                failed = [f["itemIdentifier"] for f in self.invoke(topology.STREAM_CONSUMER, {"Records": batch})
+                          .get("batchItemFailures", [])]
+            except Exception:
+                failed = [batch[0]["dynamodb"]["SequenceNumber"]]
+            if failed:
+                at = next(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] == failed[0])
+                delivered += at
+                self._stream_backlog = self._stream_backlog[at:]
+                self._stream_attempts += 1
+                if self._stream_attempts > topology.STREAM_RETRIES:
+                    # Lambda's on-failure destination: the batch is set aside for an operator.
+                    self.stream_failures += self._stream_backlog[:topology.STREAM_BATCH_SIZE]
+                    self._stream_backlog = self._stream_backlog[topology.STREAM_BATCH_SIZE:]
+                    self._stream_attempts = 0
+                return delivered  # retried on the next pump, as Lambda retries the stream
+            self._stream_attempts = 0
+            delivered += len(batch)
+            self._stream_backlog = self._stream_backlog[len(batch):]
+        return delivered
+
+    # --- queues -------------------------------------------------------------------------
+
+    def pump_queue(self, stage: str) -> int:
+        """One receive-invoke-acknowledge round on a stage queue; returns messages received."""
+        queue = next(q for q in QUEUES if q.stage == stage)
+        sqs, url = self.clients("sqs"), self.queue_urls[stage]
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=queue.batch_size, WaitTimeSeconds=0,
+                                       AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            return 0
+        arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:jubilee-{stage}"
+        records = [{
+            "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+            "attributes": m.get("Attributes", {}),
+            "messageAttributes": {k: {"stringValue": v.get("StringValue"), "dataType": v["DataType"],
+                                      "stringListValues": [], "binaryListValues": []}
+                                  for k, v in m.get("MessageAttributes", {}).items()},
+            "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs", "eventSourceARN": arn, "awsRegion": REGION,
+        } for m in messages]
+        try:
+            result = self.invoke(queue.consumer, {"Records": records}) or {}
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        except Exception:
+            log.warning("function %s failed a batch of %d; it will be redelivered", queue.consumer, len(messages),
+                        exc_info=not isinstance(sys.exc_info()[1], InjectedFault))
+            failed = {m["MessageId"] for m in messages}  # the whole batch comes back
+        for m in messages:
+            if m["MessageId"] in failed:
+                # Visible again at once: locally we don't wait out the visibility timeout.
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+            else:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return len(messages)
+
+    def drain(self, max_rounds: int = 10_000) -> int:
+        """Run the pipeline until nothing moves: the stream and every queue are empty."""
+        moved_total = 0
+        for _ in range(max_rounds):
+            moved = self.pump_stream() + sum(self.pump_queue(q.stage) for q in QUEUES)
+            moved_total += moved
+            if not moved and not self._stream_backlog:
+                return moved_total
+        raise RuntimeError("the pipeline did not settle")
+
+    def run_schedule(self, function: str) -> Any:
+        """Run a scheduled function once, with an EventBridge scheduled event."""
+        return self.invoke(function, {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+                                      "source": "aws.events", "account": ACCOUNT, "region": REGION,
+                                      "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                      "resources": [], "detail": {}})
+
+    def dlq_depths(self) -> dict[str, int]:
+        sqs = self.clients("sqs")
+        return {stage: int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+                           ["Attributes"]["ApproximateNumberOfMessages"]) for stage, url in self.dlq_urls.items()}
+
+
+@contextmanager
+def local_cloud(**kwargs: Any) -> Iterator[LocalCloud]:
+    cloud = LocalCloud(**kwargs).start()
+    try:
+        yield cloud
+    finally:
+        cloud.stop()

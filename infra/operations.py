@@ -1,0 +1,71 @@
+"""What operators do to a deployment: find its resources, create campaigns, register offers.
+
+The same adapters the Lambda functions use do the work; this module only points them at a
+deployment, found from its CloudFormation stack outputs or at an endpoint like the AWS CLI's
+--endpoint-url (a local `jubilee serve`).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from functions.adapters import aws, purchases, storage
+from functions.adapters import ledger as ledger_store
+from functions.domain.campaigns import Campaign
+from functions.domain.offers import profile, read_accounts
+from functions.domain.planner import Offer
+from infra import topology
+
+# Stack output name -> environment variable the adapters read.
+OUTPUTS = {"TableName": "TABLE_NAME", "IdempotencyTableName": "IDEMPOTENCY_TABLE_NAME",
+           "OffersBucketName": "OFFERS_BUCKET", "LettersBucketName": "LETTERS_BUCKET",
+           "AppSecretArn": "APP_SECRET_ID"}
+
+
+class OperationError(Exception):
+    """A clear, user-facing reason an operation did not happen; nothing was written."""
+
+
+def connect(stack: str = "Jubilee", endpoint_url: str | None = None) -> None:
+    if endpoint_url:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint_url
+        for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            os.environ.setdefault(variable, "testing")  # a local endpoint takes any credentials
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        names = topology.LOCAL_NAMES
+        os.environ.update({"TABLE_NAME": names[topology.LEDGER], "IDEMPOTENCY_TABLE_NAME": names[topology.IDEMPOTENCY],
+                           "OFFERS_BUCKET": names[topology.OFFERS], "LETTERS_BUCKET": names[topology.LETTERS],
+                           "APP_SECRET_ID": names[topology.APP_SECRET]})
+    else:
+        found = aws.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in found}
+        missing = [k for k in OUTPUTS if k not in outputs]
+        if missing:
+            raise OperationError(f"stack {stack!r} has no output(s) {', '.join(missing)}: is it a Jubilee stack?")
+        os.environ.update({variable: outputs[key] for key, variable in OUTPUTS.items()})
+    aws.reset()
+
+
+def create_campaign(campaign: Campaign) -> None:
+    if not ledger_store.create_campaign(campaign):
+        raise OperationError(f"campaign {campaign.campaign_id!r} exists already; it was left as it was")
+
+
+def add_offer(campaign_id: str, body: bytes, seller: str, price_cents: int, offer_id: str | None = None) -> Offer:
+    """Validate an offer file whole, upload it, and register it as open for purchase."""
+    if price_cents <= 0:
+        raise OperationError("--price-cents: must be a positive whole number of cents")
+    if not seller.strip():
+        raise OperationError("--seller: must not be empty")
+    if ledger_store.load_campaign(campaign_id) is None:
+        raise OperationError(f"--campaign: no campaign {campaign_id!r}")
+    shape = profile(read_accounts(body.decode("utf-8-sig").splitlines(keepends=True)))
+    offer_id = offer_id or f"offer-{uuid.uuid4().hex[:12]}"
+    if purchases.load_offer(campaign_id, offer_id) is not None:
+        raise OperationError(f"offer {offer_id!r} exists already")
+    key = storage.upload_offer(campaign_id, offer_id, body)
+    offer = Offer(offer_id, campaign_id, seller, price_cents, shape.face_value_cents, shape.accounts, key)
+    if not purchases.register_offer(offer):
+        raise OperationError(f"offer {offer_id!r} exists already")
+    return offer

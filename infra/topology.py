@@ -1,0 +1,122 @@
+"""The one wiring table: functions, queues, tables, buckets, routes, schedules as plain data.
+
+The CDK stack (infra/stack.py) and the local emulator (infra/local/emulator.py) are both
+built from it, so what runs on a laptop and what is deployed cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from functions.adapters.aws import STAGES
+
+LEDGER, IDEMPOTENCY = "ledger", "idempotency"  # tables
+OFFERS, LETTERS = "offers", "letters"  # buckets
+APP_SECRET = "app-secret"
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    handler: str  # module path under functions/handlers, with its `handler` attribute
+    timeout_s: int
+    memory_mb: int = 256
+    # What it may touch: "<table>:read|write", "<bucket>:read|write", "secret:read", "send:<stage>".
+    grants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Queue:
+    stage: str
+    consumer: str
+    batch_size: int = 1
+    max_receives: int = 5  # then the message goes to the stage's DLQ
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # API Gateway style: /campaigns/{campaign_id}
+    function: str
+    sandbox_only: bool = False
+
+
+@dataclass(frozen=True)
+class Schedule:
+    function: str
+    every_minutes: int
+
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function("api", "functions.handlers.api.handler", 10,
+             grants=("ledger:write", "idempotency:write", "secret:read")),
+    Function("webhook", "functions.handlers.webhook.handler", 10, grants=("ledger:write", "secret:read")),
+    Function("dispatcher", "functions.handlers.dispatcher.handler", 30,
+             grants=tuple(f"send:{stage}" for stage in STAGES)),
+    Function("pool", "functions.handlers.pool.handler", 30, grants=("ledger:write",)),
+    Function("purchase", "functions.handlers.purchase.handler", 60, grants=("ledger:write", "offers:write")),
+    Function("forgiveness", "functions.handlers.forgiveness.handler", 300, 512,
+             grants=("ledger:write", "offers:read", "secret:read")),
+    Function("letters", "functions.handlers.letters.handler", 120, 512,
+             grants=("ledger:write", "offers:read", "letters:write", "secret:read")),
+    Function("reconcile", "functions.handlers.reconcile.handler", 300, 512, grants=("ledger:write",)),
+)
+
+QUEUES: tuple[Queue, ...] = (
+    Queue("donations", "pool", batch_size=10),
+    Queue("purchases", "purchase"),
+    Queue("forgiveness", "forgiveness"),
+    Queue("letters", "letters", batch_size=5),
+)
+
+# The ledger table's stream feeds the dispatcher; only new outbox items pass this filter.
+STREAM_CONSUMER = "dispatcher"
+STREAM_BATCH_SIZE = 100
+STREAM_RETRIES = 5  # then the batch goes to the dispatcher's failure queue
+OUTBOX_FILTER = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["outbox"]}}}}
+
+ROUTES: tuple[Route, ...] = (
+    Route("POST", "/campaigns/{campaign_id}/donations", "api"),
+    Route("GET", "/campaigns/{campaign_id}", "api"),
+    Route("GET", "/openapi.json", "api"),
+    Route("POST", "/webhooks/{provider}", "webhook"),
+    Route("GET", "/sandbox/checkout/{campaign_id}/{donation_id}", "webhook", sandbox_only=True),
+    Route("POST", "/sandbox/checkout/{campaign_id}/{donation_id}", "webhook", sandbox_only=True),
+)
+
+SCHEDULES: tuple[Schedule, ...] = (Schedule("reconcile", 60),)
+
+# Names used where nothing generates them: the local emulator, and operator commands given --endpoint-url.
+LOCAL_NAMES = {LEDGER: "jubilee-ledger", IDEMPOTENCY: "jubilee-idempotency", OFFERS: "jubilee-offers",
+               LETTERS: "jubilee-letters", APP_SECRET: "jubilee/app-secret"}
+
+
+def function(name: str) -> Function:
+    return next(f for f in FUNCTIONS if f.name == name)
+
+
+def queue_for(consumer: str) -> Queue | None:
+    return next((q for q in QUEUES if q.consumer == consumer), None)
+
+
+def visibility_timeout_s(queue: Queue) -> int:
+    """AWS's advice: at least six times the consumer's timeout, so a slow batch isn't redelivered mid-run."""
+    return 6 * function(queue.consumer).timeout_s
+
+
+def environment(fn: Function, names: dict[str, str], queue_urls: dict[str, str], public_base_url: str,
+                payments: str) -> dict[str, str]:
+    """The environment variables `fn` reads (see functions/adapters/aws.py), from resource names."""
+    resources = {grant.split(":")[0] for grant in fn.grants}
+    env = {"POWERTOOLS_SERVICE_NAME": f"jubilee-{fn.name}", "PAYMENTS_PROVIDER": payments,
+           "PUBLIC_BASE_URL": public_base_url}
+    wanted = {LEDGER: "TABLE_NAME", IDEMPOTENCY: "IDEMPOTENCY_TABLE_NAME", OFFERS: "OFFERS_BUCKET",
+              LETTERS: "LETTERS_BUCKET", "secret": "APP_SECRET_ID"}
+    for resource, variable in wanted.items():
+        if resource in resources:
+            env[variable] = names[APP_SECRET if resource == "secret" else resource]
+    for grant in fn.grants:
+        if grant.startswith("send:"):
+            stage = grant.split(":", 1)[1]
+            env[f"QUEUE_URL_{stage.upper()}"] = queue_urls[stage]
+    return env
