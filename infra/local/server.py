@@ -1,0 +1,89 @@
+"""`jubilee serve`: the API on a local port, the workers in the background, all on a moto server.
+
+The moto server is a real endpoint, so operator commands reach this local run with
+`--endpoint-url http://127.0.0.1:<aws-port>`, as they would reach AWS.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from infra.local.emulator import LocalCloud, log
+
+PUMP_INTERVAL_S = 0.2
+
+
+def _handler_class(cloud: LocalCloud) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "jubilee-local"
+
+        def _relay(self) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode() if length else None
+            response = cloud.http(self.command, url.path, body, dict(self.headers.items()),
+                                  dict(parse_qsl(url.query)) or None)
+            payload = response.body.encode()
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                if name.lower() != "content-length":
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _relay
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
+            sys.stderr.write(f"{self.command} {urlsplit(self.path).path} -> {args[1] if len(args) > 1 else ''}\n")
+
+    return Handler
+
+
+def _pump(cloud: LocalCloud, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            cloud.drain()
+        except Exception:
+            log.exception("worker round failed; retrying")
+        stop.wait(PUMP_INTERVAL_S)
+
+
+def serve(host: str, port: int, aws_port: int) -> int:
+    from moto.server import ThreadedMotoServer
+
+    from infra.demo import DEMO_CAMPAIGN, seed_campaign
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines drown the useful ones
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
+    moto.start()
+    endpoint = f"http://127.0.0.1:{aws_port}"
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    cloud = LocalCloud(public_base_url=f"http://{host}:{port}", endpoint_url=endpoint).start()
+    seed_campaign(cloud)
+    stop = threading.Event()
+    worker = threading.Thread(target=_pump, args=(cloud, stop), daemon=True)
+    worker.start()
+    httpd = ThreadingHTTPServer((host, port), _handler_class(cloud))
+    print(f"Jubilee is serving http://{host}:{port}  (campaign {DEMO_CAMPAIGN.campaign_id!r} with sample offers)\n"
+          f"  try: curl -X POST http://{host}:{port}/campaigns/demo/donations -H 'Idempotency-Key: k1' "
+          f"-H 'Content-Type: application/json' -d '{{\"amount_cents\": 2500, \"currency\": \"USD\"}}'\n"
+          f"AWS endpoint (moto): {endpoint}  e.g. jubilee offers add FILE --campaign demo --seller S "
+          f"--price-cents N --endpoint-url {endpoint}", flush=True)
+    try:
+        httpd.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+        httpd.server_close()
+        moto.stop()
+        time.sleep(0)
+    return 0

@@ -1,0 +1,249 @@
+"""The deployable stack, built from the wiring table (infra/topology.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import (
+    Acknowledgment,
+    Aws,
+    CfnOutput,
+    Duration,
+    RemovalPolicy,
+    Stack,
+    Validations,
+)
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import topology
+
+ROOT = Path(__file__).resolve().parent.parent
+# Powertools from its public layer, pinned; its runtime and ours must match.
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+POWERTOOLS_LAYER = "arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:27"
+# Ship only functions/ (the three layers); tests, infra and tooling stay out of the bundle.
+STAGE = "prod"
+ASSET_EXCLUDES = ["*", ".*", "!functions", "!functions/**", "**/__pycache__", "**/*.pyc"]
+
+
+def acknowledge(scope: Construct, rule: str, reason: str) -> None:
+    Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=reason))
+
+
+class JubileeStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, payments: str = "sandbox", **kwargs: object) -> None:
+        super().__init__(scope, construct_id, description="Jubilee: pooled donations that buy and forgive debt",
+                         **kwargs)
+        self.key = kms.Key(self, "CampaignKey", enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN,
+                           description="The campaign's own key: ledger, buckets, queues, secret")
+        self._tables()
+        self._buckets()
+        self.secret = secretsmanager.Secret(
+            self, "AppSecret", encryption_key=self.key, description="Jubilee signing and hashing secret",
+            generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True, password_length=64))
+        acknowledge(self.secret, "AwsSolutions-SMG4",
+                    "Account hashes and letter codes derive from this secret; rotating it would change published "
+                    "hashes, so it is rotated by a documented re-key, not on a schedule.")
+        self._queues()
+        self._functions(payments)
+        self._wire_events()
+        self._api(payments)
+        self._alarms()
+        self._outputs()
+
+    # --- storage --------------------------------------------------------------------------
+
+    def _tables(self) -> None:
+        common = dict(billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+                      encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED, encryption_key=self.key,
+                      point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                          point_in_time_recovery_enabled=True))
+        self.ledger = dynamodb.Table(
+            self, "Ledger", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            stream=dynamodb.StreamViewType.NEW_IMAGE, time_to_live_attribute="expires_at",
+            removal_policy=RemovalPolicy.RETAIN, deletion_protection=True, **common)
+        self.idempotency = dynamodb.Table(
+            self, "Idempotency", partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            time_to_live_attribute="expiration", removal_policy=RemovalPolicy.DESTROY, **common)
+
+    def _buckets(self) -> None:
+        self.access_logs = s3.Bucket(
+            self, "AccessLogs", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))], removal_policy=RemovalPolicy.RETAIN)
+        acknowledge(self.access_logs, "AwsSolutions-S1", "This is the access-log bucket; logging it would recurse.")
+
+        def data_bucket(name: str) -> s3.Bucket:
+            return s3.Bucket(self, name, encryption=s3.BucketEncryption.KMS, encryption_key=self.key,
+                             bucket_key_enabled=True, enforce_ssl=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                             server_access_logs_bucket=self.access_logs, server_access_logs_prefix=f"{name.lower()}/",
+                             removal_policy=RemovalPolicy.RETAIN)
+
+        self.buckets = {topology.OFFERS: data_bucket("Offers"), topology.LETTERS: data_bucket("Letters")}
+
+    def _queues(self) -> None:
+        self.queues: dict[str, sqs.Queue] = {}
+        self.dlqs: dict[str, sqs.Queue] = {}
+        common = dict(encryption=sqs.QueueEncryption.KMS, encryption_master_key=self.key, enforce_ssl=True)
+        for queue in topology.QUEUES:
+            dlq = sqs.Queue(self, f"{queue.stage.title()}Dlq", retention_period=Duration.days(14), **common)
+            self.dlqs[queue.stage] = dlq
+            self.queues[queue.stage] = sqs.Queue(
+                self, f"{queue.stage.title()}Queue", visibility_timeout=Duration.seconds(topology.visibility_timeout_s(queue)),
+                dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=queue.max_receives, queue=dlq), **common)
+        # Stream batches the dispatcher could not relay after its retries.
+        self.dlqs["outbox"] = sqs.Queue(self, "OutboxDlq", retention_period=Duration.days(14), **common)
+        acknowledge(self.dlqs["outbox"], "AwsSolutions-SQS3",
+                    "It is a dead-letter queue: the on-failure destination of the dispatcher's stream mapping.")
+
+    # --- functions --------------------------------------------------------------------------
+
+    def _functions(self, payments: str) -> None:
+        layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", POWERTOOLS_LAYER.format(region=Aws.REGION))
+        code = lambda_.Code.from_asset(str(ROOT), exclude=ASSET_EXCLUDES)
+        names = {topology.LEDGER: self.ledger.table_name, topology.IDEMPOTENCY: self.idempotency.table_name,
+                 topology.OFFERS: self.buckets[topology.OFFERS].bucket_name,
+                 topology.LETTERS: self.buckets[topology.LETTERS].bucket_name, topology.APP_SECRET: self.secret.secret_arn}
+        queue_urls = {stage: q.queue_url for stage, q in self.queues.items()}
+        self.api = apigw.RestApi  # set in _api; the public URL is known only after the API exists
+        self.functions: dict[str, lambda_.Function] = {}
+        for fn in topology.FUNCTIONS:
+            log_group = logs.LogGroup(self, f"{fn.name.title()}Logs", retention=logs.RetentionDays.ONE_MONTH,
+                                      removal_policy=RemovalPolicy.DESTROY)
+            # Our own role: only its log group, nothing from a managed policy.
+            role = iam.Role(self, f"{fn.name.title()}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+            role.add_to_policy(iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                                   resources=[log_group.log_group_arn]))
+            env = topology.environment(fn, names, queue_urls, public_base_url="", payments=payments)
+            function = lambda_.Function(
+                self, f"{fn.name.title()}Function", runtime=RUNTIME, handler=fn.handler, code=code, layers=[layer],
+                memory_size=fn.memory_mb, timeout=Duration.seconds(fn.timeout_s), environment=env, role=role,
+                log_group=log_group, architecture=lambda_.Architecture.X86_64,
+                description=f"Jubilee {fn.name}")
+            self._grant(function, fn)
+            self.functions[fn.name] = function
+
+    def _grant(self, function: lambda_.Function, fn: topology.Function) -> None:
+        for grant in fn.grants:
+            resource, access = grant.split(":", 1)
+            if resource in (topology.LEDGER, topology.IDEMPOTENCY):
+                table = self.ledger if resource == topology.LEDGER else self.idempotency
+                (table.grant_read_write_data if access == "write" else table.grant_read_data)(function)
+            elif resource in self.buckets:
+                (self.buckets[resource].grant_read_write if access == "write" else self.buckets[resource].grant_read)(function)
+            elif resource == "secret":
+                self.secret.grant_read(function)
+            elif resource == "send":
+                self.queues[access].grant_send_messages(function)
+            else:
+                raise ValueError(f"unknown grant {grant!r} for {fn.name}")
+        reason = ("Wildcards generated by CDK grant helpers, scoped to this stack's own key, table and buckets: "
+                  "KMS data-key variants and object keys inside one bucket.")
+        for finding in ("Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*", "Action::s3:GetObject*",
+                        "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*", "Action::s3:Abort*",
+                        *(f"Resource::<{self.get_logical_id(b.node.default_child)}.Arn>/*" for b in self.buckets.values())):
+            acknowledge(function.role, f"AwsSolutions-IAM5[{finding}]", reason)
+        acknowledge(function, "AwsSolutions-L1",
+                    "Pinned to Python 3.13, the newest runtime the pinned Powertools layer is published for.")
+
+    def _wire_events(self) -> None:
+        for queue in topology.QUEUES:
+            self.functions[queue.consumer].add_event_source(sources.SqsEventSource(
+                self.queues[queue.stage], batch_size=queue.batch_size, report_batch_item_failures=True,
+                max_batching_window=Duration.seconds(1) if queue.batch_size > 1 else None))
+        outbox_filter = topology.OUTBOX_FILTER
+        self.functions[topology.STREAM_CONSUMER].add_event_source(sources.DynamoEventSource(
+            self.ledger, starting_position=lambda_.StartingPosition.TRIM_HORIZON, batch_size=topology.STREAM_BATCH_SIZE,
+            retry_attempts=topology.STREAM_RETRIES, bisect_batch_on_error=True, report_batch_item_failures=True,
+            on_failure=sources.SqsDlq(self.dlqs["outbox"]),
+            filters=[lambda_.FilterCriteria.filter({
+                "eventName": lambda_.FilterRule.is_equal(outbox_filter["eventName"][0]),
+                "dynamodb": {"NewImage": {"kind": {"S": lambda_.FilterRule.is_equal(
+                    outbox_filter["dynamodb"]["NewImage"]["kind"]["S"][0])}}}})]))
+        acknowledge(self.functions[topology.STREAM_CONSUMER].role, "AwsSolutions-IAM5[Resource::*]",
+                    "dynamodb:ListStreams, added by the stream event source, takes no resource narrower than *.")
+        for schedule in topology.SCHEDULES:
+            events.Rule(self, f"{schedule.function.title()}Schedule",
+                        schedule=events.Schedule.rate(Duration.minutes(schedule.every_minutes)),
+                        targets=[targets.LambdaFunction(self.functions[schedule.function])])
+
+    # --- API --------------------------------------------------------------------------------
+
+    def _api(self, payments: str) -> None:
+        access_logs = logs.LogGroup(self, "ApiAccessLogs", retention=logs.RetentionDays.THREE_MONTHS,
+                                    removal_policy=RemovalPolicy.DESTROY)
+        api = apigw.RestApi(
+            self, "Api", rest_api_name=f"{Aws.STACK_NAME}-api", cloud_watch_role=True,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE, throttling_rate_limit=50, throttling_burst_limit=100,
+                logging_level=apigw.MethodLoggingLevel.ERROR, data_trace_enabled=False,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False, http_method=True, ip=False, protocol=True, request_time=True, resource_path=True,
+                    response_length=True, status=True, user=False)))
+        validator = api.add_request_validator("Validator", validate_request_body=True, validate_request_parameters=True)
+        integrations = {name: apigw.LambdaIntegration(self.functions[name]) for name in ("api", "webhook")}
+        for route in topology.ROUTES:
+            if route.sandbox_only and payments != "sandbox":
+                continue
+            resource = api.root.resource_for_path(route.path)
+            method = resource.add_method(route.method, integrations[route.function], request_validator=validator)
+            acknowledge(method, "AwsSolutions-APIG4",
+                        "Public by design: donors, the public and payment providers (who sign their webhooks) call it.")
+            acknowledge(method, "AwsSolutions-COG4", "No user pools: donors give without accounts.")
+        self.rest_api = api
+        # Checkout links must point at this API; the URL exists only once the API does.
+        # Built from the API's id, not api.url, which would make the functions depend on their own stage.
+        base_url = f"https://{api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}/{STAGE}"
+        for name in ("api", "webhook"):
+            self.functions[name].add_environment("PUBLIC_BASE_URL", base_url)
+        acknowledge(api.deployment_stage, "AwsSolutions-APIG3",
+                    "No WAF by default (cost at rest); stage throttling bounds abuse. Add a WebACL for production.")
+        acknowledge(api, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                         "AmazonAPIGatewayPushToCloudWatchLogs]",
+                    "The account-level role API Gateway needs to write its logs; AWS's managed policy is the norm.")
+
+    # --- alarms and outputs -------------------------------------------------------------------
+
+    def _alarms(self) -> None:
+        for stage, dlq in self.dlqs.items():
+            dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)).create_alarm(
+                self, f"{stage.title()}DlqAlarm", threshold=0, evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                alarm_description=f"Messages in the {stage} dead-letter queue: redrive with `jubilee dlq redrive`")
+        for name, function in self.functions.items():
+            function.metric_errors(period=Duration.minutes(5)).create_alarm(
+                self, f"{name.title()}ErrorsAlarm", threshold=0, evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=f"The {name} function failed")
+        cloudwatch.Metric(namespace="Jubilee", metric_name="LedgerDrift", dimensions_map={"service": "jubilee-reconcile"},
+                          statistic="Maximum", period=Duration.hours(1)).create_alarm(
+            self, "LedgerDriftAlarm", threshold=0, evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description="A cached balance differs from the sum of its ledger entries")
+
+    def _outputs(self) -> None:
+        outputs = {"TableName": self.ledger.table_name, "IdempotencyTableName": self.idempotency.table_name,
+                   "OffersBucketName": self.buckets[topology.OFFERS].bucket_name,
+                   "LettersBucketName": self.buckets[topology.LETTERS].bucket_name,
+                   "AppSecretArn": self.secret.secret_arn, "ApiUrl": self.rest_api.url}
+        outputs |= {f"{stage.title()}QueueUrl": q.queue_url for stage, q in self.queues.items()}
+        outputs |= {f"{stage.title()}DlqUrl": q.queue_url for stage, q in self.dlqs.items()}
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value)
