@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from functions.adapters.aws import STAGES
 from functions.domain.campaigns import Campaign, CampaignError
 from functions.domain.money import format_cents
 from functions.domain.offers import OfferFileError
@@ -69,6 +70,11 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--seller", required=True)
     add.add_argument("--price-cents", type=_positive, required=True)
     _where(add)
+    dlq = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(dest="action", required=True)
+    redrive = dlq.add_parser("redrive", help="move a stage's dead letters back onto its queue")
+    redrive.add_argument("stage", choices=STAGES)
+    _where(redrive)
+
     sample = offers.add_parser("sample", help="write a sample offer file of fictional people")
     sample.add_argument("--out", type=Path, required=True)
     sample.add_argument("--accounts", type=_positive, default=25)
@@ -154,6 +160,10 @@ def run(args: argparse.Namespace) -> int:
                 raise operations.OperationError("FILE: is not UTF-8 text") from None
             console.print(f"registered {offer.offer_id}: {offer.accounts} accounts, "
                           f"{format_cents(offer.face_value_cents)} face value for {format_cents(offer.price_cents)}")
+            return 0
+        if args.command == "dlq":
+            moved = operations.redrive(*operations.queue_urls(args.stage, args.stack, args.endpoint_url))
+            console.print(f"moved {moved} message(s) from the {args.stage} dead-letter queue back to its queue")
             return 0
     except operations.OperationError as error:
         err.print(f"[red]error:[/red] {error}")

@@ -69,3 +69,36 @@ def add_offer(campaign_id: str, body: bytes, seller: str, price_cents: int, offe
     if not purchases.register_offer(offer):
         raise OperationError(f"offer {offer_id!r} exists already")
     return offer
+
+
+def queue_urls(stage: str, stack: str = "Jubilee", endpoint_url: str | None = None) -> tuple[str, str]:
+    """(queue, dead-letter queue) URLs of a stage: by stack output, or by local name on an endpoint."""
+    if endpoint_url:
+        sqs = aws.client("sqs")
+        return (sqs.get_queue_url(QueueName=f"jubilee-{stage}")["QueueUrl"],
+                sqs.get_queue_url(QueueName=f"jubilee-{stage}-dlq")["QueueUrl"])
+    found = aws.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in found}
+    try:
+        return outputs[f"{stage.title()}QueueUrl"], outputs[f"{stage.title()}DlqUrl"]
+    except KeyError:
+        raise OperationError(f"STAGE: stack {stack!r} has no queue for stage {stage!r}") from None
+
+
+def redrive(queue_url: str, dlq_url: str, limit: int = 10_000) -> int:
+    """Move dead letters back to their queue: send a copy first, then delete, so none is lost.
+
+    (SQS's own StartMessageMoveTask does this on AWS; moto lacks it, and this works on both.)
+    """
+    sqs, moved = aws.client("sqs"), 0
+    while moved < limit:
+        messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                                       MessageAttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"],
+                             MessageAttributes=message.get("MessageAttributes", {}))
+            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+            moved += 1
+    return moved

@@ -247,7 +247,7 @@ class LocalCloud:
 
     # --- the table's stream -------------------------------------------------------------
 
-    def _read_stream(self) -> list[dict[str, Any]]:
+    def read_stream(self) -> list[dict[str, Any]]:
         streams = self.clients("dynamodbstreams")
         shards = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
         records: list[dict[str, Any]] = []
@@ -271,7 +271,7 @@ class LocalCloud:
     def pump_stream(self) -> int:
         """Deliver new outbox items to the dispatcher; a failed batch is retried from its failure."""
         self._stream_backlog += [dict(r, eventSourceARN=self.stream_arn)
-                                 for r in self._read_stream() if self._passes_filter(r)]
+                                 for r in self.read_stream() if self._passes_filter(r)]
         delivered = 0
         while self._stream_backlog:
             batch = self._stream_backlog[:topology.STREAM_BATCH_SIZE]

@@ -1,0 +1,25 @@
+"""Fake credentials and moto before anything makes a boto3 client: no test can reach AWS."""
+
+import os
+
+os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+                   "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"})
+os.environ.pop("AWS_PROFILE", None)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+import moto  # noqa: E402,F401  (registers moto's botocore hook before any client exists)
+import pytest  # noqa: E402
+
+from functions.domain.campaigns import Campaign  # noqa: E402
+from infra import operations  # noqa: E402
+from infra.local.emulator import LocalCloud  # noqa: E402
+
+CAMPAIGN = Campaign("c1", "Test Campaign", threshold_cents=1_000, contact="team@test.example")
+
+
+@pytest.fixture
+def cloud():
+    """A fresh emulated deployment with one campaign that buys as soon as $10 is pooled."""
+    with LocalCloud(public_base_url="http://jubilee.test", app_secret="test-secret") as local:
+        operations.create_campaign(CAMPAIGN)
+        yield local

@@ -1,0 +1,52 @@
+"""Small helpers the integration tests share: acting as a donor, and reading what was stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.adapters import dynamo
+from functions.adapters.aws import client, settings
+
+
+def donate(cloud: Any, amount_cents: int = 2_500, key: str = "key-1", campaign: str = "c1", **extra: Any) -> Any:
+    body = {"amount_cents": amount_cents, "currency": "USD", **extra}
+    return cloud.http("POST", f"/campaigns/{campaign}/donations", body, {"Idempotency-Key": key})
+
+
+def pay(cloud: Any, donation: dict[str, Any]) -> Any:
+    """Complete the sandbox checkout, as the donor's browser would."""
+    return cloud.http("POST", donation["checkout_url"].removeprefix(cloud.public_base_url))
+
+
+def give(cloud: Any, amounts: list[int], prefix: str = "gift") -> list[dict[str, Any]]:
+    donations = []
+    for n, amount in enumerate(amounts):
+        created = donate(cloud, amount, key=f"{prefix}-{n}")
+        assert created.status == 201, created.body
+        assert pay(cloud, created.json()).status == 200
+        donations.append(created.json())
+    return donations
+
+
+def items(kind: str | None = None) -> list[dict[str, Any]]:
+    """Every item of the ledger table (of one kind)."""
+    found = []
+    for page in client("dynamodb").get_paginator("scan").paginate(TableName=settings().table):
+        found += [dynamo.from_item(i) for i in page["Items"]]
+    return [i for i in found if kind is None or i.get("kind") == kind]
+
+
+def idempotency_records() -> int:
+    return client("dynamodb").scan(TableName=settings().idempotency_table, Select="COUNT")["Count"]
+
+
+def figures(cloud: Any, campaign: str = "c1") -> dict[str, Any]:
+    response = cloud.http("GET", f"/campaigns/{campaign}")
+    assert response.status == 200, response.body
+    return response.json()
+
+
+def assert_books_balance(f: dict[str, Any]) -> None:
+    parts = ("fees_cents", "refunded_cents", "reserve_cents", "pool_available_cents", "held_cents", "spent_cents")
+    assert f["raised_cents"] == sum(f[p] for p in parts)
+    assert f["ledger_balanced"] is True

@@ -1,0 +1,91 @@
+import pytest
+
+from functions.domain.campaigns import Campaign, CampaignError
+from functions.domain.forgiveness import account_hash, chunks, forgiveness_event, render_letter, verification_code
+from functions.domain.offers import COLUMNS, OfferFileError, profile, read_accounts
+from functions.domain.public_log import GENESIS, head
+from infra.sample_data import offer_csv
+
+GOOD = ("A-1", "Avery Example", "1 Imaginary Lane", "Exampleton", "NY", "10001", "Example Hospital", "medical",
+        "125000", "2021-03-04")
+
+
+def csv_text(*rows, columns=COLUMNS):
+    return [",".join(columns) + "\n"] + [",".join(r) + "\n" for r in rows]
+
+
+def problems(lines):
+    with pytest.raises(OfferFileError) as caught:
+        list(read_accounts(lines))
+    return [str(p) for p in caught.value.problems]
+
+
+def test_a_clean_file_is_read_and_profiled():
+    accounts = list(read_accounts(csv_text(GOOD, ("A-2",) + GOOD[1:8] + ("500", "2020-01-01"))))
+    assert [a.account_ref for a in accounts] == ["A-1", "A-2"]
+    assert profile(accounts).face_value_cents == 125_500
+
+
+def test_every_bad_row_is_named_by_line_column_and_reason():
+    rows = [
+        ("A-1",) + GOOD[1:8] + ("-100", GOOD[9]),  # negative balance, line 2
+        ("A-2",) + GOOD[1:4] + ("ZZ",) + GOOD[5:],  # bad state, line 3
+        ("A-3",) + GOOD[1:9] + ("2021-02-30",),  # impossible date, line 4
+    ]
+    assert problems(csv_text(*rows)) == [
+        "line 2, column balance_cents: must be a positive whole number of cents",
+        "line 3, column state: is not a two-letter US state code",
+        "line 4, column charge_off_date: must be a real date as YYYY-MM-DD",
+    ]
+
+
+def test_a_missing_column_and_a_repeated_account_are_refused():
+    assert problems(csv_text(GOOD[:-1], columns=COLUMNS[:-1])) == ["line 1, column charge_off_date: column is missing"]
+    assert problems(csv_text(GOOD, GOOD)) == ["line 3, column account_ref: appears twice in the file"]
+
+
+def test_sample_files_are_valid_and_reproducible():
+    assert offer_csv(5, seed=3) == offer_csv(5, seed=3)
+    accounts = list(read_accounts(offer_csv(5, seed=3).decode().splitlines(keepends=True)))
+    assert len(accounts) == 5 and all(a.debt_type == "medical" for a in accounts)
+
+
+def test_the_public_event_carries_no_name_address_or_reference():
+    account = next(read_accounts(csv_text(GOOD)))
+    event = forgiveness_event(b"k", "c", "p", account)
+    public = repr(event)
+    assert account.debtor_name not in public and account.address_line not in public and "A-1" not in public
+    assert event.account_hash == account_hash(b"k", "c", "A-1") != account_hash(b"other", "c", "A-1")
+
+
+def test_verification_codes_carry_80_bits_and_are_stable_per_account():
+    code = verification_code(b"k", "c", "p", "A-1")
+    assert len(code.replace("-", "")) == 16  # 16 base32 characters x 5 bits
+    assert code == verification_code(b"k", "c", "p", "A-1") != verification_code(b"k", "c", "p", "A-2")
+
+
+def test_the_letter_says_the_debt_is_gone_and_how_to_check_it():
+    account = next(read_accounts(csv_text(GOOD)))
+    letter = render_letter("Demo Jubilee", account, "USD", "ABCD-EFGH-IJKL-MNOP", "team@x.example")
+    assert "$1,250.00" in letter and "You owe nothing" in letter and "ABCD-EFGH-IJKL-MNOP" in letter
+    assert "Example Hospital" in letter and "team@x.example" in letter
+
+
+def test_chunks_cover_every_item_once():
+    assert [len(c) for c in chunks(range(205), 90)] == [90, 90, 25]
+
+
+def test_the_log_head_commits_to_every_entry_and_their_order():
+    a, b = {"n": 1}, {"n": 2}
+    assert head([]) == GENESIS
+    assert head([a, b]) != head([b, a]) != head([a, {"n": 3}])
+
+
+@pytest.mark.parametrize("field,kwargs", [
+    ("campaign_id", {"campaign_id": "Bad Id"}), ("reserve_bps", {"reserve_bps": 10_000}),
+    ("threshold_cents", {"threshold_cents": 0}), ("currency", {"currency": "XXX"}),
+])
+def test_campaign_settings_are_checked(field, kwargs):
+    with pytest.raises(CampaignError) as caught:
+        Campaign(**({"campaign_id": "ok", "name": "N"} | kwargs))
+    assert caught.value.field == field
