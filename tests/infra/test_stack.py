@@ -1,0 +1,194 @@
+"""The synthesized stack: built from the wiring table, cdk-nag clean, cfn-lint clean, least privilege."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from aws_cdk import App, Stack, Validations
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Match, Template
+from cdk_nag import AwsSolutionsChecks
+from cfnlint.api import ManualArgs, lint_file
+
+from infra import topology
+from infra.app import build
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory):
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = build(str(outdir))  # with AwsSolutionsChecks: an unacknowledged finding raises here
+    assembly = app.synth()
+    path = Path(outdir) / "Jubilee.template.json"
+    return Template.from_json(json.loads(path.read_text())), path, assembly
+
+
+def resources(template: Template, kind: str) -> dict:
+    return template.find_resources(kind)
+
+
+def test_cfn_lint_finds_nothing(synthesized):
+    _, path, _ = synthesized
+    matches = lint_file(path, config=ManualArgs(ignore_checks=["W3005"], regions=["us-east-1"]))
+    assert [str(m) for m in matches] == []
+
+
+def test_cdk_nag_is_really_checking():
+    app = App()
+    stack = Stack(app, "Bad")
+    sqs.Queue(stack, "Plain")  # no DLQ, no TLS-only policy: AwsSolutions findings
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    with pytest.raises(Exception, match="AwsSolutions-SQS3"):
+        app.synth()
+
+
+def test_every_acknowledgement_carries_a_reason(synthesized):
+    _, _, assembly = synthesized
+    acks = _acknowledgements(assembly)
+    assert any("AwsSolutions-SMG4" in rule for rule, _ in acks)
+    assert all(len(reason) > 30 for _, reason in acks), [rule for rule, reason in acks if len(reason) <= 30]
+
+
+def _acknowledgements(assembly) -> list[tuple[str, str]]:
+    """(rule, reason) for every acknowledged cdk-nag finding, as CDK records them."""
+    metadata = json.loads((Path(assembly.directory) / "Jubilee.metadata.json").read_text())
+    return [(rule, reason) for entries in metadata.values() for entry in entries
+            if entry["type"] == "aws:cdk:acknowledged-rules" for rule, reason in entry["data"].items()]
+
+
+def test_the_ledger_table_keeps_its_data(synthesized):
+    template, _, _ = synthesized
+    template.has_resource("AWS::DynamoDB::Table", {
+        "DeletionPolicy": "Retain",
+        "Properties": Match.object_like({
+            "StreamSpecification": {"StreamViewType": "NEW_IMAGE"},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": Match.object_like({"SSEEnabled": True, "SSEType": "KMS"}),
+            "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+        }),
+    })
+    template.has_resource_properties("AWS::DynamoDB::Table", {
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+    })
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+
+
+def test_buckets_are_private_encrypted_and_tls_only(synthesized):
+    template, _, _ = synthesized
+    buckets = resources(template, "AWS::S3::Bucket")
+    kms_buckets = [b for b in buckets.values() if "aws:kms" in json.dumps(b["Properties"]["BucketEncryption"])]
+    assert len(kms_buckets) == 2
+    for bucket in buckets.values():
+        assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    policies = json.dumps(resources(template, "AWS::S3::BucketPolicy"))
+    assert policies.count('"aws:SecureTransport": "false"') == len(buckets)
+
+
+def test_each_stage_queue_has_a_dlq_a_tls_policy_and_room_for_its_consumer(synthesized):
+    template, _, _ = synthesized
+    queues = resources(template, "AWS::SQS::Queue")
+    with_redrive = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
+    assert len(with_redrive) == len(topology.QUEUES)
+    for queue in with_redrive:
+        assert 3 <= queue["Properties"]["RedrivePolicy"]["maxReceiveCount"] <= 5
+    assert sorted(q["Properties"]["VisibilityTimeout"] for q in with_redrive) == sorted(
+        topology.visibility_timeout_s(q) for q in topology.QUEUES)
+    for queue in topology.QUEUES:
+        assert topology.visibility_timeout_s(queue) >= 6 * topology.function(queue.consumer).timeout_s
+    assert all("KmsMasterKeyId" in q["Properties"] for q in queues.values())
+    assert json.dumps(resources(template, "AWS::SQS::QueuePolicy")).count("aws:SecureTransport") == len(queues)
+
+
+def function_named(template: Template, name: str) -> tuple[str, dict]:
+    for logical_id, fn in resources(template, "AWS::Lambda::Function").items():
+        if fn["Properties"].get("Description") == f"Jubilee {name}":
+            return logical_id, fn
+    raise AssertionError(f"no function {name}")
+
+
+def test_functions_come_from_the_wiring_table_with_powertools(synthesized):
+    template, _, _ = synthesized
+    assert len(resources(template, "AWS::Lambda::Function")) == len(topology.FUNCTIONS)
+    for spec in topology.FUNCTIONS:
+        _, fn = function_named(template, spec.name)
+        props = fn["Properties"]
+        assert props["Handler"] == spec.handler and props["Timeout"] == spec.timeout_s
+        assert "AWSLambdaPowertoolsPythonV3" in json.dumps(props["Layers"])
+        expected = set(topology.environment(spec, dict.fromkeys(
+            [topology.LEDGER, topology.IDEMPOTENCY, topology.OFFERS, topology.LETTERS, topology.APP_SECRET], "x"),
+            dict.fromkeys([q.stage for q in topology.QUEUES], "u"), "", "sandbox"))
+        assert set(props["Environment"]["Variables"]) == expected
+
+
+def policy_actions(template: Template, name: str) -> set[str]:
+    logical_id, fn = function_named(template, name)
+    role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+    actions: set[str] = set()
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        if {"Ref": role} in policy["Properties"]["Roles"]:
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                found = statement["Action"]
+                actions |= set(found if isinstance(found, list) else [found])
+    return actions
+
+
+def test_each_function_may_do_only_what_it_uses(synthesized):
+    template, _, _ = synthesized
+    services = {name: {a.split(":")[0] for a in policy_actions(template, name)} for name in
+                (f.name for f in topology.FUNCTIONS)}
+    assert services["dispatcher"] == {"logs", "sqs", "kms", "dynamodb"}  # dynamodb: reading its stream
+    assert not any(a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:BatchWrite"))
+                   for a in policy_actions(template, "dispatcher"))
+    assert services["pool"] == {"logs", "dynamodb", "kms", "sqs"}  # sqs: consuming its queue
+    assert not any(a == "sqs:SendMessage" for a in policy_actions(template, "pool"))
+    assert "s3" not in services["api"] and "sqs" not in services["api"]
+    assert "secretsmanager" in services["letters"] and "secretsmanager" not in services["pool"]
+    assert "s3:PutObject" in policy_actions(template, "letters")
+    assert "s3:PutObject" not in policy_actions(template, "forgiveness")
+
+
+def test_consumers_report_partial_batch_failures_and_the_dispatcher_sees_only_outbox_items(synthesized):
+    template, _, _ = synthesized
+    mappings = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    assert len(mappings) == len(topology.QUEUES) + 1
+    assert all(m["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
+    [stream] = [m for m in mappings if "FilterCriteria" in m["Properties"]]
+    pattern = json.loads(stream["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"])
+    assert pattern == topology.OUTBOX_FILTER
+    assert "OnFailure" in stream["Properties"]["DestinationConfig"]
+
+
+def test_the_api_has_the_wiring_tables_routes_throttling_and_access_logs(synthesized):
+    template, _, _ = synthesized
+    methods = resources(template, "AWS::ApiGateway::Method")
+    assert sorted(m["Properties"]["HttpMethod"] for m in methods.values()) == sorted(r.method for r in topology.ROUTES)
+    template.has_resource_properties("AWS::ApiGateway::Stage", {
+        "StageName": "prod",
+        "AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()}),
+        "MethodSettings": Match.array_with([Match.object_like({"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100})]),
+    })
+    paths = {r.path.strip("/").split("/")[-1] for r in topology.ROUTES}
+    parts = {r["Properties"]["PathPart"] for r in resources(template, "AWS::ApiGateway::Resource").values()}
+    assert paths <= parts
+
+
+def test_every_dlq_and_every_function_has_an_alarm(synthesized):
+    template, _, _ = synthesized
+    alarms = list(resources(template, "AWS::CloudWatch::Alarm").values())
+    dlq_alarms = [a for a in alarms if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"]
+    error_alarms = [a for a in alarms if a["Properties"].get("MetricName") == "Errors"]
+    assert len(dlq_alarms) == len(topology.QUEUES) + 1  # + the dispatcher's failure queue
+    assert len(error_alarms) == len(topology.FUNCTIONS)
+    assert any(a["Properties"].get("MetricName") == "LedgerDrift" for a in alarms)
+    template.has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(1 hour)"})
+
+
+def test_only_the_functions_code_is_shipped(synthesized):
+    _, path, _ = synthesized
+    assets = [p for p in path.parent.iterdir() if p.name.startswith("asset.")]
+    assert len(assets) == 1
+    assert sorted(p.name for p in assets[0].iterdir()) == ["functions"]
