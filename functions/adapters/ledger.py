@@ -10,7 +10,7 @@ from typing import Any
 from functions.adapters import dynamo
 from functions.adapters.dynamo import campaign_pk
 from functions.domain.campaigns import Campaign
-from functions.domain.donations import PaymentConfirmed
+from functions.domain.gifts import PaymentConfirmed
 from functions.domain.ledger import ACCOUNTS, EXTERNAL, POOL, Leg, Totals, Transfer, gift_transfer, net_deltas
 
 META = "META"

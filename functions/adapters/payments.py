@@ -10,7 +10,7 @@ import secrets
 import time
 from typing import Any
 
-from functions.domain.donations import PaymentConfirmed
+from functions.domain.gifts import PaymentConfirmed
 
 SIGNATURE_HEADER = "Jubilee-Sandbox-Signature"
 TOLERANCE_SECONDS = 300

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
@@ -45,20 +44,3 @@ def limit_problem(request: DonationRequest, campaign: Campaign) -> tuple[str, st
     if request.amount_cents > campaign.max_donation_cents:
         return "body.amount_cents", f"must be at most {campaign.max_donation_cents}"
     return None
-
-
-@dataclass(frozen=True)
-class PaymentConfirmed:
-    """A provider's word that a gift was paid: the unit the pool stage books."""
-
-    event_id: str  # the provider's event id; also the ledger transfer id, so replays are no-ops
-    provider: str
-    campaign_id: str
-    donation_id: str
-    amount_cents: int
-    currency: str
-    fee_cents: int
-
-    @property
-    def transfer_id(self) -> str:
-        return f"gift#{self.provider}#{self.event_id}"

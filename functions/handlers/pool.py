@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.data_classes import SQSEvent
 
 from functions.adapters import ledger
 from functions.domain.campaigns import Campaign
-from functions.domain.donations import PaymentConfirmed
+from functions.domain.gifts import PaymentConfirmed
 from functions.domain.ledger import POOL
 from functions.handlers.queue import failures
 

@@ -6,13 +6,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 
 def each_message(work: Callable[[dict[str, Any]], None]) -> Callable[[dict, Any], dict]:
     """A handler that runs `work` per message and reports only the failed ones back to SQS,
     which redelivers them, and after the queue's max receives moves them to its DLQ."""
+    # Imported here: the batch consumers that only need `failures` don't pay for it at cold start.
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
     processor = BatchProcessor(event_type=EventType.SQS)
 
     def record_handler(record: SQSRecord) -> None:

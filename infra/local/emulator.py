@@ -92,9 +92,12 @@ class LocalCloud:
     """Create the topology on moto, then serve HTTP and pump the stream and queues."""
 
     def __init__(self, public_base_url: str = "http://127.0.0.1:3000", payments: str = "sandbox",
-                 endpoint_url: str | None = None, app_secret: str | None = None):
+                 endpoint_url: str | None = None, app_secret: str | None = None,
+                 batch_sizes: dict[str, int] | None = None):
         self.public_base_url = public_base_url
         self.app_secret = app_secret or secrets.token_urlsafe(48)
+        # Overrides of the wiring table's batch sizes, for benchmarks that compare them.
+        self.batch_sizes = {q.stage: q.batch_size for q in QUEUES} | (batch_sizes or {})
         self.payments = payments
         self.endpoint_url = endpoint_url
         self.queue_urls: dict[str, str] = {}
@@ -302,7 +305,7 @@ class LocalCloud:
         """One receive-invoke-acknowledge round on a stage queue; returns messages received."""
         queue = next(q for q in QUEUES if q.stage == stage)
         sqs, url = self.clients("sqs"), self.queue_urls[stage]
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=queue.batch_size, WaitTimeSeconds=0,
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=self.batch_sizes[stage], WaitTimeSeconds=0,
                                        AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
         if not messages:
             return 0

@@ -1,0 +1,119 @@
+"""Benchmarks: AWS calls per confirmed donation through the whole chain, and handler import cost.
+
+Figures are ratios against a baseline measured in the same run, never absolute timings
+compared across machines. Run with `make bench`; it rewrites bench/RESULTS.md.
+
+- Calls are counted with a botocore `before-call` hook, attributed to the function that
+  made them (the emulator's own polling, which Lambda's event sources do on AWS, is not
+  counted). Baseline: the same run with the donations queue at batch size 1.
+- Import time is the median of fresh interpreters importing one handler module, as a
+  ratio to a fresh `import boto3` (which every Lambda pays anyway).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DONATIONS = 100
+
+
+def count_calls(donations: int, batch_size: int) -> tuple[Counter, dict]:
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    import boto3
+
+    from functions.adapters import aws
+    from infra.demo import seed_campaign
+    from infra.local.emulator import LocalCloud, current_function
+
+    calls: Counter = Counter()
+
+    def on_call(model, **_: object) -> None:
+        function = current_function.get()
+        if function:
+            calls[(function, f"{model.service_model.service_name}.{model.name}")] += 1
+
+    with LocalCloud(app_secret="bench", batch_sizes={"donations": batch_size}) as cloud:
+        # After the mock starts (it resets boto3's default session), before any handler makes a client.
+        boto3.setup_default_session()
+        boto3.DEFAULT_SESSION.events.register("before-call", on_call)
+        aws.reset()
+        seed_campaign(cloud)
+        for n in range(donations):
+            created = cloud.http("POST", "/campaigns/demo/donations", {"amount_cents": 5_000 + n, "currency": "USD"},
+                                 {"Idempotency-Key": f"bench-{n}"}).json()
+            cloud.http("POST", created["checkout_url"].removeprefix(cloud.public_base_url))
+            if n % 10 == 9:
+                cloud.drain()
+        cloud.drain()
+        figures = cloud.http("GET", "/campaigns/demo").json()
+    return calls, figures
+
+
+def count_calls_fresh(donations: int, batch_size: int) -> tuple[Counter, dict]:
+    """count_calls in a fresh interpreter, so no client or cache carries over between runs."""
+    out = subprocess.run([sys.executable, "-m", "bench.run", "--calls", str(donations), str(batch_size)], cwd=ROOT,
+                         check=True, capture_output=True, text=True).stdout
+    data = json.loads(out.strip().splitlines()[-1])
+    return Counter({tuple(k.split(" ", 1)): v for k, v in data["calls"].items()}), data["figures"]
+
+
+def import_seconds(statement: str, repeats: int = 7) -> float:
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="0")
+    subprocess.run([sys.executable, "-c", statement], cwd=ROOT, env=env, check=True)  # warm the .pyc cache
+    return statistics.median(float(subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
+                                                  capture_output=True, text=True).stdout) for _ in range(repeats))
+
+
+def main() -> None:
+    batched, figures = count_calls_fresh(DONATIONS, batch_size=10)
+    single, _ = count_calls_fresh(DONATIONS, batch_size=1)
+    confirmed = figures["donations_confirmed"]
+    lines = [
+        "# Benchmark results", "",
+        f"Command: `make bench` (`python -m bench.run`), {dt.date.today().isoformat()}, "
+        f"Python {platform.python_version()}, {os.cpu_count()} cores. Regenerate rather than edit.", "",
+        f"## AWS SDK calls per confirmed donation ({confirmed} donations, whole chain)", "",
+        f"{figures['purchases']} purchases, {figures['accounts_forgiven']} accounts forgiven and "
+        f"{figures['letters_sent']} letters along the way; calls by the function that made them.", "",
+        "| function | calls | per donation | with donations batch 1 | ratio to batch 1 |", "|---|---|---|---|---|",
+    ]
+    for function in sorted({f for f, _ in batched} | {f for f, _ in single}):
+        ours = sum(v for (f, _), v in batched.items() if f == function)
+        base = sum(v for (f, _), v in single.items() if f == function)
+        lines.append(f"| {function} | {ours} | {ours / confirmed:.2f} | {base / confirmed:.2f} | "
+                     f"{ours / base:.2f} |" if base else f"| {function} | {ours} | {ours / confirmed:.2f} | - | - |")
+    total, total_single = sum(batched.values()), sum(single.values())
+    lines += [f"| **all** | {total} | {total / confirmed:.2f} | {total_single / confirmed:.2f} | "
+              f"{total / total_single:.2f} |", "", "Calls by operation (donations batch 10):", "",
+              "| function | operation | calls |", "|---|---|---|"]
+    lines += [f"| {f} | {op} | {n} |" for (f, op), n in sorted(batched.items())]
+    baseline = import_seconds("import boto3")
+    lines += ["", "## Import time of each handler module (cold start share)", "",
+              "Median of 7 fresh interpreters, as a ratio to `import boto3` measured in the same run.", "",
+              "| module | ratio to `import boto3` |", "|---|---|", "| boto3 (baseline) | 1.00 |"]
+    from infra.topology import FUNCTIONS
+
+    for fn in FUNCTIONS:
+        module = fn.handler.rsplit(".", 1)[0]
+        lines.append(f"| {module} | {import_seconds(f'import {module}') / baseline:.2f} |")
+    text = "\n".join(lines) + "\n"
+    (ROOT / "bench" / "RESULTS.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--calls"]:
+        counted, totals = count_calls(int(sys.argv[2]), int(sys.argv[3]))
+        print(json.dumps({"calls": {f"{f} {op}": n for (f, op), n in counted.items()}, "figures": totals}))
+    else:
+        main()
