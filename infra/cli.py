@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
@@ -70,15 +71,15 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--seller", required=True)
     add.add_argument("--price-cents", type=_positive, required=True)
     _where(add)
-    dlq = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(dest="action", required=True)
-    redrive = dlq.add_parser("redrive", help="move a stage's dead letters back onto its queue")
-    redrive.add_argument("stage", choices=STAGES)
-    _where(redrive)
-
     sample = offers.add_parser("sample", help="write a sample offer file of fictional people")
     sample.add_argument("--out", type=Path, required=True)
     sample.add_argument("--accounts", type=_positive, default=25)
     sample.add_argument("--seed", type=int, default=1)
+
+    dlq = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(dest="action", required=True)
+    redrive = dlq.add_parser("redrive", help="move a stage's dead letters back onto its queue")
+    redrive.add_argument("stage", choices=STAGES)
+    _where(redrive)
     return top
 
 
@@ -103,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return run(args)
+    except (BotoCoreError, ClientError) as error:
+        err.print(f"[red]error:[/red] AWS said: {error}")
+        return 1
     except (CampaignError, OfferFileError, ValueError, LookupError) as error:
         problems = getattr(error, "problems", None)
         err.print(f"[red]error:[/red] {error if not problems else f'{len(problems)} problem(s) in the file'}")
@@ -122,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
         stdout, sys.stdout = sys.stdout, sys.stderr
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         try:
-            report = demo.run(donations=args.donations, seed=args.seed)
+            os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines in a local report
+        report = demo.run(donations=args.donations, seed=args.seed)
         finally:
             sys.stdout = stdout
         if args.json:

@@ -119,7 +119,6 @@ class JubileeStack(Stack):
                  topology.OFFERS: self.buckets[topology.OFFERS].bucket_name,
                  topology.LETTERS: self.buckets[topology.LETTERS].bucket_name, topology.APP_SECRET: self.secret.secret_arn}
         queue_urls = {stage: q.queue_url for stage, q in self.queues.items()}
-        self.api = apigw.RestApi  # set in _api; the public URL is known only after the API exists
         self.functions: dict[str, lambda_.Function] = {}
         for fn in topology.FUNCTIONS:
             log_group = logs.LogGroup(self, f"{fn.name.title()}Logs", retention=logs.RetentionDays.ONE_MONTH,

@@ -11,7 +11,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 logger = Logger()
 
@@ -46,6 +49,11 @@ def make_app(*routers: Router) -> APIGatewayRestResolver:
         listed = [{"field": _field(p["loc"]), "problem": p["msg"]} for p in problems]
         return error_response(422, "invalid_request", "; ".join(f"{p['field']}: {p['problem']}" for p in listed),
                               listed)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported(_: RequestUnsupportedContentType) -> Response:
+        return error_response(415, "unsupported_content_type", "send the body as application/json",
+                              [{"field": "header.Content-Type", "problem": "must be application/json"}])
 
     @app.exception_handler(ApiError)
     def api_error(error: ApiError) -> Response:

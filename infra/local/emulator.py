@@ -17,7 +17,6 @@ import logging
 import os
 import re
 import secrets
-import sys
 import threading
 import time
 import uuid
@@ -321,9 +320,12 @@ class LocalCloud:
         try:
             result = self.invoke(queue.consumer, {"Records": records}) or {}
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        except InjectedFault:
+            log.info("injected fault: %s fails a batch of %d, which SQS redelivers", queue.consumer, len(messages))
+            failed = {m["MessageId"] for m in messages}
         except Exception:
             log.warning("function %s failed a batch of %d; it will be redelivered", queue.consumer, len(messages),
-                        exc_info=not isinstance(sys.exc_info()[1], InjectedFault))
+                        exc_info=True)
             failed = {m["MessageId"] for m in messages}  # the whole batch comes back
         for m in messages:
             if m["MessageId"] in failed:

@@ -65,6 +65,7 @@ def serve(host: str, port: int, aws_port: int) -> int:
     moto.start()
     endpoint = f"http://127.0.0.1:{aws_port}"
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     cloud = LocalCloud(public_base_url=f"http://{host}:{port}", endpoint_url=endpoint).start()
     seed_campaign(cloud)
     stop = threading.Event()

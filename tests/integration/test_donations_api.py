@@ -93,3 +93,11 @@ def test_openapi_describes_every_public_route_from_the_code(cloud):
     assert {"/campaigns/{campaign_id}/donations", "/campaigns/{campaign_id}", "/webhooks/{provider}"} <= set(spec["paths"])
     schema = spec["components"]["schemas"]["DonationRequest"]
     assert schema["properties"]["amount_cents"]["exclusiveMinimum"] == 0
+
+
+def test_a_body_that_is_not_json_is_a_415_naming_the_header(cloud):
+    response = cloud.http("POST", "/campaigns/c1/donations", "amount_cents=100",
+                          {"Idempotency-Key": "k", "Content-Type": "text/plain"})
+    assert response.status == 415
+    assert response.json()["problems"] == [{"field": "header.Content-Type", "problem": "must be application/json"}]
+    assert items("donation") == [] and idempotency_records() == 0
