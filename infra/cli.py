@@ -125,9 +125,9 @@ def run(args: argparse.Namespace) -> int:
         # so stdout carries only the report. Set before the handler modules bind their loggers.
         stdout, sys.stdout = sys.stdout, sys.stderr
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines in a local report
         try:
-            os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines in a local report
-        report = demo.run(donations=args.donations, seed=args.seed)
+            report = demo.run(donations=args.donations, seed=args.seed)
         finally:
             sys.stdout = stdout
         if args.json:
