@@ -26,18 +26,22 @@ def _where(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint-url", help="act on this AWS-compatible endpoint instead (e.g. jubilee serve's)")
 
 
-def _positive(text: str) -> int:
+def _whole(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be above zero")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{text!r} must be {'above zero' if minimum else 'zero or more'}")
     return value
 
 
+def _positive(text: str) -> int:
+    return _whole(text, 1)
+
+
 def _non_negative(text: str) -> int:
-    return 0 if text.strip() == "0" else _positive(text)
+    return _whole(text, 0)
 
 
 def parser() -> argparse.ArgumentParser:

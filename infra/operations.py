@@ -75,8 +75,8 @@ def queue_urls(stage: str, stack: str = "Jubilee", endpoint_url: str | None = No
     """(queue, dead-letter queue) URLs of a stage: by stack output, or by local name on an endpoint."""
     if endpoint_url:
         sqs = aws.client("sqs")
-        return (sqs.get_queue_url(QueueName=f"jubilee-{stage}")["QueueUrl"],
-                sqs.get_queue_url(QueueName=f"jubilee-{stage}-dlq")["QueueUrl"])
+        return (sqs.get_queue_url(QueueName=topology.local_queue_name(stage))["QueueUrl"],
+                sqs.get_queue_url(QueueName=topology.local_queue_name(stage, dead_letters=True))["QueueUrl"])
     found = aws.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
     outputs = {o["OutputKey"]: o["OutputValue"] for o in found}
     try:

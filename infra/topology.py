@@ -91,6 +91,10 @@ LOCAL_NAMES = {LEDGER: "jubilee-ledger", IDEMPOTENCY: "jubilee-idempotency", OFF
                LETTERS: "jubilee-letters", APP_SECRET: "jubilee/app-secret"}
 
 
+def local_queue_name(stage: str, dead_letters: bool = False) -> str:
+    return f"jubilee-{stage}" + ("-dlq" if dead_letters else "")
+
+
 def function(name: str) -> Function:
     return next(f for f in FUNCTIONS if f.name == name)
 

@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from functions.domain.campaigns import Campaign
+from functions.domain.money import CURRENCIES
 
-Currency = Literal["USD", "EUR", "GBP", "CAD", "AUD"]
+Currency = Literal[tuple(CURRENCIES)]  # type: ignore[valid-type]  # one list of currencies, in money.py
 
 
 class Donor(BaseModel):

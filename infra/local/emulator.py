@@ -170,11 +170,11 @@ class LocalCloud:
         client("secretsmanager").create_secret(Name=names[topology.APP_SECRET], SecretString=self.app_secret)
         sqs = client("sqs")
         for queue in QUEUES:
-            dlq = sqs.create_queue(QueueName=f"jubilee-{queue.stage}-dlq")["QueueUrl"]
+            dlq = sqs.create_queue(QueueName=topology.local_queue_name(queue.stage, dead_letters=True))["QueueUrl"]
             dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receives})
             self.queue_urls[queue.stage] = sqs.create_queue(
-                QueueName=f"jubilee-{queue.stage}",
+                QueueName=topology.local_queue_name(queue.stage),
                 Attributes={"RedrivePolicy": policy, "VisibilityTimeout": str(topology.visibility_timeout_s(queue))},
             )["QueueUrl"]
             self.dlq_urls[queue.stage] = dlq
@@ -308,7 +308,7 @@ class LocalCloud:
                                        AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
         if not messages:
             return 0
-        arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:jubilee-{stage}"
+        arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{topology.local_queue_name(stage)}"
         records = [{
             "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
             "attributes": m.get("Attributes", {}),
