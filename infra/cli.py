@@ -100,6 +100,7 @@ def print_report(report: dict) -> None:
         console.print(f"Every $1 spent abolished {format_cents(report['face_value_forgiven_cents'] * 100 // spent)} "
                       f"of debt for {report['accounts_forgiven']} people; "
                       f"{format_cents(raised)} raised in {report['donations_confirmed']} gifts.")
+    console.print("Played: a monthly gift's second month, a partial refund, a dispute won and one lost.")
     console.print(f"Checked: a repeated request, a repeated webhook and a crashed batch were each counted once; "
                   f"ledger balanced: {report['ledger_balanced']}.")
 

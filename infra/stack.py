@@ -236,6 +236,12 @@ class JubileeStack(Stack):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description="A cached balance differs from the sum of its ledger entries")
+        cloudwatch.Metric(namespace="Jubilee", metric_name="ShortfallCents", dimensions_map={"service": "jubilee-pool"},
+                          statistic="Sum", period=Duration.minutes(5)).create_alarm(
+            self, "ShortfallAlarm", threshold=0, evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description="A refund or lost dispute paid out more than the reserve and pool held")
 
     def _outputs(self) -> None:
         outputs = {"TableName": self.ledger.table_name, "IdempotencyTableName": self.idempotency.table_name,

@@ -23,3 +23,10 @@ def cloud():
     with LocalCloud(public_base_url="http://jubilee.test", app_secret="test-secret") as local:
         operations.create_campaign(CAMPAIGN)
         yield local
+
+from hypothesis import settings  # noqa: E402
+
+# `make test` runs the default profile; a nightly job sets HYPOTHESIS_PROFILE=nightly for ten times more.
+settings.register_profile("default", max_examples=200, deadline=None)
+settings.register_profile("nightly", max_examples=2_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -46,7 +46,11 @@ def figures(cloud: Any, campaign: str = "c1") -> dict[str, Any]:
     return response.json()
 
 
+PARTS = ("fees_cents", "refunded_cents", "disputes_lost_cents", "reserve_cents", "pool_available_cents",
+         "frozen_cents", "held_cents", "spent_cents")
+
+
 def assert_books_balance(f: dict[str, Any]) -> None:
-    parts = ("fees_cents", "refunded_cents", "reserve_cents", "pool_available_cents", "held_cents", "spent_cents")
-    assert f["raised_cents"] == sum(f[p] for p in parts)
+    """raised + shortfall = fees + refunded + disputes lost + reserve + pool + frozen + held + spent."""
+    assert f["raised_cents"] + f["shortfall_cents"] == sum(f[p] for p in PARTS)
     assert f["ledger_balanced"] is True

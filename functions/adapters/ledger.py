@@ -5,12 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 from functions.adapters import dynamo
 from functions.adapters.dynamo import campaign_pk
 from functions.domain.campaigns import Campaign
-from functions.domain.gifts import PaymentConfirmed
+from functions.domain.gifts import (
+    PaymentAdjusted,
+    PaymentConfirmed,
+    PaymentEvent,
+    dispute_adjustments,
+    refund_adjustment,
+)
 from functions.domain.ledger import ACCOUNTS, EXTERNAL, POOL, Leg, Totals, Transfer, gift_transfer, net_deltas
 
 META = "META"
@@ -65,10 +72,8 @@ def public_figures(campaign_id: str) -> dict[str, Any] | None:
     return {
         "campaign_id": campaign_id, "name": meta["name"], "currency": meta["currency"],
         "donations_confirmed": meta["donations_confirmed"],
-        "raised_cents": totals.raised_cents, "fees_cents": totals.fees_cents,
-        "refunded_cents": totals.refunded_cents, "reserve_cents": totals.reserve_cents,
-        "pool_available_cents": totals.pool_available_cents, "held_cents": totals.held_cents,
-        "spent_cents": totals.spent_cents, "purchases": meta["purchases"],
+        **{k: v for k, v in asdict(totals).items() if k.endswith("_cents")},
+        "purchases": meta["purchases"],
         "face_value_forgiven_cents": meta["face_value_forgiven_cents"],
         "accounts_forgiven": meta["accounts_forgiven"], "letters_sent": meta["letters_sent"],
         "ledger_balanced": totals.balanced,
@@ -139,41 +144,124 @@ def donation_sk(donation_id: str) -> str:
 
 
 def create_donation(campaign_id: str, donation_id: str, amount_cents: int, currency: str,
-                    provider: str, checkout_url: str, donor: dict[str, Any], anonymous: bool) -> None:
-    dynamo.transact([dynamo.put({
-        "pk": campaign_pk(campaign_id), "sk": donation_sk(donation_id), "kind": "donation",
-        "donation_id": donation_id, "campaign_id": campaign_id, "amount_cents": amount_cents,
-        "currency": currency, "provider": provider, "status": "pending", "checkout_url": checkout_url,
-        "donor": {k: v for k, v in donor.items() if v} or None, "anonymous": anonymous, "created_at": now_iso(),
-    })])
+                    provider: str, checkout_url: str, donor: dict[str, Any], anonymous: bool,
+                    frequency: str = "once") -> None:
+    donor = {k: v for k, v in donor.items() if v}
+    dynamo.transact([dynamo.put(_donation_item(campaign_id, donation_id, amount_cents, currency, provider, "pending",
+                                               donor, anonymous, checkout_url=checkout_url, frequency=frequency))])
 
 
 def load_donation(campaign_id: str, donation_id: str) -> dict[str, Any] | None:
     return dynamo.get(campaign_pk(campaign_id), donation_sk(donation_id))
 
 
-def confirm_donation(gift: PaymentConfirmed) -> str:
-    """Mark a donation paid and announce it to the pool stage, once per provider event.
+def _donation_item(campaign_id: str, donation_id: str, amount_cents: int, currency: str, provider: str,
+                   status: str, donor: dict[str, Any] | None, anonymous: bool, **extra: Any) -> dict[str, Any]:
+    return {"pk": campaign_pk(campaign_id), "sk": donation_sk(donation_id), "kind": "donation",
+            "donation_id": donation_id, "campaign_id": campaign_id, "amount_cents": amount_cents,
+            "currency": currency, "provider": provider, "status": status, "donor": donor or None,
+            "anonymous": anonymous, "created_at": now_iso(), "refunded_cents": 0, "disputes": {}, **extra}
 
-    Returns "confirmed", "duplicate" (this event or another already confirmed it),
-    "unknown" (no such donation) or "mismatch" (amount or currency differ from the pledge).
+
+def _confirm(gift: PaymentConfirmed) -> str:
+    """Mark a donation paid and announce its gift to the pool stage, once per payment.
+
+    "confirmed", "duplicate" (already confirmed), "unknown" (no such pledge) or
+    "mismatch" (amount or currency differ from the pledge).
     """
-    marker = dynamo.put({"pk": f"EVENT#{gift.provider}#{gift.event_id}", "sk": "EVENT", "kind": "provider_event",
-                         "donation_id": gift.donation_id, "received_at": now_iso()})
+    message = dynamo.outbox("donations", gift.transfer_id, gift.to_message())
+    if gift.pledge_id and gift.pledge_id != gift.donation_id:  # a monthly installment: a donation of its own
+        pledge = load_donation(gift.campaign_id, gift.pledge_id)
+        if pledge is None:
+            return "unknown"
+        item = _donation_item(gift.campaign_id, gift.donation_id, gift.amount_cents, gift.currency, gift.provider,
+                              "confirmed", pledge.get("donor"), pledge["anonymous"], pledge_id=gift.pledge_id,
+                              confirmed_at=now_iso(), fee_cents=gift.fee_cents, payment_id=gift.payment_id)
+        return "confirmed" if dynamo.transact_once([dynamo.put(item), message]) else "duplicate"
     confirm = dynamo.update(
         campaign_pk(gift.campaign_id), donation_sk(gift.donation_id),
-        "SET #status = :confirmed, confirmed_at = :at, fee_cents = :fee",
+        "SET #status = :confirmed, confirmed_at = :at, fee_cents = :fee, payment_id = :payment",
         {":confirmed": "confirmed", ":pending": "pending", ":at": now_iso(), ":fee": gift.fee_cents,
-         ":amount": gift.amount_cents, ":currency": gift.currency},
+         ":amount": gift.amount_cents, ":currency": gift.currency, ":payment": gift.payment_id},
         condition="#status = :pending AND amount_cents = :amount AND currency = :currency",
         names={"#status": "status"},
     )
-    message = dynamo.outbox("donations", gift.transfer_id, {"gift": gift.__dict__})
-    if dynamo.transact_once([marker, confirm, message]):
+    if dynamo.transact_once([confirm, message]):
         return "confirmed"
     donation = load_donation(gift.campaign_id, gift.donation_id)
     if donation is None:
         return "unknown"
-    if donation["status"] != "pending":
+    return "duplicate" if donation["status"] != "pending" else "mismatch"
+
+
+def _announce(donation: dict[str, Any], change: dict[str, Any], adjustments: list[PaymentAdjusted]) -> bool:
+    """Record what changed on the donation and announce the adjustments, in one transaction."""
+    update = dynamo.update(campaign_pk(donation["campaign_id"]), donation_sk(donation["donation_id"]),
+                           change["expression"], change["values"], condition=change["condition"],
+                           names=change.get("names"))
+    return dynamo.transact_once([update] + [dynamo.outbox("donations", f"adjust#{a.transfer_id}", a.to_message())
+                                             for a in adjustments])
+
+
+def _record_refund(event: PaymentEvent, donation: dict[str, Any]) -> str:
+    refunded = int(donation.get("refunded_cents", 0))
+    adjustment = refund_adjustment(event, refunded)
+    if adjustment is None:
         return "duplicate"
-    return "mismatch"
+    total = event.refunded_total_cents
+    change = {"expression": "SET refunded_cents = :total", "values": {":total": total, ":before": refunded},
+              "condition": "refunded_cents = :before"}
+    return "refunded" if _announce(donation, change, [adjustment]) else "retry"
+
+
+def _record_dispute(event: PaymentEvent, donation: dict[str, Any]) -> str:
+    dispute = event.dispute
+    known = (donation.get("disputes") or {}).get(dispute.dispute_id)
+    adjustments = dispute_adjustments(event, known)
+    if not adjustments:
+        return "duplicate"
+    condition = "attribute_not_exists(disputes.#d)" if known is None else "disputes.#d = :known"
+    change = {"expression": "SET disputes.#d = :status", "names": {"#d": dispute.dispute_id},
+              "values": {":status": dispute.status} | ({":known": known} if known else {}), "condition": condition}
+    return f"dispute_{dispute.status}" if _announce(donation, change, adjustments) else "retry"
+
+
+def apply_payment_event(event: PaymentEvent) -> str:
+    """Apply a verified provider event once, whatever order and however often it comes.
+
+    The gift it names is confirmed first if no earlier event did, so a refund or a dispute
+    that overtakes its payment's confirmation still finds the gift booked.
+    """
+    outcome = _confirm(event.gift)
+    if outcome in ("unknown", "mismatch") or (event.refunded_total_cents is None and event.dispute is None):
+        return outcome
+    record = _record_refund if event.refunded_total_cents is not None else _record_dispute
+    for _ in range(5):  # a concurrent event for the same donation moved it on: read again and redo
+        donation = load_donation(event.gift.campaign_id, event.gift.donation_id)
+        result = record(event, donation)
+        if result != "retry":
+            return result
+    raise RuntimeError("the donation kept changing under this event; the provider will redeliver it")
+
+
+class NotYetBookable(Exception):
+    """An adjustment whose gift (or dispute opening) is not booked yet: retry after it is."""
+
+
+def post_adjustment(adjustment: PaymentAdjusted, transfer: Transfer) -> bool:
+    """Book a refund or dispute step once. False if it was booked before."""
+    cid = adjustment.campaign_id
+    requirement = {"ConditionCheck": {"TableName": dynamo.settings().table, "Key": dynamo.key(f"LEDGER#{cid}",
+                                                                                          adjustment.requires),
+                                      "ConditionExpression": "attribute_exists(pk)"}}
+    items = [transfer_put(transfer, donation_id=adjustment.donation_id), requirement,
+             *balance_updates(cid, [transfer])]
+    try:
+        dynamo.transact(items)
+    except dynamo.TransactionCancelled as cancelled:
+        if 0 in cancelled.failed():
+            return False
+        if 1 in cancelled.failed():
+            raise NotYetBookable(f"{adjustment.transfer_id} waits for {adjustment.requires}") from None
+        raise  # a balance moved under us: the message is retried with fresh balances
+    return True

@@ -10,10 +10,11 @@ import secrets
 import time
 from typing import Any
 
-from functions.domain.gifts import PaymentConfirmed
+from functions.domain.gifts import DisputeUpdate, PaymentConfirmed, PaymentEvent
 
 SIGNATURE_HEADER = "Jubilee-Sandbox-Signature"
 TOLERANCE_SECONDS = 300
+HANDLED = ("payment.succeeded", "payment.refunded", "dispute.created", "dispute.closed")
 
 
 class WebhookRejected(ValueError):
@@ -38,20 +39,41 @@ class SandboxPayments:
     def _sign(self, timestamp: int, body: bytes) -> str:
         return hmac.new(self._secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
-    def payment_completed(self, donation: dict[str, Any], now: int | None = None) -> tuple[dict[str, str], bytes]:
-        """The signed webhook the sandbox sends when its checkout page is paid: (headers, raw body)."""
-        event = {
-            "id": f"evt_{secrets.token_hex(12)}", "type": "payment.succeeded",
-            "data": {"campaign_id": donation["campaign_id"], "donation_id": donation["donation_id"],
-                     "amount_cents": donation["amount_cents"], "currency": donation["currency"],
-                     "fee_cents": self.fee_cents(donation["amount_cents"])},
-        }
-        body = json.dumps(event).encode()
+    def _event(self, kind: str, data: dict[str, Any], now: int | None) -> tuple[dict[str, str], bytes]:
+        body = json.dumps({"id": f"evt_{secrets.token_hex(12)}", "type": kind, "data": data}).encode()
         timestamp = int(time.time()) if now is None else now
         return {SIGNATURE_HEADER: f"t={timestamp},v1={self._sign(timestamp, body)}"}, body
 
-    def verify(self, headers: dict[str, str], body: bytes, now: int | None = None) -> PaymentConfirmed | None:
-        """The payment an authentic webhook reports, or None for event types we ignore."""
+    def _payment(self, donation: dict[str, Any], installment: int | None = None) -> dict[str, Any]:
+        donation_id = donation["donation_id"]
+        suffix = f"-m{installment}" if installment else ""
+        return {"campaign_id": donation["campaign_id"], "donation_id": donation_id + suffix,
+                "payment_id": f"pay_{donation_id}{suffix}", "amount_cents": donation["amount_cents"],
+                "currency": donation["currency"], "fee_cents": self.fee_cents(donation["amount_cents"]),
+                "pledge_id": donation_id if installment else None}
+
+    # The signed webhooks the sandbox sends: (headers, raw body). Each names its payment in full.
+    def payment_completed(self, donation: dict[str, Any], now: int | None = None) -> tuple[dict[str, str], bytes]:
+        return self._event("payment.succeeded", self._payment(donation), now)
+
+    def installment_paid(self, pledge: dict[str, Any], month: int, now: int | None = None) -> tuple[dict[str, str], bytes]:
+        """A monthly pledge's payment for month >= 2 (month 1 is the checkout itself)."""
+        return self._event("payment.succeeded", self._payment(pledge, installment=month), now)
+
+    def refunded(self, donation: dict[str, Any], refunded_total_cents: int, now: int | None = None
+                 ) -> tuple[dict[str, str], bytes]:
+        return self._event("payment.refunded", self._payment(donation) | {"amount_refunded": refunded_total_cents}, now)
+
+    def dispute(self, donation: dict[str, Any], dispute_id: str, status: str, amount_cents: int | None = None,
+                fee_cents: int = 1_500, now: int | None = None) -> tuple[dict[str, str], bytes]:
+        """A chargeback: status "open" when it is filed, then "won" or "lost" (with the network's fee)."""
+        kind = "dispute.created" if status == "open" else "dispute.closed"
+        dispute = {"id": dispute_id, "amount": amount_cents or donation["amount_cents"], "status": status,
+                   "fee": fee_cents if status == "lost" else 0}
+        return self._event(kind, self._payment(donation) | {"dispute": dispute}, now)
+
+    def verify(self, headers: dict[str, str], body: bytes, now: int | None = None) -> PaymentEvent | None:
+        """What an authentic webhook reports, or None for event types we ignore."""
         header = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER.lower()), None)
         if not header:
             raise WebhookRejected(f"missing {SIGNATURE_HEADER} header")
@@ -66,13 +88,23 @@ class SandboxPayments:
             raise WebhookRejected("signature does not match")
         try:
             event = json.loads(body)
-            if event.get("type") != "payment.succeeded":
+            if event.get("type") not in HANDLED:
                 return None
             data = event["data"]
-            return PaymentConfirmed(
-                event_id=str(event["id"]), provider=self.name, campaign_id=str(data["campaign_id"]),
-                donation_id=str(data["donation_id"]), amount_cents=int(data["amount_cents"]),
-                currency=str(data["currency"]), fee_cents=int(data["fee_cents"]),
+            gift = PaymentConfirmed(
+                event_id=str(event["id"]), provider=self.name, payment_id=str(data["payment_id"]),
+                campaign_id=str(data["campaign_id"]), donation_id=str(data["donation_id"]),
+                amount_cents=int(data["amount_cents"]), currency=str(data["currency"]),
+                fee_cents=int(data["fee_cents"]), pledge_id=data.get("pledge_id"),
             )
+            if event["type"] == "payment.refunded":
+                return PaymentEvent(gift, refunded_total_cents=int(data["amount_refunded"]))
+            if event["type"].startswith("dispute."):
+                d = data["dispute"]
+                if d["status"] not in ("open", "won", "lost"):
+                    raise ValueError("dispute status")
+                return PaymentEvent(gift, dispute=DisputeUpdate(str(d["id"]), int(d["amount"]), d["status"],
+                                                                int(d.get("fee", 0))))
+            return PaymentEvent(gift)
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise WebhookRejected(f"payload is not a readable payment event: {type(error).__name__}") from None

@@ -28,6 +28,7 @@ class DonationRequest(BaseModel):
     currency: Currency
     donor: Donor = Field(default_factory=Donor)
     anonymous: StrictBool = False
+    frequency: Literal["once", "monthly"] = Field("once", description="monthly: a gift each month until cancelled")
 
 
 class DonationResponse(BaseModel):

@@ -1,22 +1,140 @@
-"""A confirmed gift: what the payment stage hands the pool stage (kept free of pydantic, for cold starts)."""
+"""What payment providers tell us, as facts the pool stage books: gifts and adjustments to them.
+
+Each fact carries a key that is the same however often, and in whatever order, the
+provider reports it, so its ledger transfer is written once.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from functions.domain.ledger import (
+    Transfer,
+    dispute_lost_transfer,
+    dispute_opened_transfer,
+    dispute_won_transfer,
+    refund_transfer,
+)
 
 
 @dataclass(frozen=True)
 class PaymentConfirmed:
-    """A provider's word that a gift was paid: the unit the pool stage books."""
+    """A gift was paid. One payment (a charge) is one gift, whichever event reported it."""
 
-    event_id: str  # the provider's event id; also the ledger transfer id, so replays are no-ops
+    event_id: str
     provider: str
+    payment_id: str  # the provider's charge id: the gift's key
     campaign_id: str
     donation_id: str
     amount_cents: int
     currency: str
     fee_cents: int
+    pledge_id: str | None = None  # for a monthly installment: the donation that pledged it
 
     @property
     def transfer_id(self) -> str:
-        return f"gift#{self.provider}#{self.event_id}"
+        return f"gift#{self.provider}#{self.payment_id}"
+
+    def to_message(self) -> dict[str, Any]:
+        return {"gift": asdict(self)}
+
+
+AdjustmentKind = Literal["refund", "dispute_opened", "dispute_won", "dispute_lost"]
+
+
+@dataclass(frozen=True)
+class PaymentAdjusted:
+    """Money going back out of, or returning to, a booked gift."""
+
+    kind: AdjustmentKind
+    event_id: str
+    provider: str
+    payment_id: str
+    campaign_id: str
+    donation_id: str
+    key: str  # refund: "<payment>@<refunded so far>"; dispute: the dispute id
+    amount_cents: int
+    fee_cents: int = 0
+
+    @property
+    def transfer_id(self) -> str:
+        return f"{self.kind}#{self.provider}#{self.key}"
+
+    @property
+    def requires(self) -> str:
+        """The transfer that must be booked first: the gift, or the dispute's opening."""
+        if self.kind in ("dispute_won", "dispute_lost"):
+            return f"dispute_opened#{self.provider}#{self.key}"
+        return f"gift#{self.provider}#{self.payment_id}"
+
+    def transfer(self, balances: Mapping[str, int]) -> Transfer:
+        if self.kind == "refund":
+            return refund_transfer(self.transfer_id, self.campaign_id, self.amount_cents, balances)
+        if self.kind == "dispute_opened":
+            return dispute_opened_transfer(self.transfer_id, self.campaign_id, self.amount_cents, balances)
+        if self.kind == "dispute_won":
+            return dispute_won_transfer(self.transfer_id, self.campaign_id, self.amount_cents, balances)
+        return dispute_lost_transfer(self.transfer_id, self.campaign_id, self.amount_cents, self.fee_cents, balances)
+
+    def to_message(self) -> dict[str, Any]:
+        return {"adjustment": asdict(self)}
+
+
+def from_message(message: Mapping[str, Any]) -> PaymentConfirmed | PaymentAdjusted:
+    if "gift" in message:
+        return PaymentConfirmed(**message["gift"])
+    return PaymentAdjusted(**message["adjustment"])
+
+
+@dataclass(frozen=True)
+class DisputeUpdate:
+    dispute_id: str
+    amount_cents: int
+    status: Literal["open", "won", "lost"]
+    fee_cents: int = 0
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    """One verified provider event, reduced to what the books need.
+
+    Every event names its payment in full, so the gift can be booked from whichever
+    event arrives first: a refund reported before its checkout completion still counts.
+    """
+
+    gift: PaymentConfirmed
+    refunded_total_cents: int | None = None  # refunds so far on this payment (providers report the running total)
+    dispute: DisputeUpdate | None = None
+
+
+def refund_adjustment(event: PaymentEvent, refunded_before: int) -> PaymentAdjusted | None:
+    """The refund still to book: the running total's growth since what was booked, or None."""
+    total = event.refunded_total_cents or 0
+    if total <= refunded_before:
+        return None  # a replay, or an older total delivered late
+    gift = event.gift
+    return PaymentAdjusted("refund", gift.event_id, gift.provider, gift.payment_id, gift.campaign_id,
+                           gift.donation_id, f"{gift.payment_id}@{total}", total - refunded_before)
+
+
+def dispute_adjustments(event: PaymentEvent, known_status: str | None) -> list[PaymentAdjusted]:
+    """What a dispute update adds to the books, given what we knew of that dispute.
+
+    A closing that arrives before its opening books both, opening first.
+    """
+    dispute, gift = event.dispute, event.gift
+    assert dispute is not None
+
+    def adjustment(kind: AdjustmentKind, fee: int = 0) -> PaymentAdjusted:
+        return PaymentAdjusted(kind, gift.event_id, gift.provider, gift.payment_id, gift.campaign_id,
+                               gift.donation_id, dispute.dispute_id, dispute.amount_cents, fee)
+
+    if known_status in ("won", "lost") or (dispute.status == "open" and known_status == "open"):
+        return []
+    opening = [] if known_status == "open" else [adjustment("dispute_opened")]
+    if dispute.status == "open":
+        return opening
+    closing = adjustment("dispute_won") if dispute.status == "won" else adjustment("dispute_lost", dispute.fee_cents)
+    return opening + [closing]

@@ -15,15 +15,20 @@ from dataclasses import dataclass
 from functions.domain.money import is_cents, share_bps
 
 DONORS = "donors"  # external: -(gross confirmed gifts)
-FEES = "fees"  # paid to the payment processor
+FEES = "fees"  # paid to the payment processor, dispute fees included
 REFUNDED = "refunded"  # returned to donors
+DISPUTES_LOST = "disputes_lost"  # taken back by card networks after a lost dispute
 RESERVE = "reserve"  # held back against refunds, disputes and fees
 POOL = "pool"  # available to buy debt
+FROZEN = "frozen"  # a disputed gift's funds: not spendable until the dispute closes
 HELD = "held"  # pending purchases (two-phase: pool -> held -> spent | pool)
 SPENT = "spent"  # paid to debt sellers
+SHORTFALL = "shortfall"  # external: what refunds and losses took beyond reserve and pool
 
-ACCOUNTS: tuple[str, ...] = (DONORS, FEES, REFUNDED, RESERVE, POOL, HELD, SPENT)
-EXTERNAL: frozenset[str] = frozenset({DONORS})
+ACCOUNTS: tuple[str, ...] = (DONORS, FEES, REFUNDED, DISPUTES_LOST, RESERVE, POOL, FROZEN, HELD, SPENT, SHORTFALL)
+EXTERNAL: frozenset[str] = frozenset({DONORS, SHORTFALL})
+# Money going back out is taken from the reserve first, then from what the pool has left.
+FUNDING_ORDER: tuple[str, ...] = (RESERVE, POOL)
 
 
 class LedgerError(ValueError):
@@ -109,6 +114,51 @@ def void_transfer(campaign_id: str, plan_id: str, amount: int) -> Transfer:
     return move(f"{plan_id}#void", campaign_id, "void", HELD, POOL, amount)
 
 
+def funded(transfer_id: str, campaign_id: str, kind: str, dest: str, amount: int,
+           balances: Mapping[str, int]) -> Transfer:
+    """Move `amount` to `dest`, reserve first, then pool; what neither holds is booked as shortfall.
+
+    No balance ever goes silently negative: the shortfall account says, in the open, how
+    much was paid out that the campaign did not have.
+    """
+    if not is_cents(amount) or amount <= 0:
+        raise LedgerError(f"transfer {transfer_id}: amount must be positive integer cents")
+    legs, left = [], amount
+    for account in FUNDING_ORDER:
+        take = min(left, max(int(balances.get(account, 0)), 0))
+        if take:
+            legs.append(Leg(account, -take))
+            left -= take
+    if left:
+        legs.append(Leg(SHORTFALL, -left))
+    return Transfer(transfer_id, campaign_id, kind, (*legs, Leg(dest, amount)))
+
+
+def refund_transfer(transfer_id: str, campaign_id: str, amount: int, balances: Mapping[str, int]) -> Transfer:
+    return funded(transfer_id, campaign_id, "refund", REFUNDED, amount, balances)
+
+
+def dispute_opened_transfer(transfer_id: str, campaign_id: str, amount: int, balances: Mapping[str, int]) -> Transfer:
+    return funded(transfer_id, campaign_id, "dispute_opened", FROZEN, amount, balances)
+
+
+def dispute_won_transfer(transfer_id: str, campaign_id: str, amount: int, balances: Mapping[str, int]) -> Transfer:
+    """The card network sided with the campaign: the frozen funds come back, first to make good
+    any shortfall outstanding, then to the pool, spendable again."""
+    repay = min(amount, max(-int(balances.get(SHORTFALL, 0)), 0))
+    legs = [Leg(FROZEN, -amount)] + [Leg(a, v) for a, v in ((SHORTFALL, repay), (POOL, amount - repay)) if v]
+    return Transfer(transfer_id, campaign_id, "dispute_won", tuple(legs))
+
+
+def dispute_lost_transfer(transfer_id: str, campaign_id: str, amount: int, fee_cents: int,
+                          balances: Mapping[str, int]) -> Transfer:
+    """The frozen funds are gone for good, and the dispute fee is paid like a refund."""
+    legs = [Leg(FROZEN, -amount), Leg(DISPUTES_LOST, amount)]
+    if fee_cents:
+        legs += funded(f"{transfer_id}#fee", campaign_id, "fee", FEES, fee_cents, balances).legs
+    return Transfer(transfer_id, campaign_id, "dispute_lost", tuple(legs))
+
+
 def net_deltas(transfers: Iterable[Transfer]) -> dict[str, int]:
     """One delta per account for a batch, so each balance item is written once per batch."""
     totals: dict[str, int] = defaultdict(int)
@@ -131,15 +181,19 @@ def negative_accounts(balances: Mapping[str, int]) -> list[str]:
 
 @dataclass(frozen=True)
 class Totals:
-    """The public figures. raised = fees + refunded + reserve + pool + held + spent."""
+    """The public figures. raised + shortfall =
+    fees + refunded + disputes lost + reserve + pool + frozen + held + spent."""
 
     raised_cents: int
     fees_cents: int
     refunded_cents: int
+    disputes_lost_cents: int
     reserve_cents: int
     pool_available_cents: int
+    frozen_cents: int
     held_cents: int
     spent_cents: int
+    shortfall_cents: int
     balanced: bool
 
     @classmethod
@@ -149,9 +203,12 @@ class Totals:
             raised_cents=-b[DONORS],
             fees_cents=b[FEES],
             refunded_cents=b[REFUNDED],
+            disputes_lost_cents=b[DISPUTES_LOST],
             reserve_cents=b[RESERVE],
             pool_available_cents=b[POOL],
+            frozen_cents=b[FROZEN],
             held_cents=b[HELD],
             spent_cents=b[SPENT],
-            balanced=sum(b.values()) == 0 and not negative_accounts(b),
+            shortfall_cents=-b[SHORTFALL],
+            balanced=sum(b.values()) == 0 and not negative_accounts(b) and b[SHORTFALL] <= 0,
         )

@@ -46,7 +46,7 @@ def _pledge(pledge: dict[str, Any]) -> dict[str, Any]:
     provider = payments()
     checkout_url = provider.checkout_url(campaign_id, donation_id)
     ledger.create_donation(campaign_id, donation_id, request.amount_cents, request.currency, provider.name,
-                           checkout_url, request.donor.model_dump(), request.anonymous)
+                           checkout_url, request.donor.model_dump(), request.anonymous, request.frequency)
     logger.info("donation pledged", extra={"campaign_id": campaign_id, "donation_id": donation_id})
     return DonationResponse(donation_id=donation_id, status="pending", checkout_url=checkout_url).model_dump()
 

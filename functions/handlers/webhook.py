@@ -32,16 +32,17 @@ def receive(provider: str, headers: dict[str, str], body: bytes) -> Response:
     if provider != "sandbox":
         raise ApiError(404, "unknown_provider", f"no payment provider {provider!r}", "path.provider")
     try:
-        gift = sandbox().verify(headers, body)
+        event = sandbox().verify(headers, body)
     except WebhookRejected as rejected:
         logger.warning("webhook rejected", extra={"provider": provider, "reason": str(rejected)})
         raise ApiError(400, "bad_webhook", str(rejected), "header.Jubilee-Sandbox-Signature") from None
-    if gift is None:
+    if event is None:
         return Response(200, content_types.APPLICATION_JSON, {"status": "ignored"})
-    outcome = ledger.confirm_donation(gift)
+    outcome = ledger.apply_payment_event(event)
+    gift = event.gift
     logger.info("webhook applied", extra={"provider": provider, "event_id": gift.event_id, "outcome": outcome,
                                           "donation_id": gift.donation_id})
-    return Response(OUTCOME_STATUS[outcome], content_types.APPLICATION_JSON,
+    return Response(OUTCOME_STATUS.get(outcome, 200), content_types.APPLICATION_JSON,
                     {"status": outcome, "donation_id": gift.donation_id})
 
 

@@ -184,6 +184,8 @@ def test_every_dlq_and_every_function_has_an_alarm(synthesized):
     assert len(dlq_alarms) == len(topology.QUEUES) + 1  # + the dispatcher's failure queue
     assert len(error_alarms) == len(topology.FUNCTIONS)
     assert any(a["Properties"].get("MetricName") == "LedgerDrift" for a in alarms)
+    [shortfall] = [a for a in alarms if a["Properties"].get("MetricName") == "ShortfallCents"]
+    assert shortfall["Properties"]["Dimensions"] == [{"Name": "service", "Value": "jubilee-pool"}]
     template.has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(1 hour)"})
 
 

@@ -10,14 +10,18 @@ from functions.adapters.aws import client
 from infra import cli
 from infra.local.emulator import LocalCloud
 from infra.sample_data import offer_csv
+from tests.support import assert_books_balance
 
 
 def test_demo_json_adds_up_to_the_cent(capsys):
     assert cli.main(["demo", "--json", "--donations", "30", "--seed", "3"]) == 0
     report = json.loads(capsys.readouterr().out)  # stdout is one JSON object, nothing else
-    parts = ("fees_cents", "refunded_cents", "reserve_cents", "pool_available_cents", "held_cents", "spent_cents")
-    assert report["raised_cents"] == sum(report[p] for p in parts)
-    assert report["ledger_balanced"] is True and report["donations_confirmed"] == 30
+    assert_books_balance(report)  # raised + shortfall = fees + refunded + disputes lost + ... + spent
+    assert report["donations_confirmed"] == 31  # 30 donations and a monthly gift's second month
+    assert report["money_out"] == {"monthly_gift_month_2": "confirmed", "partial_refund": "refunded",
+                                   "dispute_filed": "dispute_open", "dispute_won": "dispute_won",
+                                   "dispute_filed_again": "dispute_open", "dispute_lost": "dispute_lost"}
+    assert report["refunded_cents"] > 0 and report["disputes_lost_cents"] > 0 and report["frozen_cents"] == 0
     assert report["purchases"] >= 1
     assert report["face_value_forgiven_cents"] == report["purchased_face_value_cents"]
     assert report["accounts_forgiven"] == report["purchased_accounts"] == report["letters_sent"]

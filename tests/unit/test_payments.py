@@ -12,9 +12,10 @@ provider = SandboxPayments(b"secret", "http://x")
 
 def test_a_signed_payment_verifies_to_the_gift_it_reports():
     headers, body = provider.payment_completed(DONATION, now=1_000)
-    gift = provider.verify(headers, body, now=1_100)
+    gift = provider.verify(headers, body, now=1_100).gift
     assert (gift.donation_id, gift.amount_cents, gift.fee_cents) == ("don_1", 2_500, 102)
-    assert gift.transfer_id == f"gift#sandbox#{json.loads(body)['id']}"
+    assert gift.event_id == json.loads(body)["id"]
+    assert gift.transfer_id == "gift#sandbox#pay_don_1"  # keyed on the payment, not the event
 
 
 @pytest.mark.parametrize("tamper, reason", [

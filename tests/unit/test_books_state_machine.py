@@ -1,0 +1,202 @@
+"""A state machine over everything that moves a campaign's money, checked after every step.
+
+Donations (one-off and monthly), full and partial refunds, disputes won and lost,
+purchases holding and spending the pool, provider events delivered twice and out of
+order, and queue messages applied but not acknowledged (a crash after the ledger write):
+whatever happens, the books must hold. The store here is in memory; the decisions are
+the domain's own (functions/domain/gifts.py and ledger.py), as the DynamoDB adapters use them.
+"""
+
+from __future__ import annotations
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from functions.domain.gifts import (
+    DisputeUpdate,
+    PaymentAdjusted,
+    PaymentConfirmed,
+    PaymentEvent,
+    dispute_adjustments,
+    refund_adjustment,
+)
+from functions.domain.ledger import (
+    ACCOUNTS,
+    DISPUTES_LOST,
+    DONORS,
+    FEES,
+    FROZEN,
+    HELD,
+    POOL,
+    REFUNDED,
+    RESERVE,
+    SHORTFALL,
+    SPENT,
+    Transfer,
+    balances_from,
+    gift_transfer,
+    hold_transfer,
+    negative_accounts,
+    post_transfer,
+)
+
+
+class MemoryBooks:
+    """Donations, the ledger and the pool stage's queue, with the adapters' exactly-once rules."""
+
+    def __init__(self) -> None:
+        self.donations: dict[str, dict] = {}
+        self.transfers: dict[str, Transfer] = {}
+        self.cached = dict.fromkeys(ACCOUNTS, 0)  # what the balance items would hold
+        self.queue: list[PaymentConfirmed | PaymentAdjusted] = []
+        self.announced: set[str] = set()  # outbox ids: one announcement per fact
+
+    def announce(self, fact: PaymentConfirmed | PaymentAdjusted) -> None:
+        if fact.transfer_id not in self.announced:
+            self.announced.add(fact.transfer_id)
+            self.queue.append(fact)
+
+    def apply_event(self, event: PaymentEvent) -> None:  # the webhook
+        gift = event.gift
+        donation = self.donations[gift.donation_id]
+        if donation["status"] == "pending":
+            donation["status"] = "confirmed"
+            self.announce(gift)
+        if event.refunded_total_cents is not None:
+            adjustment = refund_adjustment(event, donation["refunded"])
+            if adjustment:
+                donation["refunded"] = event.refunded_total_cents
+                self.announce(adjustment)
+        if event.dispute:
+            for adjustment in dispute_adjustments(event, donation["disputes"].get(event.dispute.dispute_id)):
+                self.announce(adjustment)
+            donation["disputes"][event.dispute.dispute_id] = event.dispute.status
+
+    def post(self, transfer: Transfer) -> bool:
+        if transfer.transfer_id in self.transfers:
+            return False
+        after = {a: self.cached[a] + transfer.deltas().get(a, 0) for a in ACCOUNTS}
+        assert not negative_accounts(after), f"{transfer.transfer_id} would drive {negative_accounts(after)} negative"
+        self.transfers[transfer.transfer_id] = transfer
+        self.cached = after
+        return True
+
+    def book(self, fact: PaymentConfirmed | PaymentAdjusted) -> bool:
+        """The pool stage; False when the fact must wait (its gift or dispute opening not booked yet)."""
+        if isinstance(fact, PaymentConfirmed):
+            self.post(gift_transfer(fact.transfer_id, "c", fact.amount_cents, fact.fee_cents, 1_000))
+            return True
+        if fact.requires not in self.transfers:
+            return False
+        if fact.transfer_id not in self.transfers:
+            self.post(fact.transfer(self.cached))
+        return True
+
+
+amounts = st.integers(min_value=100, max_value=50_000)
+
+
+class Books(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.books = MemoryBooks()
+        self.events: list[PaymentEvent] = []  # everything the provider ever sent; any may come again
+        self.payments: list[PaymentConfirmed] = []
+        self.plans = 0
+
+    def _pay(self, donation_id: str, amount: int, pledge_id: str | None = None) -> None:
+        gift = PaymentConfirmed(f"evt_{len(self.events)}", "sandbox", f"pay_{donation_id}", "c", donation_id,
+                                amount, "USD", min(amount, amount * 290 // 10_000 + 30), pledge_id)
+        self.payments.append(gift)
+        self.events.append(PaymentEvent(gift))
+
+    @rule(amount=amounts)
+    def donate(self, amount: int) -> None:
+        donation_id = f"don_{len(self.books.donations)}"
+        self.books.donations[donation_id] = {"status": "pending", "refunded": 0, "disputes": {}}
+        self._pay(donation_id, amount)
+
+    @precondition(lambda self: self.payments)
+    @rule(data=st.data())
+    def monthly_installment(self, data: st.DataObject) -> None:
+        pledge = data.draw(st.sampled_from(self.payments))
+        installment = f"{pledge.donation_id}-m{len(self.payments)}"
+        self.books.donations[installment] = {"status": "pending", "refunded": 0, "disputes": {}}
+        self._pay(installment, pledge.amount_cents, pledge_id=pledge.donation_id)
+
+    @precondition(lambda self: self.payments)
+    @rule(data=st.data())
+    def refund(self, data: st.DataObject) -> None:
+        gift = data.draw(st.sampled_from(self.payments))
+        already = max([e.refunded_total_cents or 0 for e in self.events if e.gift == gift], default=0)
+        if already < gift.amount_cents:  # full or partial, never above the charge
+            total = data.draw(st.integers(already + 1, gift.amount_cents))
+            self.events.append(PaymentEvent(gift, refunded_total_cents=total))
+
+    @precondition(lambda self: self.payments)
+    @rule(data=st.data(), outcome=st.sampled_from(["won", "lost"]), fee=st.sampled_from([0, 1_500]))
+    def dispute(self, data: st.DataObject, outcome: str, fee: int) -> None:
+        gift = data.draw(st.sampled_from(self.payments))
+        dispute_id = f"dp_{len(self.events)}"
+        self.events.append(PaymentEvent(gift, dispute=DisputeUpdate(dispute_id, gift.amount_cents, "open")))
+        self.events.append(PaymentEvent(gift, dispute=DisputeUpdate(
+            dispute_id, gift.amount_cents, outcome, fee if outcome == "lost" else 0)))
+
+    @precondition(lambda self: self.events)
+    @rule(data=st.data())
+    def deliver_event(self, data: st.DataObject) -> None:
+        """Any event, any order, any number of times."""
+        self.books.apply_event(data.draw(st.sampled_from(self.events)))
+
+    @precondition(lambda self: self.books.queue)
+    @rule(data=st.data(), acknowledged=st.booleans())
+    def deliver_message(self, data: st.DataObject, acknowledged: bool) -> None:
+        """Book a queued fact; unacknowledged (a crash after the write) it stays queued and comes again."""
+        fact = data.draw(st.sampled_from(self.books.queue))
+        if self.books.book(fact) and acknowledged:
+            self.books.queue.remove(fact)
+
+    @rule(share=st.integers(1, 100))
+    def buy(self, share: int) -> None:
+        """A purchase holds part of the pool, then posts it: money leaves the reserve's reach."""
+        price = self.books.cached[POOL] * share // 100
+        if price > 0:
+            plan = f"plan-{self.plans}"
+            self.plans += 1
+            self.books.post(hold_transfer("c", plan, price))
+            self.books.post(post_transfer("c", plan, price))
+
+    @invariant()
+    def every_transfer_sums_to_zero(self) -> None:
+        assert all(sum(t.deltas().values()) == 0 for t in self.books.transfers.values())
+
+    @invariant()
+    def every_balance_is_the_sum_of_its_entries(self) -> None:
+        assert balances_from(self.books.transfers.values()) == self.books.cached
+
+    @invariant()
+    def no_internal_account_is_below_zero(self) -> None:
+        assert negative_accounts(self.books.cached) == []
+        assert self.books.cached[SHORTFALL] <= 0
+
+    @invariant()
+    def gross_confirmed_is_accounted_for_to_the_cent(self) -> None:
+        b = self.books.cached
+        booked_gifts = [t for t in self.books.transfers.values() if t.kind == "gift"]
+        gross = -b[DONORS]
+        assert gross == sum(-t.deltas()[DONORS] for t in booked_gifts)
+        assert gross + -b[SHORTFALL] == (b[FEES] + b[REFUNDED] + b[DISPUTES_LOST] + b[RESERVE] + b[POOL]
+                                         + b[FROZEN] + b[HELD] + b[SPENT])
+
+    @invariant()
+    def each_payment_is_booked_at_most_once_and_refunds_never_exceed_it(self) -> None:
+        for gift in self.payments:
+            refunds = [t for t in self.books.transfers.values()
+                       if t.kind == "refund" and t.transfer_id.startswith(f"refund#sandbox#{gift.payment_id}@")]
+            assert sum(t.deltas()[REFUNDED] for t in refunds) <= gift.amount_cents
+
+
+# Runs under the loaded profile (tests/conftest.py): 200 examples in `make test`, 2,000 nightly.
+TestBooks = Books.TestCase
+TestBooks.settings = settings(settings.default, stateful_step_count=40)
