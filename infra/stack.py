@@ -10,6 +10,7 @@ from aws_cdk import (
     CfnOutput,
     Duration,
     RemovalPolicy,
+    SecretValue,
     Stack,
     Validations,
 )
@@ -57,6 +58,14 @@ class JubileeStack(Stack):
         acknowledge(self.secret, "AwsSolutions-SMG4",
                     "Account hashes and letter codes derive from this secret; rotating it would change published "
                     "hashes, so it is rotated by a documented re-key, not on a schedule.")
+        # Stripe's API key and webhook signing secrets: the operator puts them in after deploy (README).
+        self.stripe_secret = secretsmanager.Secret(
+            self, "StripeSecret", encryption_key=self.key, description="Jubilee: Stripe API key and webhook secrets",
+            secret_object_value={"api_key": SecretValue.unsafe_plain_text(""),
+                                 "webhook_secrets": SecretValue.unsafe_plain_text("[]")})
+        acknowledge(self.stripe_secret, "AwsSolutions-SMG4",
+                    "Stripe keys are rolled in Stripe's dashboard, which Secrets Manager cannot drive; the operator "
+                    "writes the new key here, and webhook secrets hold old and new during a roll.")
         self._queues()
         self._functions(payments)
         self._wire_events()
@@ -117,7 +126,8 @@ class JubileeStack(Stack):
         code = lambda_.Code.from_asset(str(ROOT), exclude=ASSET_EXCLUDES)
         names = {topology.LEDGER: self.ledger.table_name, topology.IDEMPOTENCY: self.idempotency.table_name,
                  topology.OFFERS: self.buckets[topology.OFFERS].bucket_name,
-                 topology.LETTERS: self.buckets[topology.LETTERS].bucket_name, topology.APP_SECRET: self.secret.secret_arn}
+                 topology.LETTERS: self.buckets[topology.LETTERS].bucket_name, topology.APP_SECRET: self.secret.secret_arn,
+                 topology.STRIPE_SECRET: self.stripe_secret.secret_arn}
         queue_urls = {stage: q.queue_url for stage, q in self.queues.items()}
         self.functions: dict[str, lambda_.Function] = {}
         for fn in topology.FUNCTIONS:
@@ -146,6 +156,8 @@ class JubileeStack(Stack):
                 (self.buckets[resource].grant_read_write if access == "write" else self.buckets[resource].grant_read)(function)
             elif resource == "secret":
                 self.secret.grant_read(function)
+            elif resource == topology.STRIPE_SECRET:
+                self.stripe_secret.grant_read(function)
             elif resource == "send":
                 self.queues[access].grant_send_messages(function)
             else:
@@ -247,7 +259,8 @@ class JubileeStack(Stack):
         outputs = {"TableName": self.ledger.table_name, "IdempotencyTableName": self.idempotency.table_name,
                    "OffersBucketName": self.buckets[topology.OFFERS].bucket_name,
                    "LettersBucketName": self.buckets[topology.LETTERS].bucket_name,
-                   "AppSecretArn": self.secret.secret_arn, "ApiUrl": self.rest_api.url}
+                   "AppSecretArn": self.secret.secret_arn, "StripeSecretArn": self.stripe_secret.secret_arn,
+                   "ApiUrl": self.rest_api.url}
         outputs |= {f"{stage.title()}QueueUrl": q.queue_url for stage, q in self.queues.items()}
         outputs |= {f"{stage.title()}DlqUrl": q.queue_url for stage, q in self.dlqs.items()}
         for name, value in outputs.items():

@@ -13,6 +13,7 @@ from functions.adapters.aws import STAGES
 LEDGER, IDEMPOTENCY = "ledger", "idempotency"  # tables
 OFFERS, LETTERS = "offers", "letters"  # buckets
 APP_SECRET = "app-secret"
+STRIPE_SECRET = "stripe-secret"  # {"api_key", "webhook_secrets": [...]}: the operator puts the values in
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,9 @@ class Schedule:
 
 FUNCTIONS: tuple[Function, ...] = (
     Function("api", "functions.handlers.api.handler", 10,
-             grants=("ledger:write", "idempotency:write", "secret:read")),
-    Function("webhook", "functions.handlers.webhook.handler", 10, grants=("ledger:write", "secret:read")),
+             grants=("ledger:write", "idempotency:write", "secret:read", "stripe-secret:read")),
+    Function("webhook", "functions.handlers.webhook.handler", 10,
+             grants=("ledger:write", "secret:read", "stripe-secret:read")),
     Function("dispatcher", "functions.handlers.dispatcher.handler", 30,
              grants=tuple(f"send:{stage}" for stage in STAGES)),
     Function("pool", "functions.handlers.pool.handler", 30, grants=("ledger:write",)),
@@ -88,7 +90,7 @@ SCHEDULES: tuple[Schedule, ...] = (Schedule("reconcile", 60),)
 
 # Names used where nothing generates them: the local emulator, and operator commands given --endpoint-url.
 LOCAL_NAMES = {LEDGER: "jubilee-ledger", IDEMPOTENCY: "jubilee-idempotency", OFFERS: "jubilee-offers",
-               LETTERS: "jubilee-letters", APP_SECRET: "jubilee/app-secret"}
+               LETTERS: "jubilee-letters", APP_SECRET: "jubilee/app-secret", STRIPE_SECRET: "jubilee/stripe"}
 
 
 def local_queue_name(stage: str, dead_letters: bool = False) -> str:
@@ -115,7 +117,7 @@ def environment(fn: Function, names: dict[str, str], queue_urls: dict[str, str],
     env = {"POWERTOOLS_SERVICE_NAME": f"jubilee-{fn.name}", "PAYMENTS_PROVIDER": payments,
            "PUBLIC_BASE_URL": public_base_url}
     wanted = {LEDGER: "TABLE_NAME", IDEMPOTENCY: "IDEMPOTENCY_TABLE_NAME", OFFERS: "OFFERS_BUCKET",
-              LETTERS: "LETTERS_BUCKET", "secret": "APP_SECRET_ID"}
+              LETTERS: "LETTERS_BUCKET", "secret": "APP_SECRET_ID", STRIPE_SECRET: "STRIPE_SECRET_ID"}
     for resource, variable in wanted.items():
         if resource in resources:
             env[variable] = names[APP_SECRET if resource == "secret" else resource]

@@ -24,8 +24,9 @@ class Settings:
     letters_bucket: str
     queue_urls: dict[str, str]
     secret_id: str
+    stripe_secret_id: str  # {"api_key": ..., "webhook_secrets": [...]}, set by the operator
     public_base_url: str  # where donors' browsers reach this API (for checkout links)
-    payments: str  # payment provider for new donations: "sandbox" until Stripe lands
+    payments: str  # "sandbox" serves the sandbox provider's checkout page and webhooks; "off" does not
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,6 +38,7 @@ class Settings:
             letters_bucket=env.get("LETTERS_BUCKET", ""),
             queue_urls={s: env[f"QUEUE_URL_{s.upper()}"] for s in STAGES if f"QUEUE_URL_{s.upper()}" in env},
             secret_id=env.get("APP_SECRET_ID", ""),
+            stripe_secret_id=env.get("STRIPE_SECRET_ID", ""),
             public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
             payments=env.get("PAYMENTS_PROVIDER", "sandbox"),
         )

@@ -194,6 +194,14 @@ def _confirm(gift: PaymentConfirmed) -> str:
     return "duplicate" if donation["status"] != "pending" else "mismatch"
 
 
+def _fail(gift: PaymentConfirmed) -> str:
+    """A payment that never arrived: the pledge is closed, nothing is booked."""
+    update = dynamo.update(campaign_pk(gift.campaign_id), donation_sk(gift.donation_id), "SET #status = :failed",
+                           {":failed": "failed", ":pending": "pending"}, condition="#status = :pending",
+                           names={"#status": "status"})
+    return "failed" if dynamo.transact_once([update]) else "duplicate"
+
+
 def _announce(donation: dict[str, Any], change: dict[str, Any], adjustments: list[PaymentAdjusted]) -> bool:
     """Record what changed on the donation and announce the adjustments, in one transaction."""
     update = dynamo.update(campaign_pk(donation["campaign_id"]), donation_sk(donation["donation_id"]),
@@ -232,6 +240,8 @@ def apply_payment_event(event: PaymentEvent) -> str:
     The gift it names is confirmed first if no earlier event did, so a refund or a dispute
     that overtakes its payment's confirmation still finds the gift booked.
     """
+    if event.failed:
+        return _fail(event.gift)
     outcome = _confirm(event.gift)
     if outcome in ("unknown", "mismatch") or (event.refunded_total_cents is None and event.dispute is None):
         return outcome

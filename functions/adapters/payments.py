@@ -21,6 +21,14 @@ class WebhookRejected(ValueError):
     """A webhook that is not provably from the provider, or not a payment we can read."""
 
 
+class ProviderUnavailable(Exception):
+    """The provider could not be reached or refused the call: retry later; nothing was recorded."""
+
+
+class WebhookNotYetApplicable(Exception):
+    """An authentic event about a payment we cannot place yet; the provider redelivers it later."""
+
+
 class SandboxPayments:
     name = "sandbox"
 
@@ -28,8 +36,9 @@ class SandboxPayments:
         self._secret = secret
         self._base = public_base_url
 
-    def checkout_url(self, campaign_id: str, donation_id: str) -> str:
-        return f"{self._base}/sandbox/checkout/{campaign_id}/{donation_id}"
+    def start_checkout(self, campaign: Any, donation_id: str, request: Any) -> str:
+        """The sandbox's hosted checkout page for this pledge (served by the webhook function)."""
+        return f"{self._base}/sandbox/checkout/{campaign.campaign_id}/{donation_id}"
 
     @staticmethod
     def fee_cents(amount_cents: int) -> int:

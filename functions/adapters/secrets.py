@@ -23,3 +23,13 @@ def derived_key(purpose: str) -> bytes:
     """
     master = _provider().get(settings().secret_id, max_age=300)
     return hmac.new(str(master).encode(), f"jubilee/{purpose}".encode(), hashlib.sha256).digest()
+
+
+def secret_json(secret_id: str) -> dict:
+    """A JSON secret's value, cached five minutes like every secret here."""
+    return dict(_provider().get(secret_id, transform="json", max_age=300) or {})
+
+
+def forget_secrets() -> None:
+    """Drop cached secret values: the local emulator calls this when it makes new ones."""
+    _provider.cache_clear()

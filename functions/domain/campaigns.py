@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 
 from functions.domain.money import BPS, CURRENCIES, is_cents
 
+PROVIDERS = ("sandbox", "stripe")
 CAMPAIGN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -26,6 +27,8 @@ class Campaign:
     min_donation_cents: int = 100
     max_donation_cents: int = 10_000_000  # $100,000 per gift; larger gifts by arrangement
     contact: str = ""  # printed on debtors' letters: an address, phone or email of the campaign
+    payments: str = "sandbox"  # the provider donors pay through: "sandbox" (no money moves) or "stripe"
+    tax_statement: str = ""  # printed on receipts, e.g. the organisation's tax-exempt status
 
     def __post_init__(self) -> None:
         if not CAMPAIGN_ID.match(self.campaign_id):
@@ -40,6 +43,10 @@ class Campaign:
                 raise CampaignError(field, "must be a positive whole number of cents")
         if not is_cents(self.reserve_bps) or not 0 <= self.reserve_bps < BPS:
             raise CampaignError("reserve_bps", "must be a whole number from 0 to 9999")
+        if self.payments not in PROVIDERS:
+            raise CampaignError("payments", f"must be one of {', '.join(PROVIDERS)}")
+        if len(self.tax_statement) > 1_000:
+            raise CampaignError("tax_statement", "must be at most 1000 characters")
         if len(self.contact) > 300:
             raise CampaignError("contact", "must be at most 300 characters")
         if self.min_donation_cents > self.max_donation_cents:

@@ -107,6 +107,7 @@ class PaymentEvent:
     gift: PaymentConfirmed
     refunded_total_cents: int | None = None  # refunds so far on this payment (providers report the running total)
     dispute: DisputeUpdate | None = None
+    failed: bool = False  # the payment did not go through (a bank debit that bounced): nothing to book
 
 
 def refund_adjustment(event: PaymentEvent, refunded_before: int) -> PaymentAdjusted | None:

@@ -22,8 +22,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from functions.adapters import ledger
 from functions.adapters.aws import client, settings
-from functions.adapters.payments import SandboxPayments
-from functions.adapters.secrets import derived_key
+from functions.adapters.providers import ProviderUnavailable, UnknownProvider, provider
+from functions.domain.campaigns import Campaign
 from functions.domain.donations import DonationRequest, DonationResponse, limit_problem
 from functions.handlers import webhook
 from functions.handlers.http import ApiError, make_app
@@ -35,17 +35,18 @@ IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, ma
                                        description="Any unique string; a retry with the same key and body replays")]
 
 
-def payments() -> SandboxPayments:
-    return SandboxPayments(derived_key("sandbox-webhook"), settings().public_base_url)
-
-
 def _pledge(pledge: dict[str, Any]) -> dict[str, Any]:
-    """Record a pending donation and open its checkout. Runs once per (campaign, Idempotency-Key)."""
+    """Record a pending donation and open its checkout. Runs once per (campaign, Idempotency-Key).
+
+    The checkout is opened first: if the provider fails, nothing is stored and a retry with
+    the same key starts afresh (Powertools drops the in-progress record on an exception).
+    """
     request = DonationRequest.model_validate(pledge["request"])
-    campaign_id, donation_id = pledge["campaign_id"], f"don_{secrets.token_hex(10)}"
-    provider = payments()
-    checkout_url = provider.checkout_url(campaign_id, donation_id)
-    ledger.create_donation(campaign_id, donation_id, request.amount_cents, request.currency, provider.name,
+    campaign = Campaign.from_dict(pledge["campaign"])
+    campaign_id, donation_id = campaign.campaign_id, f"don_{secrets.token_hex(10)}"
+    payments = provider(campaign.payments)
+    checkout_url = payments.start_checkout(campaign, donation_id, request)
+    ledger.create_donation(campaign_id, donation_id, request.amount_cents, request.currency, payments.name,
                            checkout_url, request.donor.model_dump(), request.anonymous, request.frequency)
     logger.info("donation pledged", extra={"campaign_id": campaign_id, "donation_id": donation_id})
     return DonationResponse(donation_id=donation_id, status="pending", checkout_url=checkout_url).model_dump()
@@ -69,12 +70,17 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
     if problem := limit_problem(body, campaign):
         raise ApiError(422, "invalid_request", problem[1], problem[0])
     pledge_once, _ = _idempotency()
-    pledge = {"campaign_id": campaign_id, "idempotency_key": idempotency_key, "request": body.model_dump()}
+    pledge = {"campaign_id": campaign_id, "idempotency_key": idempotency_key, "request": body.model_dump(),
+              "campaign": campaign.to_dict()}
     try:
         answer = pledge_once(pledge=pledge)
     except IdempotencyValidationError:
         raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different body",
                        "header.Idempotency-Key") from None
+    except (ProviderUnavailable, UnknownProvider) as error:
+        logger.warning("checkout not opened", extra={"campaign_id": campaign_id, "reason": str(error)})
+        raise ApiError(503, "payments_unavailable", "the payment provider is unavailable; retry shortly",
+                       "path.campaign_id") from None
     except IdempotencyAlreadyInProgressError:
         raise ApiError(409, "in_progress", "a request with this Idempotency-Key is still running; retry shortly",
                        "header.Idempotency-Key") from None

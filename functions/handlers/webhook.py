@@ -10,37 +10,48 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from functions.adapters import ledger
-from functions.adapters.aws import settings
-from functions.adapters.payments import SandboxPayments, WebhookRejected
-from functions.adapters.secrets import derived_key
+from functions.adapters.payments import (
+    SIGNATURE_HEADER,
+    ProviderUnavailable,
+    SandboxPayments,
+    WebhookNotYetApplicable,
+    WebhookRejected,
+)
+from functions.adapters.providers import PaymentProvider, UnknownProvider, provider
 from functions.domain.money import format_cents
 from functions.handlers.http import ApiError, make_app
 
 logger = Logger()
 router = Router()
 Segment = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,80}$")]
-OUTCOME_STATUS = {"confirmed": 200, "duplicate": 200, "unknown": 404, "mismatch": 422}
+OUTCOME_STATUS = {"unknown": 404, "mismatch": 422}  # every other outcome is a 200: applied, or applied before
+SIGNATURE_HEADERS = {"sandbox": SIGNATURE_HEADER, "stripe": "Stripe-Signature"}
 
 
-def sandbox() -> SandboxPayments:
-    if settings().payments != "sandbox":
-        raise ApiError(404, "unknown_provider", "the sandbox provider is off in this deployment", "path.provider")
-    return SandboxPayments(derived_key("sandbox-webhook"), settings().public_base_url)
-
-
-def receive(provider: str, headers: dict[str, str], body: bytes) -> Response:
-    if provider != "sandbox":
-        raise ApiError(404, "unknown_provider", f"no payment provider {provider!r}", "path.provider")
+def payments(name: str) -> PaymentProvider:
     try:
-        event = sandbox().verify(headers, body)
+        return provider(name)
+    except UnknownProvider as unknown:
+        raise ApiError(404, "unknown_provider", str(unknown), "path.provider") from None
+
+
+def receive(name: str, headers: dict[str, str], body: bytes) -> Response:
+    payments_provider = payments(name)
+    try:
+        event = payments_provider.verify(headers, body)
     except WebhookRejected as rejected:
-        logger.warning("webhook rejected", extra={"provider": provider, "reason": str(rejected)})
-        raise ApiError(400, "bad_webhook", str(rejected), "header.Jubilee-Sandbox-Signature") from None
+        logger.warning("webhook rejected", extra={"provider": name, "reason": str(rejected)})
+        raise ApiError(400, "bad_webhook", str(rejected), f"header.{SIGNATURE_HEADERS[name]}") from None
+    except WebhookNotYetApplicable as waiting:
+        # 409 makes the provider deliver it again later, by when the payment it names is known.
+        raise ApiError(409, "not_yet", str(waiting)) from None
+    except ProviderUnavailable as unavailable:
+        raise ApiError(503, "provider_unavailable", str(unavailable)) from None
     if event is None:
         return Response(200, content_types.APPLICATION_JSON, {"status": "ignored"})
     outcome = ledger.apply_payment_event(event)
     gift = event.gift
-    logger.info("webhook applied", extra={"provider": provider, "event_id": gift.event_id, "outcome": outcome,
+    logger.info("webhook applied", extra={"provider": name, "event_id": gift.event_id, "outcome": outcome,
                                           "donation_id": gift.donation_id})
     return Response(OUTCOME_STATUS.get(outcome, 200), content_types.APPLICATION_JSON,
                     {"status": outcome, "donation_id": gift.donation_id})
@@ -61,7 +72,7 @@ def _pending(campaign_id: str, donation_id: str) -> dict[str, Any]:
 
 @router.get("/sandbox/checkout/<campaign_id>/<donation_id>", summary="Sandbox checkout page", tags=["sandbox"])
 def checkout_page(campaign_id: Segment, donation_id: Segment):  # noqa: ANN201
-    sandbox()
+    payments("sandbox")
     donation = _pending(campaign_id, donation_id)
     amount = format_cents(donation["amount_cents"], donation["currency"])
     html = (f"<!doctype html><title>Sandbox checkout</title><h1>Sandbox checkout</h1>"
@@ -73,7 +84,9 @@ def checkout_page(campaign_id: Segment, donation_id: Segment):  # noqa: ANN201
 @router.post("/sandbox/checkout/<campaign_id>/<donation_id>", summary="Complete a sandbox payment", tags=["sandbox"])
 def checkout(campaign_id: Segment, donation_id: Segment):  # noqa: ANN201
     """Pays the pledge and delivers the provider's signed webhook, as a hosted checkout would."""
-    headers, body = sandbox().payment_completed(_pending(campaign_id, donation_id))
+    sandbox = payments("sandbox")
+    assert isinstance(sandbox, SandboxPayments)
+    headers, body = sandbox.payment_completed(_pending(campaign_id, donation_id))
     return receive("sandbox", headers, body)
 
 

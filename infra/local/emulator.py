@@ -92,9 +92,13 @@ class LocalCloud:
 
     def __init__(self, public_base_url: str = "http://127.0.0.1:3000", payments: str = "sandbox",
                  endpoint_url: str | None = None, app_secret: str | None = None,
-                 batch_sizes: dict[str, int] | None = None):
+                 batch_sizes: dict[str, int] | None = None, stripe_webhook_secret: str | None = None):
         self.public_base_url = public_base_url
         self.app_secret = app_secret or secrets.token_urlsafe(48)
+        # Stripe locally: the signing secret of the endpoint that sends here (`stripe listen` prints one).
+        self.stripe = {"api_key": os.environ.get("STRIPE_API_KEY", "sk_test_local"),
+                       "webhook_secrets": [s for s in [stripe_webhook_secret or os.environ.get("STRIPE_WEBHOOK_SECRET")]
+                                           if s]}
         # Overrides of the wiring table's batch sizes, for benchmarks that compare them.
         self.batch_sizes = {q.stage: q.batch_size for q in QUEUES} | (batch_sizes or {})
         self.payments = payments
@@ -123,8 +127,10 @@ class LocalCloud:
             self._mock = mock_aws()
             self._mock.start()
         from functions.adapters import aws
+        from functions.adapters.secrets import forget_secrets
 
         aws.reset()
+        forget_secrets()
         self._create_resources()
         names = topology.LOCAL_NAMES
         for fn in FUNCTIONS:  # one process: every function's variables at once
@@ -168,6 +174,7 @@ class LocalCloud:
         for bucket in (topology.OFFERS, topology.LETTERS):
             client("s3").create_bucket(Bucket=names[bucket])
         client("secretsmanager").create_secret(Name=names[topology.APP_SECRET], SecretString=self.app_secret)
+        client("secretsmanager").create_secret(Name=names[topology.STRIPE_SECRET], SecretString=json.dumps(self.stripe))
         sqs = client("sqs")
         for queue in QUEUES:
             dlq = sqs.create_queue(QueueName=topology.local_queue_name(queue.stage, dead_letters=True))["QueueUrl"]

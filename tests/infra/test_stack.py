@@ -119,7 +119,8 @@ def test_functions_come_from_the_wiring_table_with_powertools(synthesized):
         assert props["Handler"] == spec.handler and props["Timeout"] == spec.timeout_s
         assert "AWSLambdaPowertoolsPythonV3" in json.dumps(props["Layers"])
         expected = set(topology.environment(spec, dict.fromkeys(
-            [topology.LEDGER, topology.IDEMPOTENCY, topology.OFFERS, topology.LETTERS, topology.APP_SECRET], "x"),
+            [topology.LEDGER, topology.IDEMPOTENCY, topology.OFFERS, topology.LETTERS, topology.APP_SECRET,
+             topology.STRIPE_SECRET], "x"),
             dict.fromkeys([q.stage for q in topology.QUEUES], "u"), "", "sandbox"))
         assert set(props["Environment"]["Variables"]) == expected
 

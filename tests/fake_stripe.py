@@ -1,0 +1,219 @@
+"""A stand-in for Stripe's API, in memory: enough of it for Jubilee's calls, with Stripe's shapes.
+
+It serves the `stripe` package through a custom HTTP client (no network), keeps objects by
+id, expands `expand[]` paths as Stripe does, and signs webhook events the way Stripe signs
+them (`t=<timestamp>,v1=<HMAC-SHA256 of "<t>.<payload>">`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import stripe
+
+API_VERSION = "2026-10-28.endive"
+
+
+def nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Stripe's form encoding (`a[b][0][c]=v`) back into nested dicts and lists."""
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        parts = key.replace("]", "").split("[")
+        node: Any = root
+        for part, following in zip(parts, parts[1:] + [None]):
+            container: Any = [] if following is not None and following.isdigit() else {}
+            if isinstance(node, list):
+                index = int(part)
+                while len(node) <= index:
+                    node.append(None)
+                if following is None:
+                    node[index] = value
+                else:
+                    node[index] = node[index] if node[index] is not None else container
+                    node = node[index]
+            elif following is None:
+                node[part] = value
+            else:
+                node = node.setdefault(part, container)
+    return root
+
+
+def sign(payload: bytes, secret: str, timestamp: int | None = None, scheme: str = "v1",
+         more_secrets: tuple[str, ...] = ()) -> str:
+    t = int(time.time()) if timestamp is None else timestamp
+    signatures = [hmac.new(s.encode(), f"{t}.".encode() + payload, hashlib.sha256).hexdigest()
+                  for s in (secret, *more_secrets)]
+    return ",".join([f"t={t}"] + [f"{scheme}={s}" for s in signatures])
+
+
+class FakeStripe:
+    def __init__(self) -> None:
+        self.objects: dict[str, dict[str, Any]] = {}
+        self.requests: list[tuple[str, str, dict[str, Any], dict[str, str]]] = []
+        self.refuse_next = False  # answer the next call with a 400, as Stripe does for a bad request
+        self._ids = itertools.count(1)
+        self.idempotency: dict[str, dict[str, Any]] = {}
+
+    def _id(self, prefix: str) -> str:
+        return f"{prefix}_fake{next(self._ids):06d}"
+
+    def _store(self, obj: dict[str, Any]) -> dict[str, Any]:
+        self.objects[obj["id"]] = obj
+        return obj
+
+    # --- what happens at Stripe, as scenario steps --------------------------------------
+
+    def pay(self, session_id: str, fee: int | None = None, metadata: dict[str, str] | None = None) -> dict[str, Any]:
+        """The donor pays a Checkout Session: a PaymentIntent, its charge and balance transaction."""
+        session = self.objects[session_id]
+        amount, currency = session["amount_total"], session["currency"]
+        fee = amount * 290 // 10_000 + 30 if fee is None else fee
+        pi = self._store({"id": self._id("pi"), "object": "payment_intent", "amount": amount, "currency": currency,
+                          "metadata": dict(metadata if metadata is not None else session["payment_intent_metadata"]),
+                          "status": "succeeded", "latest_charge": None})
+        charge = self.charge_for(pi, fee)
+        pi["latest_charge"] = charge["id"]
+        if session["mode"] == "payment":
+            session |= {"payment_intent": pi["id"], "payment_status": "paid", "status": "complete"}
+        else:
+            session |= {"payment_status": "paid", "status": "complete", "subscription": self._id("sub")}
+        return pi
+
+    def charge_for(self, pi: dict[str, Any], fee: int) -> dict[str, Any]:
+        charge_id = self._id("ch")
+        txn = self._store({"id": self._id("txn"), "object": "balance_transaction", "amount": pi["amount"],
+                           "fee": fee, "net": pi["amount"] - fee, "currency": pi["currency"], "type": "charge",
+                           "source": charge_id, "created": int(time.time())})
+        return self._store({"id": charge_id, "object": "charge", "amount": pi["amount"], "currency": pi["currency"],
+                            "amount_refunded": 0, "refunded": False, "payment_intent": pi["id"], "paid": True,
+                            "balance_transaction": txn["id"], "metadata": {}, "status": "succeeded"})
+
+    def invoice_paid(self, subscription_metadata: dict[str, str], amount: int, currency: str = "usd",
+                     first: bool = False) -> dict[str, Any]:
+        pi = self._store({"id": self._id("pi"), "object": "payment_intent", "amount": amount, "currency": currency,
+                          "metadata": {}, "status": "succeeded", "latest_charge": None})
+        pi["latest_charge"] = self.charge_for(pi, amount * 290 // 10_000 + 30)["id"]
+        invoice = self._store({
+            "id": self._id("in"), "object": "invoice", "amount_paid": amount, "currency": currency, "status": "paid",
+            "billing_reason": "subscription_create" if first else "subscription_cycle",
+            "parent": {"type": "subscription_details",
+                       "subscription_details": {"metadata": subscription_metadata, "subscription": "sub_x"}},
+        })
+        self._store({"id": self._id("inpay"), "object": "invoice_payment", "invoice": invoice["id"],
+                     "payment": {"type": "payment_intent", "payment_intent": pi["id"]}, "status": "paid"})
+        return invoice
+
+    def refund(self, charge_id: str, amount: int) -> dict[str, Any]:
+        charge = self.objects[charge_id]
+        refund = self._store({"id": self._id("re"), "object": "refund", "amount": amount, "charge": charge_id,
+                              "currency": charge["currency"], "status": "succeeded"})
+        self._store({"id": self._id("txn"), "object": "balance_transaction", "amount": -amount, "fee": 0,
+                     "net": -amount, "currency": charge["currency"], "type": "refund", "source": refund["id"],
+                     "created": int(time.time())})
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+        return charge
+
+    def dispute(self, charge_id: str, status: str, fee: int = 1_500, dispute_id: str | None = None) -> dict[str, Any]:
+        charge = self.objects[charge_id]
+        dispute_id = dispute_id or self._id("dp")
+        fees = [{"id": f"txn_{dispute_id}", "object": "balance_transaction", "amount": -charge["amount"],
+                 "fee": fee, "currency": charge["currency"], "type": "adjustment"}] if status != "won" else []
+        return self._store({"id": dispute_id, "object": "dispute", "amount": charge["amount"], "charge": charge_id,
+                            "currency": charge["currency"], "status": status, "balance_transactions": fees})
+
+    def event(self, kind: str, obj: dict[str, Any]) -> bytes:
+        return json.dumps({"id": self._id("evt"), "object": "event", "type": kind, "api_version": API_VERSION,
+                           "created": int(time.time()), "livemode": False,
+                           "data": {"object": json.loads(json.dumps(obj))}}).encode()
+
+    # --- the HTTP API ---------------------------------------------------------------------
+
+    def _expand(self, obj: Any, path: list[str]) -> Any:
+        if not path or obj is None:
+            return obj
+        head, rest = path[0], path[1:]
+        if head == "data" and isinstance(obj, dict) and isinstance(obj.get("data"), list):
+            obj["data"] = [self._expand(item, rest) for item in obj["data"]]
+            return obj
+        value = obj.get(head)
+        if isinstance(value, str) and value in self.objects:
+            value = json.loads(json.dumps(self.objects[value]))
+        obj[head] = self._expand(value, rest)
+        return obj
+
+    def handle(self, method: str, path: str, params: dict[str, Any], headers: dict[str, str] | None = None
+               ) -> tuple[int, dict[str, Any]]:
+        self.requests.append((method, path, json.loads(json.dumps(params)), dict(headers or {})))
+        if self.refuse_next:
+            self.refuse_next = False
+            return 400, {"error": {"type": "invalid_request_error", "message": "refused by the fake"}}
+        parts = path.strip("/").split("/")[1:]  # drop "v1"
+        expand = params.pop("expand", [])
+        if method == "POST" and parts == ["checkout", "sessions"]:
+            body = self._create_session(params)
+        elif method == "GET" and len(parts) == 2 and parts[1] in self.objects:
+            body = json.loads(json.dumps(self.objects[parts[1]]))
+        elif method == "POST" and len(parts) == 2 and parts[0] == "payment_intents" and parts[1] in self.objects:
+            self.objects[parts[1]]["metadata"].update(params.get("metadata", {}))
+            body = json.loads(json.dumps(self.objects[parts[1]]))
+        elif method == "GET" and parts == ["invoice_payments"]:
+            body = self._list([o for o in self.objects.values() if o["object"] == "invoice_payment"
+                               and o["invoice"] == params.get("invoice")], params)
+        elif method == "GET" and parts == ["balance_transactions"]:
+            since = int((params.get("created") or {}).get("gte", 0))
+            body = self._list([o for o in self.objects.values() if o["object"] == "balance_transaction"
+                               and o["created"] >= since and o["id"].startswith("txn_fake")], params)
+        else:
+            return 404, {"error": {"type": "invalid_request_error", "message": f"no fake for {method} {path}"}}
+        for path_to_expand in expand if isinstance(expand, list) else list(expand.values()):
+            body = self._expand(body, path_to_expand.split("."))
+        return 200, body
+
+    def _list(self, items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        items = sorted(items, key=lambda o: o["id"])
+        if after := params.get("starting_after"):
+            items = [o for o in items if o["id"] > after]
+        limit = int(params.get("limit", 10))
+        page = json.loads(json.dumps(items[:limit]))
+        return {"object": "list", "data": page, "has_more": len(items) > limit, "url": "/v1/x"}
+
+    def _create_session(self, params: dict[str, Any]) -> dict[str, Any]:
+        item = params["line_items"][0]
+        price = item["price_data"]
+        mode = params["mode"]
+        session_id = self._id("cs")
+        return self._store({
+            "id": session_id, "object": "checkout.session", "mode": mode, "status": "open",
+            "url": f"https://checkout.stripe.test/c/pay/{session_id}", "amount_total": int(price["unit_amount"]),
+            "currency": price["currency"], "payment_status": "unpaid", "payment_intent": None, "subscription": None,
+            "client_reference_id": params.get("client_reference_id"), "metadata": params.get("metadata", {}),
+            "payment_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata", {}),
+            "subscription_metadata": (params.get("subscription_data") or {}).get("metadata", {}),
+            "success_url": params.get("success_url"), "customer_email": params.get("customer_email"),
+        })
+
+
+class FakeStripeHTTPClient(stripe.HTTPClient):
+    """Hands the `stripe` package's requests to a FakeStripe instead of the network."""
+
+    name = "fake"
+
+    def __init__(self, fake: FakeStripe) -> None:
+        super().__init__()
+        self.fake = fake
+
+    def request(self, method, url, headers, post_data=None, *, _usage=None):  # noqa: ANN001 (stripe's signature)
+        split = urlsplit(url)
+        pairs = parse_qsl(split.query) + (parse_qsl(post_data) if post_data else [])
+        status, body = self.fake.handle(method.upper(), split.path, nest(pairs), dict(headers or {}))
+        return json.dumps(body), status, {"request-id": "req_fake"}
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,193 @@
+"""Stripe end to end on the emulator: the `stripe` package talks to a fake Stripe, never the network."""
+
+import json
+
+import pytest
+
+from functions.adapters.stripe_payments import StripePayments
+from functions.domain.campaigns import Campaign
+from infra import operations
+from infra.local.emulator import LocalCloud
+from tests.fake_stripe import FakeStripe, FakeStripeHTTPClient, sign
+from tests.support import assert_books_balance, figures, items
+
+SECRET = "whsec_test_current"
+
+
+@pytest.fixture
+def stripe_cloud(monkeypatch):
+    fake = FakeStripe()
+    monkeypatch.setattr(StripePayments, "http_client", FakeStripeHTTPClient(fake))
+    with LocalCloud(public_base_url="http://jubilee.test", app_secret="s", stripe_webhook_secret=SECRET) as cloud:
+        operations.create_campaign(Campaign("s1", "Stripe Campaign", threshold_cents=10**9, payments="stripe"))
+        yield cloud, fake
+
+
+def pledge(cloud, amount=10_000, key="k1", **extra):
+    response = cloud.http("POST", "/campaigns/s1/donations",
+                          {"amount_cents": amount, "currency": "USD", **extra}, {"Idempotency-Key": key})
+    assert response.status == 201, response.body
+    return response.json()
+
+
+def session_of(fake, donation):
+    return next(o for o in fake.objects.values() if o["object"] == "checkout.session"
+                and o["client_reference_id"] == donation["donation_id"])
+
+
+def deliver(cloud, fake, kind, obj, secret=SECRET, **signing):
+    body = fake.event(kind, obj)
+    return cloud.http("POST", "/webhooks/stripe", body, {"Stripe-Signature": sign(body, secret, **signing)})
+
+
+def test_a_pledge_opens_a_checkout_session_at_stripe(stripe_cloud):
+    cloud, fake = stripe_cloud
+    donation = pledge(cloud, 2_500, donor={"email": "ada@example.org"})
+    session = session_of(fake, donation)
+    assert donation["checkout_url"] == session["url"] and session["mode"] == "payment"
+    [(method, path, params, headers)] = fake.requests
+    assert (method, path) == ("POST", "/v1/checkout/sessions")
+    assert params["line_items"][0]["price_data"] == {"currency": "usd", "unit_amount": "2500",
+                                                     "product_data": {"name": "Gift to Stripe Campaign"}}
+    assert params["payment_intent_data"]["metadata"] == {"campaign_id": "s1", "donation_id": donation["donation_id"]}
+    assert headers["Idempotency-Key"] == f"jubilee-checkout-{donation['donation_id']}"
+
+
+def test_stripe_refusing_the_checkout_is_a_503_and_stores_nothing(stripe_cloud):
+    cloud, fake = stripe_cloud
+    fake.refuse_next = True
+    response = cloud.http("POST", "/campaigns/s1/donations", {"amount_cents": 2_500, "currency": "USD"},
+                          {"Idempotency-Key": "k"})
+    assert response.status == 503 and items("donation") == []
+    assert pledge(cloud, 2_500, key="k")["status"] == "pending"  # the same key works once Stripe is back
+
+
+def test_a_completion_three_times_and_out_of_order_with_its_refund_books_one_gift_and_one_refund(stripe_cloud):
+    cloud, fake = stripe_cloud
+    donation = pledge(cloud)
+    intent = fake.pay(session_of(fake, donation)["id"], fee=320)
+    charge = fake.refund(intent["latest_charge"], 10_000)
+    completed = session_of(fake, donation)
+    statuses = [deliver(cloud, fake, "checkout.session.completed", completed).json()["status"],
+                deliver(cloud, fake, "charge.refunded", charge).json()["status"],
+                deliver(cloud, fake, "checkout.session.completed", completed).json()["status"],
+                deliver(cloud, fake, "charge.refunded", charge).json()["status"],
+                deliver(cloud, fake, "checkout.session.completed", completed).json()["status"]]
+    assert statuses == ["confirmed", "refunded", "duplicate", "duplicate", "duplicate"]
+    cloud.drain()
+    f = figures(cloud, "s1")
+    assert (f["donations_confirmed"], f["raised_cents"], f["fees_cents"], f["refunded_cents"]) == (1, 10_000, 320,
+                                                                                                10_000)
+    assert len(items("gift")) == 1 and len(items("refund")) == 1
+    assert_books_balance(f)
+
+
+def test_a_refund_arriving_before_the_completion_still_books_the_gift_first(stripe_cloud):
+    cloud, fake = stripe_cloud
+    donation = pledge(cloud)
+    intent = fake.pay(session_of(fake, donation)["id"])
+    charge = fake.refund(intent["latest_charge"], 4_000)  # partial
+    assert deliver(cloud, fake, "charge.refunded", charge).json()["status"] == "refunded"
+    assert deliver(cloud, fake, "checkout.session.completed", session_of(fake, donation)).json()["status"] == "duplicate"
+    cloud.drain()
+    f = figures(cloud, "s1")
+    assert (f["raised_cents"], f["refunded_cents"]) == (10_000, 4_000)
+    assert_books_balance(f)
+
+
+@pytest.mark.parametrize("case", ["wrong secret", "missing", "stale", "not v1"])
+def test_a_bad_signature_is_a_400_and_changes_nothing(stripe_cloud, case):
+    cloud, fake = stripe_cloud
+    donation = pledge(cloud)
+    fake.pay(session_of(fake, donation)["id"])
+    body = fake.event("checkout.session.completed", session_of(fake, donation))
+    header = {"wrong secret": sign(body, "whsec_other"), "stale": sign(body, SECRET, timestamp=1_000_000_000),
+              "not v1": sign(body, SECRET, scheme="v0"), "missing": None}[case]
+    response = cloud.http("POST", "/webhooks/stripe", body, {"Stripe-Signature": header} if header else {})
+    assert response.status == 400
+    assert response.json()["problems"][0]["field"] == "header.Stripe-Signature"
+    assert items("donation")[0]["status"] == "pending" and items("outbox") == []
+
+
+def test_during_a_secret_rotation_either_signature_is_accepted(stripe_cloud):
+    cloud, fake = stripe_cloud
+    donation = pledge(cloud)
+    fake.pay(session_of(fake, donation)["id"])
+    # Stripe signs with the old and the new secret while both are live; we know only the new one.
+    response = deliver(cloud, fake, "checkout.session.completed", session_of(fake, donation), secret="whsec_old",
+                       more_secrets=(SECRET,))
+    assert response.status == 200 and response.json()["status"] == "confirmed"
+
+
+def test_unpaid_completions_wait_for_the_async_outcome(stripe_cloud):
+    cloud, fake = stripe_cloud
+    paid_later, never_paid = pledge(cloud, key="a"), pledge(cloud, key="b")
+    for donation in (paid_later, never_paid):
+        pending = session_of(fake, donation) | {"payment_status": "unpaid"}
+        assert deliver(cloud, fake, "checkout.session.completed", pending).json()["status"] == "ignored"
+    fake.pay(session_of(fake, paid_later)["id"])
+    assert deliver(cloud, fake, "checkout.session.async_payment_succeeded",
+                   session_of(fake, paid_later)).json()["status"] == "confirmed"
+    assert deliver(cloud, fake, "checkout.session.async_payment_failed",
+                   session_of(fake, never_paid)).json()["status"] == "failed"
+    cloud.drain()
+    statuses = {d["donation_id"]: d["status"] for d in items("donation")}
+    assert statuses == {paid_later["donation_id"]: "confirmed", never_paid["donation_id"]: "failed"}
+    assert figures(cloud, "s1")["raised_cents"] == 10_000
+
+
+def test_each_paid_invoice_of_a_monthly_pledge_is_its_own_gift_and_can_be_refunded(stripe_cloud):
+    cloud, fake = stripe_cloud
+    donation = pledge(cloud, 2_000, frequency="monthly")
+    session = session_of(fake, donation)
+    assert session["mode"] == "subscription"
+    metadata = session["subscription_metadata"]
+    first = fake.invoice_paid(metadata, 2_000, first=True)
+    second = fake.invoice_paid(metadata, 2_000)
+    for invoice in (first, second, second):
+        assert deliver(cloud, fake, "invoice.paid", invoice).status == 200
+    cloud.drain()
+    f = figures(cloud, "s1")
+    assert (f["donations_confirmed"], f["raised_cents"]) == (2, 4_000)
+    installment = next(d for d in items("donation") if d["donation_id"] != donation["donation_id"])
+    assert installment["pledge_id"] == donation["donation_id"] and installment["status"] == "confirmed"
+    charge = fake.refund(installment["payment_id"], 2_000)
+    assert deliver(cloud, fake, "charge.refunded", charge).json() == {"status": "refunded",
+                                                                     "donation_id": installment["donation_id"]}
+    cloud.drain()
+    assert figures(cloud, "s1")["refunded_cents"] == 2_000
+
+
+def test_disputes_freeze_then_book_the_loss_with_stripes_fee(stripe_cloud):
+    cloud, fake = stripe_cloud
+    gift, other = pledge(cloud, key="a"), pledge(cloud, 50_000, key="b")
+    for donation in (gift, other):
+        fake.pay(session_of(fake, donation)["id"], fee=320)
+        deliver(cloud, fake, "checkout.session.completed", session_of(fake, donation))
+    charge_id = fake.objects[session_of(fake, gift)["payment_intent"]]["latest_charge"]
+    assert deliver(cloud, fake, "charge.dispute.created",
+                   fake.dispute(charge_id, "needs_response", dispute_id="dp_1")).json()["status"] == "dispute_open"
+    cloud.drain()
+    assert figures(cloud, "s1")["frozen_cents"] == 10_000
+    assert deliver(cloud, fake, "charge.dispute.closed",
+                   fake.dispute(charge_id, "lost", fee=1_500, dispute_id="dp_1")).json()["status"] == "dispute_lost"
+    cloud.drain()
+    f = figures(cloud, "s1")
+    assert (f["frozen_cents"], f["disputes_lost_cents"], f["fees_cents"]) == (0, 10_000, 320 * 2 + 1_500)
+    assert_books_balance(f)
+
+
+def test_other_event_types_are_acknowledged_and_ignored(stripe_cloud):
+    cloud, fake = stripe_cloud
+    response = deliver(cloud, fake, "customer.created", {"id": "cus_1", "object": "customer"})
+    assert response.status == 200 and response.json()["status"] == "ignored" and items("outbox") == []
+
+
+def test_the_local_secret_is_never_logged(stripe_cloud, capsys):
+    cloud, fake = stripe_cloud
+    donation = pledge(cloud)
+    fake.pay(session_of(fake, donation)["id"])
+    deliver(cloud, fake, "checkout.session.completed", session_of(fake, donation), secret="whsec_wrong")
+    captured = capsys.readouterr()
+    assert SECRET not in captured.out + captured.err and "sk_test_local" not in captured.out + captured.err
+    assert json.dumps(items()).find(SECRET) == -1
