@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from functions.adapters.aws import STAGES
-from functions.domain.campaigns import Campaign, CampaignError
+from functions.domain.campaigns import PROVIDERS, Campaign, CampaignError
 from functions.domain.money import format_cents
 from functions.domain.offers import OfferFileError
 
@@ -57,6 +57,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_positive, default=3000)
     serve.add_argument("--aws-port", type=_positive, default=None, help="moto endpoint port (default: port + 1)")
+    serve.add_argument("--payments", choices=PROVIDERS, default="sandbox",
+                       help="the demo campaign's provider; stripe reads STRIPE_WEBHOOK_SECRET (and STRIPE_API_BASE, "
+                            "STRIPE_API_KEY when set)")
 
     campaigns = commands.add_parser("campaigns", help="manage campaigns").add_subparsers(dest="action", required=True)
     create = campaigns.add_parser("create", help="create a campaign")
@@ -66,6 +69,8 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--reserve-bps", type=_non_negative, default=Campaign.reserve_bps)
     create.add_argument("--currency", default="USD")
     create.add_argument("--contact", default="", help="printed on debtors' letters")
+    create.add_argument("--payments", choices=PROVIDERS, default="sandbox", help="the provider donors pay through")
+    create.add_argument("--tax-statement", default="", help="printed on donors' receipts")
     _where(create)
 
     offers = commands.add_parser("offers", help="manage debt offers").add_subparsers(dest="action", required=True)
@@ -143,7 +148,10 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from infra.local import server
 
-        return server.serve(args.host, args.port, args.aws_port or args.port + 1)
+        if args.payments == "stripe" and not os.environ.get("STRIPE_WEBHOOK_SECRET"):
+            err.print("[red]error:[/red] --payments stripe: set STRIPE_WEBHOOK_SECRET to your endpoint's signing secret")
+            return 2
+        return server.serve(args.host, args.port, args.aws_port or args.port + 1, args.payments)
     if args.command == "offers" and args.action == "sample":
         from infra.sample_data import offer_csv
 
@@ -155,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         if args.command == "campaigns":
             campaign = Campaign(args.campaign_id, args.name, currency=args.currency,
                                 threshold_cents=args.threshold_cents, reserve_bps=args.reserve_bps,
-                                contact=args.contact)
+                                contact=args.contact, payments=args.payments, tax_statement=args.tax_statement)
             operations.create_campaign(campaign)
             console.print(f"created campaign {campaign.campaign_id!r}")
             return 0

@@ -217,3 +217,32 @@ class FakeStripeHTTPClient(stripe.HTTPClient):
 
     def close(self) -> None:
         pass
+
+
+def serve_fake(fake: FakeStripe) -> tuple[Any, str]:
+    """The fake on a local port, for a `jubilee serve` process to reach through STRIPE_API_BASE."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            split = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            form = self.rfile.read(length).decode() if length else ""
+            status, body = fake.handle(self.command, split.path, nest(parse_qsl(split.query) + parse_qsl(form)),
+                                       dict(self.headers.items()))
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_DELETE = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"

@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import threading
+from dataclasses import replace
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -55,7 +56,7 @@ def _pump(cloud: LocalCloud, stop: threading.Event) -> None:
         stop.wait(PUMP_INTERVAL_S)
 
 
-def serve(host: str, port: int, aws_port: int) -> int:
+def serve(host: str, port: int, aws_port: int, payments: str = "sandbox") -> int:
     from moto.server import ThreadedMotoServer
 
     from infra.demo import DEMO_CAMPAIGN, seed_campaign
@@ -67,12 +68,13 @@ def serve(host: str, port: int, aws_port: int) -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     cloud = LocalCloud(public_base_url=f"http://{host}:{port}", endpoint_url=endpoint).start()
-    seed_campaign(cloud)
+    seed_campaign(cloud, replace(DEMO_CAMPAIGN, payments=payments))
     stop = threading.Event()
     worker = threading.Thread(target=_pump, args=(cloud, stop), daemon=True)
     worker.start()
     httpd = ThreadingHTTPServer((host, port), _handler_class(cloud))
-    print(f"Jubilee is serving http://{host}:{port}  (campaign {DEMO_CAMPAIGN.campaign_id!r} with sample offers)\n"
+    print(f"Jubilee is serving http://{host}:{port}  (campaign {DEMO_CAMPAIGN.campaign_id!r} with sample offers, "
+          f"paid through {payments})\n"
           f"  try: curl -X POST http://{host}:{port}/campaigns/demo/donations -H 'Idempotency-Key: k1' "
           f"-H 'Content-Type: application/json' -d '{{\"amount_cents\": 2500, \"currency\": \"USD\"}}'\n"
           f"AWS endpoint (moto): {endpoint}  e.g. jubilee offers add FILE --campaign demo --seller S "
