@@ -85,6 +85,12 @@ def parser() -> argparse.ArgumentParser:
     sample.add_argument("--accounts", type=_positive, default=25)
     sample.add_argument("--seed", type=int, default=1)
 
+    receipts = commands.add_parser("receipts", help="a donor's year-end statement of gifts")
+    receipts.add_argument("--donor", required=True, metavar="EMAIL")
+    receipts.add_argument("--year", type=_positive, required=True)
+    receipts.add_argument("--json", action="store_true")
+    _where(receipts)
+
     dlq = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(dest="action", required=True)
     redrive = dlq.add_parser("redrive", help="move a stage's dead letters back onto its queue")
     redrive.add_argument("stage", choices=STAGES)
@@ -108,6 +114,20 @@ def print_report(report: dict) -> None:
     console.print("Played: a monthly gift's second month, a partial refund, a dispute won and one lost.")
     console.print(f"Checked: a repeated request, a repeated webhook and a crashed batch were each counted once; "
                   f"ledger balanced: {report['ledger_balanced']}.")
+
+
+def print_statement(result: dict) -> None:
+    table = Table(title=f"Gifts from {result['donor']} in {result['year']}")
+    for column in ("date", "campaign", "donation", "amount", "refunded", "net"):
+        table.add_column(column)
+    for gift in result["gifts"]:
+        table.add_row(gift["date"], gift["campaign_id"], gift["donation_id"],
+                      *(format_cents(gift[k], gift["currency"]) for k in ("amount_cents", "refunded_cents", "net_cents")))
+    console.print(table)
+    for currency, total in result["totals"].items():
+        console.print(f"Total given: {format_cents(total, currency)}")
+    for campaign_id, text in result["tax_statements"].items():
+        console.print(f"{campaign_id}: {text}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,6 +198,13 @@ def run(args: argparse.Namespace) -> int:
                 raise operations.OperationError("FILE: is not UTF-8 text") from None
             console.print(f"registered {offer.offer_id}: {offer.accounts} accounts, "
                           f"{format_cents(offer.face_value_cents)} face value for {format_cents(offer.price_cents)}")
+            return 0
+        if args.command == "receipts":
+            result = operations.statement(args.donor, args.year)
+            if args.json:
+                print(json.dumps(result, sort_keys=True))
+            else:
+                print_statement(result)
             return 0
         if args.command == "dlq":
             moved = operations.redrive(*operations.queue_urls(args.stage, args.stack, args.endpoint_url))

@@ -102,3 +102,16 @@ def redrive(queue_url: str, dlq_url: str, limit: int = 10_000) -> int:
             sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
             moved += 1
     return moved
+
+
+def statement(email: str, year: int) -> dict:
+    """A donor's year-end statement across campaigns: each confirmed gift, net of refunds."""
+    from functions.domain.receipts import year_end_statement
+
+    result = year_end_statement(ledger_store.all_donations(), email, year)
+    campaigns = {line.campaign_id for line in result.lines}
+    statements = {cid: c.tax_statement for cid in sorted(campaigns)
+                  if (c := ledger_store.load_campaign(cid)) is not None and c.tax_statement}
+    return {"donor": email, "year": year, "gifts": [line.__dict__ | {"net_cents": line.net_cents}
+                                                    for line in result.lines],
+            "totals": result.totals(), "tax_statements": statements}

@@ -80,6 +80,7 @@ OUTBOX_FILTER = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S"
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/campaigns/{campaign_id}/donations", "api"),
     Route("GET", "/campaigns/{campaign_id}", "api"),
+    Route("GET", "/receipts/{campaign_id}/{donation_id}", "api"),
     Route("GET", "/openapi.json", "api"),
     Route("POST", "/webhooks/{provider}", "webhook"),
     Route("GET", "/sandbox/checkout/{campaign_id}/{donation_id}", "webhook", sandbox_only=True),

@@ -18,6 +18,28 @@ CAMPAIGN = Campaign("c1", "Test Campaign", threshold_cents=1_000, contact="team@
 
 
 @pytest.fixture
+def served_cloud(monkeypatch):
+    """A deployment behind a real local endpoint, as `jubilee serve` exposes one: (cloud, endpoint URL)."""
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        with LocalCloud(public_base_url="http://jubilee.test", endpoint_url=endpoint, app_secret="s") as local:
+            operations.create_campaign(CAMPAIGN)
+            yield local, endpoint
+    finally:
+        server.stop()
+        monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@pytest.fixture
 def cloud():
     """A fresh emulated deployment with one campaign that buys as soon as $10 is pooled."""
     with LocalCloud(public_base_url="http://jubilee.test", app_secret="test-secret") as local:

@@ -155,6 +155,21 @@ def load_donation(campaign_id: str, donation_id: str) -> dict[str, Any] | None:
     return dynamo.get(campaign_pk(campaign_id), donation_sk(donation_id))
 
 
+def installments(campaign_id: str, pledge_id: str) -> list[dict[str, Any]]:
+    """A monthly pledge's later payments: their ids extend the pledge's."""
+    return list(dynamo.query(campaign_pk(campaign_id), donation_sk(f"{pledge_id}-")))
+
+
+def all_donations() -> list[dict[str, Any]]:
+    """Every donation of every campaign: a scan, for operators' statements, never on a request path."""
+    paginator = dynamo.client("dynamodb").get_paginator("scan")
+    found = []
+    for page in paginator.paginate(TableName=dynamo.settings().table, FilterExpression="kind = :donation",
+                                   ExpressionAttributeValues={":donation": {"S": "donation"}}):
+        found += [dynamo.from_item(i) for i in page["Items"]]
+    return found
+
+
 def _donation_item(campaign_id: str, donation_id: str, amount_cents: int, currency: str, provider: str,
                    status: str, donor: dict[str, Any] | None, anonymous: bool, **extra: Any) -> dict[str, Any]:
     return {"pk": campaign_pk(campaign_id), "sk": donation_sk(donation_id), "kind": "donation",

@@ -35,6 +35,7 @@ class DonationResponse(BaseModel):
     donation_id: str
     status: Literal["pending"]
     checkout_url: str
+    receipt_url: str = Field(description="The donor's receipt, readable once the gift is paid; keep it private")
 
 
 def limit_problem(request: DonationRequest, campaign: Campaign) -> tuple[str, str] | None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -23,8 +23,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from functions.adapters import ledger
 from functions.adapters.aws import client, settings
 from functions.adapters.providers import ProviderUnavailable, UnknownProvider, provider
+from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import Campaign
 from functions.domain.donations import DonationRequest, DonationResponse, limit_problem
+from functions.domain.receipts import receipt, receipt_signature, signature_matches
 from functions.handlers import webhook
 from functions.handlers.http import ApiError, make_app
 
@@ -49,14 +51,22 @@ def _pledge(pledge: dict[str, Any]) -> dict[str, Any]:
     ledger.create_donation(campaign_id, donation_id, request.amount_cents, request.currency, payments.name,
                            checkout_url, request.donor.model_dump(), request.anonymous, request.frequency)
     logger.info("donation pledged", extra={"campaign_id": campaign_id, "donation_id": donation_id})
-    return DonationResponse(donation_id=donation_id, status="pending", checkout_url=checkout_url).model_dump()
+    signature = receipt_signature(derived_key("receipt"), campaign_id, donation_id)
+    receipt_url = f"{settings().public_base_url}/receipts/{campaign_id}/{donation_id}?sig={signature}"
+    return DonationResponse(donation_id=donation_id, status="pending", checkout_url=checkout_url,
+                            receipt_url=receipt_url).model_dump()
+
+
+def _idempotency() -> tuple[Any, IdempotencyConfig]:
+    # Keyed on the (cached) client, so a rewired local run never keeps a layer pointing elsewhere.
+    return _idempotency_for(client("dynamodb"), settings().idempotency_table)
 
 
 @cache
-def _idempotency() -> tuple[Any, IdempotencyConfig]:
+def _idempotency_for(dynamodb: Any, table: str) -> tuple[Any, IdempotencyConfig]:
     config = IdempotencyConfig(event_key_jmespath="[campaign_id, idempotency_key]",
                                payload_validation_jmespath="request", expires_after_seconds=24 * 3600)
-    store = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=client("dynamodb"))
+    store = DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb)
     return idempotent_function(_pledge, data_keyword_argument="pledge", persistence_store=store, config=config), config
 
 
@@ -93,6 +103,20 @@ def campaign_totals(campaign_id: CampaignId) -> dict:
     if figures is None:
         raise ApiError(404, "unknown_campaign", f"no campaign {campaign_id!r}", "path.campaign_id")
     return figures
+
+
+@router.get("/receipts/<campaign_id>/<donation_id>", summary="A donor's receipt (signed link)", tags=["donations"])
+def donor_receipt(campaign_id: CampaignId, donation_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,120}$")],
+                  sig: Annotated[str, Query(max_length=64)] = "") -> dict:
+    # One answer for a wrong link, an unknown gift and an unpaid one: a link reveals nothing it doesn't own.
+    hidden = ApiError(404, "no_receipt", "no receipt at this link (the gift may not be paid yet)")
+    if not signature_matches(derived_key("receipt"), campaign_id, donation_id, sig):
+        raise hidden
+    donation, campaign = ledger.load_donation(campaign_id, donation_id), ledger.load_campaign(campaign_id)
+    if donation is None or campaign is None or donation["status"] != "confirmed":
+        raise hidden
+    later = ledger.installments(campaign_id, donation_id) if donation.get("frequency") == "monthly" else []
+    return receipt(donation, campaign.to_dict(), later)
 
 
 @router.get("/openapi.json", summary="This API's OpenAPI description", include_in_schema=False)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from infra import topology
 from infra.local import moto_speedups
@@ -212,6 +213,8 @@ class LocalCloud:
 
     def http(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
              query: dict[str, str] | None = None) -> HttpResponse:
+        path, _, query_string = path.partition("?")
+        query = {**dict(parse_qsl(query_string)), **(query or {})} or None
         raw = body if isinstance(body, (str, bytes)) or body is None else json.dumps(body)
         if isinstance(raw, bytes):
             raw = raw.decode()

@@ -4,11 +4,8 @@ import json
 
 import pytest
 
-import socket
-
 from functions.adapters.aws import client
 from infra import cli
-from infra.local.emulator import LocalCloud
 from infra.sample_data import offer_csv
 from tests.support import assert_books_balance
 
@@ -37,27 +34,8 @@ def test_the_same_seed_gives_the_same_report(capsys):
     assert runs[0]["log_head"] == runs[1]["log_head"] and runs[0]["raised_cents"] == runs[1]["raised_cents"]
 
 
-@pytest.fixture
-def served(monkeypatch):
-    """A deployment behind a real local endpoint, as `jubilee serve` exposes one."""
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        with LocalCloud(endpoint_url=endpoint, app_secret="s") as cloud:
-            yield cloud, endpoint
-    finally:
-        server.stop()
-        monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-
-
-def test_operator_commands_on_a_local_deployment(served, tmp_path, capsys):
-    cloud, url = served
+def test_operator_commands_on_a_local_deployment(served_cloud, tmp_path, capsys):
+    cloud, url = served_cloud
     endpoint = ["--endpoint-url", url]
     good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
     good.write_bytes(offer_csv(4, 1))
