@@ -91,6 +91,11 @@ def parser() -> argparse.ArgumentParser:
     receipts.add_argument("--json", action="store_true")
     _where(receipts)
 
+    reconcile = commands.add_parser("reconcile", help="compare Stripe's balance transactions with the ledger")
+    reconcile.add_argument("--campaign", required=True)
+    reconcile.add_argument("--since", metavar="DATE", help="only what happened on or after this day (YYYY-MM-DD)")
+    _where(reconcile)
+
     dlq = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(dest="action", required=True)
     redrive = dlq.add_parser("redrive", help="move a stage's dead letters back onto its queue")
     redrive.add_argument("stage", choices=STAGES)
@@ -206,6 +211,12 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print_statement(result)
             return 0
+        if args.command == "reconcile":
+            found = operations.reconcile(args.campaign, args.since)
+            for difference in found:
+                console.print(str(difference))
+            console.print(f"{len(found)} difference(s) between Stripe and the ledger of {args.campaign!r}")
+            return 1 if found else 0
         if args.command == "dlq":
             moved = operations.redrive(*operations.queue_urls(args.stage, args.stack, args.endpoint_url))
             console.print(f"moved {moved} message(s) from the {args.stage} dead-letter queue back to its queue")

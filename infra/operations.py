@@ -11,6 +11,7 @@ import os
 import uuid
 
 from functions.adapters import aws, purchases, storage
+from functions.adapters.secrets import forget_secrets
 from functions.adapters import ledger as ledger_store
 from functions.domain.campaigns import Campaign
 from functions.domain.offers import profile, read_accounts
@@ -20,7 +21,7 @@ from infra import topology
 # Stack output name -> environment variable the adapters read.
 OUTPUTS = {"TableName": "TABLE_NAME", "IdempotencyTableName": "IDEMPOTENCY_TABLE_NAME",
            "OffersBucketName": "OFFERS_BUCKET", "LettersBucketName": "LETTERS_BUCKET",
-           "AppSecretArn": "APP_SECRET_ID"}
+           "AppSecretArn": "APP_SECRET_ID", "StripeSecretArn": "STRIPE_SECRET_ID"}
 
 
 class OperationError(Exception):
@@ -36,7 +37,8 @@ def connect(stack: str = "Jubilee", endpoint_url: str | None = None) -> None:
         names = topology.LOCAL_NAMES
         os.environ.update({"TABLE_NAME": names[topology.LEDGER], "IDEMPOTENCY_TABLE_NAME": names[topology.IDEMPOTENCY],
                            "OFFERS_BUCKET": names[topology.OFFERS], "LETTERS_BUCKET": names[topology.LETTERS],
-                           "APP_SECRET_ID": names[topology.APP_SECRET]})
+                           "APP_SECRET_ID": names[topology.APP_SECRET],
+                           "STRIPE_SECRET_ID": names[topology.STRIPE_SECRET]})
     else:
         found = aws.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
         outputs = {o["OutputKey"]: o["OutputValue"] for o in found}
@@ -45,6 +47,7 @@ def connect(stack: str = "Jubilee", endpoint_url: str | None = None) -> None:
             raise OperationError(f"stack {stack!r} has no output(s) {', '.join(missing)}: is it a Jubilee stack?")
         os.environ.update({variable: outputs[key] for key, variable in OUTPUTS.items()})
     aws.reset()
+    forget_secrets()
 
 
 def create_campaign(campaign: Campaign) -> None:
@@ -115,3 +118,24 @@ def statement(email: str, year: int) -> dict:
     return {"donor": email, "year": year, "gifts": [line.__dict__ | {"net_cents": line.net_cents}
                                                     for line in result.lines],
             "totals": result.totals(), "tax_statements": statements}
+
+
+def reconcile(campaign_id: str, since: str | None = None) -> list:
+    """Stripe's balance transactions against the ledger for one campaign: every difference."""
+    import datetime as dt
+
+    from functions.adapters.stripe_payments import StripePayments
+    from functions.domain.reconciliation import differences, ledger_side
+
+    if ledger_store.load_campaign(campaign_id) is None:
+        raise OperationError(f"--campaign: no campaign {campaign_id!r}")
+    start = None
+    if since:
+        try:
+            start = dt.datetime.fromisoformat(since).replace(tzinfo=dt.UTC)
+        except ValueError:
+            raise OperationError(f"--since: {since!r} is not a date like 2026-01-31") from None
+    items = [i for i in ledger_store.transfer_items(campaign_id)
+             if start is None or i["posted_at"] >= start.isoformat(timespec="seconds")]
+    processor = StripePayments.configured().processor_side(campaign_id, int(start.timestamp()) if start else None)
+    return differences(processor, ledger_side(items, "stripe"))

@@ -57,6 +57,7 @@ class FakeStripe:
         self.objects: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, Any], dict[str, str]]] = []
         self.refuse_next = False  # answer the next call with a 400, as Stripe does for a bad request
+        self.page_size = 2  # small pages, so that every list is read across several
         self._ids = itertools.count(1)
         self.idempotency: dict[str, dict[str, Any]] = {}
 
@@ -165,24 +166,24 @@ class FakeStripe:
             body = json.loads(json.dumps(self.objects[parts[1]]))
         elif method == "GET" and parts == ["invoice_payments"]:
             body = self._list([o for o in self.objects.values() if o["object"] == "invoice_payment"
-                               and o["invoice"] == params.get("invoice")], params)
+                               and o["invoice"] == params.get("invoice")], params, path)
         elif method == "GET" and parts == ["balance_transactions"]:
             since = int((params.get("created") or {}).get("gte", 0))
             body = self._list([o for o in self.objects.values() if o["object"] == "balance_transaction"
-                               and o["created"] >= since and o["id"].startswith("txn_fake")], params)
+                               and o["created"] >= since and o["id"].startswith("txn_fake")], params, path)
         else:
             return 404, {"error": {"type": "invalid_request_error", "message": f"no fake for {method} {path}"}}
         for path_to_expand in expand if isinstance(expand, list) else list(expand.values()):
             body = self._expand(body, path_to_expand.split("."))
         return 200, body
 
-    def _list(self, items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    def _list(self, items: list[dict[str, Any]], params: dict[str, Any], url: str) -> dict[str, Any]:
         items = sorted(items, key=lambda o: o["id"])
         if after := params.get("starting_after"):
             items = [o for o in items if o["id"] > after]
-        limit = int(params.get("limit", 10))
+        limit = min(int(params.get("limit", 10)), self.page_size)
         page = json.loads(json.dumps(items[:limit]))
-        return {"object": "list", "data": page, "has_more": len(items) > limit, "url": "/v1/x"}
+        return {"object": "list", "data": page, "has_more": len(items) > limit, "url": url}
 
     def _create_session(self, params: dict[str, Any]) -> dict[str, Any]:
         item = params["line_items"][0]

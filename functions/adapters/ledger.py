@@ -131,8 +131,12 @@ def post_gifts(campaign: Campaign, gifts: list[PaymentConfirmed], pool_before: i
     return dynamo.transact_new(gifts, build)
 
 
+def transfer_items(campaign_id: str) -> Iterator[dict[str, Any]]:
+    return iter(dynamo.query(f"LEDGER#{campaign_id}"))
+
+
 def transfers(campaign_id: str) -> Iterator[Transfer]:
-    for item in dynamo.query(f"LEDGER#{campaign_id}"):
+    for item in transfer_items(campaign_id):
         legs = tuple(Leg(account, int(amount)) for account, amount in sorted(item["legs"].items()))
         yield Transfer(item["sk"], campaign_id, item["kind"], legs)
 

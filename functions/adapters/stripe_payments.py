@@ -20,6 +20,7 @@ from functions.adapters.secrets import secret_json
 from functions.domain.campaigns import Campaign
 from functions.domain.donations import DonationRequest
 from functions.domain.gifts import DisputeUpdate, PaymentConfirmed, PaymentEvent
+from functions.domain.reconciliation import Side
 
 SIGNATURE_HEADER = "Stripe-Signature"
 TOLERANCE_SECONDS = 300
@@ -147,3 +148,27 @@ class StripePayments:
         placed = metadata | {"donation_id": donation_id, "pledge_id": pledge_id}
         self._client.v1.payment_intents.update(intent_id, {"metadata": placed})
         return self._gift(event_id, intent_id, pledge_id=pledge_id, donation_id=donation_id)
+
+    # --- reconciliation -----------------------------------------------------------------------
+
+    def processor_side(self, campaign_id: str, since: int | None = None) -> Side:
+        """The campaign's charges and refunds as Stripe's balance transactions record them (all pages)."""
+        params: dict[str, Any] = {"limit": 100, "expand": ["data.source.payment_intent",
+                                                           "data.source.charge.payment_intent"]}
+        if since is not None:
+            params["created"] = {"gte": since}
+        side = Side()
+        for page_item in self._client.v1.balance_transactions.list(params).auto_paging_iter():
+            txn = page_item.to_dict()
+            source = txn.get("source")
+            if not isinstance(source, dict) or txn["type"] not in ("charge", "payment", "refund"):
+                continue  # payouts, fees, adjustments: not gifts or refunds
+            charge = source if txn["type"] != "refund" else source.get("charge")
+            intent = charge.get("payment_intent") if isinstance(charge, dict) else None
+            if not isinstance(intent, dict) or (intent.get("metadata") or {}).get("campaign_id") != campaign_id:
+                continue  # another campaign's, or not Jubilee's at all
+            if txn["type"] == "refund":
+                side.refund(charge["id"], -txn["amount"])
+            else:
+                side.charge(charge["id"], txn["amount"])
+        return side

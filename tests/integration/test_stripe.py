@@ -191,3 +191,42 @@ def test_the_local_secret_is_never_logged(stripe_cloud, capsys):
     captured = capsys.readouterr()
     assert SECRET not in captured.out + captured.err and "sk_test_local" not in captured.out + captured.err
     assert json.dumps(items()).find(SECRET) == -1
+
+
+@pytest.fixture
+def stripe_env(monkeypatch):
+    fake = FakeStripe()
+    monkeypatch.setattr(StripePayments, "http_client", FakeStripeHTTPClient(fake))
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRET)
+    return fake
+
+
+def test_reconcile_names_a_missing_refund_and_an_unbooked_charge_and_nothing_else(stripe_env, served_cloud, capsys):
+    from infra import cli
+
+    fake, (cloud, endpoint) = stripe_env, served_cloud
+    operations.create_campaign(Campaign("s1", "Stripe Campaign", threshold_cents=10**9, payments="stripe"))
+    operations.create_campaign(Campaign("s2", "Another", payments="stripe"))
+    refunded, unbooked, fine = (pledge(cloud, 1_000 * (n + 1), key=f"k{n}") for n in range(3))
+    elsewhere = cloud.http("POST", "/campaigns/s2/donations", {"amount_cents": 777, "currency": "USD"},
+                           {"Idempotency-Key": "other"}).json()
+    for donation in (refunded, unbooked, fine, elsewhere):
+        fake.pay(session_of(fake, donation)["id"])
+    for donation in (refunded, fine):  # the completion of `unbooked` never reached us
+        deliver(cloud, fake, "checkout.session.completed", session_of(fake, donation))
+    charge = fake.refund(fake.objects[session_of(fake, refunded)["payment_intent"]]["latest_charge"], 400)
+    cloud.drain()  # ... and neither did the refund's webhook
+    assert cli.main(["reconcile", "--campaign", "s1", "--endpoint-url", endpoint]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    unbooked_charge = fake.objects[session_of(fake, unbooked)["payment_intent"]]["latest_charge"]
+    assert sorted(lines[:-1]) == sorted([
+        f"missing in ledger: refunds of {charge['id']} (processor 400, ledger 0)",
+        f"missing in ledger: charge of {unbooked_charge} (processor 2000, ledger 0)",
+    ])
+    assert lines[-1] == "2 difference(s) between Stripe and the ledger of 's1'"
+    # Once the lost webhooks are delivered, the two sides agree.
+    deliver(cloud, fake, "checkout.session.completed", session_of(fake, unbooked))
+    deliver(cloud, fake, "charge.refunded", charge)
+    cloud.drain()
+    assert cli.main(["reconcile", "--campaign", "s1", "--endpoint-url", endpoint]) == 0
+    assert "0 difference(s)" in capsys.readouterr().out

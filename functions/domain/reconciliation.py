@@ -1,0 +1,81 @@
+"""The processor's record against the ledger's, payment by payment: every difference named."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PaymentTotals:
+    """One payment as one side saw it: the charge and all its refunds so far."""
+
+    charged_cents: int = 0
+    refunded_cents: int = 0
+    charged: bool = False
+
+
+@dataclass(frozen=True)
+class Difference:
+    problem: str  # "missing in ledger" | "missing at processor" | "amount mismatch"
+    payment_id: str
+    what: str  # "charge" | "refunds"
+    processor_cents: int
+    ledger_cents: int
+
+    def __str__(self) -> str:
+        return (f"{self.problem}: {self.what} of {self.payment_id} "
+                f"(processor {self.processor_cents}, ledger {self.ledger_cents})")
+
+
+@dataclass
+class Side:
+    payments: dict[str, PaymentTotals] = field(default_factory=dict)
+
+    def charge(self, payment_id: str, amount: int) -> None:
+        totals = self.payments.setdefault(payment_id, PaymentTotals())
+        totals.charged, totals.charged_cents = True, totals.charged_cents + amount
+
+    def refund(self, payment_id: str, amount: int) -> None:
+        self.payments.setdefault(payment_id, PaymentTotals()).refunded_cents += amount
+
+
+def _compare(payment_id: str, what: str, processor: int, ledger: int, at_processor: bool,
+             in_ledger: bool) -> Difference | None:
+    if at_processor and not in_ledger:
+        return Difference("missing in ledger", payment_id, what, processor, ledger)
+    if in_ledger and not at_processor:
+        return Difference("missing at processor", payment_id, what, processor, ledger)
+    if processor != ledger:
+        return Difference("amount mismatch", payment_id, what, processor, ledger)
+    return None
+
+
+def differences(processor: Side, ledger: Side) -> list[Difference]:
+    found = []
+    for payment_id in sorted(set(processor.payments) | set(ledger.payments)):
+        p = processor.payments.get(payment_id, PaymentTotals())
+        led = ledger.payments.get(payment_id, PaymentTotals())
+        for difference in (
+            _compare(payment_id, "charge", p.charged_cents, led.charged_cents, p.charged, led.charged),
+            _compare(payment_id, "refunds", p.refunded_cents, led.refunded_cents, p.refunded_cents > 0,
+                     led.refunded_cents > 0),
+        ):
+            if difference:
+                found.append(difference)
+    return found
+
+
+def ledger_side(transfers: Iterable[Mapping], provider: str) -> Side:
+    """Gifts and refunds of one provider, from ledger transfer items (id, kind, legs)."""
+    side = Side()
+    for item in transfers:
+        kind, transfer_id = item["kind"], item["sk"]
+        if not transfer_id.startswith(f"{kind}#{provider}#"):
+            continue
+        key = transfer_id.split("#", 2)[2]
+        if kind == "gift":
+            side.charge(key, -int(item["legs"]["donors"]))
+        elif kind == "refund":
+            side.refund(key.split("@", 1)[0], int(item["legs"]["refunded"]))
+    return side
