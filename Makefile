@@ -35,7 +35,7 @@ bootstrap: $(STAMP) node_modules/.stamp
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk bootstrap
 
 deploy: $(STAMP) node_modules/.stamp
-	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk deploy $(STACK) --require-approval broadening
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk deploy $(STACK) --require-approval broadening $(CDK_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

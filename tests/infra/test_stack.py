@@ -195,3 +195,14 @@ def test_only_the_functions_code_is_shipped(synthesized):
     assets = [p for p in path.parent.iterdir() if p.name.startswith("asset.")]
     assert len(assets) == 1
     assert sorted(p.name for p in assets[0].iterdir()) == ["functions"]
+
+
+def test_a_stack_without_the_sandbox_has_no_sandbox_routes():
+    from infra.stack import JubileeStack
+
+    stack = JubileeStack(App(), "NoSandbox", payments="off")
+    methods = Template.from_stack(stack).find_resources("AWS::ApiGateway::Method")
+    assert len(methods) == len([r for r in topology.ROUTES if not r.sandbox_only])
+    [api] = [f for f in Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
+             if f["Properties"]["Description"] == "Jubilee api"]
+    assert api["Properties"]["Environment"]["Variables"]["PAYMENTS_PROVIDER"] == "off"
