@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -135,6 +136,15 @@ def print_statement(result: dict) -> None:
         console.print(f"{campaign_id}: {text}")
 
 
+def _show(result: dict, as_json: bool, printer: Callable[[dict], None]) -> int:
+    """One JSON object on stdout for scripts, or a readable report for people."""
+    if as_json:
+        print(json.dumps(result, sort_keys=True))
+    else:
+        printer(result)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -165,11 +175,7 @@ def run(args: argparse.Namespace) -> int:
             report = demo.run(donations=args.donations, seed=args.seed)
         finally:
             sys.stdout = stdout
-        if args.json:
-            print(json.dumps(report, sort_keys=True))
-        else:
-            print_report(report)
-        return 0
+        return _show(report, args.json, print_report)
     if args.command == "serve":
         from infra.local import server
 
@@ -205,12 +211,7 @@ def run(args: argparse.Namespace) -> int:
                           f"{format_cents(offer.face_value_cents)} face value for {format_cents(offer.price_cents)}")
             return 0
         if args.command == "receipts":
-            result = operations.statement(args.donor, args.year)
-            if args.json:
-                print(json.dumps(result, sort_keys=True))
-            else:
-                print_statement(result)
-            return 0
+            return _show(operations.statement(args.donor, args.year), args.json, print_statement)
         if args.command == "reconcile":
             found = operations.reconcile(args.campaign, args.since)
             for difference in found:

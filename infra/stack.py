@@ -230,30 +230,26 @@ class JubileeStack(Stack):
 
     # --- alarms and outputs -------------------------------------------------------------------
 
+    def _alarm(self, construct_id: str, metric: cloudwatch.Metric, description: str) -> None:
+        """Any datapoint above zero is a page: each of these should never happen."""
+        metric.create_alarm(self, construct_id, threshold=0, evaluation_periods=1, alarm_description=description,
+                            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
+
     def _alarms(self) -> None:
         for stage, dlq in self.dlqs.items():
-            dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)).create_alarm(
-                self, f"{stage.title()}DlqAlarm", threshold=0, evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                alarm_description=f"Messages in the {stage} dead-letter queue: redrive with `jubilee dlq redrive`")
+            self._alarm(f"{stage.title()}DlqAlarm", dlq.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1)), f"Messages in the {stage} dead-letter queue: redrive with `jubilee dlq redrive`")
         for name, function in self.functions.items():
-            function.metric_errors(period=Duration.minutes(5)).create_alarm(
-                self, f"{name.title()}ErrorsAlarm", threshold=0, evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description=f"The {name} function failed")
-        cloudwatch.Metric(namespace="Jubilee", metric_name="LedgerDrift", dimensions_map={"service": "jubilee-reconcile"},
-                          statistic="Maximum", period=Duration.hours(1)).create_alarm(
-            self, "LedgerDriftAlarm", threshold=0, evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description="A cached balance differs from the sum of its ledger entries")
-        cloudwatch.Metric(namespace="Jubilee", metric_name="ShortfallCents", dimensions_map={"service": "jubilee-pool"},
-                          statistic="Sum", period=Duration.minutes(5)).create_alarm(
-            self, "ShortfallAlarm", threshold=0, evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description="A refund or lost dispute paid out more than the reserve and pool held")
+            self._alarm(f"{name.title()}ErrorsAlarm", function.metric_errors(period=Duration.minutes(5)),
+                        f"The {name} function failed")
+        self._alarm("LedgerDriftAlarm", cloudwatch.Metric(
+            namespace="Jubilee", metric_name="LedgerDrift", dimensions_map={"service": "jubilee-reconcile"},
+            statistic="Maximum", period=Duration.hours(1)), "A cached balance differs from the sum of its ledger entries")
+        self._alarm("ShortfallAlarm", cloudwatch.Metric(
+            namespace="Jubilee", metric_name="ShortfallCents", dimensions_map={"service": "jubilee-pool"},
+            statistic="Sum", period=Duration.minutes(5)),
+            "A refund or lost dispute paid out more than the reserve and pool held")
 
     def _outputs(self) -> None:
         outputs = {"TableName": self.ledger.table_name, "IdempotencyTableName": self.idempotency.table_name,
