@@ -19,6 +19,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -74,6 +75,29 @@ def import_seconds(statement: str, repeats: int = 7) -> float:
                                                   capture_output=True, text=True).stdout) for _ in range(repeats))
 
 
+def planner_timing(offers: int = 100, repeats: int = 5) -> tuple[float, float, int, int]:
+    """Median seconds of the exact planner and of greedy on the same random offers, and their values."""
+    import random
+
+    from functions.domain.planner import Offer, greedy_plan, optimal_plan
+
+    rng = random.Random(42)
+    sample = [Offer(f"o{n:03d}", "c", "s", rng.randrange(100_000, 5_000_000), rng.randrange(5_000_000, 500_000_000),
+                    rng.randrange(5, 500), "k", eligible_face_value_cents=None) for n in range(offers)]
+    budget = sum(o.price_cents for o in sample) // 3
+
+    def timed(run) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    exact, greedy = timed(lambda: optimal_plan(budget, sample)), timed(lambda: greedy_plan(budget, sample))
+    return exact, greedy, optimal_plan(budget, sample).value, sum(o.value() for o in greedy_plan(budget, sample))
+
+
 def main() -> None:
     batched, figures = count_calls_fresh(DONATIONS, batch_size=10)
     single, _ = count_calls_fresh(DONATIONS, batch_size=1)
@@ -106,6 +130,11 @@ def main() -> None:
     for fn in FUNCTIONS:
         module = fn.handler.rsplit(".", 1)[0]
         lines.append(f"| {module} | {import_seconds(f'import {module}') / baseline:.2f} |")
+    exact, greedy, exact_value, greedy_value = planner_timing()
+    lines += ["", "## Purchase planner (100 random offers, budget a third of their total price)", "",
+              "| planner | median time | ratio to greedy | value found |", "|---|---|---|---|",
+              f"| greedy by ratio (baseline) | {greedy * 1000:.2f} ms | 1.00 | {greedy_value} |",
+              f"| exact (with its explanation) | {exact * 1000:.1f} ms | {exact / greedy:.0f} | {exact_value} |"]
     text = "\n".join(lines) + "\n"
     (ROOT / "bench" / "RESULTS.md").write_text(text)
     print(text)

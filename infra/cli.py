@@ -72,6 +72,16 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--contact", default="", help="printed on debtors' letters")
     create.add_argument("--payments", choices=PROVIDERS, default="sandbox", help="the provider donors pay through")
     create.add_argument("--tax-statement", default="", help="printed on donors' receipts")
+    create.add_argument("--objective", choices=("face_value", "people"), default="face_value",
+                        help="what purchase plans maximise: eligible face value or eligible people")
+    create.add_argument("--approver", action="append", default=[], metavar="ARN",
+                        help="an IAM identity that may approve purchases (repeat for each of the M)")
+    create.add_argument("--approvals-required", type=_non_negative, default=0, metavar="N")
+    create.add_argument("--auto-approve-cents", type=_non_negative, default=0)
+    create.add_argument("--plan-ttl-hours", type=_positive, default=72)
+    create.add_argument("--policy", type=json.loads, default={},
+                        help='eligibility as JSON, e.g. \'{"income_multiple_pct": 400, "debt_types": ["medical"]}\'')
+    create.add_argument("--guidelines", type=Path, help="extra poverty guidelines CSV (e.g. Alaska, Hawaii)")
     _where(create)
 
     offers = commands.add_parser("offers", help="manage debt offers").add_subparsers(dest="action", required=True)
@@ -80,11 +90,25 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--campaign", required=True)
     add.add_argument("--seller", required=True)
     add.add_argument("--price-cents", type=_positive, required=True)
+    add.add_argument("--expires", metavar="DATE", help="the seller's offer lapses after this day (YYYY-MM-DD)")
+    add.add_argument("--skip-bad-rows", action="store_true", help="register the good rows of a file with bad ones")
     _where(add)
+    show = offers.add_parser("show", help="an offer's profile under the campaign's eligibility policy")
+    show.add_argument("offer_id", metavar="ID")
+    show.add_argument("--campaign", required=True)
+    show.add_argument("--json", action="store_true")
+    _where(show)
+    offers.add_parser("schema", help="print the offer file row's JSON Schema")
     sample = offers.add_parser("sample", help="write a sample offer file of fictional people")
     sample.add_argument("--out", type=Path, required=True)
     sample.add_argument("--accounts", type=_positive, default=25)
     sample.add_argument("--seed", type=int, default=1)
+
+    purchases = commands.add_parser("purchases", help="purchases").add_subparsers(dest="action", required=True)
+    confirm = purchases.add_parser("confirm", help="record that a manual seller was paid for an approved plan")
+    confirm.add_argument("plan_id", metavar="PLAN")
+    confirm.add_argument("--reference", required=True, help="the wire's reference")
+    _where(confirm)
 
     receipts = commands.add_parser("receipts", help="a donor's year-end statement of gifts")
     receipts.add_argument("--donor", required=True, metavar="EMAIL")
@@ -120,6 +144,27 @@ def print_report(report: dict) -> None:
     console.print("Played: a monthly gift's second month, a partial refund, a dispute won and one lost.")
     console.print(f"Checked: a repeated request, a repeated webhook and a crashed batch were each counted once; "
                   f"ledger balanced: {report['ledger_balanced']}.")
+
+
+def print_offer(shown: dict) -> None:
+    console.print(f"offer {shown['offer_id']} from {shown['seller']} ({shown['status']}): {shown['accounts']} accounts, "
+                  f"{format_cents(shown['face_value_cents'])} face value for {format_cents(shown['price_cents'])} "
+                  f"= {shown['cents_per_dollar']} per dollar")
+    console.print(f"eligible under the campaign's policy: {shown['eligible_accounts']} accounts, "
+                  f"{format_cents(shown['eligible_face_value_cents'])} "
+                  f"({shown['cents_per_eligible_dollar']} per eligible dollar)")
+    if shown["undetermined_accounts"]:
+        console.print(f"[yellow]{shown['undetermined_accounts']} account(s) could not be judged[/yellow]: "
+                      "load that region's poverty guidelines (campaigns create --guidelines)")
+    for title, key in (("by state", "by_state"), ("by debt type", "by_debt_type"), ("by age of debt", "by_age")):
+        table = Table(title=title)
+        for column in ("", "accounts", "face value"):
+            table.add_column(column)
+        for name, entry in sorted(shown[key].items()):
+            table.add_row(name, str(entry["accounts"]), format_cents(entry["face_value_cents"]))
+        console.print(table)
+    for reason, count in sorted(shown["reasons"].items()):
+        console.print(f"  {count} x {reason}")
 
 
 def print_statement(result: dict) -> None:
@@ -183,6 +228,11 @@ def run(args: argparse.Namespace) -> int:
             err.print("[red]error:[/red] --payments stripe: set STRIPE_WEBHOOK_SECRET to your endpoint's signing secret")
             return 2
         return server.serve(args.host, args.port, args.aws_port or args.port + 1, args.payments)
+    if args.command == "offers" and args.action == "schema":
+        from functions.domain.offers import OfferRow
+
+        print(json.dumps(OfferRow.model_json_schema(), indent=2))
+        return 0
     if args.command == "offers" and args.action == "sample":
         from infra.sample_data import offer_csv
 
@@ -192,23 +242,43 @@ def run(args: argparse.Namespace) -> int:
     try:
         operations.connect(args.stack, args.endpoint_url)
         if args.command == "campaigns":
+            extra = ()
+            if args.guidelines:
+                from functions.domain.eligibility import read_guidelines
+
+                table = read_guidelines(args.guidelines.read_text().splitlines(keepends=True)).table
+                extra = tuple((y, r, n, cents // 100) for (y, r, n), cents in sorted(table.items()))
             campaign = Campaign(args.campaign_id, args.name, currency=args.currency,
                                 threshold_cents=args.threshold_cents, reserve_bps=args.reserve_bps,
-                                contact=args.contact, payments=args.payments, tax_statement=args.tax_statement)
+                                contact=args.contact, payments=args.payments, tax_statement=args.tax_statement,
+                                objective=args.objective, policy=args.policy, extra_guidelines=extra,
+                                approvers=tuple(args.approver), approvals_required=args.approvals_required,
+                                auto_approve_cents=args.auto_approve_cents, plan_ttl_hours=args.plan_ttl_hours)
             operations.create_campaign(campaign)
             console.print(f"created campaign {campaign.campaign_id!r}")
             return 0
+        if args.command == "offers" and args.action == "show":
+            return _show(operations.show_offer(args.campaign, args.offer_id), args.json, print_offer)
         if args.command == "offers":
             try:
                 body = args.file.read_bytes()
             except OSError as error:
                 raise operations.OperationError(f"FILE: cannot read {args.file}: {error.strerror}") from None
             try:
-                offer = operations.add_offer(args.campaign, body, args.seller, args.price_cents)
+                offer, skipped = operations.add_offer(args.campaign, body, args.seller, args.price_cents,
+                                                      expires=args.expires, skip_bad_rows=args.skip_bad_rows)
             except UnicodeDecodeError:
                 raise operations.OperationError("FILE: is not UTF-8 text") from None
+            for problem in skipped:
+                err.print(f"  skipped {problem}")
             console.print(f"registered {offer.offer_id}: {offer.accounts} accounts, "
-                          f"{format_cents(offer.face_value_cents)} face value for {format_cents(offer.price_cents)}")
+                          f"{format_cents(offer.face_value_cents)} face value "
+                          f"({format_cents(offer.eligible_face_value_cents or 0)} eligible) "
+                          f"for {format_cents(offer.price_cents)}")
+            return 0
+        if args.command == "purchases":
+            operations.confirm_purchase(args.plan_id, args.reference)
+            console.print(f"confirmed {args.plan_id}: the hold is posted and its accounts go to forgiveness")
             return 0
         if args.command == "receipts":
             return _show(operations.statement(args.donor, args.year), args.json, print_statement)

@@ -10,7 +10,7 @@ from functions.adapters.dynamo import campaign_pk
 from functions.adapters.payments import SandboxPayments
 from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import Campaign
-from functions.domain.offers import profile, read_accounts
+from functions.domain.offers import read_accounts
 from functions.domain.public_log import head
 from infra import operations
 from infra.local.emulator import LocalCloud
@@ -28,7 +28,7 @@ def seed_campaign(cloud: LocalCloud, campaign: Campaign = DEMO_CAMPAIGN, seed: i
     operations.create_campaign(campaign)
     for n, sample in enumerate(SAMPLE_OFFERS):
         body = offer_csv(sample.accounts, seed * 100 + n, prefix=sample.offer_id.upper())
-        face = profile(read_accounts(body.decode().splitlines(keepends=True))).face_value_cents
+        face = sum(a.balance_cents for a in read_accounts(body.decode().splitlines(keepends=True)))
         operations.add_offer(campaign.campaign_id, body, sample.seller, face * sample.cents_per_dollar_bps // 10_000,
                              offer_id=sample.offer_id)
 

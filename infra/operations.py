@@ -7,6 +7,7 @@ deployment, found from its CloudFormation stack outputs or at an endpoint like t
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 
@@ -14,8 +15,10 @@ from functions.adapters import aws, purchases, storage
 from functions.adapters.secrets import forget_secrets
 from functions.adapters import ledger as ledger_store
 from functions.domain.campaigns import Campaign
-from functions.domain.offers import profile, read_accounts
-from functions.domain.planner import Offer
+from functions.adapters.reference_data import poverty_guidelines
+from functions.domain.eligibility import OfferProfile, profile
+from functions.domain.offers import OfferFileError, RowProblem, check_accounts, read_accounts, write_accounts
+from functions.domain.planner import Offer, cents_per_dollar
 from infra import topology
 
 # Stack output name -> environment variable the adapters read.
@@ -55,23 +58,77 @@ def create_campaign(campaign: Campaign) -> None:
         raise OperationError(f"campaign {campaign.campaign_id!r} exists already; it was left as it was")
 
 
-def add_offer(campaign_id: str, body: bytes, seller: str, price_cents: int, offer_id: str | None = None) -> Offer:
-    """Validate an offer file whole, upload it, and register it as open for purchase."""
+def _campaign(campaign_id: str) -> Campaign:
+    campaign = ledger_store.load_campaign(campaign_id)
+    if campaign is None:
+        raise OperationError(f"--campaign: no campaign {campaign_id!r}")
+    return campaign
+
+
+def _profile(campaign: Campaign, accounts: list) -> OfferProfile:
+    return profile(accounts, campaign.eligibility(), campaign.guidelines(poverty_guidelines()))
+
+
+def add_offer(campaign_id: str, body: bytes, seller: str, price_cents: int, offer_id: str | None = None,
+              expires: str | None = None, skip_bad_rows: bool = False) -> tuple[Offer, list[RowProblem]]:
+    """Validate an offer file, upload it, and register it as open for purchase, profiled under the
+    campaign's eligibility policy. A file with bad rows is refused whole unless skip_bad_rows: then
+    only its good rows are stored, and the problems are returned."""
     if price_cents <= 0:
         raise OperationError("--price-cents: must be a positive whole number of cents")
     if not seller.strip():
         raise OperationError("--seller: must not be empty")
-    if ledger_store.load_campaign(campaign_id) is None:
-        raise OperationError(f"--campaign: no campaign {campaign_id!r}")
-    shape = profile(read_accounts(body.decode("utf-8-sig").splitlines(keepends=True)))
+    if expires:
+        try:
+            if dt.date.fromisoformat(expires) < dt.date.today():
+                raise OperationError(f"--expires: {expires} is in the past")
+        except ValueError:
+            raise OperationError(f"--expires: {expires!r} is not a date like 2026-12-31") from None
+    campaign = _campaign(campaign_id)
+    checked = check_accounts(body.decode("utf-8-sig").splitlines(keepends=True))
+    if checked.problems and (not skip_bad_rows or not checked.accounts):
+        raise OfferFileError(checked.problems)
+    if checked.problems:  # keep only what is good: forgiveness reads the stored file as is
+        body = write_accounts(checked.accounts).encode()
+    shape = _profile(campaign, checked.accounts)
     offer_id = offer_id or f"offer-{uuid.uuid4().hex[:12]}"
     if purchases.load_offer(campaign_id, offer_id) is not None:
         raise OperationError(f"offer {offer_id!r} exists already")
     key = storage.upload_offer(campaign_id, offer_id, body)
-    offer = Offer(offer_id, campaign_id, seller, price_cents, shape.face_value_cents, shape.accounts, key)
-    if not purchases.register_offer(offer):
+    offer = Offer(offer_id, campaign_id, seller, price_cents, shape.face_value_cents, shape.accounts, key,
+                  eligible_face_value_cents=shape.eligible_face_value_cents,
+                  eligible_accounts=shape.eligible_accounts)
+    if not purchases.register_offer(offer, shape.to_dict(), expires):
         raise OperationError(f"offer {offer_id!r} exists already")
-    return offer
+    return offer, checked.problems
+
+
+def show_offer(campaign_id: str, offer_id: str) -> dict:
+    """An offer's profile under the campaign's policy as it stands now, read from the stored file."""
+    campaign = _campaign(campaign_id)
+    item = purchases.load_offer(campaign_id, offer_id)
+    if item is None:
+        raise OperationError(f"ID: no offer {offer_id!r} in campaign {campaign_id!r}")
+    shape = _profile(campaign, list(read_accounts(storage.read_lines(item["object_key"]))))
+    return {"offer_id": offer_id, "seller": item["seller"], "status": item["status"],
+            "price_cents": item["price_cents"], "expires": item.get("expires"),
+            "cents_per_dollar": cents_per_dollar(item["price_cents"], shape.face_value_cents),
+            "cents_per_eligible_dollar": cents_per_dollar(item["price_cents"], shape.eligible_face_value_cents),
+            "policy": campaign.eligibility().to_dict(), **shape.to_dict()}
+
+
+def confirm_purchase(plan_id: str, reference: str) -> None:
+    """A manual seller was paid (wire reference given): the hold is posted and forgiveness begins."""
+    if not reference.strip():
+        raise OperationError("--reference: give the wire's reference")
+    item = purchases.load_plan(plan_id)
+    if item is None:
+        raise OperationError(f"PLAN: no plan {plan_id!r}")
+    if item["status"] != "approved":
+        raise OperationError(f"PLAN: {plan_id} is {item['status']}; only an approved plan can be confirmed")
+    plan = purchases.plan_from_item(item)
+    if not purchases.DynamoPurchaseStore().settle(plan, plan.offer.object_key, reference.strip()):
+        raise OperationError(f"PLAN: {plan_id} changed meanwhile; look again")
 
 
 def queue_urls(stage: str, stack: str = "Jubilee", endpoint_url: str | None = None) -> tuple[str, str]:

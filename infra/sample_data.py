@@ -8,7 +8,7 @@ import io
 import random
 from dataclasses import dataclass
 
-from functions.domain.offers import COLUMNS
+from functions.domain.offers import COLUMNS, OPTIONAL_COLUMNS
 
 FIRST = ("Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Gray", "Harper", "Indigo", "Jordan",
          "Kendall", "Logan", "Morgan", "Noel", "Oakley", "Parker", "Quinn", "Riley", "Sage", "Taylor")
@@ -23,7 +23,7 @@ def offer_csv(accounts: int, seed: int, prefix: str = "ACC") -> bytes:
     """A valid offer file of `accounts` medical debts; the same seed gives the same bytes."""
     rng = random.Random(seed)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=COLUMNS + OPTIONAL_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for n in range(accounts):
         city, state = rng.choice(CITIES)
@@ -35,6 +35,10 @@ def offer_csv(accounts: int, seed: int, prefix: str = "ACC") -> bytes:
             "city": city, "state": state, "zip": f"{rng.randrange(10000, 99999)}",
             "original_creditor": rng.choice(CREDITORS), "debt_type": "medical",
             "balance_cents": rng.randrange(20_000, 600_000), "charge_off_date": charged_off.isoformat(),
+            "last_payment_date": (charged_off - dt.timedelta(days=rng.randrange(30, 400))).isoformat(),
+            # Some sellers know household income: most such debtors are under 4x the poverty line.
+            **({"household_income_cents": rng.randrange(1_000_000, 20_000_000), "household_size": rng.randrange(1, 7)}
+               if rng.random() < 0.6 else {}),
         })
     return out.getvalue().encode()
 

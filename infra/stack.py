@@ -207,11 +207,16 @@ class JubileeStack(Stack):
                     caller=False, http_method=True, ip=False, protocol=True, request_time=True, resource_path=True,
                     response_length=True, status=True, user=False)))
         validator = api.add_request_validator("Validator", validate_request_body=True, validate_request_parameters=True)
-        integrations = {name: apigw.LambdaIntegration(self.functions[name]) for name in ("api", "webhook")}
+        integrations = {name: apigw.LambdaIntegration(self.functions[name]) for name in {r.function for r in topology.ROUTES}}
         for route in topology.ROUTES:
             if route.sandbox_only and payments != "sandbox":
                 continue
             resource = api.root.resource_for_path(route.path)
+            if route.iam_auth:  # approvers sign with their AWS credentials; the caller's ARN is who approved
+                method = resource.add_method(route.method, integrations[route.function], request_validator=validator,
+                                             authorization_type=apigw.AuthorizationType.IAM)
+                acknowledge(method, "AwsSolutions-COG4", "IAM authorization: approvers are IAM identities.")
+                continue
             method = resource.add_method(route.method, integrations[route.function], request_validator=validator)
             acknowledge(method, "AwsSolutions-APIG4",
                         "Public by design: donors, the public and payment providers (who sign their webhooks) call it.")

@@ -40,6 +40,7 @@ class Route:
     path: str  # API Gateway style: /campaigns/{campaign_id}
     function: str
     sandbox_only: bool = False
+    iam_auth: bool = False  # only callers signing with AWS credentials; the emulator takes bearer tokens
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ FUNCTIONS: tuple[Function, ...] = (
              grants=("ledger:write", "idempotency:write", "secret:read", "stripe-secret:read")),
     Function("webhook", "functions.handlers.webhook.handler", 10,
              grants=("ledger:write", "secret:read", "stripe-secret:read")),
+    Function("admin", "functions.handlers.admin.handler", 10, grants=("ledger:write",)),
     Function("dispatcher", "functions.handlers.dispatcher.handler", 30,
              grants=tuple(f"send:{stage}" for stage in STAGES)),
     Function("pool", "functions.handlers.pool.handler", 30, grants=("ledger:write",)),
@@ -80,7 +82,11 @@ OUTBOX_FILTER = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S"
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/campaigns/{campaign_id}/donations", "api"),
     Route("GET", "/campaigns/{campaign_id}", "api"),
+    Route("GET", "/campaigns/{campaign_id}/purchases", "api"),
     Route("GET", "/receipts/{campaign_id}/{donation_id}", "api"),
+    Route("GET", "/admin/campaigns/{campaign_id}/plans", "admin", iam_auth=True),
+    Route("POST", "/admin/plans/{plan_id}/approve", "admin", iam_auth=True),
+    Route("POST", "/admin/plans/{plan_id}/reject", "admin", iam_auth=True),
     Route("GET", "/openapi.json", "api"),
     Route("POST", "/webhooks/{provider}", "webhook"),
     Route("GET", "/sandbox/checkout/{campaign_id}/{donation_id}", "webhook", sandbox_only=True),

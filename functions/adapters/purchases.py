@@ -1,21 +1,25 @@
-"""Offers and purchase plans in DynamoDB: the PurchaseStore port of domain/purchase.py.
+"""Offers, plans and approvals in DynamoDB: the PurchaseStore port of domain/purchase.py.
 
-Each step is one transaction whose conditions make it happen at most once: the hold
-needs the offer open and the pool sufficient; settle and void need the plan still held.
+Each step is one transaction whose conditions make it happen at most once: a proposal needs
+the offer open and the pool sufficient; settling needs the plan approved; voiding needs it
+proposed or approved; an approver counts once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from functions.adapters import dynamo, ledger
+from functions.adapters.aws import client, settings
 from functions.adapters.dynamo import campaign_pk
+from functions.domain.campaigns import Campaign
 from functions.domain.ledger import POOL, hold_transfer, post_transfer, void_transfer
 from functions.domain.planner import Offer
-from functions.domain.purchase import Plan
+from functions.domain.purchase import Plan, approval_outcome, campaign_of
 
-OFFER_FIELDS = ("offer_id", "campaign_id", "seller", "price_cents", "face_value_cents", "accounts", "object_key",
-                "attempt")
+OFFER_FIELDS = tuple(Offer.__dataclass_fields__)
+LIVE = ("proposed", "approved")  # a plan whose funds are held
 
 
 def offer_sk(offer_id: str) -> str:
@@ -27,18 +31,35 @@ def plan_sk(plan_id: str) -> str:
 
 
 def _offer(item: dict[str, Any]) -> Offer:
-    return Offer(**{f: item[f] for f in OFFER_FIELDS})
+    return Offer(**{f: item.get(f) for f in OFFER_FIELDS if f in item})
 
 
-def register_offer(offer: Offer) -> bool:
+def plan_from_item(item: dict[str, Any]) -> Plan:
+    return Plan(item["plan_id"], _offer(item["offer"]), item.get("expires_at", ""))
+
+
+def register_offer(offer: Offer, profile: dict[str, Any], expires: str | None = None) -> bool:
     """False if an offer with that id exists already."""
     item = {"pk": campaign_pk(offer.campaign_id), "sk": offer_sk(offer.offer_id), "kind": "offer",
-            "status": "open", "registered_at": ledger.now_iso(), **offer.__dict__}
+            "status": "open", "registered_at": ledger.now_iso(), "profile": profile, "expires": expires,
+            **offer.__dict__}
     return dynamo.transact_once([dynamo.put(item)])
 
 
 def load_offer(campaign_id: str, offer_id: str) -> dict[str, Any] | None:
     return dynamo.get(campaign_pk(campaign_id), offer_sk(offer_id))
+
+
+def offers(campaign_id: str) -> list[dict[str, Any]]:
+    return list(dynamo.query(campaign_pk(campaign_id), "OFFER#"))
+
+
+def load_plan(plan_id: str) -> dict[str, Any] | None:
+    return dynamo.get(campaign_pk(campaign_of(plan_id)), plan_sk(plan_id))
+
+
+def all_plans(campaign_id: str) -> list[dict[str, Any]]:
+    return list(dynamo.query(campaign_pk(campaign_id), "PLAN#"))
 
 
 def _set_offer(plan: Plan, old: str, new: str, *, next_attempt: bool = False) -> dict[str, Any]:
@@ -48,13 +69,14 @@ def _set_offer(plan: Plan, old: str, new: str, *, next_attempt: bool = False) ->
                          condition="#status = :old AND attempt = :attempt", names={"#status": "status"})
 
 
-def _finish_plan(plan: Plan, status: str, **fields: Any) -> dict[str, Any]:
-    sets = ", ".join(f"{k} = :{k}" for k in fields)
+def _finish_plan(plan: Plan, status: str, allowed: tuple[str, ...], **fields: Any) -> dict[str, Any]:
+    sets = "".join(f", {k} = :{k}" for k in fields)
+    allowed_values = {f":was{i}": s for i, s in enumerate(allowed)}
     return dynamo.update(campaign_pk(plan.campaign_id), plan_sk(plan.plan_id),
-                         "SET #status = :status, finished_at = :at" + (f", {sets}" if sets else ""),
-                         {":status": status, ":held": "held", ":at": ledger.now_iso()}
+                         f"SET #status = :status, finished_at = :at{sets}",
+                         {":status": status, ":at": ledger.now_iso()} | allowed_values
                          | {f":{k}": v for k, v in fields.items()},
-                         condition="#status = :held", names={"#status": "status"})
+                         condition=f"#status IN ({', '.join(allowed_values)})", names={"#status": "status"})
 
 
 class DynamoPurchaseStore:
@@ -63,27 +85,30 @@ class DynamoPurchaseStore:
         return int(item["balance"]) if item else 0
 
     def open_offers(self, campaign_id: str) -> list[Offer]:
-        return [_offer(i) for i in dynamo.query(campaign_pk(campaign_id), "OFFER#") if i["status"] == "open"]
+        today = dt.date.today().isoformat()
+        return [_offer(i) for i in offers(campaign_id)
+                if i["status"] == "open" and (not i.get("expires") or i["expires"] >= today)]
 
-    def held_plans(self, campaign_id: str) -> list[Plan]:
-        return [Plan(i["plan_id"], _offer(i["offer"])) for i in dynamo.query(campaign_pk(campaign_id), "PLAN#")
-                if i["status"] == "held"]
+    def plans(self, campaign_id: str, status: str) -> list[Plan]:
+        return [plan_from_item(i) for i in all_plans(campaign_id) if i["status"] == status]
 
-    def hold(self, plan: Plan) -> bool:
+    def propose(self, plan: Plan, approved: bool) -> bool:
         transfer = hold_transfer(plan.campaign_id, plan.plan_id, plan.price_cents)
         plan_item = {"pk": campaign_pk(plan.campaign_id), "sk": plan_sk(plan.plan_id), "kind": "plan",
-                     "plan_id": plan.plan_id, "status": "held", "offer": plan.offer.__dict__,
-                     "price_cents": plan.price_cents, "held_at": ledger.now_iso()}
+                     "plan_id": plan.plan_id, "status": "approved" if approved else "proposed",
+                     "offer": plan.offer.__dict__, "price_cents": plan.price_cents, "held_at": ledger.now_iso(),
+                     "expires_at": plan.expires_at}
         return dynamo.transact_once([
             dynamo.put(plan_item), _set_offer(plan, "open", "held"),
             ledger.transfer_put(transfer, plan_id=plan.plan_id),
             *ledger.balance_updates(plan.campaign_id, [transfer]),
         ])
 
-    def settle(self, plan: Plan, portfolio_key: str) -> bool:
+    def settle(self, plan: Plan, portfolio_key: str, reference: str = "") -> bool:
         transfer = post_transfer(plan.campaign_id, plan.plan_id, plan.price_cents)
         return dynamo.transact_once([
-            _finish_plan(plan, "settled", portfolio_key=portfolio_key), _set_offer(plan, "held", "sold"),
+            _finish_plan(plan, "settled", ("approved",), portfolio_key=portfolio_key, wire_reference=reference),
+            _set_offer(plan, "held", "sold"),
             ledger.transfer_put(transfer, plan_id=plan.plan_id),
             *ledger.balance_updates(plan.campaign_id, [transfer]),
             ledger.count(plan.campaign_id, purchases=1),
@@ -91,11 +116,45 @@ class DynamoPurchaseStore:
                           {"campaign_id": plan.campaign_id, "plan_id": plan.plan_id, "portfolio_key": portfolio_key}),
         ])
 
-    def void(self, plan: Plan, reason: str) -> bool:
+    def void(self, plan: Plan, reason: str, reopen: bool) -> bool:
+        """Release the hold. A refused sale retires the offer; a rejected or expired plan reopens it."""
         transfer = void_transfer(plan.campaign_id, plan.plan_id, plan.price_cents)
         return dynamo.transact_once([
-            # A seller that declined is not asked again; a new offer from it is a new offer.
-            _finish_plan(plan, "voided", void_reason=reason[:500]), _set_offer(plan, "held", "declined", next_attempt=True),
+            _finish_plan(plan, "voided", LIVE, void_reason=reason[:500]),
+            _set_offer(plan, "held", "open" if reopen else "declined", next_attempt=True),
             ledger.transfer_put(transfer, plan_id=plan.plan_id),
             *ledger.balance_updates(plan.campaign_id, [transfer]),
         ])
+
+
+def approve(campaign: Campaign, plan_id: str, approver: str) -> dict[str, Any]:
+    """Count one approver's approval once; at N distinct approvals the plan is approved and bought."""
+    try:
+        updated = client("dynamodb").update_item(
+            TableName=settings().table, Key=dynamo.key(campaign_pk(campaign.campaign_id), plan_sk(plan_id)),
+            UpdateExpression="ADD approvers :who", ConditionExpression="#status = :proposed",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":who": {"SS": [approver]}, ":proposed": {"S": "proposed"}},
+            ReturnValues="ALL_NEW")["Attributes"]
+    except client("dynamodb").exceptions.ConditionalCheckFailedException:
+        return load_plan(plan_id) or {}
+    item = dynamo.from_item(updated)
+    approvers = set(item.get("approvers") or ())
+    if approval_outcome(campaign, approvers):
+        dynamo.transact_once([
+            _finish_plan(plan_from_item(item), "approved", ("proposed",), approved_by=sorted(approvers)),
+            dynamo.outbox("purchases", f"approved#{plan_id}", {"campaign_id": campaign.campaign_id,
+                                                               "reason": "approved"}),
+        ])
+    return load_plan(plan_id) or item
+
+
+def record_planning(campaign_id: str, explanation: list[dict[str, Any]], exact: bool) -> None:
+    """The planner's last reasoning, for approvers to read (no personal data in it)."""
+    client("dynamodb").put_item(TableName=settings().table, Item=dynamo.to_item({
+        "pk": campaign_pk(campaign_id), "sk": "PLANNING", "kind": "planning", "at": ledger.now_iso(),
+        "exact": exact, "explanation": explanation}))
+
+
+def last_planning(campaign_id: str) -> dict[str, Any] | None:
+    return dynamo.get(campaign_pk(campaign_id), "PLANNING")

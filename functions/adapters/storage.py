@@ -27,6 +27,13 @@ def read_lines(key: str) -> Iterator[str]:
     yield from codecs.getreader("utf-8")(body)
 
 
+class ManualSeller:
+    """A real seller: the campaign wires the money, then records it with `jubilee purchases confirm`."""
+
+    def buy(self, plan: Plan) -> None:
+        return None
+
+
 class SandboxSeller:
     """Sells every offer at its asking price by handing over the file as the portfolio."""
 
@@ -48,3 +55,8 @@ class S3LetterPrinter:
         client("s3").put_object(Bucket=settings().letters_bucket, Key=key, Body=text.encode(),
                                 ContentType="text/plain; charset=utf-8")
         return key
+
+
+def seller_for(name: str) -> SandboxSeller | ManualSeller:
+    """Sellers named sandbox* are the sandbox (locally and for trials); every other seller is real."""
+    return SandboxSeller() if name.startswith("sandbox") else ManualSeller()

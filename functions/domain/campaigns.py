@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
+from functions.domain.eligibility import Guidelines, Policy
 from functions.domain.money import BPS, CURRENCIES, is_cents
 
 PROVIDERS = ("sandbox", "stripe")
@@ -29,6 +30,14 @@ class Campaign:
     contact: str = ""  # printed on debtors' letters: an address, phone or email of the campaign
     payments: str = "sandbox"  # the provider donors pay through: "sandbox" (no money moves) or "stripe"
     tax_statement: str = ""  # printed on receipts, e.g. the organisation's tax-exempt status
+    # Purchases: what to maximise, who must approve, and for how long a proposed plan holds its funds.
+    objective: str = "face_value"  # or "people": eligible accounts
+    policy: dict = field(default_factory=dict)  # eligibility.Policy as data; {} is Undue's default
+    extra_guidelines: tuple = ()  # (year, region, household size, guideline in USD): e.g. Alaska, Hawaii
+    approvers: tuple = ()  # the M identities (IAM ARNs) who may approve purchases
+    approvals_required: int = 0  # N distinct approvals a plan needs; 0 buys without approval
+    auto_approve_cents: int = 0  # plans at or under this price need no approval
+    plan_ttl_hours: int = 72  # a plan not approved by then is voided and its funds released
 
     def __post_init__(self) -> None:
         if not CAMPAIGN_ID.match(self.campaign_id):
@@ -49,13 +58,40 @@ class Campaign:
             raise CampaignError("tax_statement", "must be at most 1000 characters")
         if len(self.contact) > 300:
             raise CampaignError("contact", "must be at most 300 characters")
+        if self.objective not in ("face_value", "people"):
+            raise CampaignError("objective", "must be face_value or people")
+        if not is_cents(self.approvals_required) or not 0 <= self.approvals_required <= len(self.approvers):
+            raise CampaignError("approvals_required", f"must be 0..{len(self.approvers)}, the number of approvers")
+        if len(set(self.approvers)) != len(self.approvers):
+            raise CampaignError("approvers", "are listed twice")
+        if not is_cents(self.auto_approve_cents) or self.auto_approve_cents < 0:
+            raise CampaignError("auto_approve_cents", "must be zero or more whole cents")
+        if not is_cents(self.plan_ttl_hours) or not 1 <= self.plan_ttl_hours <= 24 * 90:
+            raise CampaignError("plan_ttl_hours", "must be 1 to 2160 hours")
+        try:
+            Policy.from_dict(self.policy)
+        except (TypeError, ValueError) as error:
+            raise CampaignError("policy", str(error)) from None
         if self.min_donation_cents > self.max_donation_cents:
             raise CampaignError("min_donation_cents", "must not exceed max_donation_cents")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return asdict(self) | {"approvers": list(self.approvers),
+                               "extra_guidelines": [list(row) for row in self.extra_guidelines]}
 
     @classmethod
     def from_dict(cls, data: dict) -> Campaign:
         fields = cls.__dataclass_fields__
-        return cls(**{k: (int(v) if fields[k].type == "int" else v) for k, v in data.items() if k in fields})
+        kinds = {"int": int, "tuple": lambda v: tuple(tuple(x) if isinstance(x, list) else x for x in v)}
+        return cls(**{k: kinds.get(fields[k].type, lambda v: v)(v) for k, v in data.items() if k in fields})
+
+    def eligibility(self) -> Policy:
+        return Policy.from_dict(self.policy)
+
+    def guidelines(self, published: Guidelines) -> Guidelines:
+        """The published table, with the campaign's own rows (Alaska, Hawaii, ...) on top."""
+        own = {(int(y), str(r), int(n)): int(usd) * 100 for y, r, n, usd in self.extra_guidelines}
+        return published.merged(Guidelines(own))
+
+    def needs_approval(self, price_cents: int) -> bool:
+        return self.approvals_required > 0 and price_cents > self.auto_approve_cents

@@ -1,21 +1,29 @@
-"""Buying debt: hold the funds, buy through the seller, then post or void the hold once.
+"""Buying debt: plan, hold the funds, wait for approvals, buy, then post or void the hold once.
 
-The steps go through two small ports so the rules can be tested with in-memory fakes
-and run for real against DynamoDB and a seller.
+A plan is proposed with its funds held (pool -> held). It is approved at once when the
+campaign needs no approval for it, or when N distinct approvers of the campaign's M have
+approved it; otherwise it expires, and its hold is voided. An approved plan is bought
+through its seller: the sandbox sells at once; a manual seller waits for the operator to
+record the wire (`jubilee purchases confirm`). The hold is posted exactly once when the
+purchase settles, or voided exactly once on rejection, expiry or the seller's refusal.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from functions.domain.planner import Offer, greedy_plan
+from functions.domain.campaigns import Campaign
+from functions.domain.planner import Offer, PlanResult, optimal_plan
 
 
 @dataclass(frozen=True)
 class Plan:
     plan_id: str
     offer: Offer
+    expires_at: str = ""  # ISO time after which an unapproved plan is voided
 
     @property
     def campaign_id(self) -> str:
@@ -26,50 +34,79 @@ class Plan:
         return self.offer.price_cents
 
 
+def plan_id_for(offer: Offer) -> str:
+    """Names the campaign too, so an approver's link needs nothing else ('.' is in no campaign id)."""
+    return f"{offer.campaign_id}.{offer.offer_id}.{offer.attempt}"
+
+
+def campaign_of(plan_id: str) -> str:
+    return plan_id.split(".", 1)[0]
+
+
 class SellerError(Exception):
-    """The seller did not sell: the hold is voided and the offer goes back on the market."""
+    """The seller did not sell: the hold is voided and the offer is not bought."""
 
 
 class PurchaseStore(Protocol):
     def pool_available(self, campaign_id: str) -> int: ...
     def open_offers(self, campaign_id: str) -> list[Offer]: ...
-    def held_plans(self, campaign_id: str) -> list[Plan]: ...
+    def plans(self, campaign_id: str, status: str) -> list[Plan]: ...
     # Each returns False when the step was already done or lost a race: nothing is written then.
-    def hold(self, plan: Plan) -> bool: ...
-    def settle(self, plan: Plan, portfolio_key: str) -> bool: ...
-    def void(self, plan: Plan, reason: str) -> bool: ...
+    def propose(self, plan: Plan, approved: bool) -> bool: ...
+    def settle(self, plan: Plan, portfolio_key: str, reference: str = "") -> bool: ...
+    def void(self, plan: Plan, reason: str, reopen: bool) -> bool: ...
 
 
 class Seller(Protocol):
-    def buy(self, plan: Plan) -> str:
-        """Buy the plan's offer, idempotently per plan id; return the portfolio's object key."""
+    def buy(self, plan: Plan) -> str | None:
+        """Buy the plan's offer, idempotently per plan id: the portfolio's object key, or None
+        when the purchase completes outside (a wire the operator confirms later)."""
         ...
 
 
 @dataclass
 class PurchaseReport:
+    proposed: list[str] = field(default_factory=list)
     settled: list[str] = field(default_factory=list)
     voided: list[str] = field(default_factory=list)
+    awaiting: list[str] = field(default_factory=list)
+    plan: PlanResult | None = None
 
 
-def _execute(plan: Plan, store: PurchaseStore, seller: Seller, report: PurchaseReport) -> None:
+def execute(plan: Plan, store: PurchaseStore, seller: Seller, report: PurchaseReport) -> None:
     try:
         portfolio_key = seller.buy(plan)
     except SellerError as error:
-        if store.void(plan, str(error)):
+        if store.void(plan, str(error), reopen=False):
             report.voided.append(plan.plan_id)
         return
-    if store.settle(plan, portfolio_key):
+    if portfolio_key is None:
+        report.awaiting.append(plan.plan_id)
+    elif store.settle(plan, portfolio_key):
         report.settled.append(plan.plan_id)
 
 
-def run_purchase_check(campaign_id: str, store: PurchaseStore, seller: Seller) -> PurchaseReport:
-    report = PurchaseReport()
-    # Plans an earlier run held but did not finish (a crash, a timeout) are finished first.
-    for plan in store.held_plans(campaign_id):
-        _execute(plan, store, seller, report)
-    for offer in greedy_plan(store.pool_available(campaign_id), store.open_offers(campaign_id)):
-        plan = Plan(offer.next_plan_id, offer)
-        if store.hold(plan):
-            _execute(plan, store, seller, report)
+def run_purchase_check(campaign: Campaign, store: PurchaseStore, seller_for: Callable[[str], Seller],
+                       now: dt.datetime) -> PurchaseReport:
+    report, cid = PurchaseReport(), campaign.campaign_id
+    for plan in store.plans(cid, "proposed"):  # unapproved past their time: the funds go back
+        if plan.expires_at and plan.expires_at <= now.isoformat() and store.void(plan, "expired", reopen=True):
+            report.voided.append(plan.plan_id)
+    # Approved plans not finished (approved since, a crash, a timeout) are bought first.
+    for plan in store.plans(cid, "approved"):
+        execute(plan, store, seller_for(plan.offer.seller), report)
+    report.plan = optimal_plan(store.pool_available(cid), store.open_offers(cid), campaign.objective)  # type: ignore[arg-type]
+    expires = (now + dt.timedelta(hours=campaign.plan_ttl_hours)).isoformat()
+    for offer in report.plan.chosen:
+        plan = Plan(plan_id_for(offer), offer, expires)
+        approved = not campaign.needs_approval(offer.price_cents)
+        if store.propose(plan, approved):
+            report.proposed.append(plan.plan_id)
+            if approved:
+                execute(plan, store, seller_for(offer.seller), report)
     return report
+
+
+def approval_outcome(campaign: Campaign, approvers: set[str]) -> bool:
+    """Whether a plan's distinct approvals, from the campaign's approvers only, reach its N."""
+    return len(approvers & set(campaign.approvers)) >= campaign.approvals_required

@@ -20,12 +20,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from functions.adapters import ledger
+from functions.adapters import ledger, purchases
 from functions.adapters.aws import client, settings
 from functions.adapters.providers import ProviderUnavailable, UnknownProvider, provider
 from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import Campaign
 from functions.domain.donations import DonationRequest, DonationResponse, limit_problem
+from functions.domain.planner import purchase_record
 from functions.domain.receipts import receipt, receipt_signature, signature_matches
 from functions.handlers import webhook
 from functions.handlers.http import ApiError, make_app
@@ -103,6 +104,15 @@ def campaign_totals(campaign_id: CampaignId) -> dict:
     if figures is None:
         raise ApiError(404, "unknown_campaign", f"no campaign {campaign_id!r}", "path.campaign_id")
     return figures
+
+
+@router.get("/campaigns/<campaign_id>/purchases", summary="What the campaign bought (redacted)", tags=["campaigns"])
+def campaign_purchases(campaign_id: CampaignId) -> dict:
+    if ledger.load_campaign(campaign_id) is None:
+        raise ApiError(404, "unknown_campaign", f"no campaign {campaign_id!r}", "path.campaign_id")
+    profiles = {o["offer_id"]: o.get("profile") or {} for o in purchases.offers(campaign_id)}
+    return {"purchases": [purchase_record(plan, profiles.get(plan["offer"]["offer_id"], {}))
+                          for plan in purchases.all_plans(campaign_id) if plan["status"] == "settled"]}
 
 
 @router.get("/receipts/<campaign_id>/<donation_id>", summary="A donor's receipt (signed link)", tags=["donations"])

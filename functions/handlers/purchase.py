@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from functions.adapters import ledger, purchases
 from functions.adapters.purchases import DynamoPurchaseStore
-from functions.adapters.storage import SandboxSeller
+from functions.adapters.storage import seller_for
 from functions.domain.purchase import run_purchase_check
 from functions.handlers.queue import each_message
 
 logger = Logger()
 
 
+def clock() -> dt.datetime:
+    """Now, as plans' approval windows are judged (tests move it forward)."""
+    return dt.datetime.now(dt.UTC)
+
+
 def check(message: dict[str, Any]) -> None:
-    report = run_purchase_check(message["campaign_id"], DynamoPurchaseStore(), SandboxSeller())
-    logger.info("purchase check", extra={"campaign_id": message["campaign_id"], "settled": report.settled,
-                                         "voided": report.voided})
+    campaign = ledger.load_campaign(message["campaign_id"])
+    if campaign is None:
+        raise LookupError(f"no campaign {message['campaign_id']!r}")
+    report = run_purchase_check(campaign, DynamoPurchaseStore(), seller_for, clock())
+    if report.plan and report.plan.explanation:
+        purchases.record_planning(campaign.campaign_id, [asdict(c) for c in report.plan.explanation],
+                                  report.plan.exact)
+    logger.info("purchase check", extra={"campaign_id": campaign.campaign_id, "proposed": report.proposed,
+                                         "settled": report.settled, "voided": report.voided,
+                                         "awaiting_seller": report.awaiting})
 
 
 handler = logger.inject_lambda_context(each_message(check))

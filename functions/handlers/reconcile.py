@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.adapters import dynamo, ledger
+from functions.adapters import dynamo, ledger, purchases
 from functions.domain.ledger import POOL, balances_from, negative_accounts
 
 logger = Logger()
@@ -20,8 +20,10 @@ def reconcile(campaign_id: str) -> dict[str, Any]:
     recomputed = balances_from(ledger.transfers(campaign_id))
     drift = {a: {"cached": cached[a], "entries": recomputed[a]} for a in recomputed if cached[a] != recomputed[a]}
     negative = negative_accounts(recomputed)
-    if meta and recomputed[POOL] >= meta["threshold_cents"]:
-        # A safety net for a purchase check that a lost race never sent: checks are idempotent.
+    live_plans = any(p["status"] in purchases.LIVE for p in purchases.all_plans(campaign_id))
+    if meta and (recomputed[POOL] >= meta["threshold_cents"] or live_plans):
+        # A safety net for a purchase check that a lost race never sent, and the hourly sweep that
+        # voids plans whose approval window closed: checks are idempotent.
         hour = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H")
         dynamo.transact_once([dynamo.outbox("purchases", f"purchase-check#{campaign_id}#reconcile#{hour}",
                                             {"campaign_id": campaign_id, "reason": "reconcile"})])

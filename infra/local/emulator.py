@@ -93,7 +93,8 @@ class LocalCloud:
 
     def __init__(self, public_base_url: str = "http://127.0.0.1:3000", payments: str = "sandbox",
                  endpoint_url: str | None = None, app_secret: str | None = None,
-                 batch_sizes: dict[str, int] | None = None, stripe_webhook_secret: str | None = None):
+                 batch_sizes: dict[str, int] | None = None, stripe_webhook_secret: str | None = None,
+                 admin_tokens: dict[str, str] | None = None):
         self.public_base_url = public_base_url
         self.app_secret = app_secret or secrets.token_urlsafe(48)
         # Stripe locally: the signing secret of the endpoint that sends here (`stripe listen` prints one).
@@ -116,6 +117,8 @@ class LocalCloud:
         self._handlers: dict[str, Callable[[dict, Any], Any]] = {}
         self._routes = [(r, _route_pattern(r.path)) for r in ROUTES if payments == "sandbox" or not r.sandbox_only]
         self._mock = None
+        # Stands in for API Gateway's IAM authorization on admin routes: bearer token -> user name.
+        self.admin_tokens = admin_tokens or {}
 
     # --- set-up -------------------------------------------------------------------------
 
@@ -230,6 +233,11 @@ class LocalCloud:
             return HttpResponse(status, {"Content-Type": "application/json"},
                                 json.dumps({"error": "not_found" if status == 404 else "method_not_allowed",
                                             "message": message}))
+        identity: dict[str, Any] = {"sourceIp": "127.0.0.1", "userAgent": headers.get("User-Agent", "local")}
+        if route.iam_auth:
+            denied = self._authorize(headers, identity)
+            if denied:
+                return denied
         event = {
             "resource": route.path, "path": path, "httpMethod": method.upper(),
             "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
@@ -239,7 +247,7 @@ class LocalCloud:
             "requestContext": {
                 "resourcePath": route.path, "httpMethod": method.upper(), "path": f"/prod{path}", "stage": "prod",
                 "requestId": str(uuid.uuid4()), "accountId": ACCOUNT, "apiId": "local",
-                "identity": {"sourceIp": "127.0.0.1", "userAgent": headers.get("User-Agent", "local")},
+                "identity": identity,
                 "requestTimeEpoch": int(time.time() * 1000),
             },
             "body": raw, "isBase64Encoded": False,
@@ -256,6 +264,21 @@ class LocalCloud:
         if result.get("isBase64Encoded"):
             text = base64.b64decode(text).decode()
         return HttpResponse(result["statusCode"], out_headers, text)
+
+    def user_arn(self, name: str) -> str:
+        return f"arn:aws:iam::{ACCOUNT}:user/{name}"
+
+    def _authorize(self, headers: dict[str, str], identity: dict[str, Any]) -> HttpResponse | None:
+        """401 without credentials, 403 with wrong ones: API Gateway's answers for IAM routes."""
+        given = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        if not given.startswith("Bearer "):
+            return HttpResponse(401, {"Content-Type": "application/json"}, json.dumps({"message": "Unauthorized"}))
+        name = self.admin_tokens.get(given.removeprefix("Bearer ").strip())
+        if name is None:
+            return HttpResponse(403, {"Content-Type": "application/json"},
+                                json.dumps({"message": "The security token included in the request is invalid"}))
+        identity.update({"userArn": self.user_arn(name), "user": name, "caller": name})
+        return None
 
     # --- the table's stream -------------------------------------------------------------
 

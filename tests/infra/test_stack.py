@@ -206,3 +206,12 @@ def test_a_stack_without_the_sandbox_has_no_sandbox_routes():
     [api] = [f for f in Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
              if f["Properties"]["Description"] == "Jubilee api"]
     assert api["Properties"]["Environment"]["Variables"]["PAYMENTS_PROVIDER"] == "off"
+
+
+def test_admin_routes_are_iam_authorized_and_the_rest_public(synthesized):
+    template, _, _ = synthesized
+    methods = resources(template, "AWS::ApiGateway::Method").values()
+    kinds = sorted(m["Properties"]["AuthorizationType"] for m in methods)
+    assert kinds.count("AWS_IAM") == len([r for r in topology.ROUTES if r.iam_auth]) == 3
+    assert kinds.count("NONE") == len([r for r in topology.ROUTES if not r.iam_auth])
+    assert not any(a.startswith(("sqs:Send", "s3:", "secretsmanager:")) for a in policy_actions(template, "admin"))

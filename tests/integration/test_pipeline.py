@@ -98,10 +98,10 @@ def test_a_crash_between_hold_and_buy_is_finished_once(cloud, monkeypatch):
     give(cloud, [5_000])
     cloud.drain()
     f = figures(cloud)
-    assert calls == ["plan-offer-a-0", "plan-offer-a-0"]  # the same plan, resumed, not a new one
+    assert calls == ["c1.offer-a.0", "c1.offer-a.0"]  # the same plan, resumed, not a new one
     assert (f["purchases"], f["spent_cents"], f["held_cents"]) == (1, 1_500, 0)
     assert f["accounts_forgiven"] == len(accounts) == f["letters_sent"]
-    assert [t["sk"] for t in items("hold")] == ["plan-offer-a-0#hold"]
+    assert [t["sk"] for t in items("hold")] == ["c1.offer-a.0#hold"]
     assert_books_balance(f)
 
 
@@ -111,7 +111,7 @@ def test_a_declined_purchase_is_voided_and_the_funds_return(cloud):
     cloud.drain()
     f = figures(cloud)
     assert (f["purchases"], f["held_cents"], f["spent_cents"], f["accounts_forgiven"]) == (0, 0, 0, 0)
-    assert [t["sk"] for t in items("void")] == ["plan-offer-x-0#void"]
+    assert [t["sk"] for t in items("void")] == ["c1.offer-x.0#void"]
     assert items("offer")[0]["status"] == "declined"
     assert_books_balance(f)
 

@@ -2,7 +2,7 @@ import pytest
 
 from functions.domain.campaigns import Campaign, CampaignError
 from functions.domain.forgiveness import account_hash, chunks, forgiveness_event, render_letter, verification_code
-from functions.domain.offers import COLUMNS, OfferFileError, profile, read_accounts
+from functions.domain.offers import COLUMNS, OPTIONAL_COLUMNS, OfferFileError, check_accounts, read_accounts, write_accounts
 from functions.domain.public_log import GENESIS, head
 from infra.sample_data import offer_csv
 
@@ -20,10 +20,11 @@ def problems(lines):
     return [str(p) for p in caught.value.problems]
 
 
-def test_a_clean_file_is_read_and_profiled():
+def test_a_clean_file_is_read_and_survives_a_round_trip():
     accounts = list(read_accounts(csv_text(GOOD, ("A-2",) + GOOD[1:8] + ("500", "2020-01-01"))))
     assert [a.account_ref for a in accounts] == ["A-1", "A-2"]
-    assert profile(accounts).face_value_cents == 125_500
+    assert sum(a.balance_cents for a in accounts) == 125_500
+    assert list(read_accounts(write_accounts(accounts).splitlines(keepends=True))) == accounts
 
 
 def test_every_bad_row_is_named_by_line_column_and_reason():
@@ -33,10 +34,32 @@ def test_every_bad_row_is_named_by_line_column_and_reason():
         ("A-3",) + GOOD[1:9] + ("2021-02-30",),  # impossible date, line 4
     ]
     assert problems(csv_text(*rows)) == [
-        "line 2, column balance_cents: must be a positive whole number of cents",
+        "line 2, column balance_cents: Input should be greater than 0",
         "line 3, column state: is not a two-letter US state code",
-        "line 4, column charge_off_date: must be a real date as YYYY-MM-DD",
+        "line 4, column charge_off_date: Input should be a valid date or datetime, day value is outside expected range",
     ]
+
+
+def test_income_needs_a_household_size_and_dates_cannot_be_in_the_future():
+    columns = COLUMNS + OPTIONAL_COLUMNS
+    rows = [GOOD + ("", "2500000", ""), ("A-2",) + GOOD[1:9] + ("2099-01-01", "", "", "")]
+    assert problems(csv_text(*rows, columns=columns)) == [
+        "line 2, column row: household_income_cents and household_size go together",
+        "line 3, column charge_off_date: is in the future",
+    ]
+
+
+def test_bad_rows_can_be_set_aside_and_the_good_ones_kept():
+    result = check_accounts(csv_text(GOOD, ("A-2",) + GOOD[1:8] + ("0", GOOD[9])))
+    assert [a.account_ref for a in result.accounts] == ["A-1"]
+    assert [str(p) for p in result.problems] == ["line 3, column balance_cents: Input should be greater than 0"]
+
+
+def test_a_problem_report_never_repeats_the_row_s_personal_data():
+    bad = ("A-1", "Avery Example", "1 Imaginary Lane", "Exampleton", "XX", "1", "Example Hospital", "medical",
+           "lots", "never")
+    report = " ".join(problems(csv_text(bad)))
+    assert "Avery" not in report and "Imaginary" not in report and "lots" not in report
 
 
 def test_a_missing_column_and_a_repeated_account_are_refused():

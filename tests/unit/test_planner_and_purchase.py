@@ -1,39 +1,80 @@
-"""Purchase rules against an in-memory store that keeps the same at-most-once promises."""
+"""The planner against brute force and greedy, and the purchase workflow against an in-memory store."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from functions.domain.campaigns import Campaign
 from functions.domain.ledger import HELD, POOL, SPENT, Leg, Transfer, balances_from, hold_transfer, post_transfer, void_transfer
-from functions.domain.planner import Offer, greedy_plan
-from functions.domain.purchase import Plan, SellerError, run_purchase_check
+from functions.domain.planner import Offer, greedy_plan, optimal_plan
+from functions.domain.purchase import Plan, SellerError, approval_outcome, plan_id_for, run_purchase_check
+
+NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 
 
-def offer(offer_id: str, price: int, face: int, seller: str = "s") -> Offer:
-    return Offer(offer_id, "c", seller, price, face, 3, f"offers/c/{offer_id}.csv")
+def offer(offer_id: str, price: int, face: int, seller: str = "sandbox", eligible: int | None = None,
+          people: int = 3) -> Offer:
+    return Offer(offer_id, "c", seller, price, face, people, f"offers/c/{offer_id}.csv",
+                 eligible_face_value_cents=eligible, eligible_accounts=people)
 
 
-def test_greedy_takes_the_most_face_value_per_dollar_first_and_only_whole_offers():
-    offers = [offer("a", 600, 30_000), offer("b", 500, 60_000), offer("c", 450, 20_000)]
-    assert [o.offer_id for o in greedy_plan(1_000, offers)] == ["b", "c"]
+def brute_force(budget: int, offers: list[Offer]) -> int:
+    return max(sum(o.value() for o in combo) for r in range(len(offers) + 1)
+               for combo in itertools.combinations(offers, r) if sum(o.price_cents for o in combo) <= budget)
 
 
-def test_ties_are_broken_by_offer_id_so_plans_are_deterministic():
-    offers = [offer("z", 100, 1_000), offer("a", 100, 1_000)]
-    assert [o.offer_id for o in greedy_plan(100, offers)] == ["a"]
+specs = st.lists(st.tuples(st.integers(1, 5_000), st.integers(0, 10**6)), max_size=9)
 
 
-@given(st.integers(0, 10**6), st.lists(st.tuples(st.integers(1, 10**5), st.integers(1, 10**7)), max_size=12))
-def test_a_plan_never_exceeds_the_budget_and_leaves_nothing_affordable_behind(budget, specs):
+@given(st.integers(0, 20_000), specs)
+def test_the_plan_is_optimal_on_every_small_case(budget, specs):
     offers = [offer(f"o{n}", price, face) for n, (price, face) in enumerate(specs)]
-    chosen = greedy_plan(budget, offers)
-    spent = sum(o.price_cents for o in chosen)
-    assert spent <= budget
-    assert all(o.price_cents > budget - spent for o in offers if o not in chosen)
+    plan = optimal_plan(budget, offers)
+    assert plan.exact and plan.value == brute_force(budget, offers)
+    assert plan.spent_cents == sum(o.price_cents for o in plan.chosen) <= budget
+
+
+@given(st.integers(0, 10**7), st.lists(st.tuples(st.integers(1, 10**6), st.integers(0, 10**9)), max_size=40))
+def test_the_plan_is_never_worse_than_greedy(budget, specs):
+    offers = [offer(f"o{n}", price, face) for n, (price, face) in enumerate(specs)]
+    assert optimal_plan(budget, offers).value >= sum(o.value() for o in greedy_plan(budget, offers))
+
+
+def test_with_10000_dollars_where_greedy_goes_wrong_the_plan_is_optimal_and_says_why():
+    offers = [offer("a", 600_000, 70_000_000), offer("b", 500_000, 55_000_000), offer("c", 500_000, 54_000_000),
+              offer("d", 2_000_000, 90_000_000), offer("e", 100_000, 0)]
+    assert [o.offer_id for o in greedy_plan(1_000_000, offers)] == ["a"]  # the best ratio first, then stuck
+    plan = optimal_plan(1_000_000, offers)
+    assert sorted(o.offer_id for o in plan.chosen) == ["b", "c"] and plan.value == 109_000_000
+    why = {c.offer_id: c.why for c in plan.explanation}
+    assert why["b"] == why["c"] == "chosen"
+    assert why["a"] == "the best plan that includes it is worth 70000000, less than the 109000000 chosen"
+    assert why["d"] == "costs 2000000 cents, more than the 1000000 available"
+    assert why["e"] == "nothing in it is eligible under the campaign's policy"
+    assert {c.offer_id: c.cents_per_dollar for c in plan.explanation}["a"] == "0.85¢"
+
+
+def test_the_objective_can_be_people_and_ties_break_by_offer_id():
+    offers = [offer("a", 100, 10_000, people=1), offer("b", 100, 1_000, people=5), offer("z", 100, 1_000, people=5)]
+    assert [o.offer_id for o in optimal_plan(100, offers, "people").chosen] == ["b"]
+    assert [o.offer_id for o in optimal_plan(100, offers).chosen] == ["a"]
+
+
+def test_a_pathological_plan_says_it_is_inexact_and_bounds_the_gap():
+    # Every offer at exactly 1 cent per dollar: a subset-sum in disguise.
+    offers = [offer(f"o{n:03d}", price, price * 100) for n, price in
+              enumerate(100_003 + (n * 7_919) % 3_999_989 for n in range(120))]
+    budget = sum(o.price_cents for o in offers) // 2
+    plan = optimal_plan(budget, offers)
+    assert plan.value >= sum(o.value() for o in greedy_plan(budget, offers))
+    assert plan.value <= plan.upper_bound <= budget * 100
+    if not plan.exact:
+        assert "search limit reached" in next(c.why for c in plan.explanation if not c.chosen)
 
 
 @dataclass
@@ -43,8 +84,8 @@ class MemoryStore:
     offers: dict[str, Offer]
     transfers: list[Transfer] = field(default_factory=list)
     status: dict[str, str] = field(default_factory=dict)  # offer id -> open | held | sold | declined
-    plans: dict[str, tuple[Plan, str]] = field(default_factory=dict)
-    forgiveness: list[str] = field(default_factory=list)
+    plan_status: dict[str, tuple[Plan, str]] = field(default_factory=dict)
+    forgiven: list[str] = field(default_factory=list)
 
     def balance(self, account: str) -> int:
         return balances_from(self.transfers)[account]
@@ -55,39 +96,44 @@ class MemoryStore:
     def open_offers(self, campaign_id):
         return [o for o in self.offers.values() if self.status.get(o.offer_id, "open") == "open"]
 
-    def held_plans(self, campaign_id):
-        return [p for p, s in self.plans.values() if s == "held"]
+    def plans(self, campaign_id, status):
+        return [p for p, s in self.plan_status.values() if s == status]
 
-    def hold(self, plan):
-        if plan.plan_id in self.plans or self.status.get(plan.offer.offer_id, "open") != "open" \
+    def propose(self, plan, approved):
+        if plan.plan_id in self.plan_status or self.status.get(plan.offer.offer_id, "open") != "open" \
                 or self.balance(POOL) < plan.price_cents:
             return False
-        self.plans[plan.plan_id] = (plan, "held")
+        self.plan_status[plan.plan_id] = (plan, "approved" if approved else "proposed")
         self.status[plan.offer.offer_id] = "held"
         self.transfers.append(hold_transfer("c", plan.plan_id, plan.price_cents))
         return True
 
-    def _finish(self, plan, status, transfer, offer_status):
-        if self.plans[plan.plan_id][1] != "held":
+    def approve(self, plan_id):
+        plan, _ = self.plan_status[plan_id]
+        self.plan_status[plan_id] = (plan, "approved")
+
+    def settle(self, plan, portfolio_key, reference=""):
+        if self.plan_status[plan.plan_id][1] != "approved":
             return False
-        self.plans[plan.plan_id] = (plan, status)
-        self.status[plan.offer.offer_id] = offer_status
-        self.transfers.append(transfer)
+        self.plan_status[plan.plan_id] = (plan, "settled")
+        self.status[plan.offer.offer_id] = "sold"
+        self.transfers.append(post_transfer("c", plan.plan_id, plan.price_cents))
+        self.forgiven.append(portfolio_key)
         return True
 
-    def settle(self, plan, portfolio_key):
-        done = self._finish(plan, "settled", post_transfer("c", plan.plan_id, plan.price_cents), "sold")
-        if done:
-            self.forgiveness.append(portfolio_key)
-        return done
-
-    def void(self, plan, reason):
-        return self._finish(plan, "voided", void_transfer("c", plan.plan_id, plan.price_cents), "declined")
+    def void(self, plan, reason, reopen):
+        if self.plan_status[plan.plan_id][1] not in ("proposed", "approved"):
+            return False
+        self.plan_status[plan.plan_id] = (plan, "voided")
+        self.status[plan.offer.offer_id] = "open" if reopen else "declined"
+        self.offers[plan.offer.offer_id] = Offer(**{**plan.offer.__dict__, "attempt": plan.offer.attempt + 1})
+        self.transfers.append(void_transfer("c", plan.plan_id, plan.price_cents))
+        return True
 
 
 class Seller:
-    def __init__(self, declines=(), crash_times=0):
-        self.declines, self.crash_times, self.bought = set(declines), crash_times, []
+    def __init__(self, declines=(), crash_times=0, manual=False):
+        self.declines, self.crash_times, self.manual, self.bought = set(declines), crash_times, manual, []
 
     def buy(self, plan):
         if self.crash_times:
@@ -96,7 +142,7 @@ class Seller:
         if plan.offer.offer_id in self.declines:
             raise SellerError("declined")
         self.bought.append(plan.plan_id)
-        return f"portfolios/{plan.plan_id}.csv"
+        return None if self.manual else f"portfolios/{plan.plan_id}.csv"
 
 
 def funded_store(pool: int, *offers: Offer) -> MemoryStore:
@@ -105,41 +151,77 @@ def funded_store(pool: int, *offers: Offer) -> MemoryStore:
     return store
 
 
-def test_a_funded_offer_is_held_bought_and_posted_once():
+CAMPAIGN = Campaign("c", "C")
+TWO_OF_THREE = Campaign("c", "C", approvers=("alice", "bob", "carol"), approvals_required=2, plan_ttl_hours=24)
+
+
+def check(store, seller, campaign=CAMPAIGN, now=NOW):
+    return run_purchase_check(campaign, store, lambda name: seller, now)
+
+
+def test_without_approvals_a_funded_offer_is_held_bought_and_posted_once():
     store = funded_store(1_000, offer("a", 700, 70_000))
-    report = run_purchase_check("c", store, Seller())
-    assert report.settled == ["plan-a-0"]
+    report = check(store, Seller())
+    assert report.settled == ["c.a.0"] == [plan_id_for(offer("a", 700, 70_000))]
     assert (store.balance(POOL), store.balance(HELD), store.balance(SPENT)) == (300, 0, 700)
-    assert store.forgiveness == ["portfolios/plan-a-0.csv"]
-    # A second check (a redelivered message) buys nothing more.
-    assert run_purchase_check("c", store, Seller()).settled == []
-    assert store.balance(SPENT) == 700
+    assert check(store, Seller()).settled == [] and store.balance(SPENT) == 700  # a redelivered check
 
 
-def test_a_declining_seller_voids_the_hold_and_the_funds_return_to_the_pool():
+def test_a_plan_needing_approval_holds_its_funds_and_waits():
     store = funded_store(1_000, offer("a", 700, 70_000))
-    report = run_purchase_check("c", store, Seller(declines={"a"}))
-    assert report.voided == ["plan-a-0"] and report.settled == []
-    assert (store.balance(POOL), store.balance(HELD), store.balance(SPENT)) == (1_000, 0, 0)
-    assert store.status["a"] == "declined"
+    report = check(store, Seller(), TWO_OF_THREE)
+    assert report.proposed == ["c.a.0"] and report.settled == []
+    assert (store.balance(POOL), store.balance(HELD)) == (300, 700)
+    assert check(store, Seller(), TWO_OF_THREE).proposed == []  # the held money is not planned twice
+    store.approve("c.a.0")
+    assert check(store, Seller(), TWO_OF_THREE).settled == ["c.a.0"]
+    assert (store.balance(HELD), store.balance(SPENT)) == (0, 700)
+
+
+def test_an_unapproved_plan_expires_and_its_funds_and_offer_return():
+    store = funded_store(1_000, offer("a", 700, 70_000))
+    check(store, Seller(), TWO_OF_THREE)
+    later = check(store, Seller(), TWO_OF_THREE, now=NOW + dt.timedelta(hours=25))
+    assert later.voided == ["c.a.0"]
+    assert later.proposed == ["c.a.1"]  # the reopened offer is planned again, under a new id
+    assert store.balance(HELD) == 700 and len([t for t in store.transfers if t.kind == "void"]) == 1
+
+
+def test_small_plans_under_the_auto_approve_ceiling_need_no_approval():
+    campaign = Campaign("c", "C", approvers=("alice",), approvals_required=1, auto_approve_cents=800)
+    store = funded_store(1_000, offer("a", 700, 70_000))
+    assert check(store, Seller(), campaign).settled == ["c.a.0"]
+
+
+def test_approvals_count_distinct_campaign_approvers_only():
+    assert not approval_outcome(TWO_OF_THREE, {"alice"})
+    assert not approval_outcome(TWO_OF_THREE, {"alice", "mallory"})
+    assert approval_outcome(TWO_OF_THREE, {"alice", "carol"})
+
+
+def test_a_declining_seller_voids_the_hold_and_retires_the_offer():
+    store = funded_store(1_000, offer("a", 700, 70_000))
+    report = check(store, Seller(declines={"a"}))
+    assert report.voided == ["c.a.0"] and report.settled == []
+    assert (store.balance(POOL), store.balance(HELD)) == (1_000, 0) and store.status["a"] == "declined"
 
 
 def test_a_crash_after_the_hold_is_finished_by_the_next_check_not_bought_twice():
     store = funded_store(1_000, offer("a", 700, 70_000))
     seller = Seller(crash_times=1)
-    with pytest.raises(RuntimeError):
-        run_purchase_check("c", store, seller)
-    assert store.balance(HELD) == 700  # held, neither posted nor voided yet
-    report = run_purchase_check("c", store, seller)
-    assert report.settled == ["plan-a-0"] and seller.bought == ["plan-a-0"]
+    try:
+        check(store, seller)
+    except RuntimeError:
+        pass
+    assert store.balance(HELD) == 700
+    assert check(store, seller).settled == ["c.a.0"] and seller.bought == ["c.a.0"]
     assert (store.balance(POOL), store.balance(HELD), store.balance(SPENT)) == (300, 0, 700)
 
 
-def test_an_offer_the_pool_cannot_afford_is_left_alone():
-    store = funded_store(500, offer("a", 700, 70_000))
-    assert run_purchase_check("c", store, Seller()).settled == []
-    assert store.balance(POOL) == 500 and store.plans == {}
-
-
-def test_the_next_plan_for_a_reopened_offer_gets_a_new_id():
-    assert replace(offer("a", 1, 1), attempt=2).next_plan_id == "plan-a-2"
+def test_a_manual_seller_leaves_the_plan_approved_and_held_until_the_wire_is_confirmed():
+    store = funded_store(1_000, offer("a", 700, 70_000, seller="acme"))
+    report = check(store, Seller(manual=True))
+    assert report.awaiting == ["c.a.0"] and store.balance(HELD) == 700
+    plan = store.plans("c", "approved")[0]
+    assert store.settle(plan, plan.offer.object_key, "WIRE-1") and store.balance(SPENT) == 700
+    assert not store.settle(plan, plan.offer.object_key, "WIRE-1")  # posted exactly once
