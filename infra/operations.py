@@ -109,7 +109,10 @@ def show_offer(campaign_id: str, offer_id: str) -> dict:
     item = purchases.load_offer(campaign_id, offer_id)
     if item is None:
         raise OperationError(f"ID: no offer {offer_id!r} in campaign {campaign_id!r}")
-    shape = _profile(campaign, list(read_accounts(storage.read_lines(item["object_key"]))))
+    if item["status"] == "sold":  # its file, with the debtors' data, was deleted after forgiveness
+        shape = OfferProfile.from_dict(item["profile"])
+    else:
+        shape = _profile(campaign, list(read_accounts(storage.read_lines(item["object_key"]))))
     return {"offer_id": offer_id, "seller": item["seller"], "status": item["status"],
             "price_cents": item["price_cents"], "expires": item.get("expires"),
             "cents_per_dollar": cents_per_dollar(item["price_cents"], shape.face_value_cents),

@@ -50,6 +50,9 @@ class JubileeStack(Stack):
                          **kwargs)
         self.key = kms.Key(self, "CampaignKey", enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN,
                            description="The campaign's own key: ledger, buckets, queues, secret")
+        # Debtors' data has a key of its own, which only the forgiveness and letters functions may use.
+        self.pii_key = kms.Key(self, "DebtorDataKey", enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN,
+                               description="Wraps each bought portfolio's debtor-data key")
         self._tables()
         self._buckets()
         self.secret = secretsmanager.Secret(
@@ -127,7 +130,7 @@ class JubileeStack(Stack):
         names = {topology.LEDGER: self.ledger.table_name, topology.IDEMPOTENCY: self.idempotency.table_name,
                  topology.OFFERS: self.buckets[topology.OFFERS].bucket_name,
                  topology.LETTERS: self.buckets[topology.LETTERS].bucket_name, topology.APP_SECRET: self.secret.secret_arn,
-                 topology.STRIPE_SECRET: self.stripe_secret.secret_arn}
+                 topology.STRIPE_SECRET: self.stripe_secret.secret_arn, topology.PII_KEY: self.pii_key.key_arn}
         queue_urls = {stage: q.queue_url for stage, q in self.queues.items()}
         self.functions: dict[str, lambda_.Function] = {}
         for fn in topology.FUNCTIONS:
@@ -158,6 +161,9 @@ class JubileeStack(Stack):
                 self.secret.grant_read(function)
             elif resource == topology.STRIPE_SECRET:
                 self.stripe_secret.grant_read(function)
+            elif resource == topology.PII_KEY:  # seal: make a portfolio key and use it; open: use it only
+                actions = ["kms:Decrypt"] + (["kms:GenerateDataKeyWithoutPlaintext"] if access == "seal" else [])
+                self.pii_key.grant(function, *actions)
             elif resource == "send":
                 self.queues[access].grant_send_messages(function)
             else:
@@ -201,6 +207,9 @@ class JubileeStack(Stack):
             self, "Api", rest_api_name=f"{Aws.STACK_NAME}-api", cloud_watch_role=True,
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE, throttling_rate_limit=50, throttling_burst_limit=100,
+                method_options={f"{r.path}/{r.method}": apigw.MethodDeploymentOptions(
+                    throttling_rate_limit=r.throttle_per_second, throttling_burst_limit=2 * r.throttle_per_second)
+                    for r in topology.ROUTES if r.throttle_per_second},
                 logging_level=apigw.MethodLoggingLevel.ERROR, data_trace_enabled=False,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(

@@ -13,6 +13,7 @@ from functions.adapters.aws import STAGES
 LEDGER, IDEMPOTENCY = "ledger", "idempotency"  # tables
 OFFERS, LETTERS = "offers", "letters"  # buckets
 APP_SECRET = "app-secret"
+PII_KEY = "pii-key"  # wraps each portfolio's debtor-data key: only forgiveness and letters may use it
 STRIPE_SECRET = "stripe-secret"  # {"api_key", "webhook_secrets": [...]}: the operator puts the values in
 
 
@@ -41,6 +42,7 @@ class Route:
     function: str
     sandbox_only: bool = False
     iam_auth: bool = False  # only callers signing with AWS credentials; the emulator takes bearer tokens
+    throttle_per_second: int | None = None  # tighter than the stage's limit (guessing codes is slow work)
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,10 @@ FUNCTIONS: tuple[Function, ...] = (
              grants=tuple(f"send:{stage}" for stage in STAGES)),
     Function("pool", "functions.handlers.pool.handler", 30, grants=("ledger:write",)),
     Function("purchase", "functions.handlers.purchase.handler", 60, grants=("ledger:write", "offers:write")),
-    Function("forgiveness", "functions.handlers.forgiveness.handler", 300, 512,
-             grants=("ledger:write", "offers:read", "secret:read")),
-    Function("letters", "functions.handlers.letters.handler", 120, 512,
-             grants=("ledger:write", "offers:read", "letters:write", "secret:read")),
+    Function("forgiveness", "functions.handlers.forgiveness.handler", 300, 1024,
+             grants=("ledger:write", "offers:write", "secret:read", "pii-key:seal")),
+    Function("letters", "functions.handlers.letters.handler", 300, 1024,
+             grants=("ledger:write", "letters:write", "pii-key:open")),
     Function("reconcile", "functions.handlers.reconcile.handler", 300, 512, grants=("ledger:write",)),
 )
 
@@ -84,6 +86,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/campaigns/{campaign_id}", "api"),
     Route("GET", "/campaigns/{campaign_id}/purchases", "api"),
     Route("GET", "/receipts/{campaign_id}/{donation_id}", "api"),
+    Route("GET", "/verify/{code}", "api", throttle_per_second=5),
     Route("GET", "/admin/campaigns/{campaign_id}/plans", "admin", iam_auth=True),
     Route("POST", "/admin/plans/{plan_id}/approve", "admin", iam_auth=True),
     Route("POST", "/admin/plans/{plan_id}/reject", "admin", iam_auth=True),
@@ -97,7 +100,8 @@ SCHEDULES: tuple[Schedule, ...] = (Schedule("reconcile", 60),)
 
 # Names used where nothing generates them: the local emulator, and operator commands given --endpoint-url.
 LOCAL_NAMES = {LEDGER: "jubilee-ledger", IDEMPOTENCY: "jubilee-idempotency", OFFERS: "jubilee-offers",
-               LETTERS: "jubilee-letters", APP_SECRET: "jubilee/app-secret", STRIPE_SECRET: "jubilee/stripe"}
+               LETTERS: "jubilee-letters", APP_SECRET: "jubilee/app-secret", STRIPE_SECRET: "jubilee/stripe",
+               PII_KEY: "alias/jubilee-pii"}
 
 
 def local_queue_name(stage: str, dead_letters: bool = False) -> str:
@@ -124,7 +128,8 @@ def environment(fn: Function, names: dict[str, str], queue_urls: dict[str, str],
     env = {"POWERTOOLS_SERVICE_NAME": f"jubilee-{fn.name}", "PAYMENTS_PROVIDER": payments,
            "PUBLIC_BASE_URL": public_base_url}
     wanted = {LEDGER: "TABLE_NAME", IDEMPOTENCY: "IDEMPOTENCY_TABLE_NAME", OFFERS: "OFFERS_BUCKET",
-              LETTERS: "LETTERS_BUCKET", "secret": "APP_SECRET_ID", STRIPE_SECRET: "STRIPE_SECRET_ID"}
+              LETTERS: "LETTERS_BUCKET", "secret": "APP_SECRET_ID", STRIPE_SECRET: "STRIPE_SECRET_ID",
+              PII_KEY: "PII_KEY_ID"}
     for resource, variable in wanted.items():
         if resource in resources:
             env[variable] = names[APP_SECRET if resource == "secret" else resource]

@@ -54,3 +54,32 @@ def assert_books_balance(f: dict[str, Any]) -> None:
     """raised + shortfall = fees + refunded + disputes lost + reserve + pool + frozen + held + spent."""
     assert f["raised_cents"] + f["shortfall_cents"] == sum(f[p] for p in PARTS)
     assert f["ledger_balanced"] is True
+
+
+def pdf_lines(pdf: bytes) -> list[str]:
+    """The text lines of one of our letters (Tj string literals, unescaped)."""
+    import re
+
+    assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
+    found = re.findall(rb"\((.*?)(?<!\\)\) Tj", pdf)
+    return [re.sub(rb"\\(.)", rb"\1", s).decode("latin-1") for s in found]
+
+
+def letters_in_bucket() -> list[list[str]]:
+    """Every letter the sandbox printer put in the letters bucket, opened with its portfolio's key."""
+    from functions.adapters import crypto, dynamo
+
+    s3, bucket, letters = client("s3"), settings().letters_bucket, []
+    for listed in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        _, campaign_id, plan_id, name = listed["Key"].split("/")
+        plan = dynamo.get(f"CAMPAIGN#{campaign_id}", f"PLAN#{plan_id}")
+        cipher = crypto.portfolio_cipher(bytes(plan["data_key"]), campaign_id, plan_id)
+        letter_id = f"{campaign_id}/{plan_id}/{name.removesuffix('.pdf.sealed')}".encode()
+        sealed = s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read()
+        letters.append(pdf_lines(crypto.unseal(cipher, sealed, letter_id)))
+    return letters
+
+
+def public(item: dict[str, Any]) -> dict[str, Any]:
+    """An item without its sealed (encrypted) fields: what a reader without the key could see."""
+    return {k: v for k, v in item.items() if k not in ("sealed", "data_key")}

@@ -25,6 +25,7 @@ class Settings:
     queue_urls: dict[str, str]
     secret_id: str
     stripe_secret_id: str  # {"api_key": ..., "webhook_secrets": [...]}, set by the operator
+    pii_key_id: str  # the KMS key that wraps each portfolio's debtor-data key
     public_base_url: str  # where donors' browsers reach this API (for checkout links)
     payments: str  # "sandbox" serves the sandbox provider's checkout page and webhooks; "off" does not
 
@@ -39,6 +40,7 @@ class Settings:
             queue_urls={s: env[f"QUEUE_URL_{s.upper()}"] for s in STAGES if f"QUEUE_URL_{s.upper()}" in env},
             secret_id=env.get("APP_SECRET_ID", ""),
             stripe_secret_id=env.get("STRIPE_SECRET_ID", ""),
+            pii_key_id=env.get("PII_KEY_ID", ""),
             public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
             payments=env.get("PAYMENTS_PROVIDER", "sandbox"),
         )

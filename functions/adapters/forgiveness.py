@@ -1,41 +1,150 @@
-"""Forgiveness events and letter receipts in DynamoDB, each counted once per account."""
+"""Forgiveness at scale, in DynamoDB and S3.
+
+A bought portfolio is split into chunks by byte range (one streaming pass over the file);
+each chunk is a message of its own, so a million accounts never share one invocation. A
+chunk's events are written with BatchWriteItem (25 items a call); its totals, its letters
+request and its marker are one transaction, so a redelivered chunk rewrites the same events
+and counts nothing twice. When the last chunk is in, the portfolio file, the only plaintext
+copy of the debtors' data, is deleted.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from functions.adapters import dynamo, ledger
-from functions.domain.forgiveness import ForgivenessEvent
+from functions.adapters.aws import client, settings
+from functions.adapters.dynamo import campaign_pk
 
-# A chunk's events, its counter update and its outbox item share one transaction (<= 100 items).
-CHUNK_SIZE = 90
+CHUNK_ROWS = 2_000  # accounts per chunk: a few seconds of work, far inside the function's timeout
+BATCH = 25  # BatchWriteItem's limit
 
 
-def record_chunk(campaign_id: str, plan_id: str, chunk_no: int, events: list[ForgivenessEvent],
-                 letters_message: dict[str, Any]) -> list[ForgivenessEvent]:
-    """Write a chunk's events, add them to the totals and ask for their letters: all or nothing."""
+def plan_key(campaign_id: str, plan_id: str) -> dict[str, Any]:
+    return dynamo.key(campaign_pk(campaign_id), f"PLAN#{plan_id}")
 
-    def build(pending: list[ForgivenessEvent]) -> list[dict[str, Any]]:
-        items = [dynamo.put({"pk": f"FORGIVEN#{campaign_id}#{plan_id}", "sk": e.account_hash, "kind": "forgiveness",
-                             "forgiven_at": ledger.now_iso(), **e.__dict__}) for e in pending]
-        items.append(ledger.count(campaign_id, accounts_forgiven=len(pending),
-                                  face_value_forgiven_cents=sum(e.face_value_cents for e in pending)))
-        items.append(dynamo.outbox("letters", f"letters#{plan_id}#{chunk_no}", letters_message))
-        return items
 
-    return dynamo.transact_new(events, build)
+def ensure_data_key(campaign_id: str, plan_id: str, new_key: Any) -> bytes:
+    """The portfolio's encrypted data key, made once (new_key() asks KMS) and stored with its plan."""
+    plan = dynamo.get(campaign_pk(campaign_id), f"PLAN#{plan_id}") or {}
+    if plan.get("data_key"):
+        return bytes(plan["data_key"])
+    candidate = new_key()
+    try:
+        client("dynamodb").update_item(
+            TableName=settings().table, Key=plan_key(campaign_id, plan_id), UpdateExpression="SET data_key = :k",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(data_key)",
+            ExpressionAttributeValues={":k": {"B": candidate}})
+        return candidate
+    except client("dynamodb").exceptions.ConditionalCheckFailedException:  # another delivery got there first
+        return bytes(dynamo.get(campaign_pk(campaign_id), f"PLAN#{plan_id}")["data_key"])
+
+
+def chunk_ranges(portfolio_key: str) -> tuple[str, list[tuple[int, int, int]]]:
+    """The header line and (first row, start byte, end byte) of each chunk, in one streaming pass."""
+    body = client("s3").get_object(Bucket=settings().offers_bucket, Key=portfolio_key)["Body"]
+    lines = body.iter_lines(keepends=True)
+    header = next(lines, b"")
+    position, start, rows, ranges = len(header), len(header), 0, []
+    for line in lines:
+        position += len(line)
+        rows += 1
+        if rows % CHUNK_ROWS == 0:
+            ranges.append((rows - CHUNK_ROWS, start, position))
+            start = position
+    if position > start:
+        ranges.append((rows - rows % CHUNK_ROWS, start, position))
+    return header.decode("utf-8-sig"), ranges
+
+
+def announce_chunks(message: dict[str, Any], header: str, ranges: list[tuple[int, int, int]]) -> None:
+    """One forgiveness message per chunk, through the outbox (each id once, however often this runs)."""
+    cid, plan_id = message["campaign_id"], message["plan_id"]
+    client("dynamodb").update_item(TableName=settings().table, Key=plan_key(cid, plan_id),
+                                   UpdateExpression="SET chunks = :n",
+                                   ExpressionAttributeValues={":n": {"N": str(len(ranges))}})
+    outbox = [dynamo.outbox("forgiveness", f"chunk#{plan_id}#{n}", {
+        "kind": "chunk", "campaign_id": cid, "plan_id": plan_id, "portfolio_key": message["portfolio_key"],
+        "chunk": n, "first_row": first, "start": start, "end": end, "header": header,
+    }) for n, (first, start, end) in enumerate(ranges)]
+    for group in range(0, len(outbox), 90):
+        dynamo.transact_new(outbox[group:group + 90], lambda pending: pending)
+
+
+def chunk_rows(message: dict[str, Any]) -> Iterator[list[str]]:
+    """The chunk's rows, read by byte range: no invocation reads more of the file than its chunk."""
+    body = client("s3").get_object(Bucket=settings().offers_bucket, Key=message["portfolio_key"],
+                                   Range=f"bytes={message['start']}-{message['end'] - 1}")["Body"].read()
+    return csv.reader(io.StringIO(body.decode("utf-8")))
+
+
+def write_items(items: list[dict[str, Any]]) -> int:
+    """BatchWriteItem in 25s, retrying what DynamoDB leaves unprocessed; returns the calls made."""
+    table, calls = settings().table, 0
+    for start in range(0, len(items), BATCH):
+        pending = [{"PutRequest": {"Item": item}} for item in items[start:start + BATCH]]
+        for attempt in range(8):
+            calls += 1
+            pending = client("dynamodb").batch_write_item(RequestItems={table: pending}) \
+                .get("UnprocessedItems", {}).get(table, [])
+            if not pending:
+                break
+            time.sleep(min(0.05 * 2 ** attempt, 1.0))  # back off: the table is throttling us
+        else:
+            raise RuntimeError("DynamoDB kept items unprocessed; the chunk will be redelivered")
+    return calls
+
+
+def finish_chunk(message: dict[str, Any], accounts: int, face_value_cents: int) -> bool:
+    """Count a chunk once and ask for its letters. False if an earlier delivery already did."""
+    cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
+    return dynamo.transact_once([
+        dynamo.put({"pk": f"CHUNK#{cid}#{plan_id}", "sk": f"{chunk:06d}", "kind": "chunk", "accounts": accounts}),
+        ledger.count(cid, accounts_forgiven=accounts, face_value_forgiven_cents=face_value_cents),
+        dynamo.update(campaign_pk(cid), f"PLAN#{plan_id}", "ADD chunks_done :one", {":one": 1}),
+        dynamo.outbox("letters", f"letters#{plan_id}#{chunk}", {"campaign_id": cid, "plan_id": plan_id,
+                                                              "chunk": chunk}),
+    ])
+
+
+def chunk_done(campaign_id: str, plan_id: str, chunk: int) -> bool:
+    return dynamo.get(f"CHUNK#{campaign_id}#{plan_id}", f"{chunk:06d}") is not None
+
+
+def ingested(campaign_id: str, plan_id: str) -> bool:
+    plan = dynamo.get(campaign_pk(campaign_id), f"PLAN#{plan_id}") or {}
+    return bool(plan.get("chunks")) and plan.get("chunks_done", 0) >= plan["chunks"]
+
+
+def drop_plaintext_when_done(campaign_id: str, plan_id: str, object_keys: list[str]) -> bool:
+    """Once every chunk is in, delete the files that hold debtors' data in the clear."""
+    if not ingested(campaign_id, plan_id):
+        return False
+    for key in object_keys:
+        client("s3").delete_object(Bucket=settings().offers_bucket, Key=key)
+    return True
+
+
+def events_of_chunk(campaign_id: str, plan_id: str, chunk: int) -> list[dict[str, Any]]:
+    return list(dynamo.query(f"FORGIVEN#{campaign_id}#{plan_id}", f"{chunk:06d}#"))
 
 
 def events(campaign_id: str, plan_id: str) -> list[dict[str, Any]]:
     return list(dynamo.query(f"FORGIVEN#{campaign_id}#{plan_id}"))
 
 
-def mark_letters_sent(campaign_id: str, plan_id: str, account_hashes: list[str]) -> list[str]:
-    """Count each account's letter once, however often its chunk is redelivered."""
+def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int) -> bool:
+    """Count a chunk's letters once, however often the chunk is redelivered."""
+    return dynamo.transact_once([
+        dynamo.put({"pk": f"LETTERS#{campaign_id}#{plan_id}", "sk": f"{chunk:06d}", "kind": "letters",
+                    "sent": sent, "sent_at": ledger.now_iso()}),
+        ledger.count(campaign_id, letters_sent=sent),
+    ])
 
-    def build(pending: list[str]) -> list[dict[str, Any]]:
-        items = [dynamo.put({"pk": f"LETTER#{campaign_id}#{plan_id}", "sk": h, "kind": "letter",
-                             "sent_at": ledger.now_iso()}) for h in pending]
-        return items + [ledger.count(campaign_id, letters_sent=len(pending))]
 
-    return dynamo.transact_new(account_hashes, build)
+def verification(digest: str) -> dict[str, Any] | None:
+    return dynamo.get(f"VERIFY#{digest}", "VERIFY")

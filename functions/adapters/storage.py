@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from functions.adapters.aws import client, settings
 from functions.domain.purchase import Plan, SellerError
@@ -48,12 +48,17 @@ class SandboxSeller:
 
 
 class S3LetterPrinter:
-    """Puts each letter in the letters bucket; the same letter id always lands on the same key."""
+    """The sandbox printer: each letter goes to the letters bucket, the same letter id always to the
+    same key, sealed like the data it was made from (`seal`), since a letter names its debtor.
+    A print-and-mail API fits the same `send(letter_id, pdf)`, receiving the PDF itself over TLS."""
 
-    def send(self, letter_id: str, text: str) -> str:
-        key = f"letters/{letter_id}.txt"
-        client("s3").put_object(Bucket=settings().letters_bucket, Key=key, Body=text.encode(),
-                                ContentType="text/plain; charset=utf-8")
+    def __init__(self, seal: Callable[[bytes, bytes], bytes]):
+        self._seal = seal
+
+    def send(self, letter_id: str, pdf: bytes) -> str:
+        key = f"letters/{letter_id}.pdf.sealed"
+        client("s3").put_object(Bucket=settings().letters_bucket, Key=key, Body=self._seal(pdf, letter_id.encode()),
+                                ContentType="application/octet-stream")
         return key
 
 

@@ -20,12 +20,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from functions.adapters import ledger, purchases
+from functions.adapters import forgiveness, ledger, purchases
 from functions.adapters.aws import client, settings
 from functions.adapters.providers import ProviderUnavailable, UnknownProvider, provider
 from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import Campaign
 from functions.domain.donations import DonationRequest, DonationResponse, limit_problem
+from functions.domain.forgiveness import code_hash, normalize_code
 from functions.domain.planner import purchase_record
 from functions.domain.receipts import receipt, receipt_signature, signature_matches
 from functions.handlers import webhook
@@ -127,6 +128,21 @@ def donor_receipt(campaign_id: CampaignId, donation_id: Annotated[str, Path(patt
         raise hidden
     later = ledger.installments(campaign_id, donation_id) if donation.get("frequency") == "monthly" else []
     return receipt(donation, campaign.to_dict(), later)
+
+
+@router.get("/verify/<code>", summary="Check a forgiveness letter by its code", tags=["debtors"])
+def verify_letter(code: Annotated[str, Path(max_length=64)]) -> dict:
+    """Creditor, amount and date of a forgiven debt: no name, no address. One answer for every miss.
+
+    Codes are stored only as hashes, and a miss costs the same lookup as a hit (a malformed code
+    is hashed and looked up too), so answers and their timing say nothing about codes nearby.
+    """
+    normalized = normalize_code(code)
+    record = forgiveness.verification(code_hash(normalized or code))
+    if normalized is None or record is None:
+        raise ApiError(404, "no_such_letter", "no forgiven debt has this code")
+    return {"creditor": record["original_creditor"], "amount_forgiven_cents": record["face_value_cents"],
+            "forgiven_on": record["forgiven_at"][:10], "campaign_id": record["campaign_id"]}
 
 
 @router.get("/openapi.json", summary="This API's OpenAPI description", include_in_schema=False)

@@ -1,29 +1,90 @@
-"""Forgiveness stage: one event per account of a bought portfolio, and a letters request per chunk."""
+"""Forgiveness stage: split a bought portfolio into chunks, then forgive each chunk's accounts.
+
+Per account: a public event (a keyed hash for the account, never its reference), a
+verification record (the hash of the letter's code), and the debtor's name and address
+sealed with the portfolio's data key for the letters stage alone.
+"""
 
 from __future__ import annotations
 
+import csv
+import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.adapters import forgiveness, storage
+from functions.adapters import crypto, dynamo
+from functions.adapters import forgiveness as store
 from functions.adapters.secrets import derived_key
-from functions.domain.forgiveness import chunks, forgiveness_event
-from functions.domain.offers import read_accounts
+from functions.domain.forgiveness import account_hash, code_hash, debts, verification_code
 from functions.handlers.queue import each_message
 
 logger = Logger()
 
 
+def split(message: dict[str, Any]) -> None:
+    cid, plan_id = message["campaign_id"], message["plan_id"]
+    if store.ingested(cid, plan_id):
+        return  # a late redelivery: every chunk is in, and the file is gone
+    store.ensure_data_key(cid, plan_id, lambda: crypto.new_data_key(cid, plan_id))
+    header, ranges = store.chunk_ranges(message["portfolio_key"])
+    store.announce_chunks(message, header, ranges)
+    logger.info("portfolio split", extra={"campaign_id": cid, "plan_id": plan_id, "chunks": len(ranges)})
+
+
+def chunk_items(message: dict[str, Any], cipher: Any, hash_key: bytes, code_key: bytes, forgiven_at: str
+                ) -> tuple[list[dict[str, Any]], int, int]:
+    """A chunk's DynamoDB items (events and verification records), with its account count and face value.
+
+    Items are built in DynamoDB's wire format directly: this loop is the ingestion's hot path.
+    """
+    cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
+    header = next(csv.reader([message["header"]]))
+    items, face = [], 0
+    for row, debt in enumerate(debts(header, store.chunk_rows(message), message["first_row"] + 2)):
+        digest = account_hash(hash_key, cid, debt.account_ref)
+        code = verification_code(code_key, cid, plan_id, debt.account_ref)
+        proof = code_hash(code.replace("-", ""))
+        private = json.dumps([debt.debtor_name, debt.address_line, debt.city, debt.state, debt.zip, code],
+                             separators=(",", ":")).encode()
+        sealed = crypto.seal(cipher, crypto.nonce(chunk, row), private, crypto.aad(cid, plan_id, digest))
+        amount = {"N": str(debt.balance_cents)}
+        items.append({
+            "pk": {"S": f"FORGIVEN#{cid}#{plan_id}"}, "sk": {"S": f"{chunk:06d}#{digest}"},
+            "kind": {"S": "forgiveness"}, "campaign_id": {"S": cid}, "plan_id": {"S": plan_id},
+            "account_hash": {"S": digest}, "original_creditor": {"S": debt.original_creditor},
+            "debt_type": {"S": debt.debt_type}, "state": {"S": debt.state}, "face_value_cents": amount,
+            "forgiven_at": {"S": forgiven_at}, "code_hash": {"S": proof}, "sealed": {"B": sealed},
+        })
+        items.append({
+            "pk": {"S": f"VERIFY#{proof}"}, "sk": {"S": "VERIFY"}, "kind": {"S": "verification"},
+            "campaign_id": {"S": cid}, "original_creditor": {"S": debt.original_creditor},
+            "face_value_cents": amount, "forgiven_at": {"S": forgiven_at},
+        })
+        face += debt.balance_cents
+    return items, len(items) // 2, face
+
+
+def forgive_chunk(message: dict[str, Any]) -> None:
+    cid, plan_id = message["campaign_id"], message["plan_id"]
+    if store.chunk_done(cid, plan_id, message["chunk"]):
+        return  # counted by an earlier delivery (whose events are written): nothing to redo
+    plan = dynamo.get(dynamo.campaign_pk(cid), f"PLAN#{plan_id}")
+    if plan is None or not plan.get("data_key"):
+        raise LookupError(f"plan {plan_id} has no data key yet")
+    cipher = crypto.portfolio_cipher(bytes(plan["data_key"]), cid, plan_id)
+    # The purchase's settlement time: the same on every redelivery, so rewritten events are identical.
+    items, accounts, face = chunk_items(message, cipher, derived_key("account-hash"), derived_key("letter-code"),
+                                        plan.get("finished_at") or plan["held_at"])
+    store.write_items(items)
+    counted = store.finish_chunk(message, accounts, face)
+    done = store.drop_plaintext_when_done(cid, plan_id, [message["portfolio_key"], plan["offer"]["object_key"]])
+    logger.info("chunk forgiven", extra={"campaign_id": cid, "plan_id": plan_id, "chunk": message["chunk"],
+                                         "accounts": accounts, "counted_now": counted, "portfolio_done": done})
+
+
 def forgive(message: dict[str, Any]) -> None:
-    campaign_id, plan_id = message["campaign_id"], message["plan_id"]
-    key = derived_key("account-hash")
-    accounts = read_accounts(storage.read_lines(message["portfolio_key"]))
-    written = 0
-    for chunk_no, chunk in enumerate(chunks(accounts, forgiveness.CHUNK_SIZE)):
-        events = [forgiveness_event(key, campaign_id, plan_id, account) for account in chunk]
-        written += len(forgiveness.record_chunk(campaign_id, plan_id, chunk_no, events, message | {"chunk": chunk_no}))
-    logger.info("portfolio forgiven", extra={"campaign_id": campaign_id, "plan_id": plan_id, "new_events": written})
+    (forgive_chunk if message.get("kind") == "chunk" else split)(message)
 
 
 handler = logger.inject_lambda_context(each_message(forgive))

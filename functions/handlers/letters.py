@@ -1,41 +1,50 @@
-"""Letters stage: tell each debtor of a forgiven chunk, with a code to check the letter by."""
+"""Letters stage: tell each debtor of a forgiven chunk, with a code to check the letter by.
+
+The only function that opens the sealed debtor data: once per chunk it asks KMS for the
+portfolio's key, then renders one PDF per account and hands it to the printer.
+"""
 
 from __future__ import annotations
 
-from itertools import islice
+import json
+import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.adapters import forgiveness, ledger, storage
-from functions.adapters.secrets import derived_key
-from functions.domain.forgiveness import account_hash, render_letter, verification_code
-from functions.domain.offers import read_accounts
+from functions.adapters import crypto, dynamo, ledger
+from functions.adapters import forgiveness as store
+from functions.adapters.aws import settings
+from functions.adapters.letters_pdf import render_pdf
+from functions.adapters.storage import S3LetterPrinter
+from functions.domain.forgiveness import Debt, letter_lines
 from functions.handlers.queue import each_message
 
 logger = Logger()
 
 
 def send(message: dict[str, Any]) -> None:
-    campaign_id, plan_id, chunk_no = message["campaign_id"], message["plan_id"], message["chunk"]
-    campaign = ledger.load_campaign(campaign_id)
-    if campaign is None:
-        raise LookupError(f"no campaign {campaign_id!r}")
-    hash_key, code_key = derived_key("account-hash"), derived_key("letter-code")
-    start = chunk_no * forgiveness.CHUNK_SIZE
-    accounts = islice(read_accounts(storage.read_lines(message["portfolio_key"])), start,
-                      start + forgiveness.CHUNK_SIZE)
-    printer, sent = storage.S3LetterPrinter(), []
-    for account in accounts:
-        digest = account_hash(hash_key, campaign_id, account.account_ref)
-        code = verification_code(code_key, campaign_id, plan_id, account.account_ref)
-        text = render_letter(campaign.name, account, campaign.currency, code, campaign.contact or campaign.name)
-        # Printing twice puts the same letter on the same key; the count below happens once.
-        printer.send(f"{campaign_id}/{plan_id}/{digest}", text)
-        sent.append(digest)
-    counted = forgiveness.mark_letters_sent(campaign_id, plan_id, sent)
-    logger.info("letters sent", extra={"campaign_id": campaign_id, "plan_id": plan_id, "chunk": chunk_no,
-                                       "new_letters": len(counted)})
+    cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
+    campaign = ledger.load_campaign(cid)
+    plan = dynamo.get(dynamo.campaign_pk(cid), f"PLAN#{plan_id}")
+    if campaign is None or plan is None:
+        raise LookupError(f"no campaign {cid!r} or plan {plan_id!r}")
+    cipher = crypto.portfolio_cipher(bytes(plan["data_key"]), cid, plan_id)
+    # Letters get random nonces: the (chunk, row) nonces belong to the sealed debtor data.
+    printer, sent = S3LetterPrinter(lambda pdf, aad: crypto.seal(cipher, os.urandom(crypto.NONCE_BYTES), pdf, aad)), 0
+    for event in store.events_of_chunk(cid, plan_id, chunk):
+        private = crypto.unseal(cipher, bytes(event["sealed"]), crypto.aad(cid, plan_id, event["account_hash"]))
+        name, address, city, state, zip_code, code = json.loads(private)
+        debt = Debt("", name, address, city, state, zip_code, event["original_creditor"], event["debt_type"],
+                    event["face_value_cents"])
+        lines = letter_lines(campaign.name, debt, campaign.currency, code, campaign.contact or campaign.name,
+                             f"{settings().public_base_url}/verify/{code}")
+        # The same letter always lands on the same key: printing twice sends one letter.
+        printer.send(f"{cid}/{plan_id}/{event['account_hash']}", render_pdf(lines, f"Letter from {campaign.name}"))
+        sent += 1
+    counted = store.finish_letters(cid, plan_id, chunk, sent)
+    logger.info("letters sent", extra={"campaign_id": cid, "plan_id": plan_id, "chunk": chunk, "letters": sent,
+                                       "counted_now": counted})
 
 
 handler = logger.inject_lambda_context(each_message(send))

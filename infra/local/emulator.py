@@ -130,11 +130,12 @@ class LocalCloud:
 
             self._mock = mock_aws()
             self._mock.start()
-        from functions.adapters import aws
+        from functions.adapters import aws, crypto
         from functions.adapters.secrets import forget_secrets
 
         aws.reset()
         forget_secrets()
+        crypto.portfolio_cipher.cache_clear()
         self._create_resources()
         names = topology.LOCAL_NAMES
         for fn in FUNCTIONS:  # one process: every function's variables at once
@@ -179,6 +180,8 @@ class LocalCloud:
             client("s3").create_bucket(Bucket=names[bucket])
         client("secretsmanager").create_secret(Name=names[topology.APP_SECRET], SecretString=self.app_secret)
         client("secretsmanager").create_secret(Name=names[topology.STRIPE_SECRET], SecretString=json.dumps(self.stripe))
+        pii_key = client("kms").create_key(Description="Jubilee debtor data (local)")["KeyMetadata"]["KeyId"]
+        client("kms").create_alias(AliasName=names[topology.PII_KEY], TargetKeyId=pii_key)
         sqs = client("sqs")
         for queue in QUEUES:
             dlq = sqs.create_queue(QueueName=topology.local_queue_name(queue.stage, dead_letters=True))["QueueUrl"]

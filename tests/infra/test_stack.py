@@ -120,7 +120,7 @@ def test_functions_come_from_the_wiring_table_with_powertools(synthesized):
         assert "AWSLambdaPowertoolsPythonV3" in json.dumps(props["Layers"])
         expected = set(topology.environment(spec, dict.fromkeys(
             [topology.LEDGER, topology.IDEMPOTENCY, topology.OFFERS, topology.LETTERS, topology.APP_SECRET,
-             topology.STRIPE_SECRET], "x"),
+             topology.STRIPE_SECRET, topology.PII_KEY], "x"),
             dict.fromkeys([q.stage for q in topology.QUEUES], "u"), "", "sandbox"))
         assert set(props["Environment"]["Variables"]) == expected
 
@@ -147,9 +147,27 @@ def test_each_function_may_do_only_what_it_uses(synthesized):
     assert services["pool"] == {"logs", "dynamodb", "kms", "sqs"}  # sqs: consuming its queue
     assert not any(a == "sqs:SendMessage" for a in policy_actions(template, "pool"))
     assert "s3" not in services["api"] and "sqs" not in services["api"]
-    assert "secretsmanager" in services["letters"] and "secretsmanager" not in services["pool"]
+    assert "secretsmanager" in services["forgiveness"] and "secretsmanager" not in services["pool"]
     assert "s3:PutObject" in policy_actions(template, "letters")
-    assert "s3:PutObject" not in policy_actions(template, "forgiveness")
+    assert "s3:PutObject" not in policy_actions(template, "api")
+
+
+def test_only_forgiveness_and_letters_may_use_the_debtor_data_key_and_only_forgiveness_makes_one(synthesized):
+    template, _, _ = synthesized
+    [key_id] = [k for k, v in resources(template, "AWS::KMS::Key").items()
+                if "debtor-data" in v["Properties"].get("Description", "")]
+    users: dict[str, set[str]] = {}
+    for name in (f.name for f in topology.FUNCTIONS):
+        _, fn = function_named(template, name)
+        role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+        for policy in resources(template, "AWS::IAM::Policy").values():
+            if {"Ref": role} in policy["Properties"]["Roles"]:
+                for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                    if key_id in json.dumps(statement["Resource"]):
+                        actions = statement["Action"]
+                        users.setdefault(name, set()).update(actions if isinstance(actions, list) else [actions])
+    assert users == {"forgiveness": {"kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext"},
+                     "letters": {"kms:Decrypt"}}
 
 
 def test_consumers_report_partial_batch_failures_and_the_dispatcher_sees_only_outbox_items(synthesized):
