@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 STACK ?= Jubilee
 
-.PHONY: demo test serve synth deploy bootstrap bench clean
+.PHONY: demo test test-slow serve synth deploy bootstrap bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+# The full-size runs (a 100,000-account portfolio through the emulator): minutes, not seconds.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
 
 serve: $(STAMP)
 	$(BIN)/jubilee serve

@@ -19,6 +19,7 @@ from typing import Any
 from functions.adapters import dynamo, ledger
 from functions.adapters.aws import client, settings
 from functions.adapters.dynamo import campaign_pk
+from functions.domain.forgiveness import chunk_ranges as ranges_of
 
 CHUNK_ROWS = 2_000  # accounts per chunk: a few seconds of work, far inside the function's timeout
 BATCH = 25  # BatchWriteItem's limit
@@ -47,18 +48,7 @@ def ensure_data_key(campaign_id: str, plan_id: str, new_key: Any) -> bytes:
 def chunk_ranges(portfolio_key: str) -> tuple[str, list[tuple[int, int, int]]]:
     """The header line and (first row, start byte, end byte) of each chunk, in one streaming pass."""
     body = client("s3").get_object(Bucket=settings().offers_bucket, Key=portfolio_key)["Body"]
-    lines = body.iter_lines(keepends=True)
-    header = next(lines, b"")
-    position, start, rows, ranges = len(header), len(header), 0, []
-    for line in lines:
-        position += len(line)
-        rows += 1
-        if rows % CHUNK_ROWS == 0:
-            ranges.append((rows - CHUNK_ROWS, start, position))
-            start = position
-    if position > start:
-        ranges.append((rows - rows % CHUNK_ROWS, start, position))
-    return header.decode("utf-8-sig"), ranges
+    return ranges_of(body.iter_lines(keepends=True), CHUNK_ROWS)
 
 
 def announce_chunks(message: dict[str, Any], header: str, ranges: list[tuple[int, int, int]]) -> None:
@@ -146,5 +136,12 @@ def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int) -> boo
     ])
 
 
+CODE_INDEX = "by_code"  # code_hash -> the event: how a letter's code finds its debt
+
+
 def verification(digest: str) -> dict[str, Any] | None:
-    return dynamo.get(f"VERIFY#{digest}", "VERIFY")
+    """The forgiveness event whose letter carries this code (one query, found or not)."""
+    found = client("dynamodb").query(TableName=settings().table, IndexName=CODE_INDEX, Limit=1,
+                                     KeyConditionExpression="code_hash = :h",
+                                     ExpressionAttributeValues={":h": {"S": digest}})["Items"]
+    return dynamo.from_item(found[0]) if found else None

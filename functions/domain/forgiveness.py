@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -17,8 +16,8 @@ T = TypeVar("T")
 
 
 def account_hash(key: bytes, campaign_id: str, account_ref: str) -> str:
-    """A keyed hash: stable per account, and useless to anyone without the campaign's key."""
-    return hmac.new(key, f"{campaign_id}|{account_ref}".encode(), hashlib.sha256).hexdigest()[:32]
+    """A keyed hash (BLAKE2b as a MAC): stable per account, useless to anyone without the key."""
+    return hashlib.blake2b(f"{campaign_id}|{account_ref}".encode(), key=key, digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,17 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+SEPARATOR = "\x1f"  # the ASCII unit separator: joins a debtor's sealed fields (no such character in an address)
+
+
+def private_fields(debt: Debt, code: str) -> bytes:
+    return SEPARATOR.join((debt.debtor_name, debt.address_line, debt.city, debt.state, debt.zip, code)).encode()
+
+
+def read_private(blob: bytes) -> list[str]:
+    return blob.decode().split(SEPARATOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +85,26 @@ def debts(header: list[str], rows: Iterable[list[str]], first_line: int) -> Iter
             cents = int(balance)
         except (IndexError, ValueError):
             raise OfferFileError([RowProblem(line, "row", "is not a row of this offer file")]) from None
-        if cents <= 0 or state not in STATES or not ref:
+        if cents <= 0 or state not in STATES or not ref or SEPARATOR in name + address + city + zip_code:
             raise OfferFileError([RowProblem(line, "row", "changed since the offer was registered")])
         yield Debt(ref, name, address, city, state, zip_code, creditor, kind, cents)
+
+
+def chunk_ranges(lines: Iterable[bytes], rows_per_chunk: int) -> tuple[str, list[tuple[int, int, int]]]:
+    """A CSV file's header and (first row, start byte, end byte) of each chunk of rows, in one pass."""
+    lines = iter(lines)
+    header = next(lines, b"")
+    position = start = len(header)
+    rows, ranges = 0, []
+    for line in lines:
+        position += len(line)
+        rows += 1
+        if rows % rows_per_chunk == 0:
+            ranges.append((rows - rows_per_chunk, start, position))
+            start = position
+    if position > start:
+        ranges.append((rows - rows % rows_per_chunk, start, position))
+    return header.decode("utf-8-sig"), ranges
 
 
 def normalize_code(text: str) -> str | None:
@@ -95,8 +122,8 @@ def code_hash(code: str) -> str:
 
 def verification_code(key: bytes, campaign_id: str, plan_id: str, account_ref: str) -> str:
     """80 bits, derived rather than stored, so a re-rendered letter carries the same code."""
-    digest = hmac.new(key, f"code|{campaign_id}|{plan_id}|{account_ref}".encode(), hashlib.sha256).digest()
-    code = base64.b32encode(digest[:10]).decode()  # 10 bytes = 80 bits = 16 base32 characters
+    digest = hashlib.blake2b(f"{campaign_id}|{plan_id}|{account_ref}".encode(), key=key, digest_size=10).digest()
+    code = base64.b32encode(digest).decode()  # 10 bytes = 80 bits = 16 base32 characters
     return "-".join(code[i:i + 4] for i in range(0, 16, 4))
 
 

@@ -1,14 +1,14 @@
 """Forgiveness stage: split a bought portfolio into chunks, then forgive each chunk's accounts.
 
-Per account: a public event (a keyed hash for the account, never its reference), a
-verification record (the hash of the letter's code), and the debtor's name and address
+Per account, one event: public fields (a keyed hash for the account, never its reference;
+the hash of the letter's code, by which /verify finds it), and the debtor's name and address
 sealed with the portfolio's data key for the letters stage alone.
 """
 
 from __future__ import annotations
 
 import csv
-import json
+from collections.abc import Iterable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger
 from functions.adapters import crypto, dynamo
 from functions.adapters import forgiveness as store
 from functions.adapters.secrets import derived_key
-from functions.domain.forgiveness import account_hash, code_hash, debts, verification_code
+from functions.domain.forgiveness import account_hash, code_hash, debts, private_fields, verification_code
 from functions.handlers.queue import each_message
 
 logger = Logger()
@@ -32,37 +32,31 @@ def split(message: dict[str, Any]) -> None:
     logger.info("portfolio split", extra={"campaign_id": cid, "plan_id": plan_id, "chunks": len(ranges)})
 
 
-def chunk_items(message: dict[str, Any], cipher: Any, hash_key: bytes, code_key: bytes, forgiven_at: str
-                ) -> tuple[list[dict[str, Any]], int, int]:
-    """A chunk's DynamoDB items (events and verification records), with its account count and face value.
-
-    Items are built in DynamoDB's wire format directly: this loop is the ingestion's hot path.
-    """
+def chunk_items(message: dict[str, Any], rows: Iterable[list[str]], cipher: Any, hash_key: bytes, code_key: bytes,
+                forgiven_at: str) -> tuple[list[dict[str, Any]], int, int]:
+    """A chunk's DynamoDB items (one event per account, found by code through the by_code index),
+    with its account count and face value. Built in DynamoDB's wire format directly: this loop is the
+    ingestion's hot path (bench/RESULTS.md)."""
     cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
     header = next(csv.reader([message["header"]]))
     items, face = [], 0
-    for row, debt in enumerate(debts(header, store.chunk_rows(message), message["first_row"] + 2)):
+    partition, kind, campaign = f"FORGIVEN#{cid}#{plan_id}", {"S": "forgiveness"}, {"S": cid}
+    plan, when = {"S": plan_id}, {"S": forgiven_at}
+    for row, debt in enumerate(debts(header, rows, message["first_row"] + 2)):
         digest = account_hash(hash_key, cid, debt.account_ref)
         code = verification_code(code_key, cid, plan_id, debt.account_ref)
         proof = code_hash(code.replace("-", ""))
-        private = json.dumps([debt.debtor_name, debt.address_line, debt.city, debt.state, debt.zip, code],
-                             separators=(",", ":")).encode()
-        sealed = crypto.seal(cipher, crypto.nonce(chunk, row), private, crypto.aad(cid, plan_id, digest))
-        amount = {"N": str(debt.balance_cents)}
+        sealed = crypto.seal(cipher, crypto.nonce(chunk, row), private_fields(debt, code),
+                             crypto.aad(cid, plan_id, digest))
         items.append({
-            "pk": {"S": f"FORGIVEN#{cid}#{plan_id}"}, "sk": {"S": f"{chunk:06d}#{digest}"},
-            "kind": {"S": "forgiveness"}, "campaign_id": {"S": cid}, "plan_id": {"S": plan_id},
-            "account_hash": {"S": digest}, "original_creditor": {"S": debt.original_creditor},
-            "debt_type": {"S": debt.debt_type}, "state": {"S": debt.state}, "face_value_cents": amount,
-            "forgiven_at": {"S": forgiven_at}, "code_hash": {"S": proof}, "sealed": {"B": sealed},
-        })
-        items.append({
-            "pk": {"S": f"VERIFY#{proof}"}, "sk": {"S": "VERIFY"}, "kind": {"S": "verification"},
-            "campaign_id": {"S": cid}, "original_creditor": {"S": debt.original_creditor},
-            "face_value_cents": amount, "forgiven_at": {"S": forgiven_at},
+            "pk": {"S": partition}, "sk": {"S": f"{chunk:06d}#{digest}"}, "kind": kind, "campaign_id": campaign,
+            "plan_id": plan, "account_hash": {"S": digest}, "original_creditor": {"S": debt.original_creditor},
+            "debt_type": {"S": debt.debt_type}, "state": {"S": debt.state},
+            "face_value_cents": {"N": str(debt.balance_cents)}, "forgiven_at": when, "code_hash": {"S": proof},
+            "sealed": {"B": sealed},
         })
         face += debt.balance_cents
-    return items, len(items) // 2, face
+    return items, len(items), face
 
 
 def forgive_chunk(message: dict[str, Any]) -> None:
@@ -74,8 +68,8 @@ def forgive_chunk(message: dict[str, Any]) -> None:
         raise LookupError(f"plan {plan_id} has no data key yet")
     cipher = crypto.portfolio_cipher(bytes(plan["data_key"]), cid, plan_id)
     # The purchase's settlement time: the same on every redelivery, so rewritten events are identical.
-    items, accounts, face = chunk_items(message, cipher, derived_key("account-hash"), derived_key("letter-code"),
-                                        plan.get("finished_at") or plan["held_at"])
+    items, accounts, face = chunk_items(message, store.chunk_rows(message), cipher, derived_key("account-hash"),
+                                        derived_key("letter-code"), plan.get("finished_at") or plan["held_at"])
     store.write_items(items)
     counted = store.finish_chunk(message, accounts, face)
     done = store.drop_plaintext_when_done(cid, plan_id, [message["portfolio_key"], plan["offer"]["object_key"]])

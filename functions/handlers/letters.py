@@ -6,7 +6,6 @@ portfolio's key, then renders one PDF per account and hands it to the printer.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -17,7 +16,7 @@ from functions.adapters import forgiveness as store
 from functions.adapters.aws import settings
 from functions.adapters.letters_pdf import render_pdf
 from functions.adapters.storage import S3LetterPrinter
-from functions.domain.forgiveness import Debt, letter_lines
+from functions.domain.forgiveness import Debt, letter_lines, read_private
 from functions.handlers.queue import each_message
 
 logger = Logger()
@@ -34,7 +33,7 @@ def send(message: dict[str, Any]) -> None:
     printer, sent = S3LetterPrinter(lambda pdf, aad: crypto.seal(cipher, os.urandom(crypto.NONCE_BYTES), pdf, aad)), 0
     for event in store.events_of_chunk(cid, plan_id, chunk):
         private = crypto.unseal(cipher, bytes(event["sealed"]), crypto.aad(cid, plan_id, event["account_hash"]))
-        name, address, city, state, zip_code, code = json.loads(private)
+        name, address, city, state, zip_code, code = read_private(private)
         debt = Debt("", name, address, city, state, zip_code, event["original_creditor"], event["debt_type"],
                     event["face_value_cents"])
         lines = letter_lines(campaign.name, debt, campaign.currency, code, campaign.contact or campaign.name,

@@ -168,8 +168,14 @@ class LocalCloud:
             TableName=names[topology.LEDGER], BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
+                                  {"AttributeName": "sk", "AttributeType": "S"},
+                                  {"AttributeName": topology.LEDGER_INDEX["key"], "AttributeType": "S"}],
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+            GlobalSecondaryIndexes=[{
+                "IndexName": topology.LEDGER_INDEX["name"],
+                "KeySchema": [{"AttributeName": topology.LEDGER_INDEX["key"], "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "INCLUDE",
+                               "NonKeyAttributes": list(topology.LEDGER_INDEX["projected"])}}],
         )
         ddb.create_table(
             TableName=names[topology.IDEMPOTENCY], BillingMode="PAY_PER_REQUEST",
