@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from operator import itemgetter
 from typing import TypeVar
 
 from functions.domain.money import format_cents
@@ -77,11 +78,11 @@ def debts(header: list[str], rows: Iterable[list[str]], first_line: int) -> Iter
     (offers.OfferRow), checked again for what the books depend on, at a few microseconds a row."""
     if set(COLUMNS) - set(header):
         raise OfferFileError([RowProblem(1, c, "column is missing") for c in COLUMNS if c not in header])
-    at = [header.index(c) for c in ("account_ref", "debtor_name", "address_line", "city", "state", "zip",
-                                    "original_creditor", "debt_type", "balance_cents")]
+    pick = itemgetter(*(header.index(c) for c in ("account_ref", "debtor_name", "address_line", "city", "state",
+                                                  "zip", "original_creditor", "debt_type", "balance_cents")))
     for line, row in enumerate(rows, start=first_line):
         try:
-            ref, name, address, city, state, zip_code, creditor, kind, balance = (row[i] for i in at)
+            ref, name, address, city, state, zip_code, creditor, kind, balance = pick(row)
             cents = int(balance)
         except (IndexError, ValueError):
             raise OfferFileError([RowProblem(line, "row", "is not a row of this offer file")]) from None
@@ -124,7 +125,7 @@ def verification_code(key: bytes, campaign_id: str, plan_id: str, account_ref: s
     """80 bits, derived rather than stored, so a re-rendered letter carries the same code."""
     digest = hashlib.blake2b(f"{campaign_id}|{plan_id}|{account_ref}".encode(), key=key, digest_size=10).digest()
     code = base64.b32encode(digest).decode()  # 10 bytes = 80 bits = 16 base32 characters
-    return "-".join(code[i:i + 4] for i in range(0, 16, 4))
+    return f"{code[:4]}-{code[4:8]}-{code[8:12]}-{code[12:]}"
 
 
 def letter_lines(campaign_name: str, debt: Account | Debt, currency: str, code: str, contact: str,

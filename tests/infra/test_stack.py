@@ -233,3 +233,13 @@ def test_admin_routes_are_iam_authorized_and_the_rest_public(synthesized):
     assert kinds.count("AWS_IAM") == len([r for r in topology.ROUTES if r.iam_auth]) == 3
     assert kinds.count("NONE") == len([r for r in topology.ROUTES if not r.iam_auth])
     assert not any(a.startswith(("sqs:Send", "s3:", "secretsmanager:")) for a in policy_actions(template, "admin"))
+
+
+def test_letter_checks_are_throttled_harder_than_the_stage(synthesized):
+    template, _, _ = synthesized
+    [stage] = resources(template, "AWS::ApiGateway::Stage").values()
+    settings = {s.get("ResourcePath"): s for s in stage["Properties"]["MethodSettings"]}
+    verify = settings["/~1verify~1{code}"]
+    assert (verify["HttpMethod"], verify["ThrottlingRateLimit"]) == ("GET", 5)
+    template.has_resource_properties("AWS::DynamoDB::Table", {"GlobalSecondaryIndexes": [Match.object_like({
+        "IndexName": "by_code", "Projection": Match.object_like({"ProjectionType": "INCLUDE"})})]})
