@@ -30,6 +30,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import topology
+from infra.layer import build_layer
 
 ROOT = Path(__file__).resolve().parent.parent
 # Powertools from its public layer, pinned; its runtime and ours must match.
@@ -130,6 +131,9 @@ class JubileeStack(Stack):
 
     def _functions(self, payments: str) -> None:
         layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", POWERTOOLS_LAYER.format(region=Aws.REGION))
+        dependencies = lambda_.LayerVersion(
+            self, "Dependencies", code=lambda_.Code.from_asset(str(build_layer()), exclude=["**/__pycache__", "bin", ".*"]),
+            compatible_runtimes=[RUNTIME], description="stripe, cryptography, pydantic (functions/requirements.txt)")
         code = lambda_.Code.from_asset(str(ROOT), exclude=ASSET_EXCLUDES)
         names = {topology.LEDGER: self.ledger.table_name, topology.IDEMPOTENCY: self.idempotency.table_name,
                  topology.OFFERS: self.buckets[topology.OFFERS].bucket_name,
@@ -146,7 +150,7 @@ class JubileeStack(Stack):
                                                    resources=[log_group.log_group_arn]))
             env = topology.environment(fn, names, queue_urls, public_base_url="", payments=payments)
             function = lambda_.Function(
-                self, f"{fn.name.title()}Function", runtime=RUNTIME, handler=fn.handler, code=code, layers=[layer],
+                self, f"{fn.name.title()}Function", runtime=RUNTIME, handler=fn.handler, code=code, layers=[layer, dependencies],
                 memory_size=fn.memory_mb, timeout=Duration.seconds(fn.timeout_s), environment=env, role=role,
                 log_group=log_group, architecture=lambda_.Architecture.X86_64,
                 description=f"Jubilee {fn.name}")

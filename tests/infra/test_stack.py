@@ -117,7 +117,7 @@ def test_functions_come_from_the_wiring_table_with_powertools(synthesized):
         _, fn = function_named(template, spec.name)
         props = fn["Properties"]
         assert props["Handler"] == spec.handler and props["Timeout"] == spec.timeout_s
-        assert "AWSLambdaPowertoolsPythonV3" in json.dumps(props["Layers"])
+        assert "AWSLambdaPowertoolsPythonV3" in json.dumps(props["Layers"]) and len(props["Layers"]) == 2
         expected = set(topology.environment(spec, dict.fromkeys(
             [topology.LEDGER, topology.IDEMPOTENCY, topology.OFFERS, topology.LETTERS, topology.APP_SECRET,
              topology.STRIPE_SECRET, topology.PII_KEY], "x"),
@@ -208,11 +208,14 @@ def test_every_dlq_and_every_function_has_an_alarm(synthesized):
     template.has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(1 hour)"})
 
 
-def test_only_the_functions_code_is_shipped(synthesized):
+def test_only_the_functions_code_and_their_dependencies_are_shipped(synthesized):
     _, path, _ = synthesized
-    assets = [p for p in path.parent.iterdir() if p.name.startswith("asset.")]
-    assert len(assets) == 1
-    assert sorted(p.name for p in assets[0].iterdir()) == ["functions"]
+    assets = {sorted(p.name for p in a.iterdir())[0]: a for a in path.parent.iterdir() if a.name.startswith("asset.")}
+    assert sorted(assets) == ["functions", "python"]
+    assert sorted(p.name for p in assets["functions"].iterdir()) == ["functions"]
+    shipped = {p.name for p in (assets["python"] / "python").iterdir()}
+    assert {"stripe", "cryptography", "pydantic", "pydantic_core"} <= shipped
+    assert any(p.name.endswith("x86_64-linux-gnu.so") for p in (assets["python"] / "python" / "pydantic_core").iterdir())
 
 
 def test_a_stack_without_the_sandbox_has_no_sandbox_routes():
