@@ -123,7 +123,7 @@ def ingestion_cpu(accounts: int = 1_000_000) -> tuple[float, float, int]:
         message = {"campaign_id": "bench", "plan_id": "bench.offer.0", "chunk": n, "first_row": first,
                    "header": header}
         built, _, _ = chunk_items(message, csv.reader(io.StringIO(data[begin:end].decode())), cipher, b"k" * 32,
-                                  b"c" * 32, "2026-11-28T00:00:00+00:00")
+                                  "2026-11-28T00:00:00+00:00")
         items += len(built)
     ours = time.perf_counter() - start
     assert items == rows - 1  # one item per account

@@ -9,12 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from functions.adapters.aws import STAGES
-from functions.adapters.forgiveness import CODE_INDEX
 
 LEDGER, IDEMPOTENCY = "ledger", "idempotency"  # tables
-# The ledger table's one index: a letter's code hash -> its forgiveness event (public fields only).
-LEDGER_INDEX = {"name": CODE_INDEX, "key": "code_hash",
-                "projected": ("campaign_id", "original_creditor", "face_value_cents", "forgiven_at")}
+
 OFFERS, LETTERS = "offers", "letters"  # buckets
 APP_SECRET = "app-secret"
 PII_KEY = "pii-key"  # wraps each portfolio's debtor-data key: only forgiveness and letters may use it

@@ -66,7 +66,11 @@ def pdf_lines(pdf: bytes) -> list[str]:
 
 
 def letters_in_bucket() -> list[list[str]]:
-    """Every letter the sandbox printer put in the letters bucket, opened with its portfolio's key."""
+    """Every letter the sandbox printer put in the letters bucket (batches opened with their
+    portfolio's key), as its text lines."""
+    import io
+    import zipfile
+
     from functions.adapters import crypto, dynamo
 
     s3, bucket, letters = client("s3"), settings().letters_bucket, []
@@ -74,9 +78,10 @@ def letters_in_bucket() -> list[list[str]]:
         _, campaign_id, plan_id, name = listed["Key"].split("/")
         plan = dynamo.get(f"CAMPAIGN#{campaign_id}", f"PLAN#{plan_id}")
         cipher = crypto.portfolio_cipher(bytes(plan["data_key"]), campaign_id, plan_id)
-        letter_id = f"{campaign_id}/{plan_id}/{name.removesuffix('.pdf.sealed')}".encode()
-        sealed = s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read()
-        letters.append(pdf_lines(crypto.unseal(cipher, sealed, letter_id)))
+        batch_id = f"{campaign_id}/{plan_id}/{name.removesuffix('.zip.sealed')}".encode()
+        archive = crypto.unseal(cipher, s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read(), batch_id)
+        with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
+            letters += [pdf_lines(bundle.read(member)) for member in bundle.namelist()]
     return letters
 
 

@@ -136,12 +136,13 @@ def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int) -> boo
     ])
 
 
-CODE_INDEX = "by_code"  # code_hash -> the event: how a letter's code finds its debt
+def verification_item(digest: str, event: dict[str, Any]) -> dict[str, Any]:
+    """What /verify may say of a letter, filed under the hash of its code: no name, no address."""
+    return dynamo.to_item({"pk": f"VERIFY#{digest}", "sk": "VERIFY", "kind": "verification",
+                           "campaign_id": event["campaign_id"], "original_creditor": event["original_creditor"],
+                           "face_value_cents": event["face_value_cents"], "forgiven_at": event["forgiven_at"]})
 
 
 def verification(digest: str) -> dict[str, Any] | None:
-    """The forgiveness event whose letter carries this code (one query, found or not)."""
-    found = client("dynamodb").query(TableName=settings().table, IndexName=CODE_INDEX, Limit=1,
-                                     KeyConditionExpression="code_hash = :h",
-                                     ExpressionAttributeValues={":h": {"S": digest}})["Items"]
-    return dynamo.from_item(found[0]) if found else None
+    """The letter whose code hashes to this (one lookup, found or not)."""
+    return dynamo.get(f"VERIFY#{digest}", "VERIFY")

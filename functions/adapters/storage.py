@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import io
+import zipfile
 from collections.abc import Callable, Iterator
 
 from functions.adapters.aws import client, settings
@@ -48,16 +50,22 @@ class SandboxSeller:
 
 
 class S3LetterPrinter:
-    """The sandbox printer: each letter goes to the letters bucket, the same letter id always to the
-    same key, sealed like the data it was made from (`seal`), since a letter names its debtor.
-    A print-and-mail API fits the same `send(letter_id, pdf)`, receiving the PDF itself over TLS."""
+    """The sandbox printer: a chunk's letters go to the letters bucket as one batch (a ZIP of one
+    PDF per account, named by its account hash), sealed like the data it was made from, since a
+    letter names its debtor. Print-and-mail services take batches the same way; the same batch id
+    always lands on the same key, so a redelivered chunk replaces its batch rather than adding one."""
 
     def __init__(self, seal: Callable[[bytes, bytes], bytes]):
         self._seal = seal
 
-    def send(self, letter_id: str, pdf: bytes) -> str:
-        key = f"letters/{letter_id}.pdf.sealed"
-        client("s3").put_object(Bucket=settings().letters_bucket, Key=key, Body=self._seal(pdf, letter_id.encode()),
+    def send_batch(self, batch_id: str, letters: dict[str, bytes]) -> str:
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for letter_id, pdf in sorted(letters.items()):
+                bundle.writestr(f"{letter_id}.pdf", pdf)
+        key = f"letters/{batch_id}.zip.sealed"
+        client("s3").put_object(Bucket=settings().letters_bucket, Key=key,
+                                Body=self._seal(archive.getvalue(), batch_id.encode()),
                                 ContentType="application/octet-stream")
         return key
 

@@ -50,11 +50,8 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
 SEPARATOR = "\x1f"  # the ASCII unit separator: joins a debtor's sealed fields (no such character in an address)
 
 
-def private_fields(debt: Debt, code: str) -> bytes:
-    return SEPARATOR.join((debt.debtor_name, debt.address_line, debt.city, debt.state, debt.zip, code)).encode()
-
-
 def read_private(blob: bytes) -> list[str]:
+    """name, address line, city, state, zip: SEPARATOR-joined when sealed at ingestion."""
     return blob.decode().split(SEPARATOR)
 
 
@@ -73,9 +70,10 @@ class Debt:
     balance_cents: int
 
 
-def debts(header: list[str], rows: Iterable[list[str]], first_line: int) -> Iterator[Debt]:
+def debts(header: list[str], rows: Iterable[list[str]], first_line: int) -> Iterator[tuple]:
     """The hot path of ingestion: rows of a file already validated in full when it was registered
-    (offers.OfferRow), checked again for what the books depend on, at a few microseconds a row."""
+    (offers.OfferRow), checked again for what the books depend on, at a few microseconds a row.
+    Yields plain tuples in Debt's field order (a tuple costs less to make than an object)."""
     if set(COLUMNS) - set(header):
         raise OfferFileError([RowProblem(1, c, "column is missing") for c in COLUMNS if c not in header])
     pick = itemgetter(*(header.index(c) for c in ("account_ref", "debtor_name", "address_line", "city", "state",
@@ -88,7 +86,7 @@ def debts(header: list[str], rows: Iterable[list[str]], first_line: int) -> Iter
             raise OfferFileError([RowProblem(line, "row", "is not a row of this offer file")]) from None
         if cents <= 0 or state not in STATES or not ref or SEPARATOR in name + address + city + zip_code:
             raise OfferFileError([RowProblem(line, "row", "changed since the offer was registered")])
-        yield Debt(ref, name, address, city, state, zip_code, creditor, kind, cents)
+        yield ref, name, address, city, state, zip_code, creditor, kind, cents
 
 
 def chunk_ranges(lines: Iterable[bytes], rows_per_chunk: int) -> tuple[str, list[tuple[int, int, int]]]:
@@ -121,9 +119,10 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def verification_code(key: bytes, campaign_id: str, plan_id: str, account_ref: str) -> str:
-    """80 bits, derived rather than stored, so a re-rendered letter carries the same code."""
-    digest = hashlib.blake2b(f"{campaign_id}|{plan_id}|{account_ref}".encode(), key=key, digest_size=10).digest()
+def verification_code(key: bytes, account_hash_: str) -> str:
+    """80 bits, derived from the account's public hash with a secret key: a re-rendered letter carries
+    the same code, and no one without the key can derive any code from the public record."""
+    digest = hashlib.blake2b(account_hash_.encode(), key=key, digest_size=10).digest()
     code = base64.b32encode(digest).decode()  # 10 bytes = 80 bits = 16 base32 characters
     return f"{code[:4]}-{code[4:8]}-{code[8:12]}-{code[12:]}"
 

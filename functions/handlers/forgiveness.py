@@ -1,13 +1,13 @@
 """Forgiveness stage: split a bought portfolio into chunks, then forgive each chunk's accounts.
 
-Per account, one event: public fields (a keyed hash for the account, never its reference;
-the hash of the letter's code, by which /verify finds it), and the debtor's name and address
-sealed with the portfolio's data key for the letters stage alone.
+Per account, one event: public fields (a keyed hash for the account, never its reference)
+and the debtor's name and address sealed with the portfolio's data key for the letters stage.
 """
 
 from __future__ import annotations
 
 import csv
+from hashlib import blake2b
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger
 from functions.adapters import crypto, dynamo
 from functions.adapters import forgiveness as store
 from functions.adapters.secrets import derived_key
-from functions.domain.forgiveness import account_hash, code_hash, debts, private_fields, verification_code
+from functions.domain.forgiveness import SEPARATOR, debts
 from functions.handlers.queue import each_message
 
 logger = Logger()
@@ -32,31 +32,34 @@ def split(message: dict[str, Any]) -> None:
     logger.info("portfolio split", extra={"campaign_id": cid, "plan_id": plan_id, "chunks": len(ranges)})
 
 
-def chunk_items(message: dict[str, Any], rows: Iterable[list[str]], cipher: Any, hash_key: bytes, code_key: bytes,
+def chunk_items(message: dict[str, Any], rows: Iterable[list[str]], cipher: Any, hash_key: bytes,
                 forgiven_at: str) -> tuple[list[dict[str, Any]], int, int]:
-    """A chunk's DynamoDB items (one event per account, found by code through the by_code index),
-    with its account count and face value. Built in DynamoDB's wire format directly: this loop is the
-    ingestion's hot path (bench/RESULTS.md)."""
+    """A chunk's DynamoDB items, one event per account, with its account count and face value.
+
+    This loop is the ingestion's hot path (bench/RESULTS.md): items are built in DynamoDB's wire
+    format directly, and account_hash, crypto.nonce, crypto.aad and crypto.seal are inlined (a test
+    checks the results are the same as theirs).
+    """
     cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
     header = next(csv.reader([message["header"]]))
     items, face = [], 0
-    partition, kind, campaign = f"FORGIVEN#{cid}#{plan_id}", {"S": "forgiveness"}, {"S": cid}
+    # Attribute values shared by every item of the chunk are made once (boto3 only reads them).
+    partition, kind, campaign = {"S": f"FORGIVEN#{cid}#{plan_id}"}, {"S": "forgiveness"}, {"S": cid}
     plan, when = {"S": plan_id}, {"S": forgiven_at}
     prefix, aad_prefix = chunk.to_bytes(6, "big"), f"{cid}|{plan_id}|"  # as crypto.nonce and crypto.aad make them
-    for row, debt in enumerate(debts(header, rows, message["first_row"] + 2)):
-        digest = account_hash(hash_key, cid, debt.account_ref)
-        code = verification_code(code_key, cid, plan_id, debt.account_ref)
-        proof = code_hash(code.replace("-", ""))
-        nonce = prefix + row.to_bytes(6, "big")  # crypto.nonce(chunk, row), inlined on the hot path
-        sealed = nonce + cipher.encrypt(nonce, private_fields(debt, code), f"{aad_prefix}{digest}".encode())
+    sort_prefix = f"{chunk:06d}#"
+    for row, (ref, name, address, city, state, zip_code, creditor, debt_type, cents) in enumerate(
+            debts(header, rows, message["first_row"] + 2)):
+        digest = blake2b(f"{cid}|{ref}".encode(), key=hash_key, digest_size=16).hexdigest()
+        nonce = prefix + row.to_bytes(6, "big")
+        private = SEPARATOR.join((name, address, city, state, zip_code)).encode()
         items.append({
-            "pk": {"S": partition}, "sk": {"S": f"{chunk:06d}#{digest}"}, "kind": kind, "campaign_id": campaign,
-            "plan_id": plan, "account_hash": {"S": digest}, "original_creditor": {"S": debt.original_creditor},
-            "debt_type": {"S": debt.debt_type}, "state": {"S": debt.state},
-            "face_value_cents": {"N": str(debt.balance_cents)}, "forgiven_at": when, "code_hash": {"S": proof},
-            "sealed": {"B": sealed},
+            "pk": partition, "sk": {"S": f"{sort_prefix}{digest}"}, "kind": kind, "campaign_id": campaign,
+            "plan_id": plan, "account_hash": {"S": digest}, "original_creditor": {"S": creditor},
+            "debt_type": {"S": debt_type}, "state": {"S": state}, "face_value_cents": {"N": str(cents)},
+            "forgiven_at": when, "sealed": {"B": nonce + cipher.encrypt(nonce, private, f"{aad_prefix}{digest}".encode())},
         })
-        face += debt.balance_cents
+        face += cents
     return items, len(items), face
 
 
@@ -70,7 +73,7 @@ def forgive_chunk(message: dict[str, Any]) -> None:
     cipher = crypto.portfolio_cipher(bytes(plan["data_key"]), cid, plan_id)
     # The purchase's settlement time: the same on every redelivery, so rewritten events are identical.
     items, accounts, face = chunk_items(message, store.chunk_rows(message), cipher, derived_key("account-hash"),
-                                        derived_key("letter-code"), plan.get("finished_at") or plan["held_at"])
+                                        plan.get("finished_at") or plan["held_at"])
     store.write_items(items)
     counted = store.finish_chunk(message, accounts, face)
     done = store.drop_plaintext_when_done(cid, plan_id, [message["portfolio_key"], plan["offer"]["object_key"]])

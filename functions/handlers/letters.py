@@ -16,7 +16,8 @@ from functions.adapters import forgiveness as store
 from functions.adapters.aws import settings
 from functions.adapters.letters_pdf import render_pdf
 from functions.adapters.storage import S3LetterPrinter
-from functions.domain.forgiveness import Debt, letter_lines, read_private
+from functions.adapters.secrets import derived_key
+from functions.domain.forgiveness import Debt, code_hash, letter_lines, read_private, verification_code
 from functions.handlers.queue import each_message
 
 logger = Logger()
@@ -30,17 +31,21 @@ def send(message: dict[str, Any]) -> None:
         raise LookupError(f"no campaign {cid!r} or plan {plan_id!r}")
     cipher = crypto.portfolio_cipher(bytes(plan["data_key"]), cid, plan_id)
     # Letters get random nonces: the (chunk, row) nonces belong to the sealed debtor data.
-    printer, sent = S3LetterPrinter(lambda pdf, aad: crypto.seal(cipher, os.urandom(crypto.NONCE_BYTES), pdf, aad)), 0
+    printer = S3LetterPrinter(lambda pdf, aad: crypto.seal(cipher, os.urandom(crypto.NONCE_BYTES), pdf, aad))
+    code_key, proofs, batch = derived_key("letter-code"), [], {}
     for event in store.events_of_chunk(cid, plan_id, chunk):
         private = crypto.unseal(cipher, bytes(event["sealed"]), crypto.aad(cid, plan_id, event["account_hash"]))
-        name, address, city, state, zip_code, code = read_private(private)
+        name, address, city, state, zip_code = read_private(private)
+        code = verification_code(code_key, event["account_hash"])
         debt = Debt("", name, address, city, state, zip_code, event["original_creditor"], event["debt_type"],
                     event["face_value_cents"])
         lines = letter_lines(campaign.name, debt, campaign.currency, code, campaign.contact or campaign.name,
                              f"{settings().public_base_url}/verify/{code}")
-        # The same letter always lands on the same key: printing twice sends one letter.
-        printer.send(f"{cid}/{plan_id}/{event['account_hash']}", render_pdf(lines, f"Letter from {campaign.name}"))
-        sent += 1
+        batch[event["account_hash"]] = render_pdf(lines, f"Letter from {campaign.name}")
+        proofs.append(store.verification_item(code_hash(code.replace("-", "")), event))
+    printer.send_batch(f"{cid}/{plan_id}/{chunk:06d}", batch)
+    store.write_items(proofs)  # what /verify answers from: the code's hash, never the code
+    sent = len(proofs)
     counted = store.finish_letters(cid, plan_id, chunk, sent)
     logger.info("letters sent", extra={"campaign_id": cid, "plan_id": plan_id, "chunk": chunk, "letters": sent,
                                        "counted_now": counted})

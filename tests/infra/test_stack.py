@@ -244,5 +244,3 @@ def test_letter_checks_are_throttled_harder_than_the_stage(synthesized):
     settings = {s.get("ResourcePath"): s for s in stage["Properties"]["MethodSettings"]}
     verify = settings["/~1verify~1{code}"]
     assert (verify["HttpMethod"], verify["ThrottlingRateLimit"]) == ("GET", 5)
-    template.has_resource_properties("AWS::DynamoDB::Table", {"GlobalSecondaryIndexes": [Match.object_like({
-        "IndexName": "by_code", "Projection": Match.object_like({"ProjectionType": "INCLUDE"})})]})

@@ -118,7 +118,7 @@ def test_a_miss_costs_the_same_lookups_as_a_hit(cloud, small_chunks):
         calls.clear()
         cloud.http("GET", f"/verify/{candidate}")
         per_request.append(dict(calls))
-    assert per_request[0] == per_request[1] == per_request[2] == {"Query": 1}
+    assert per_request[0] == per_request[1] == per_request[2] == {"GetItem": 1}
 
 
 def test_kms_is_asked_once_per_portfolio_and_dynamodb_well_under_once_per_account(cloud, monkeypatch):

@@ -82,9 +82,10 @@ def test_the_public_event_carries_no_name_address_or_reference():
 
 
 def test_verification_codes_carry_80_bits_and_are_stable_per_account():
-    code = verification_code(b"k", "c", "p", "A-1")
+    code = verification_code(b"k", "hash-1")
     assert len(code.replace("-", "")) == 16  # 16 base32 characters x 5 bits
-    assert code == verification_code(b"k", "c", "p", "A-1") != verification_code(b"k", "c", "p", "A-2")
+    assert code == verification_code(b"k", "hash-1") != verification_code(b"k", "hash-2")
+    assert code != verification_code(b"other key", "hash-1")  # the public hash alone gives nothing away
 
 
 def test_the_letter_says_the_debt_is_gone_and_how_to_check_it():
@@ -112,3 +113,28 @@ def test_campaign_settings_are_checked(field, kwargs):
     with pytest.raises(CampaignError) as caught:
         Campaign(**({"campaign_id": "ok", "name": "N"} | kwargs))
     assert caught.value.field == field
+
+
+def test_the_inlined_ingestion_loop_hashes_and_seals_exactly_as_the_named_functions_do():
+    import csv
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from functions.adapters import crypto
+    from functions.domain.forgiveness import read_private
+    from functions.handlers.forgiveness import chunk_items
+
+    lines = offer_csv(3, 9).decode().splitlines()
+    cipher = AESGCM(os.urandom(32))
+    message = {"campaign_id": "c", "plan_id": "c.o.0", "chunk": 4, "first_row": 0, "header": lines[0]}
+    items, count, face = chunk_items(message, csv.reader(lines[1:]), cipher, b"k" * 32, "2026-01-01")
+    accounts = list(read_accounts([line + "\n" for line in lines]))
+    assert count == 3 and face == sum(a.balance_cents for a in accounts)
+    for row, (item, account) in enumerate(zip(items, accounts)):
+        digest = account_hash(b"k" * 32, "c", account.account_ref)
+        assert item["account_hash"]["S"] == digest and item["sk"]["S"] == f"000004#{digest}"
+        sealed = item["sealed"]["B"]
+        assert sealed[:12] == crypto.nonce(4, row)
+        opened = read_private(crypto.unseal(cipher, sealed, crypto.aad("c", "c.o.0", digest)))
+        assert opened == [account.debtor_name, account.address_line, account.city, account.state, account.zip]
