@@ -59,6 +59,37 @@ def count_calls(donations: int, batch_size: int) -> tuple[Counter, dict]:
     return calls, figures
 
 
+def forgiveness_calls(accounts: int) -> dict:
+    """AWS requests the forgiveness function makes for a bought portfolio, by service and operation."""
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    import boto3
+
+    from functions.adapters import aws
+    from functions.domain.campaigns import Campaign
+    from infra import operations
+    from infra.local.emulator import LocalCloud, current_function
+    from infra.sample_data import offer_csv
+
+    calls: Counter = Counter()
+
+    def on_call(model, **_: object) -> None:
+        if current_function.get() == "forgiveness":
+            calls[f"{model.service_model.service_name}.{model.name}"] += 1
+
+    with LocalCloud(app_secret="bench") as cloud:
+        boto3.setup_default_session()
+        boto3.DEFAULT_SESSION.events.register("before-call", on_call)
+        aws.reset()
+        operations.create_campaign(Campaign("bench", "Bench", threshold_cents=1_000))
+        operations.add_offer("bench", offer_csv(accounts, 5), "sandbox", 1_000, offer_id="big")
+        created = cloud.http("POST", "/campaigns/bench/donations", {"amount_cents": 5_000, "currency": "USD"},
+                             {"Idempotency-Key": "bench"}).json()
+        cloud.http("POST", created["checkout_url"].removeprefix(cloud.public_base_url))
+        cloud.drain()
+        forgiven = cloud.http("GET", "/campaigns/bench").json()["accounts_forgiven"]
+    return {"accounts": forgiven, "calls": dict(calls)}
+
+
 def count_calls_fresh(donations: int, batch_size: int) -> tuple[Counter, dict]:
     """count_calls in a fresh interpreter, so no client or cache carries over between runs."""
     out = subprocess.run([sys.executable, "-m", "bench.run", "--calls", str(donations), str(batch_size)], cwd=ROOT,
@@ -167,6 +198,17 @@ def main() -> None:
               "| planner | median time | ratio to greedy | value found |", "|---|---|---|---|",
               f"| greedy by ratio (baseline) | {greedy * 1000:.2f} ms | 1.00 | {greedy_value} |",
               f"| exact (with its explanation) | {exact * 1000:.1f} ms | {exact / greedy:.0f} | {exact_value} |"]
+    out = subprocess.run([sys.executable, "-m", "bench.run", "--forgiveness-calls", "10000"], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    counted = json.loads(out.strip().splitlines()[-1])
+    per = counted["accounts"]
+    dynamodb = sum(n for k, n in counted["calls"].items() if k.startswith("dynamodb."))
+    kms = sum(n for k, n in counted["calls"].items() if k.startswith("kms."))
+    lines += ["", f"## Forgiveness: AWS requests per account ({per:,} accounts through the emulator, counted)", "",
+              "Goal: at most 0.1 DynamoDB requests and no KMS request per account.", "",
+              "| service.operation | requests | per account |", "|---|---|---|"]
+    lines += [f"| {k} | {n} | {n / per:.4f} |" for k, n in sorted(counted["calls"].items())]
+    lines += [f"| **DynamoDB, all** | {dynamodb} | {dynamodb / per:.4f} |", f"| **KMS, all** | {kms} | {kms / per:.4f} |"]
     bare, ours, rows = ingestion_cpu()
     lines += ["", f"## Forgiveness ingestion CPU ({rows:,} generated accounts, one process)", "",
               "Parse, validate, hash, seal (AES-GCM) and build the DynamoDB items of every account, chunk by chunk, "
@@ -180,7 +222,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--calls"]:
+    if sys.argv[1:2] == ["--forgiveness-calls"]:
+        print(json.dumps(forgiveness_calls(int(sys.argv[2]))))
+    elif sys.argv[1:2] == ["--calls"]:
         counted, totals = count_calls(int(sys.argv[2]), int(sys.argv[3]))
         print(json.dumps({"calls": {f"{f} {op}": n for (f, op), n in counted.items()}, "figures": totals}))
     else:

@@ -6,45 +6,15 @@ import base64
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from operator import itemgetter
-from typing import TypeVar
 
 from functions.domain.money import format_cents
 from functions.domain.offers import COLUMNS, STATES, Account, OfferFileError, RowProblem
-
-T = TypeVar("T")
 
 
 def account_hash(key: bytes, campaign_id: str, account_ref: str) -> str:
     """A keyed hash (BLAKE2b as a MAC): stable per account, useless to anyone without the key."""
     return hashlib.blake2b(f"{campaign_id}|{account_ref}".encode(), key=key, digest_size=16).hexdigest()
-
-
-@dataclass(frozen=True)
-class ForgivenessEvent:
-    """What the public record may say about one forgiven account: no name, no address, no reference."""
-
-    campaign_id: str
-    plan_id: str
-    account_hash: str
-    original_creditor: str
-    debt_type: str
-    state: str
-    face_value_cents: int
-
-
-def forgiveness_event(key: bytes, campaign_id: str, plan_id: str, account: Account) -> ForgivenessEvent:
-    return ForgivenessEvent(
-        campaign_id, plan_id, account_hash(key, campaign_id, account.account_ref),
-        account.original_creditor, account.debt_type, account.state, account.balance_cents,
-    )
-
-
-def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 SEPARATOR = "\x1f"  # the ASCII unit separator: joins a debtor's sealed fields (no such character in an address)
@@ -140,8 +110,3 @@ def letter_lines(campaign_name: str, debt: Account | Debt, currency: str, code: 
         f"Check this letter at {verify_url} with the code above.",
         f"Questions: {contact}",
     ]
-
-
-def render_letter(campaign_name: str, debt: Account | Debt, currency: str, code: str, contact: str,
-                  verify_url: str = "") -> str:
-    return "\n".join(letter_lines(campaign_name, debt, currency, code, contact, verify_url)) + "\n"
