@@ -28,20 +28,20 @@ OUTCOME_STATUS = {"unknown": 404, "mismatch": 422}  # every other outcome is a 2
 SIGNATURE_HEADERS = {"sandbox": SIGNATURE_HEADER, "stripe": "Stripe-Signature"}
 
 
-def payments(provider_name: str) -> PaymentProvider:
+def payments(provider_key: str) -> PaymentProvider:
     try:
-        return provider(provider_name)
+        return provider(provider_key)
     except UnknownProvider as unknown:
         raise ApiError(404, "unknown_provider", str(unknown), "path.provider") from None
 
 
-def receive(provider_name: str, headers: dict[str, str], body: bytes) -> Response:
-    payments_provider = payments(provider_name)
+def receive(provider_key: str, headers: dict[str, str], body: bytes) -> Response:
+    payments_provider = payments(provider_key)
     try:
         event = payments_provider.verify(headers, body)
     except WebhookRejected as rejected:
-        logger.warning("webhook rejected", extra={"provider": provider_name, "reason": str(rejected)})
-        raise ApiError(400, "bad_webhook", str(rejected), f"header.{SIGNATURE_HEADERS[provider_name]}") from None
+        logger.warning("webhook rejected", extra={"provider": provider_key, "reason": str(rejected)})
+        raise ApiError(400, "bad_webhook", str(rejected), f"header.{SIGNATURE_HEADERS[provider_key]}") from None
     except WebhookNotYetApplicable as waiting:
         # 409 makes the provider deliver it again later, by when the payment it names is known.
         raise ApiError(409, "not_yet", str(waiting)) from None
@@ -51,7 +51,7 @@ def receive(provider_name: str, headers: dict[str, str], body: bytes) -> Respons
         return Response(200, content_types.APPLICATION_JSON, {"status": "ignored"})
     outcome = ledger.apply_payment_event(event)
     gift = event.gift
-    logger.info("webhook applied", extra={"provider": provider_name, "event_id": gift.event_id, "outcome": outcome,
+    logger.info("webhook applied", extra={"provider": provider_key, "event_id": gift.event_id, "outcome": outcome,
                                           "donation_id": gift.donation_id})
     return Response(OUTCOME_STATUS.get(outcome, 200), content_types.APPLICATION_JSON,
                     {"status": outcome, "donation_id": gift.donation_id})
