@@ -30,10 +30,7 @@ def give(cloud: Any, amounts: list[int], prefix: str = "gift") -> list[dict[str,
 
 def items(kind: str | None = None) -> list[dict[str, Any]]:
     """Every item of the ledger table (of one kind)."""
-    found = []
-    for page in client("dynamodb").get_paginator("scan").paginate(TableName=settings().table):
-        found += [dynamo.from_item(i) for i in page["Items"]]
-    return [i for i in found if kind is None or i.get("kind") == kind]
+    return list(dynamo.scan(kind))
 
 
 def idempotency_records() -> int:
@@ -71,12 +68,12 @@ def letters_in_bucket() -> list[list[str]]:
     import io
     import zipfile
 
-    from functions.adapters import crypto, dynamo
+    from functions.adapters import crypto, purchases
 
     s3, bucket, letters = client("s3"), settings().letters_bucket, []
     for listed in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
         _, campaign_id, plan_id, name = listed["Key"].split("/")
-        plan = dynamo.get(f"CAMPAIGN#{campaign_id}", f"PLAN#{plan_id}")
+        plan = purchases.load_plan(plan_id)
         cipher = crypto.portfolio_cipher(bytes(plan["data_key"]), campaign_id, plan_id)
         batch_id = f"{campaign_id}/{plan_id}/{name.removesuffix('.zip.sealed')}".encode()
         archive = crypto.unseal(cipher, s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read(), batch_id)

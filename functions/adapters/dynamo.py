@@ -144,6 +144,13 @@ def query(pk: str, sk_prefix: str = "", **kwargs: Any) -> Iterable[dict[str, Any
         yield from (from_item(item) for item in page["Items"])
 
 
+def scan(kind: str | None = None) -> Iterable[dict[str, Any]]:
+    """Every item of the table (of one kind), page by page: for operators and schedules, never a request."""
+    extra = {"FilterExpression": "kind = :kind", "ExpressionAttributeValues": to_item({":kind": kind})} if kind else {}
+    for page in client("dynamodb").get_paginator("scan").paginate(TableName=settings().table, **extra):
+        yield from (from_item(item) for item in page["Items"])
+
+
 def get(pk: str, sk: str) -> dict[str, Any] | None:
     item = client("dynamodb").get_item(TableName=settings().table, Key=key(pk, sk), ConsistentRead=True).get("Item")
     return from_item(item) if item else None

@@ -19,6 +19,7 @@ from typing import Any
 from functions.adapters import dynamo, ledger
 from functions.adapters.aws import client, settings
 from functions.adapters.dynamo import campaign_pk
+from functions.adapters.purchases import load_plan, plan_sk
 from functions.domain.forgiveness import chunk_ranges as ranges_of
 
 CHUNK_ROWS = 2_000  # accounts per chunk: a few seconds of work, far inside the function's timeout
@@ -26,12 +27,12 @@ BATCH = 25  # BatchWriteItem's limit
 
 
 def plan_key(campaign_id: str, plan_id: str) -> dict[str, Any]:
-    return dynamo.key(campaign_pk(campaign_id), f"PLAN#{plan_id}")
+    return dynamo.key(campaign_pk(campaign_id), plan_sk(plan_id))
 
 
 def ensure_data_key(campaign_id: str, plan_id: str, new_key: Any) -> bytes:
     """The portfolio's encrypted data key, made once (new_key() asks KMS) and stored with its plan."""
-    plan = dynamo.get(campaign_pk(campaign_id), f"PLAN#{plan_id}") or {}
+    plan = load_plan(plan_id) or {}
     if plan.get("data_key"):
         return bytes(plan["data_key"])
     candidate = new_key()
@@ -42,7 +43,7 @@ def ensure_data_key(campaign_id: str, plan_id: str, new_key: Any) -> bytes:
             ExpressionAttributeValues={":k": {"B": candidate}})
         return candidate
     except client("dynamodb").exceptions.ConditionalCheckFailedException:  # another delivery got there first
-        return bytes(dynamo.get(campaign_pk(campaign_id), f"PLAN#{plan_id}")["data_key"])
+        return bytes(load_plan(plan_id)["data_key"])
 
 
 def chunk_ranges(portfolio_key: str) -> tuple[str, list[tuple[int, int, int]]]:
@@ -95,7 +96,7 @@ def finish_chunk(message: dict[str, Any], accounts: int, face_value_cents: int) 
     return dynamo.transact_once([
         dynamo.put({"pk": f"CHUNK#{cid}#{plan_id}", "sk": f"{chunk:06d}", "kind": "chunk", "accounts": accounts}),
         ledger.count(cid, accounts_forgiven=accounts, face_value_forgiven_cents=face_value_cents),
-        dynamo.update(campaign_pk(cid), f"PLAN#{plan_id}", "ADD chunks_done :one", {":one": 1}),
+        dynamo.update(campaign_pk(cid), plan_sk(plan_id), "ADD chunks_done :one", {":one": 1}),
         dynamo.outbox("letters", f"letters#{plan_id}#{chunk}", {"campaign_id": cid, "plan_id": plan_id,
                                                               "chunk": chunk}),
     ])
@@ -106,7 +107,7 @@ def chunk_done(campaign_id: str, plan_id: str, chunk: int) -> bool:
 
 
 def ingested(campaign_id: str, plan_id: str) -> bool:
-    plan = dynamo.get(campaign_pk(campaign_id), f"PLAN#{plan_id}") or {}
+    plan = load_plan(plan_id) or {}
     return bool(plan.get("chunks")) and plan.get("chunks_done", 0) >= plan["chunks"]
 
 

@@ -47,13 +47,8 @@ def load_campaign(campaign_id: str) -> Campaign | None:
 
 
 def campaign_ids() -> list[str]:
-    """All campaigns. A scan, for the scheduled reconciler; a campaign has few META items."""
-    paginator = dynamo.client("dynamodb").get_paginator("scan")
-    ids = []
-    for page in paginator.paginate(TableName=dynamo.settings().table, FilterExpression="sk = :meta",
-                                   ExpressionAttributeValues={":meta": {"S": META}}):
-        ids += [dynamo.from_item(i)["campaign_id"] for i in page["Items"]]
-    return sorted(ids)
+    """All campaigns: a scan, for the scheduled reconciler."""
+    return sorted(item["campaign_id"] for item in dynamo.scan("campaign"))
 
 
 def snapshot(campaign_id: str) -> tuple[dict[str, Any] | None, dict[str, int]]:
@@ -166,12 +161,7 @@ def installments(campaign_id: str, pledge_id: str) -> list[dict[str, Any]]:
 
 def all_donations() -> list[dict[str, Any]]:
     """Every donation of every campaign: a scan, for operators' statements, never on a request path."""
-    paginator = dynamo.client("dynamodb").get_paginator("scan")
-    found = []
-    for page in paginator.paginate(TableName=dynamo.settings().table, FilterExpression="kind = :donation",
-                                   ExpressionAttributeValues={":donation": {"S": "donation"}}):
-        found += [dynamo.from_item(i) for i in page["Items"]]
-    return found
+    return list(dynamo.scan("donation"))
 
 
 def _donation_item(campaign_id: str, donation_id: str, amount_cents: int, currency: str, provider: str,

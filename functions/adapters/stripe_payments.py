@@ -121,9 +121,10 @@ class StripePayments:
         return None  # an event type Jubilee does not need: acknowledged and ignored
 
     def _gift(self, event_id: str, payment_intent_id: str, pledge_id: str | None = None,
-              donation_id: str | None = None) -> PaymentConfirmed:
+              donation_id: str | None = None, intent: dict[str, Any] | None = None) -> PaymentConfirmed:
         """The gift a PaymentIntent paid, with the processor fee from its balance transaction."""
-        intent = self._client.v1.payment_intents.retrieve(payment_intent_id, {"expand": CHARGE_EXPANSION}).to_dict()
+        if intent is None:
+            intent = self._client.v1.payment_intents.retrieve(payment_intent_id, {"expand": CHARGE_EXPANSION}).to_dict()
         metadata = intent["metadata"] or {}
         if "donation_id" not in metadata and donation_id is None:
             raise WebhookNotYetApplicable(f"payment {payment_intent_id} names no Jubilee donation yet")
@@ -146,8 +147,9 @@ class StripePayments:
         # Charges of a subscription carry no metadata of ours: put it on the PaymentIntent, so a later
         # refund or dispute of this charge finds its donation.
         placed = metadata | {"donation_id": donation_id, "pledge_id": pledge_id}
-        self._client.v1.payment_intents.update(intent_id, {"metadata": placed})
-        return self._gift(event_id, intent_id, pledge_id=pledge_id, donation_id=donation_id)
+        intent = self._client.v1.payment_intents.update(
+            intent_id, {"metadata": placed, "expand": CHARGE_EXPANSION}).to_dict()  # the update answers with it
+        return self._gift(event_id, intent_id, pledge_id=pledge_id, donation_id=donation_id, intent=intent)
 
     # --- reconciliation -----------------------------------------------------------------------
 

@@ -7,13 +7,13 @@ and the debtor's name and address sealed with the portfolio's data key for the l
 from __future__ import annotations
 
 import csv
-from hashlib import blake2b
 from collections.abc import Iterable
+from hashlib import blake2b
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.adapters import crypto, dynamo
+from functions.adapters import crypto, purchases
 from functions.adapters import forgiveness as store
 from functions.adapters.secrets import derived_key
 from functions.domain.forgiveness import SEPARATOR, debts
@@ -67,7 +67,7 @@ def forgive_chunk(message: dict[str, Any]) -> None:
     cid, plan_id = message["campaign_id"], message["plan_id"]
     if store.chunk_done(cid, plan_id, message["chunk"]):
         return  # counted by an earlier delivery (whose events are written): nothing to redo
-    plan = dynamo.get(dynamo.campaign_pk(cid), f"PLAN#{plan_id}")
+    plan = purchases.load_plan(plan_id)
     if plan is None or not plan.get("data_key"):
         raise LookupError(f"plan {plan_id} has no data key yet")
     cipher = crypto.portfolio_cipher(bytes(plan["data_key"]), cid, plan_id)

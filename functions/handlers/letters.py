@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.adapters import crypto, dynamo, ledger
+from functions.adapters import crypto, ledger, purchases
 from functions.adapters import forgiveness as store
 from functions.adapters.aws import settings
 from functions.adapters.letters_pdf import render_pdf
@@ -26,7 +26,7 @@ logger = Logger()
 def send(message: dict[str, Any]) -> None:
     cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
     campaign = ledger.load_campaign(cid)
-    plan = dynamo.get(dynamo.campaign_pk(cid), f"PLAN#{plan_id}")
+    plan = purchases.load_plan(plan_id)
     if campaign is None or plan is None:
         raise LookupError(f"no campaign {cid!r} or plan {plan_id!r}")
     cipher = crypto.portfolio_cipher(bytes(plan["data_key"]), cid, plan_id)

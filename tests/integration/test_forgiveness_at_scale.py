@@ -7,7 +7,7 @@ import boto3
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from functions.adapters import crypto, dynamo
+from functions.adapters import crypto, purchases
 from functions.adapters import forgiveness as store
 from functions.adapters.aws import client, settings
 from functions.domain.forgiveness import read_private
@@ -74,7 +74,7 @@ def test_sealed_data_opens_only_for_its_own_account(cloud, small_chunks):
     buy(cloud, 3)
     cloud.drain()
     first, second = items("forgiveness")[:2]
-    plan = dynamo.get("CAMPAIGN#c1", f"PLAN#{first['plan_id']}")
+    plan = purchases.load_plan(first["plan_id"])
     cipher = crypto.portfolio_cipher(bytes(plan["data_key"]), "c1", first["plan_id"])
     name = read_private(crypto.unseal(cipher, bytes(first["sealed"]), crypto.aad("c1", first["plan_id"],
                                                                                 first["account_hash"])))[0]
