@@ -31,6 +31,11 @@ class OperationError(Exception):
     """A clear, user-facing reason an operation did not happen; nothing was written."""
 
 
+def stack_outputs(stack: str) -> dict[str, str]:
+    found = aws.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
+    return {o["OutputKey"]: o["OutputValue"] for o in found}
+
+
 def connect(stack: str = "Jubilee", endpoint_url: str | None = None) -> None:
     if endpoint_url:
         os.environ["AWS_ENDPOINT_URL"] = endpoint_url
@@ -43,8 +48,7 @@ def connect(stack: str = "Jubilee", endpoint_url: str | None = None) -> None:
                            "APP_SECRET_ID": names[topology.APP_SECRET],
                            "STRIPE_SECRET_ID": names[topology.STRIPE_SECRET]})
     else:
-        found = aws.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in found}
+        outputs = stack_outputs(stack)
         missing = [k for k in OUTPUTS if k not in outputs]
         if missing:
             raise OperationError(f"stack {stack!r} has no output(s) {', '.join(missing)}: is it a Jubilee stack?")
@@ -140,8 +144,7 @@ def queue_urls(stage: str, stack: str = "Jubilee", endpoint_url: str | None = No
         sqs = aws.client("sqs")
         return (sqs.get_queue_url(QueueName=topology.local_queue_name(stage))["QueueUrl"],
                 sqs.get_queue_url(QueueName=topology.local_queue_name(stage, dead_letters=True))["QueueUrl"])
-    found = aws.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in found}
+    outputs = stack_outputs(stack)
     try:
         return outputs[f"{stage.title()}QueueUrl"], outputs[f"{stage.title()}DlqUrl"]
     except KeyError:
