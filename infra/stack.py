@@ -165,9 +165,8 @@ class JubileeStack(Stack):
                 self.secret.grant_read(function)
             elif resource == topology.STRIPE_SECRET:
                 self.stripe_secret.grant_read(function)
-            elif resource == topology.PII_KEY:  # seal: make a portfolio key and use it; open: use it only
-                actions = ["kms:Decrypt"] + (["kms:GenerateDataKeyWithoutPlaintext"] if access == "seal" else [])
-                self.pii_key.grant(function, *actions)
+            elif resource == topology.PII_KEY:  # seal: wrap a portfolio's new private key; open: unwrap it
+                self.pii_key.grant(function, "kms:Encrypt" if access == "seal" else "kms:Decrypt")
             elif resource == "send":
                 self.queues[access].grant_send_messages(function)
             else:

@@ -14,7 +14,7 @@ LEDGER, IDEMPOTENCY = "ledger", "idempotency"  # tables
 
 OFFERS, LETTERS = "offers", "letters"  # buckets
 APP_SECRET = "app-secret"
-PII_KEY = "pii-key"  # wraps each portfolio's debtor-data key: only forgiveness and letters may use it
+PII_KEY = "pii-key"  # wraps each portfolio's private debtor-data key: forgiveness may wrap, only letters unwrap
 STRIPE_SECRET = "stripe-secret"  # {"api_key", "webhook_secrets": [...]}: the operator puts the values in
 
 

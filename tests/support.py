@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from boto3.dynamodb.types import Binary
+
 from functions.adapters import dynamo
 from functions.adapters.aws import client, settings
 
@@ -62,21 +64,28 @@ def pdf_lines(pdf: bytes) -> list[str]:
     return [re.sub(rb"\\(.)", rb"\1", s).decode("latin-1") for s in found]
 
 
+def opener(campaign_id: str, plan_id: str) -> Any:
+    """What the letters function opens a portfolio's sealed data with (asks KMS for its private key)."""
+    from functions.adapters import crypto, forgiveness
+
+    private = bytes(forgiveness.debtor_key(campaign_id, plan_id)["private_key"])
+    return crypto.portfolio_opener(private, campaign_id, plan_id)
+
+
 def letters_in_bucket() -> list[list[str]]:
     """Every letter the sandbox printer put in the letters bucket (batches opened with their
     portfolio's key), as its text lines."""
     import io
     import zipfile
 
-    from functions.adapters import crypto, purchases
+    from functions.adapters import forgiveness
 
     s3, bucket, letters = client("s3"), settings().letters_bucket, []
     for listed in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
         _, campaign_id, plan_id, name = listed["Key"].split("/")
-        plan = purchases.load_plan(plan_id)
-        cipher = crypto.portfolio_cipher(bytes(plan["data_key"]), campaign_id, plan_id)
         batch_id = f"{campaign_id}/{plan_id}/{name.removesuffix('.zip.sealed')}".encode()
-        archive = crypto.unseal(cipher, s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read(), batch_id)
+        archive = opener(campaign_id, plan_id).open(s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read(),
+                                                    batch_id)
         with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
             letters += [pdf_lines(bundle.read(member)) for member in bundle.namelist()]
     return letters
@@ -84,4 +93,5 @@ def letters_in_bucket() -> list[list[str]]:
 
 def public(item: dict[str, Any]) -> dict[str, Any]:
     """An item without its sealed (encrypted) fields: what a reader without the key could see."""
-    return {k: v for k, v in item.items() if k not in ("sealed", "data_key")}
+    return {k: v.value.hex() if isinstance(v, Binary) else v for k, v in item.items()
+            if k not in ("sealed", "private_key")}

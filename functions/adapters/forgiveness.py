@@ -30,20 +30,31 @@ def plan_key(campaign_id: str, plan_id: str) -> dict[str, Any]:
     return dynamo.key(campaign_pk(campaign_id), plan_sk(plan_id))
 
 
-def ensure_data_key(campaign_id: str, plan_id: str, new_key: Any) -> bytes:
-    """The portfolio's encrypted data key, made once (new_key() asks KMS) and stored with its plan."""
-    plan = load_plan(plan_id) or {}
-    if plan.get("data_key"):
-        return bytes(plan["data_key"])
-    candidate = new_key()
+def debtor_key_sk(plan_id: str) -> str:
+    return f"DEBTORKEY#{plan_id}"
+
+
+def debtor_key(campaign_id: str, plan_id: str) -> dict[str, Any] | None:
+    """The portfolio's key pair item: public key, KMS-encrypted private key (gone once shredded)."""
+    return dynamo.get(campaign_pk(campaign_id), debtor_key_sk(plan_id))
+
+
+def ensure_key_pair(campaign_id: str, plan_id: str, new_pair: Any) -> bytes:
+    """The portfolio's public key, its pair made once (new_pair() asks KMS) and stored apart from the
+    plan, so that expiring the item (TTL) shreds the debtors' data and nothing else."""
+    found = debtor_key(campaign_id, plan_id)
+    if found:
+        return bytes(found["public_key"])
+    public, encrypted_private = new_pair()
     try:
-        client("dynamodb").update_item(
-            TableName=settings().table, Key=plan_key(campaign_id, plan_id), UpdateExpression="SET data_key = :k",
-            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(data_key)",
-            ExpressionAttributeValues={":k": {"B": candidate}})
-        return candidate
+        client("dynamodb").put_item(
+            TableName=settings().table, ConditionExpression="attribute_not_exists(pk)",
+            Item=dynamo.to_item({"pk": campaign_pk(campaign_id), "sk": debtor_key_sk(plan_id), "kind": "debtor-key",
+                                 "campaign_id": campaign_id, "plan_id": plan_id, "public_key": public,
+                                 "private_key": encrypted_private}))
+        return public
     except client("dynamodb").exceptions.ConditionalCheckFailedException:  # another delivery got there first
-        return bytes(load_plan(plan_id)["data_key"])
+        return bytes(debtor_key(campaign_id, plan_id)["public_key"])
 
 
 def chunk_ranges(portfolio_key: str) -> tuple[str, list[tuple[int, int, int]]]:

@@ -1,14 +1,16 @@
 """Forgiveness stage: split a bought portfolio into chunks, then forgive each chunk's accounts.
 
-Per account, one event: public fields (a keyed hash for the account, never its reference)
-and the debtor's name and address sealed with the portfolio's data key for the letters stage.
+Per account, one event: public fields (a keyed hash for the account, never its reference, and
+the hash of the debtor's verification code) and the debtor's name and address sealed to the
+portfolio's public key for the letters stage. This function can seal, never open (crypto.py).
 """
 
 from __future__ import annotations
 
 import csv
+from base64 import b32encode
 from collections.abc import Iterable
-from hashlib import blake2b
+from hashlib import blake2b, sha256
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -26,19 +28,19 @@ def split(message: dict[str, Any]) -> None:
     cid, plan_id = message["campaign_id"], message["plan_id"]
     if store.ingested(cid, plan_id):
         return  # a late redelivery: every chunk is in, and the file is gone
-    store.ensure_data_key(cid, plan_id, lambda: crypto.new_data_key(cid, plan_id))
+    store.ensure_key_pair(cid, plan_id, lambda: crypto.new_key_pair(cid, plan_id))
     header, ranges = store.chunk_ranges(message["portfolio_key"])
     store.announce_chunks(message, header, ranges)
     logger.info("portfolio split", extra={"campaign_id": cid, "plan_id": plan_id, "chunks": len(ranges)})
 
 
-def chunk_items(message: dict[str, Any], rows: Iterable[list[str]], cipher: Any, hash_key: bytes,
-                forgiven_at: str) -> tuple[list[dict[str, Any]], int, int]:
+def chunk_items(message: dict[str, Any], rows: Iterable[list[str]], sealer: crypto.Sealer, hash_key: bytes,
+                code_key: bytes, forgiven_at: str) -> tuple[list[dict[str, Any]], int, int]:
     """A chunk's DynamoDB items, one event per account, with its account count and face value.
 
     This loop is the ingestion's hot path (bench/RESULTS.md): items are built in DynamoDB's wire
-    format directly, and account_hash, crypto.nonce, crypto.aad and crypto.seal are inlined (a test
-    checks the results are the same as theirs).
+    format directly, and account_hash, verification_code, code_hash, crypto.nonce, crypto.aad and
+    Sealer.seal are inlined (a test checks the results are the same as theirs).
     """
     cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
     header = next(csv.reader([message["header"]]))
@@ -47,17 +49,20 @@ def chunk_items(message: dict[str, Any], rows: Iterable[list[str]], cipher: Any,
     partition, kind, campaign = {"S": f"FORGIVEN#{cid}#{plan_id}"}, {"S": "forgiveness"}, {"S": cid}
     plan, when = {"S": plan_id}, {"S": forgiven_at}
     prefix, aad_prefix = chunk.to_bytes(6, "big"), f"{cid}|{plan_id}|"  # as crypto.nonce and crypto.aad make them
+    ephemeral, encrypt = sealer.header, sealer.cipher.encrypt
     sort_prefix = f"{chunk:06d}#"
     for row, (ref, name, address, city, state, zip_code, creditor, debt_type, cents) in enumerate(
             debts(header, rows, message["first_row"] + 2)):
         digest = blake2b(f"{cid}|{ref}".encode(), key=hash_key, digest_size=16).hexdigest()
         nonce = prefix + row.to_bytes(6, "big")
+        code = b32encode(blake2b(digest.encode(), key=code_key, digest_size=10).digest()).decode()
         private = SEPARATOR.join((name, address, city, state, zip_code)).encode()
         items.append({
             "pk": partition, "sk": {"S": f"{sort_prefix}{digest}"}, "kind": kind, "campaign_id": campaign,
             "plan_id": plan, "account_hash": {"S": digest}, "original_creditor": {"S": creditor},
             "debt_type": {"S": debt_type}, "state": {"S": state}, "face_value_cents": {"N": str(cents)},
-            "forgiven_at": when, "sealed": {"B": nonce + cipher.encrypt(nonce, private, f"{aad_prefix}{digest}".encode())},
+            "forgiven_at": when, "code_hash": {"S": sha256(code.encode()).hexdigest()},
+            "sealed": {"B": ephemeral + nonce + encrypt(nonce, private, f"{aad_prefix}{digest}".encode())},
         })
         face += cents
     return items, len(items), face
@@ -67,12 +72,12 @@ def forgive_chunk(message: dict[str, Any]) -> None:
     cid, plan_id = message["campaign_id"], message["plan_id"]
     if store.chunk_done(cid, plan_id, message["chunk"]):
         return  # counted by an earlier delivery (whose events are written): nothing to redo
-    plan = purchases.load_plan(plan_id)
-    if plan is None or not plan.get("data_key"):
-        raise LookupError(f"plan {plan_id} has no data key yet")
-    cipher = crypto.portfolio_cipher(bytes(plan["data_key"]), cid, plan_id)
-    # The purchase's settlement time: the same on every redelivery, so rewritten events are identical.
-    items, accounts, face = chunk_items(message, store.chunk_rows(message), cipher, derived_key("account-hash"),
+    plan, key_pair = purchases.load_plan(plan_id), store.debtor_key(cid, plan_id)
+    if plan is None or key_pair is None:
+        raise LookupError(f"plan {plan_id} has no debtor key yet")
+    # The purchase's settlement time: the same on every redelivery, so rewritten events say the same.
+    items, accounts, face = chunk_items(message, store.chunk_rows(message), crypto.Sealer(bytes(key_pair["public_key"])),
+                                        derived_key("account-hash"), derived_key("letter-code"),
                                         plan.get("finished_at") or plan["held_at"])
     store.write_items(items)
     counted = store.finish_chunk(message, accounts, face)

@@ -1,7 +1,8 @@
 """Letters stage: tell each debtor of a forgiven chunk, with a code to check the letter by.
 
-The only function that opens the sealed debtor data: once per chunk it asks KMS for the
-portfolio's key, then renders one PDF per account and hands it to the printer.
+The only function that may open the sealed debtor data: it asks KMS for the portfolio's
+private key (once per warm container), renders one PDF per account and hands the chunk's
+letters to the printer, sealed again to the portfolio's public key.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.adapters import crypto, ledger, purchases
+from functions.adapters import crypto, ledger
 from functions.adapters import forgiveness as store
 from functions.adapters.aws import settings
 from functions.adapters.letters_pdf import render_pdf
 from functions.adapters.storage import S3LetterPrinter
 from functions.adapters.secrets import derived_key
-from functions.domain.forgiveness import Debt, code_hash, letter_lines, read_private, verification_code
+from functions.domain.forgiveness import Debt, letter_lines, read_private, verification_code
 from functions.handlers.queue import each_message
 
 logger = Logger()
@@ -26,15 +27,17 @@ logger = Logger()
 def send(message: dict[str, Any]) -> None:
     cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
     campaign = ledger.load_campaign(cid)
-    plan = purchases.load_plan(plan_id)
-    if campaign is None or plan is None:
-        raise LookupError(f"no campaign {cid!r} or plan {plan_id!r}")
-    cipher = crypto.portfolio_cipher(bytes(plan["data_key"]), cid, plan_id)
-    # Letters get random nonces: the (chunk, row) nonces belong to the sealed debtor data.
-    printer = S3LetterPrinter(lambda pdf, aad: crypto.seal(cipher, os.urandom(crypto.NONCE_BYTES), pdf, aad))
+    if campaign is None:
+        raise LookupError(f"no campaign {cid!r}")
+    key_pair = store.debtor_key(cid, plan_id)
+    if key_pair is None or "private_key" not in key_pair:
+        raise LookupError(f"plan {plan_id} has no debtor key, or it was shredded")
+    opener = crypto.portfolio_opener(bytes(key_pair["private_key"]), cid, plan_id)
+    sealer = crypto.Sealer(opener.public)  # its own ephemeral key, so random nonces never meet the events' ones
+    printer = S3LetterPrinter(lambda pdf, aad: sealer.seal(os.urandom(crypto.NONCE_BYTES), pdf, aad))
     code_key, proofs, batch = derived_key("letter-code"), [], {}
     for event in store.events_of_chunk(cid, plan_id, chunk):
-        private = crypto.unseal(cipher, bytes(event["sealed"]), crypto.aad(cid, plan_id, event["account_hash"]))
+        private = opener.open(bytes(event["sealed"]), crypto.aad(cid, plan_id, event["account_hash"]))
         name, address, city, state, zip_code = read_private(private)
         code = verification_code(code_key, event["account_hash"])
         debt = Debt("", name, address, city, state, zip_code, event["original_creditor"], event["debt_type"],
@@ -42,7 +45,7 @@ def send(message: dict[str, Any]) -> None:
         lines = letter_lines(campaign.name, debt, campaign.currency, code, campaign.contact or campaign.name,
                              f"{settings().public_base_url}/verify/{code}")
         batch[event["account_hash"]] = render_pdf(lines, f"Letter from {campaign.name}")
-        proofs.append(store.verification_item(code_hash(code.replace("-", "")), event))
+        proofs.append(store.verification_item(event["code_hash"], event))
     printer.send_batch(f"{cid}/{plan_id}/{chunk:06d}", batch)
     store.write_items(proofs)  # what /verify answers from: the code's hash, never the code
     sent = len(proofs)

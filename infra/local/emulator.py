@@ -136,7 +136,7 @@ class LocalCloud:
 
         aws.reset()
         forget_secrets()
-        crypto.portfolio_cipher.cache_clear()
+        crypto.portfolio_opener.cache_clear()
         self._create_resources()
         names = topology.LOCAL_NAMES
         for fn in FUNCTIONS:  # one process: every function's variables at once

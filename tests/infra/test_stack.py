@@ -152,7 +152,7 @@ def test_each_function_may_do_only_what_it_uses(synthesized):
     assert "s3:PutObject" not in policy_actions(template, "api")
 
 
-def test_only_forgiveness_and_letters_may_use_the_debtor_data_key_and_only_forgiveness_makes_one(synthesized):
+def test_only_letters_may_open_debtor_data_and_forgiveness_may_only_wrap_a_new_key(synthesized):
     template, _, _ = synthesized
     [key_id] = [k for k, v in resources(template, "AWS::KMS::Key").items()
                 if "debtor-data" in v["Properties"].get("Description", "")]
@@ -166,8 +166,7 @@ def test_only_forgiveness_and_letters_may_use_the_debtor_data_key_and_only_forgi
                     if key_id in json.dumps(statement["Resource"]):
                         actions = statement["Action"]
                         users.setdefault(name, set()).update(actions if isinstance(actions, list) else [actions])
-    assert users == {"forgiveness": {"kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext"},
-                     "letters": {"kms:Decrypt"}}
+    assert users == {"forgiveness": {"kms:Encrypt"}, "letters": {"kms:Decrypt"}}
 
 
 def test_consumers_report_partial_batch_failures_and_the_dispatcher_sees_only_outbox_items(synthesized):

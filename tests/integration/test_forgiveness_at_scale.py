@@ -15,7 +15,7 @@ from functions.domain.offers import read_accounts
 from infra import operations
 from infra.local.emulator import current_function
 from infra.sample_data import offer_csv
-from tests.support import figures, give, items, letters_in_bucket, public
+from tests.support import figures, give, items, letters_in_bucket, opener, public
 
 
 def buy(cloud, accounts, seed=1, price=1_500):
@@ -74,13 +74,12 @@ def test_sealed_data_opens_only_for_its_own_account(cloud, small_chunks):
     buy(cloud, 3)
     cloud.drain()
     first, second = items("forgiveness")[:2]
-    plan = purchases.load_plan(first["plan_id"])
-    cipher = crypto.portfolio_cipher(bytes(plan["data_key"]), "c1", first["plan_id"])
-    name = read_private(crypto.unseal(cipher, bytes(first["sealed"]), crypto.aad("c1", first["plan_id"],
-                                                                                first["account_hash"])))[0]
+    portfolio = opener("c1", first["plan_id"])
+    name = read_private(portfolio.open(bytes(first["sealed"]), crypto.aad("c1", first["plan_id"],
+                                                                          first["account_hash"])))[0]
     assert name.split()[-1] in ("Example", "Sample", "Placeholder", "Fictional", "Madeup", "Testperson")
     with pytest.raises(InvalidTag):  # moved onto another account, it no longer opens
-        crypto.unseal(cipher, bytes(first["sealed"]), crypto.aad("c1", first["plan_id"], second["account_hash"]))
+        portfolio.open(bytes(first["sealed"]), crypto.aad("c1", first["plan_id"], second["account_hash"]))
 
 
 def test_a_letters_code_verifies_and_nothing_else_does(cloud, small_chunks):
@@ -138,7 +137,7 @@ def test_kms_is_asked_once_per_portfolio_and_dynamodb_well_under_once_per_accoun
     cloud.drain()
     dynamodb = sum(n for k, n in calls.items() if k.startswith("dynamodb."))
     kms = sum(n for k, n in calls.items() if k.startswith("kms."))
-    assert calls["kms.GenerateDataKeyWithoutPlaintext"] == 1 and kms <= 2  # one key; one unwrap per container
+    assert calls["kms.Encrypt"] == 1 and kms == 1  # one key pair wrapped per portfolio; it never unwraps
     assert dynamodb / len(accounts) <= 0.1, calls
 
 

@@ -122,24 +122,25 @@ def test_campaign_settings_are_checked(field, kwargs):
 
 def test_the_inlined_ingestion_loop_hashes_and_seals_exactly_as_the_named_functions_do():
     import csv
-    import os
 
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
     from functions.adapters import crypto
-    from functions.domain.forgiveness import read_private
+    from functions.domain.forgiveness import code_hash, read_private, verification_code
     from functions.handlers.forgiveness import chunk_items
 
     lines = offer_csv(3, 9).decode().splitlines()
-    cipher = AESGCM(os.urandom(32))
+    portfolio = crypto.Opener(X25519PrivateKey.generate())
     message = {"campaign_id": "c", "plan_id": "c.o.0", "chunk": 4, "first_row": 0, "header": lines[0]}
-    items, count, face = chunk_items(message, csv.reader(lines[1:]), cipher, b"k" * 32, "2026-01-01")
+    items, count, face = chunk_items(message, csv.reader(lines[1:]), crypto.Sealer(portfolio.public), b"k" * 32,
+                                     b"c" * 32, "2026-01-01")
     accounts = list(read_accounts([line + "\n" for line in lines]))
     assert count == 3 and face == sum(a.balance_cents for a in accounts)
     for row, (item, account) in enumerate(zip(items, accounts)):
         digest = account_hash(b"k" * 32, "c", account.account_ref)
         assert item["account_hash"]["S"] == digest and item["sk"]["S"] == f"000004#{digest}"
+        assert item["code_hash"]["S"] == code_hash(verification_code(b"c" * 32, digest).replace("-", ""))
         sealed = item["sealed"]["B"]
-        assert sealed[:12] == crypto.nonce(4, row)
-        opened = read_private(crypto.unseal(cipher, sealed, crypto.aad("c", "c.o.0", digest)))
+        assert sealed[crypto.PUBLIC_BYTES:crypto.PUBLIC_BYTES + 12] == crypto.nonce(4, row)
+        opened = read_private(portfolio.open(sealed, crypto.aad("c", "c.o.0", digest)))
         assert opened == [account.debtor_name, account.address_line, account.city, account.state, account.zip]
