@@ -129,9 +129,10 @@ def planner_timing(offers: int = 100, repeats: int = 5) -> tuple[float, float, i
     return exact, greedy, optimal_plan(budget, sample).value, sum(o.value() for o in greedy_plan(budget, sample))
 
 
-def ingestion_cpu(accounts: int = 1_000_000) -> tuple[float, float, int]:
-    """Seconds for a bare csv.reader pass over a generated portfolio, and for the real ingestion's
-    CPU work on it (parse + validate + hash + seal + build DynamoDB items), chunk by chunk."""
+def ingestion_cpu(accounts: int = 1_000_000, repeats: int = 3) -> tuple[float, float, int]:
+    """CPU seconds (process time, the fastest of `repeats` interleaved runs, which is the least
+    disturbed by neighbours) of a bare csv.reader pass over a generated portfolio, and of the real
+    ingestion's work on it (parse + validate + hash + seal + build DynamoDB items), chunk by chunk."""
     import csv
     import io
 
@@ -144,22 +145,31 @@ def ingestion_cpu(accounts: int = 1_000_000) -> tuple[float, float, int]:
     from infra.sample_data import offer_csv
 
     data = offer_csv(accounts, 11)
-    start = time.perf_counter()
-    rows = sum(1 for _ in csv.reader(io.StringIO(data.decode())))
-    bare = time.perf_counter() - start
     header, ranges = chunk_ranges(io.BytesIO(data), CHUNK_ROWS)
-    public_key, items = X25519PrivateKey.generate().public_key().public_bytes_raw(), 0
-    start = time.perf_counter()
-    for n, (first, begin, end) in enumerate(ranges):
-        message = {"campaign_id": "bench", "plan_id": "bench.offer.0", "chunk": n, "first_row": first,
-                   "header": header}
-        # A sealer per chunk, as the handler makes one per invocation.
-        built, _, _ = chunk_items(message, csv.reader(io.StringIO(data[begin:end].decode())), Sealer(public_key),
-                                  b"k" * 32, b"c" * 32, "2026-11-28T00:00:00+00:00")
-        items += len(built)
-    ours = time.perf_counter() - start
-    assert items == rows - 1  # one item per account
-    return bare, ours, rows - 1
+    public_key = X25519PrivateKey.generate().public_key().public_bytes_raw()
+
+    def bare() -> int:
+        return sum(1 for _ in csv.reader(io.StringIO(data.decode())))
+
+    def ours() -> int:
+        items = 0
+        for n, (first, begin, end) in enumerate(ranges):
+            message = {"campaign_id": "bench", "plan_id": "bench.offer.0", "chunk": n, "first_row": first,
+                       "header": header}
+            # A sealer per chunk, as the handler makes one per invocation.
+            built, _, _ = chunk_items(message, data[begin:end].decode(), Sealer(public_key), b"k" * 32,
+                                      "2026-11-28T00:00:00+00:00")
+            items += len(built)
+        return items
+
+    best = {bare: float("inf"), ours: float("inf")}
+    for _ in range(repeats):
+        for run in (bare, ours):
+            start = time.process_time()
+            counted = run()
+            best[run] = min(best[run], time.process_time() - start)
+    assert counted == accounts  # one item per account
+    return best[bare], best[ours], accounts
 
 
 def main() -> None:
@@ -213,7 +223,8 @@ def main() -> None:
     bare, ours, rows = ingestion_cpu()
     lines += ["", f"## Forgiveness ingestion CPU ({rows:,} generated accounts, one process)", "",
               "Parse, validate, hash, seal (AES-GCM) and build the DynamoDB items of every account, chunk by chunk, "
-              "against a bare `csv.reader` pass over the same file in the same run (goal: at most 5x).", "",
+              "against a bare `csv.reader` pass over the same file in the same run (goal: at most 5x). "
+              "Process CPU time, fastest of 3 interleaved runs each.", "",
               "| pass | per account | ratio to bare parse |", "|---|---|---|",
               f"| bare csv.reader (baseline) | {bare / rows * 1e6:.2f} us | 1.00 |",
               f"| ingestion | {ours / rows * 1e6:.2f} us | {ours / bare:.2f} |"]

@@ -78,7 +78,6 @@ def letters_in_bucket() -> list[list[str]]:
     import io
     import zipfile
 
-    from functions.adapters import forgiveness
 
     s3, bucket, letters = client("s3"), settings().letters_bucket, []
     for listed in s3.list_objects_v2(Bucket=bucket).get("Contents", []):

@@ -138,7 +138,7 @@ def verify_letter(code: Annotated[str, Path(max_length=64)]) -> dict:
     is hashed and looked up too), so answers and their timing say nothing about codes nearby.
     """
     normalized = normalize_code(code)
-    record = forgiveness.verification(code_hash(normalized or code))
+    record = forgiveness.verification(code_hash(normalized or code.encode()))
     if normalized is None or record is None:
         raise ApiError(404, "no_such_letter", "no forgiven debt has this code")
     return {"creditor": record["original_creditor"], "amount_forgiven_cents": record["face_value_cents"],

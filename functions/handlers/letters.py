@@ -17,8 +17,7 @@ from functions.adapters import forgiveness as store
 from functions.adapters.aws import settings
 from functions.adapters.letters_pdf import render_pdf
 from functions.adapters.storage import S3LetterPrinter
-from functions.adapters.secrets import derived_key
-from functions.domain.forgiveness import Debt, letter_lines, read_private, verification_code
+from functions.domain.forgiveness import Debt, format_code, letter_lines, read_private
 from functions.handlers.queue import each_message
 
 logger = Logger()
@@ -35,11 +34,11 @@ def send(message: dict[str, Any]) -> None:
     opener = crypto.portfolio_opener(bytes(key_pair["private_key"]), cid, plan_id)
     sealer = crypto.Sealer(opener.public)  # its own ephemeral key, so random nonces never meet the events' ones
     printer = S3LetterPrinter(lambda pdf, aad: sealer.seal(os.urandom(crypto.NONCE_BYTES), pdf, aad))
-    code_key, proofs, batch = derived_key("letter-code"), [], {}
+    proofs, batch = [], {}
     for event in store.events_of_chunk(cid, plan_id, chunk):
         private = opener.open(bytes(event["sealed"]), crypto.aad(cid, plan_id, event["account_hash"]))
-        name, address, city, state, zip_code = read_private(private)
-        code = verification_code(code_key, event["account_hash"])
+        code_bytes, (name, address, city, state, zip_code) = read_private(private)
+        code = format_code(code_bytes)
         debt = Debt("", name, address, city, state, zip_code, event["original_creditor"], event["debt_type"],
                     event["face_value_cents"])
         lines = letter_lines(campaign.name, debt, campaign.currency, code, campaign.contact or campaign.name,

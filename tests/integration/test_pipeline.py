@@ -13,7 +13,7 @@ from functions.adapters.storage import SANDBOX_DECLINING_SELLER, SandboxSeller
 from functions.domain.offers import read_accounts
 from infra import operations
 from infra.sample_data import offer_csv
-from tests.support import assert_books_balance, donate, figures, give, items, letters_in_bucket, pay, public
+from tests.support import assert_books_balance, figures, give, items, letters_in_bucket, public
 
 
 def add_offer(offer_id, accounts, price_cents, seller="sandbox", seed=1):

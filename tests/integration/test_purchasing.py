@@ -104,8 +104,6 @@ def test_the_public_sees_a_redacted_record_of_each_purchase(cloud):
 
 
 def test_a_manual_seller_is_paid_by_wire_and_confirmed_by_the_operator(cloud, capsys):
-    from infra import cli
-
     operations.add_offer("c1", offer_csv(2, 3), "Acme Recovery LLC", 1_500, offer_id="offer-m")
     give(cloud, [5_000])
     cloud.drain()

@@ -1,7 +1,7 @@
 import pytest
 
 from functions.domain.campaigns import Campaign, CampaignError
-from functions.domain.forgiveness import account_hash, letter_lines, verification_code
+from functions.domain.forgiveness import account_keys, code_hash, format_code, letter_lines, normalize_code
 from functions.domain.offers import COLUMNS, OPTIONAL_COLUMNS, OfferFileError, check_accounts, read_accounts, write_accounts
 from functions.domain.public_log import GENESIS, head
 from infra.sample_data import offer_csv
@@ -74,15 +74,21 @@ def test_sample_files_are_valid_and_reproducible():
 
 
 def test_account_hashes_are_keyed():
-    assert account_hash(b"k", "c", "A-1") == account_hash(b"k", "c", "A-1") != account_hash(b"other", "c", "A-1")
-    assert "A-1" not in account_hash(b"k", "c", "A-1")
+    digest, _ = account_keys(b"k", "c", "A-1")
+    assert digest == account_keys(b"k", "c", "A-1")[0] != account_keys(b"other", "c", "A-1")[0]
+    assert "A-1" not in digest and len(digest) == 32
 
 
 def test_verification_codes_carry_80_bits_and_are_stable_per_account():
-    code = verification_code(b"k", "hash-1")
-    assert len(code.replace("-", "")) == 16  # 16 base32 characters x 5 bits
-    assert code == verification_code(b"k", "hash-1") != verification_code(b"k", "hash-2")
-    assert code != verification_code(b"other key", "hash-1")  # the public hash alone gives nothing away
+    digest, code = account_keys(b"k", "c", "A-1")
+    assert len(code) * 8 == 80 and len(format_code(code).replace("-", "")) == 16  # 16 base32 characters
+    assert code == account_keys(b"k", "c", "A-1")[1] != account_keys(b"k", "c", "A-2")[1]
+    assert code != account_keys(b"other key", "c", "A-1")[1]
+    assert code.hex() not in digest  # the public hash does not carry the code
+    printed = format_code(code)
+    assert normalize_code(printed) == normalize_code(printed.lower().replace("-", " ")) == code
+    assert normalize_code("ABCD-EFGH") is None and normalize_code("0000-0000-0000-0000") is None
+    assert code_hash(code) != code_hash(account_keys(b"k", "c", "A-2")[1])
 
 
 def test_the_letter_says_the_debt_is_gone_and_how_to_check_it():
@@ -121,26 +127,45 @@ def test_campaign_settings_are_checked(field, kwargs):
 
 
 def test_the_inlined_ingestion_loop_hashes_and_seals_exactly_as_the_named_functions_do():
-    import csv
-
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
     from functions.adapters import crypto
-    from functions.domain.forgiveness import code_hash, read_private, verification_code
+    from functions.domain.forgiveness import read_private
     from functions.handlers.forgiveness import chunk_items
 
     lines = offer_csv(3, 9).decode().splitlines()
     portfolio = crypto.Opener(X25519PrivateKey.generate())
     message = {"campaign_id": "c", "plan_id": "c.o.0", "chunk": 4, "first_row": 0, "header": lines[0]}
-    items, count, face = chunk_items(message, csv.reader(lines[1:]), crypto.Sealer(portfolio.public), b"k" * 32,
-                                     b"c" * 32, "2026-01-01")
+    items, count, face = chunk_items(message, "\n".join(lines[1:]) + "\n", crypto.Sealer(portfolio.public), b"k" * 32,
+                                     "2026-01-01")
     accounts = list(read_accounts([line + "\n" for line in lines]))
     assert count == 3 and face == sum(a.balance_cents for a in accounts)
     for row, (item, account) in enumerate(zip(items, accounts)):
-        digest = account_hash(b"k" * 32, "c", account.account_ref)
+        digest, code = account_keys(b"k" * 32, "c", account.account_ref)
         assert item["account_hash"]["S"] == digest and item["sk"]["S"] == f"000004#{digest}"
-        assert item["code_hash"]["S"] == code_hash(verification_code(b"c" * 32, digest).replace("-", ""))
+        assert item["code_hash"]["S"] == code_hash(code)
         sealed = item["sealed"]["B"]
         assert sealed[crypto.PUBLIC_BYTES:crypto.PUBLIC_BYTES + 12] == crypto.nonce(4, row)
         opened = read_private(portfolio.open(sealed, crypto.aad("c", "c.o.0", digest)))
-        assert opened == [account.debtor_name, account.address_line, account.city, account.state, account.zip]
+        assert opened == (code, [account.debtor_name, account.address_line, account.city, account.state, account.zip])
+
+
+def test_ingestion_reads_quoted_and_unquoted_chunks_alike_and_refuses_changed_rows():
+    import csv
+    import io
+
+    from functions.domain.forgiveness import debts
+    from functions.domain.offers import OfferFileError
+
+    lines = offer_csv(30, 5).decode().splitlines()
+    header, plain = next(csv.reader([lines[0]])), "\r\n".join(lines[1:]) + "\r\n"
+    quoted = io.StringIO()
+    csv.writer(quoted, quoting=csv.QUOTE_ALL).writerows(csv.reader(lines[1:]))
+    assert '"' not in plain and '"' in quoted.getvalue()
+    fast, careful = list(debts(header, plain, 2)), list(debts(header, quoted.getvalue(), 2))
+    assert fast == careful and len(fast) == 30
+    assert [d[-1] for d in fast] == [a.balance_cents for a in read_accounts([line + "\n" for line in lines])]
+    for changed, line in ((plain.replace(",", "\x1f", 40), 2), ("\n".join(lines[1:3] + ["x,y"]), 4)):
+        with pytest.raises(OfferFileError) as caught:
+            list(debts(header, changed, 2))
+        assert caught.value.problems[0].line == line
