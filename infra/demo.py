@@ -5,13 +5,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from functions.adapters import dynamo, forgiveness
-from functions.adapters.dynamo import campaign_pk
+from functions.adapters import public_log
 from functions.adapters.payments import SandboxPayments
 from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import Campaign
 from functions.domain.offers import read_accounts
-from functions.domain.public_log import head
+from functions.domain.public_log import compare, verify
 from infra import operations
 from infra.local.emulator import LocalCloud
 from infra.sample_data import SAMPLE_OFFERS, offer_csv
@@ -31,22 +30,6 @@ def seed_campaign(cloud: LocalCloud, campaign: Campaign = DEMO_CAMPAIGN, seed: i
         face = sum(a.balance_cents for a in read_accounts(body.decode().splitlines(keepends=True)))
         operations.add_offer(campaign.campaign_id, body, sample.seller, face * sample.cents_per_dollar_bps // 10_000,
                              offer_id=sample.offer_id)
-
-
-def public_records(campaign_id: str) -> list[dict[str, Any]]:
-    """Purchases and forgiveness events with no personal data, in a stable order."""
-    records = []
-    for plan in dynamo.query(campaign_pk(campaign_id), "PLAN#"):
-        if plan["status"] != "settled":
-            continue
-        offer = plan["offer"]
-        records.append({"type": "purchase", "plan_id": plan["plan_id"], "seller": offer["seller"],
-                        "price_cents": plan["price_cents"], "face_value_cents": offer["face_value_cents"],
-                        "accounts": offer["accounts"]})
-        records += [{"type": "forgiveness", "plan_id": plan["plan_id"], "account_hash": e["account_hash"],
-                     "state": e["state"], "debt_type": e["debt_type"], "face_value_cents": e["face_value_cents"]}
-                    for e in forgiveness.events(campaign_id, plan["plan_id"])]
-    return sorted(records, key=lambda r: (r["plan_id"], r["type"] != "purchase", r.get("account_hash", "")))
 
 
 def _check(condition: bool, what: str) -> None:
@@ -123,11 +106,13 @@ def run(donations: int = 60, seed: int = 1) -> dict[str, Any]:
         reconciliation = cloud.run_schedule("reconcile")
         cloud.drain()
         figures = cloud.http("GET", f"/campaigns/{cid}").json()
-        records = public_records(cid)
+        log = public_log.entries(cid)
+        checked = verify(log)
+        _check(checked.ok and not compare(checked, figures), f"the public log does not verify: {checked.problems}")
         report = {key: figures[key] for key in REPORTED}
         report["ledger_balanced"] = figures["ledger_balanced"] and reconciliation["drifted_accounts"] == 0
-        report["log_head"] = head(records)
-        purchased = [r for r in records if r["type"] == "purchase"]
+        report["log_head"], report["log_entries"] = figures["log_head"], figures["log_entries"]
+        purchased = [r for r in log if r["type"] == "purchase"]
         report["purchased_face_value_cents"] = sum(r["face_value_cents"] for r in purchased)
         report["purchased_accounts"] = sum(r["accounts"] for r in purchased)
         report["dead_letters"] = sum(cloud.dlq_depths().values())

@@ -86,6 +86,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/campaigns/{campaign_id}/donations", "api"),
     Route("GET", "/campaigns/{campaign_id}", "api"),
     Route("GET", "/campaigns/{campaign_id}/purchases", "api"),
+    Route("GET", "/campaigns/{campaign_id}/log", "api"),
     Route("GET", "/receipts/{campaign_id}/{donation_id}", "api"),
     Route("GET", "/verify/{code}", "api", throttle_per_second=5),
     Route("GET", "/admin/campaigns/{campaign_id}/plans", "admin", iam_auth=True),

@@ -13,11 +13,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from functions.adapters import dynamo, ledger
+from functions.adapters import dynamo, ledger, public_log
 from functions.adapters.aws import client, settings
 from functions.adapters.dynamo import campaign_pk
 from functions.adapters.purchases import load_plan, plan_sk
 from functions.domain.forgiveness import chunk_ranges as ranges_of
+from functions.domain.public_log import forgiveness_body
 
 CHUNK_ROWS = 2_000  # accounts per chunk: a few seconds of work, far inside the function's timeout
 BATCH = 25  # BatchWriteItem's limit
@@ -98,16 +99,16 @@ def write_items(items: list[dict[str, Any]]) -> int:
     return calls
 
 
-def finish_chunk(message: dict[str, Any], accounts: int, face_value_cents: int) -> bool:
-    """Count a chunk once and ask for its letters. False if an earlier delivery already did."""
+def finish_chunk(message: dict[str, Any], accounts: int, face_value_cents: int, forgiven_at: str) -> bool:
+    """Count a chunk once, log it and ask for its letters. False if an earlier delivery already did."""
     cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
-    return dynamo.transact_once([
+    return public_log.transact_logged(cid, [
         dynamo.put({"pk": f"CHUNK#{cid}#{plan_id}", "sk": f"{chunk:06d}", "kind": "chunk", "accounts": accounts}),
         ledger.count(cid, accounts_forgiven=accounts, face_value_forgiven_cents=face_value_cents),
         dynamo.update(campaign_pk(cid), plan_sk(plan_id), "ADD chunks_done :one", {":one": 1}),
         dynamo.outbox("letters", f"letters#{plan_id}#{chunk}", {"campaign_id": cid, "plan_id": plan_id,
                                                               "chunk": chunk}),
-    ])
+    ], forgiveness_body(cid, plan_id, chunk, accounts, face_value_cents, forgiven_at))
 
 
 def chunk_done(campaign_id: str, plan_id: str, chunk: int) -> bool:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
-from functions.adapters import dynamo
+from functions.adapters import dynamo, public_log
 from functions.adapters.dynamo import campaign_pk
 from functions.domain.campaigns import Campaign
 from functions.domain.gifts import (
@@ -53,14 +53,20 @@ def campaign_ids() -> list[str]:
 
 def snapshot(campaign_id: str) -> tuple[dict[str, Any] | None, dict[str, int]]:
     """The campaign item (settings and counters) and every cached balance, in one read."""
+    meta, balances, _ = snapshot_with_log(campaign_id)
+    return meta, balances
+
+
+def snapshot_with_log(campaign_id: str) -> tuple[dict[str, Any] | None, dict[str, int], dict[str, Any]]:
+    """The campaign item, its balances and its public log's head, in one read."""
     pk = campaign_pk(campaign_id)
-    items = dynamo.batch_get([(pk, META)] + [(pk, account_sk(a)) for a in ACCOUNTS])
+    items = dynamo.batch_get([(pk, META), (pk, public_log.HEAD)] + [(pk, account_sk(a)) for a in ACCOUNTS])
     balances = {a: int(items.get((pk, account_sk(a)), {}).get("balance", 0)) for a in ACCOUNTS}
-    return items.get((pk, META)), balances
+    return items.get((pk, META)), balances, public_log.head_of(items.get((pk, public_log.HEAD)))
 
 
 def public_figures(campaign_id: str) -> dict[str, Any] | None:
-    meta, balances = snapshot(campaign_id)
+    meta, balances, log = snapshot_with_log(campaign_id)
     if meta is None:
         return None
     totals = Totals.from_balances(balances)
@@ -71,7 +77,7 @@ def public_figures(campaign_id: str) -> dict[str, Any] | None:
         "purchases": meta["purchases"],
         "face_value_forgiven_cents": meta["face_value_forgiven_cents"],
         "accounts_forgiven": meta["accounts_forgiven"], "letters_sent": meta["letters_sent"],
-        "ledger_balanced": totals.balanced,
+        "ledger_balanced": totals.balanced, "log_head": log["hash"], "log_entries": log["seq"],
     }
 
 

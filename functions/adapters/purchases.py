@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from functions.adapters import dynamo, ledger
+from functions.adapters import dynamo, ledger, public_log
 from functions.adapters.aws import client, settings
 from functions.adapters.dynamo import campaign_pk
 from functions.domain.campaigns import Campaign
 from functions.domain.ledger import POOL, hold_transfer, post_transfer, void_transfer
 from functions.domain.planner import Offer
+from functions.domain.public_log import purchase_body
 from functions.domain.purchase import Plan, approval_outcome, campaign_of
 
 OFFER_FIELDS = tuple(Offer.__dataclass_fields__)
@@ -106,7 +107,10 @@ class DynamoPurchaseStore:
 
     def settle(self, plan: Plan, portfolio_key: str, reference: str = "") -> bool:
         transfer = post_transfer(plan.campaign_id, plan.plan_id, plan.price_cents)
-        return dynamo.transact_once([
+        offer = plan.offer
+        record = purchase_body(plan.campaign_id, plan.plan_id, offer.seller, plan.price_cents, offer.face_value_cents,
+                               offer.accounts, ledger.now_iso())
+        return public_log.transact_logged(plan.campaign_id, [
             _finish_plan(plan, "settled", ("approved",), portfolio_key=portfolio_key, wire_reference=reference),
             _set_offer(plan, "held", "sold"),
             ledger.transfer_put(transfer, plan_id=plan.plan_id),
@@ -114,7 +118,7 @@ class DynamoPurchaseStore:
             ledger.count(plan.campaign_id, purchases=1),
             dynamo.outbox("forgiveness", f"forgive#{plan.plan_id}",
                           {"campaign_id": plan.campaign_id, "plan_id": plan.plan_id, "portfolio_key": portfolio_key}),
-        ])
+        ], record)
 
     def void(self, plan: Plan, reason: str, reopen: bool) -> bool:
         """Release the hold. A refused sale retires the offer; a rejected or expired plan reopens it."""

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from functions.adapters import forgiveness, ledger, purchases
+from functions.adapters import forgiveness, ledger, public_log, purchases
 from functions.adapters.aws import client, settings
 from functions.adapters.providers import ProviderUnavailable, UnknownProvider, provider
 from functions.adapters.secrets import derived_key
@@ -34,6 +34,7 @@ from functions.handlers.http import ApiError, make_app
 
 logger = Logger()
 router = Router()
+LOG_PAGE = 500  # entries per page of the public log
 CampaignId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="Campaign id")]
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255,
                                        description="Any unique string; a retry with the same key and body replays")]
@@ -105,6 +106,19 @@ def campaign_totals(campaign_id: CampaignId) -> dict:
     if figures is None:
         raise ApiError(404, "unknown_campaign", f"no campaign {campaign_id!r}", "path.campaign_id")
     return figures
+
+
+@router.get("/campaigns/<campaign_id>/log", summary="The public log: hash-chained purchases and forgiveness",
+            tags=["campaigns"])
+def campaign_log(campaign_id: CampaignId, after: Annotated[int, Query(ge=0, description="Last seq already read")] = 0,
+                 limit: Annotated[int, Query(ge=1, le=LOG_PAGE)] = LOG_PAGE) -> dict:
+    """Entries in order after `after`; `next` is the path of the following page (null at the end).
+    `jubilee verify-log` recomputes the chain and the totals from these alone."""
+    if ledger.load_campaign(campaign_id) is None:
+        raise ApiError(404, "unknown_campaign", f"no campaign {campaign_id!r}", "path.campaign_id")
+    entries = public_log.entries(campaign_id, after, limit)
+    last = entries[-1]["seq"] if len(entries) == limit else None
+    return {"entries": entries, "next": f"/campaigns/{campaign_id}/log?after={last}&limit={limit}" if last else None}
 
 
 @router.get("/campaigns/<campaign_id>/purchases", summary="What the campaign bought (redacted)", tags=["campaigns"])

@@ -92,11 +92,11 @@ def forgive_chunk(message: dict[str, Any]) -> None:
     if plan is None or key_pair is None:
         raise LookupError(f"plan {plan_id} has no debtor key yet")
     # The purchase's settlement time: the same on every redelivery, so rewritten events say the same.
+    forgiven_at = plan.get("finished_at") or plan["held_at"]
     items, accounts, face = chunk_items(message, store.chunk_text(message), crypto.Sealer(bytes(key_pair["public_key"])),
-                                        derived_key("account-hash"),
-                                        plan.get("finished_at") or plan["held_at"])
+                                        derived_key("account-hash"), forgiven_at)
     store.write_items(items)
-    counted = store.finish_chunk(message, accounts, face)
+    counted = store.finish_chunk(message, accounts, face, forgiven_at)
     done = store.drop_plaintext_when_done(cid, plan_id, [message["portfolio_key"], plan["offer"]["object_key"]])
     logger.info("chunk forgiven", extra={"campaign_id": cid, "plan_id": plan_id, "chunk": message["chunk"],
                                          "accounts": accounts, "counted_now": counted, "portfolio_done": done})

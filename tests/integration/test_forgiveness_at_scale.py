@@ -34,11 +34,11 @@ def test_chunks_delivered_twice_and_a_chunk_crashing_mid_batch_forgive_each_acco
                                                                                          monkeypatch):
     real_finish, crashes = store.finish_chunk, []
 
-    def crash_once(message, accounts, face):  # events written, not yet counted: then the process dies
+    def crash_once(message, *counted):  # events written, not yet counted: then the process dies
         if message["chunk"] == 2 and not crashes:
             crashes.append(message["chunk"])
             raise RuntimeError("out of time mid-chunk")
-        return real_finish(message, accounts, face)
+        return real_finish(message, *counted)
 
     monkeypatch.setattr(store, "finish_chunk", crash_once)
     accounts = buy(cloud, 230)  # 6 chunks of up to 40
@@ -52,6 +52,10 @@ def test_chunks_delivered_twice_and_a_chunk_crashing_mid_batch_forgive_each_acco
     assert f["accounts_forgiven"] == len(accounts) == len(items("forgiveness")) == f["letters_sent"]
     assert f["face_value_forgiven_cents"] == sum(a.balance_cents for a in accounts)
     assert len(letters_in_bucket()) == len(accounts)
+    log = cloud.http("GET", "/campaigns/c1/log").json()["entries"]  # one purchase, one entry per chunk, once each
+    assert sorted((e["type"], e.get("chunk")) for e in log) == [("forgiveness", n) for n in range(6)] + \
+        [("purchase", None)]
+    assert f["log_entries"] == 7 and f["log_head"] == log[-1]["hash"]
 
 
 def test_no_debtor_data_is_left_in_the_clear_anywhere(cloud, small_chunks, capsys):

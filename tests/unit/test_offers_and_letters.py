@@ -3,7 +3,6 @@ import pytest
 from functions.domain.campaigns import Campaign, CampaignError
 from functions.domain.forgiveness import account_keys, code_hash, format_code, letter_lines, normalize_code
 from functions.domain.offers import COLUMNS, OPTIONAL_COLUMNS, OfferFileError, check_accounts, read_accounts, write_accounts
-from functions.domain.public_log import GENESIS, head
 from infra.sample_data import offer_csv
 
 GOOD = ("A-1", "Avery Example", "1 Imaginary Lane", "Exampleton", "NY", "10001", "Example Hospital", "medical",
@@ -108,12 +107,6 @@ def test_chunk_ranges_cover_every_row_once_by_byte_range():
     assert header == "h1,h2\n" and [first for first, _, _ in ranges] == [0, 90, 180]
     rows = [line for _, start, end in ranges for line in body[start:end].decode().splitlines()]
     assert rows == [f"{n},x" for n in range(205)]
-
-
-def test_the_log_head_commits_to_every_entry_and_their_order():
-    a, b = {"n": 1}, {"n": 2}
-    assert head([]) == GENESIS
-    assert head([a, b]) != head([b, a]) != head([a, {"n": 3}])
 
 
 @pytest.mark.parametrize("field,kwargs", [

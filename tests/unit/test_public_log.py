@@ -1,0 +1,102 @@
+"""The public log's chain: recomputed from the entries alone, every tampering located."""
+
+import copy
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from functions.domain.public_log import (
+    GENESIS,
+    compare,
+    forgiveness_body,
+    next_entry,
+    purchase_body,
+    verify,
+)
+
+
+def chain(bodies):
+    entries, previous = [], GENESIS
+    for seq, body in enumerate(bodies, start=1):
+        entries.append(next_entry(previous, seq, body))
+        previous = entries[-1]["hash"]
+    return entries
+
+
+def sample_log():
+    return chain([
+        purchase_body("c", "c.a.0", "Acme", 5_000, 500_000, 40, "2026-01-01T00:00:00+00:00"),
+        forgiveness_body("c", "c.a.0", 0, 25, 300_000, "2026-01-01T00:00:00+00:00"),
+        forgiveness_body("c", "c.a.0", 1, 15, 200_000, "2026-01-01T00:00:00+00:00"),
+        purchase_body("c", "c.b.0", "Beta", 1_000, 90_000, 3, "2026-01-02T00:00:00+00:00"),
+        forgiveness_body("c", "c.b.0", 0, 3, 90_000, "2026-01-02T00:00:00+00:00"),
+    ])
+
+
+def test_an_untouched_log_verifies_and_gives_its_totals():
+    log = sample_log()
+    result = verify(log)
+    assert result.ok and result.head == log[-1]["hash"]
+    totals = result.totals
+    assert (totals.entries, totals.purchases, totals.spent_cents) == (5, 2, 6_000)
+    assert (totals.accounts_forgiven, totals.face_value_forgiven_cents) == (43, 590_000)
+    published = {"log_head": log[-1]["hash"], "log_entries": 5, "purchases": 2, "spent_cents": 6_000,
+                 "accounts_forgiven": 43, "face_value_forgiven_cents": 590_000}
+    assert compare(result, published) == []
+    assert compare(result, published | {"spent_cents": 6_001}) == [
+        "published spent_cents is 6001, the entries give 6000"]
+
+
+def test_an_altered_amount_is_named_by_its_entry():
+    log = sample_log()
+    log[2]["face_value_cents"] += 1
+    result = verify(log)
+    assert result.problems == ["entry 3 (seq 3): its content does not match its hash (altered)",
+                               "plan c.a.0: more forgiven (40 accounts, 500001 cents) than bought (40, 500000)"]
+
+
+def test_an_altered_entry_with_its_hash_recomputed_breaks_the_next_link():
+    log = sample_log()
+    body = {k: v for k, v in log[1].items() if k not in ("hash", "seq", "prev")} | {"accounts": 26}
+    log[1] = next_entry(log[0]["hash"], 2, body)
+    assert verify(log).problems[0] == ("entry 3 (seq 3): 'prev' is not the hash of the entry before it "
+                                       "(dropped or reordered)")
+
+
+def test_a_whole_chain_rewritten_no_longer_matches_the_published_head():
+    original = sample_log()
+    forged_bodies = [{k: v for k, v in e.items() if k not in ("hash", "seq", "prev")} for e in original]
+    forged_bodies[0]["price_cents"] = 4_000
+    forged = chain(forged_bodies)
+    result = verify(forged)
+    assert result.ok  # consistent in itself...
+    problems = compare(result, {"log_head": original[-1]["hash"], "log_entries": 5, "purchases": 2,
+                                "spent_cents": 6_000, "accounts_forgiven": 43, "face_value_forgiven_cents": 590_000})
+    assert problems[0].startswith("published log_head is") and "spent_cents" in problems[1]  # ...not with the campaign
+
+
+def test_dropped_and_reordered_entries_are_located():
+    log = sample_log()
+    dropped = log[:2] + log[3:]
+    assert [p.split(":")[0] for p in verify(dropped).problems] == ["entry 3 (seq 4)", "entry 3 (seq 4)"]
+    swapped = [log[0], log[2], log[1], *log[3:]]
+    located = {p.split(":")[0] for p in verify(swapped).problems}
+    assert located == {"entry 2 (seq 3)", "entry 3 (seq 2)", "entry 4 (seq 4)"}
+
+
+def test_forgiving_more_than_was_bought_is_a_problem():
+    log = chain([purchase_body("c", "p", "S", 100, 1_000, 2, "t"), forgiveness_body("c", "p", 0, 3, 1_000, "t"),
+                 forgiveness_body("c", "q", 0, 1, 5, "t")])
+    assert verify(log).problems == ["plan p: more forgiven (3 accounts, 1000 cents) than bought (2, 1000)",
+                                    "plan q: forgiveness without a purchase entry"]
+
+
+@given(st.integers(0, 4), st.sampled_from(["price_cents", "face_value_cents", "accounts", "plan_id", "at"]),
+       st.integers(1, 10**6))
+def test_any_single_change_to_any_entry_is_caught_at_that_entry(index, field, change):
+    log = copy.deepcopy(sample_log())
+    if field not in log[index]:
+        return
+    value = log[index][field]
+    log[index][field] = value + change if isinstance(value, int) else f"{value}x"
+    assert any(p.startswith(f"entry {index + 1} ") for p in verify(log).problems)
