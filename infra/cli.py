@@ -79,6 +79,8 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--approvals-required", type=_non_negative, default=0, metavar="N")
     create.add_argument("--auto-approve-cents", type=_non_negative, default=0)
     create.add_argument("--plan-ttl-hours", type=_positive, default=72)
+    create.add_argument("--debtor-data-days", type=_positive, default=Campaign.debtor_data_days,
+                        help="shred debtors' sealed data this many days after their letters (default 30)")
     create.add_argument("--policy", type=json.loads, default={},
                         help='eligibility as JSON, e.g. \'{"income_multiple_pct": 400, "debt_types": ["medical"]}\'')
     create.add_argument("--guidelines", type=Path, help="extra poverty guidelines CSV (e.g. Alaska, Hawaii)")
@@ -120,6 +122,27 @@ def parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--campaign", required=True)
     reconcile.add_argument("--since", metavar="DATE", help="only what happened on or after this day (YYYY-MM-DD)")
     _where(reconcile)
+
+    verify_log = commands.add_parser("verify-log", help="recompute a campaign's public log and totals, and compare "
+                                                       "them with what it publishes")
+    verify_log.add_argument("source", metavar="URL_OR_DIR",
+                            help="the campaign's public URL (https://.../campaigns/ID) or an export directory")
+    verify_log.add_argument("--json", action="store_true")
+
+    export = commands.add_parser("export", help="write a campaign's data in open formats (JSON Lines, CSV, 360Giving)")
+    export.add_argument("--campaign", required=True)
+    export.add_argument("--out", type=Path, required=True, metavar="DIR")
+    export.add_argument("--include-personal-data", action="store_true",
+                        help="include donors' names and emails (opened from their seals)")
+    _where(export)
+    load = commands.add_parser("import", help="load an export into this (empty) deployment; twice changes nothing")
+    load.add_argument("source", type=Path, metavar="DIR")
+    load.add_argument("--campaign", required=True)
+    _where(load)
+    erase = commands.add_parser("erase-donor", help="crypto-shred a donor's personal data; their gifts stay counted")
+    erase.add_argument("--campaign", required=True)
+    erase.add_argument("--email", required=True)
+    _where(erase)
 
     dlq = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(dest="action", required=True)
     redrive = dlq.add_parser("redrive", help="move a stage's dead letters back onto its queue")
@@ -205,8 +228,31 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _verified(source: str, as_json: bool) -> int:
+    from infra import portability
+
+    try:
+        result = portability.verify_log(source)
+    except portability.PortabilityError as error:
+        err.print(f"[red]error:[/red] {error}")
+        return 2
+    if as_json:
+        print(json.dumps(result, sort_keys=True))
+    else:
+        for problem in result["problems"]:
+            console.print(f"[red]✗[/red] {problem}")
+        for note in result["notes"]:
+            console.print(f"[yellow]![/yellow] {note}")
+        totals = result["totals"]
+        verdict = "[green]verified[/green]" if result["ok"] else "[red]does not verify[/red]"
+        console.print(f"{verdict}: {result['entries']} entries, head {result['head']}; {totals['purchases']} "
+                      f"purchase(s) for {format_cents(totals['spent_cents'])}, {totals['accounts_forgiven']} accounts "
+                      f"and {format_cents(totals['face_value_forgiven_cents'])} forgiven")
+    return 0 if result["ok"] else 1
+
+
 def run(args: argparse.Namespace) -> int:
-    from infra import operations
+    from infra import operations, portability
 
     if args.command == "demo":
         from infra import demo
@@ -239,6 +285,8 @@ def run(args: argparse.Namespace) -> int:
         args.out.write_bytes(offer_csv(args.accounts, args.seed))
         console.print(f"wrote {args.accounts} fictional accounts to {args.out}")
         return 0
+    if args.command == "verify-log":
+        return _verified(args.source, args.json)
     try:
         operations.connect(args.stack, args.endpoint_url)
         if args.command == "campaigns":
@@ -253,7 +301,8 @@ def run(args: argparse.Namespace) -> int:
                                 contact=args.contact, payments=args.payments, tax_statement=args.tax_statement,
                                 objective=args.objective, policy=args.policy, extra_guidelines=extra,
                                 approvers=tuple(args.approver), approvals_required=args.approvals_required,
-                                auto_approve_cents=args.auto_approve_cents, plan_ttl_hours=args.plan_ttl_hours)
+                                auto_approve_cents=args.auto_approve_cents, plan_ttl_hours=args.plan_ttl_hours,
+                                debtor_data_days=args.debtor_data_days)
             operations.create_campaign(campaign)
             console.print(f"created campaign {campaign.campaign_id!r}")
             return 0
@@ -288,11 +337,29 @@ def run(args: argparse.Namespace) -> int:
                 console.print(str(difference))
             console.print(f"{len(found)} difference(s) between Stripe and the ledger of {args.campaign!r}")
             return 1 if found else 0
+        if args.command == "export":
+            manifest = portability.export_campaign(args.campaign, args.out, args.include_personal_data)
+            for entry in manifest["files"]:
+                console.print(f"  {entry['path']}: {entry['rows']} row(s), sha256 {entry['sha256'][:16]}…")
+            console.print(f"exported {args.campaign!r} to {args.out} (manifest.json lists every file's checksum)")
+            return 0
+        if args.command == "import":
+            written = portability.import_campaign(args.source, args.campaign)
+            console.print(f"imported {sum(written.values())} new record(s) into {args.campaign!r}: " +
+                          ", ".join(f"{name} {n}" for name, n in written.items() if n))
+            return 0
+        if args.command == "erase-donor":
+            from functions.adapters import donors
+
+            erased = donors.erase(args.campaign, args.email)
+            console.print(f"erased: {erased} donation(s) of that donor kept their amounts; their name and email "
+                          "can no longer be read" if erased else "no donation of that donor in this campaign")
+            return 0
         if args.command == "dlq":
             moved = operations.redrive(*operations.queue_urls(args.stage, args.stack, args.endpoint_url))
             console.print(f"moved {moved} message(s) from the {args.stage} dead-letter queue back to its queue")
             return 0
-    except operations.OperationError as error:
+    except (operations.OperationError, portability.PortabilityError) as error:
         err.print(f"[red]error:[/red] {error}")
         return 2
     raise AssertionError(f"unhandled command {args.command}")

@@ -24,7 +24,8 @@ from infra import topology
 # Stack output name -> environment variable the adapters read.
 OUTPUTS = {"TableName": "TABLE_NAME", "IdempotencyTableName": "IDEMPOTENCY_TABLE_NAME",
            "OffersBucketName": "OFFERS_BUCKET", "LettersBucketName": "LETTERS_BUCKET",
-           "AppSecretArn": "APP_SECRET_ID", "StripeSecretArn": "STRIPE_SECRET_ID"}
+           "AppSecretArn": "APP_SECRET_ID", "StripeSecretArn": "STRIPE_SECRET_ID", "DonorKeyArn": "DONOR_KEY_ID",
+           "DebtorKeyArn": "PII_KEY_ID"}
 
 
 class OperationError(Exception):
@@ -46,7 +47,8 @@ def connect(stack: str = "Jubilee", endpoint_url: str | None = None) -> None:
         os.environ.update({"TABLE_NAME": names[topology.LEDGER], "IDEMPOTENCY_TABLE_NAME": names[topology.IDEMPOTENCY],
                            "OFFERS_BUCKET": names[topology.OFFERS], "LETTERS_BUCKET": names[topology.LETTERS],
                            "APP_SECRET_ID": names[topology.APP_SECRET],
-                           "STRIPE_SECRET_ID": names[topology.STRIPE_SECRET]})
+                           "STRIPE_SECRET_ID": names[topology.STRIPE_SECRET], "DONOR_KEY_ID": names[topology.DONOR_KEY],
+                           "PII_KEY_ID": names[topology.PII_KEY]})
     else:
         outputs = stack_outputs(stack)
         missing = [k for k in OUTPUTS if k not in outputs]
@@ -174,7 +176,10 @@ def statement(email: str, year: int) -> dict:
     """A donor's year-end statement across campaigns: each confirmed gift, net of refunds."""
     from functions.domain.receipts import year_end_statement
 
-    result = year_end_statement(ledger_store.all_donations(), email, year)
+    from functions.adapters.donors import donor_ref
+
+    theirs = [d for d in ledger_store.all_donations() if d.get("donor_ref") == donor_ref(d["campaign_id"], email)]
+    result = year_end_statement(theirs, email, year)
     campaigns = {line.campaign_id for line in result.lines}
     statements = {cid: c.tax_statement for cid in sorted(campaigns)
                   if (c := ledger_store.load_campaign(cid)) is not None and c.tax_statement}

@@ -54,6 +54,9 @@ class JubileeStack(Stack):
         # Debtors' data has a key of its own, which only the forgiveness and letters functions may use.
         self.pii_key = kms.Key(self, "DebtorDataKey", enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN,
                                description="Wraps each bought portfolio's debtor-data key")
+        # Donors' names and emails: one data key per donor under this key, destroyed to erase them.
+        self.donor_key = kms.Key(self, "DonorDataKey", enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN,
+                                 description="Wraps each donor's personal-data key")
         self._tables()
         self._buckets()
         self.secret = secretsmanager.Secret(
@@ -134,7 +137,8 @@ class JubileeStack(Stack):
         names = {topology.LEDGER: self.ledger.table_name, topology.IDEMPOTENCY: self.idempotency.table_name,
                  topology.OFFERS: self.buckets[topology.OFFERS].bucket_name,
                  topology.LETTERS: self.buckets[topology.LETTERS].bucket_name, topology.APP_SECRET: self.secret.secret_arn,
-                 topology.STRIPE_SECRET: self.stripe_secret.secret_arn, topology.PII_KEY: self.pii_key.key_arn}
+                 topology.STRIPE_SECRET: self.stripe_secret.secret_arn, topology.PII_KEY: self.pii_key.key_arn,
+                 topology.DONOR_KEY: self.donor_key.key_arn}
         queue_urls = {stage: q.queue_url for stage, q in self.queues.items()}
         self.functions: dict[str, lambda_.Function] = {}
         for fn in topology.FUNCTIONS:
@@ -167,6 +171,8 @@ class JubileeStack(Stack):
                 self.stripe_secret.grant_read(function)
             elif resource == topology.PII_KEY:  # seal: wrap a portfolio's new private key; open: unwrap it
                 self.pii_key.grant(function, "kms:Encrypt" if access == "seal" else "kms:Decrypt")
+            elif resource == topology.DONOR_KEY:  # make a donor's key, or open it to seal another gift
+                self.donor_key.grant(function, "kms:GenerateDataKey", "kms:Decrypt")
             elif resource == "send":
                 self.queues[access].grant_send_messages(function)
             else:
@@ -273,6 +279,7 @@ class JubileeStack(Stack):
                    "OffersBucketName": self.buckets[topology.OFFERS].bucket_name,
                    "LettersBucketName": self.buckets[topology.LETTERS].bucket_name,
                    "AppSecretArn": self.secret.secret_arn, "StripeSecretArn": self.stripe_secret.secret_arn,
+                   "DonorKeyArn": self.donor_key.key_arn, "DebtorKeyArn": self.pii_key.key_arn,
                    "ApiUrl": self.rest_api.url}
         outputs |= {f"{stage.title()}QueueUrl": q.queue_url for stage, q in self.queues.items()}
         outputs |= {f"{stage.title()}DlqUrl": q.queue_url for stage, q in self.dlqs.items()}

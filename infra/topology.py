@@ -15,6 +15,7 @@ LEDGER, IDEMPOTENCY = "ledger", "idempotency"  # tables
 OFFERS, LETTERS = "offers", "letters"  # buckets
 APP_SECRET = "app-secret"
 PII_KEY = "pii-key"  # wraps each portfolio's private debtor-data key: forgiveness may wrap, only letters unwrap
+DONOR_KEY = "donor-key"  # wraps each donor's key: only the API (and operators) may use it
 STRIPE_SECRET = "stripe-secret"  # {"api_key", "webhook_secrets": [...]}: the operator puts the values in
 
 
@@ -54,7 +55,7 @@ class Schedule:
 
 FUNCTIONS: tuple[Function, ...] = (
     Function("api", "functions.handlers.api.handler", 10,
-             grants=("ledger:write", "idempotency:write", "secret:read", "stripe-secret:read")),
+             grants=("ledger:write", "idempotency:write", "secret:read", "stripe-secret:read", "donor-key:use")),
     Function("webhook", "functions.handlers.webhook.handler", 10,
              grants=("ledger:write", "secret:read", "stripe-secret:read")),
     Function("admin", "functions.handlers.admin.handler", 10, grants=("ledger:write",)),
@@ -103,7 +104,7 @@ SCHEDULES: tuple[Schedule, ...] = (Schedule("reconcile", 60),)
 # Names used where nothing generates them: the local emulator, and operator commands given --endpoint-url.
 LOCAL_NAMES = {LEDGER: "jubilee-ledger", IDEMPOTENCY: "jubilee-idempotency", OFFERS: "jubilee-offers",
                LETTERS: "jubilee-letters", APP_SECRET: "jubilee/app-secret", STRIPE_SECRET: "jubilee/stripe",
-               PII_KEY: "alias/jubilee-pii"}
+               PII_KEY: "alias/jubilee-pii", DONOR_KEY: "alias/jubilee-donors"}
 
 
 def local_queue_name(stage: str, dead_letters: bool = False) -> str:
@@ -131,7 +132,7 @@ def environment(fn: Function, names: dict[str, str], queue_urls: dict[str, str],
            "PUBLIC_BASE_URL": public_base_url}
     wanted = {LEDGER: "TABLE_NAME", IDEMPOTENCY: "IDEMPOTENCY_TABLE_NAME", OFFERS: "OFFERS_BUCKET",
               LETTERS: "LETTERS_BUCKET", "secret": "APP_SECRET_ID", STRIPE_SECRET: "STRIPE_SECRET_ID",
-              PII_KEY: "PII_KEY_ID"}
+              PII_KEY: "PII_KEY_ID", DONOR_KEY: "DONOR_KEY_ID"}
     for resource, variable in wanted.items():
         if resource in resources:
             env[variable] = names[APP_SECRET if resource == "secret" else resource]

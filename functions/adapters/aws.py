@@ -26,6 +26,7 @@ class Settings:
     secret_id: str
     stripe_secret_id: str  # {"api_key": ..., "webhook_secrets": [...]}, set by the operator
     pii_key_id: str  # the KMS key that wraps each portfolio's debtor-data key
+    donor_key_id: str  # the KMS key that wraps each donor's key (donors.py)
     public_base_url: str  # where donors' browsers reach this API (for checkout links)
     payments: str  # "sandbox" serves the sandbox provider's checkout page and webhooks; "off" does not
 
@@ -41,6 +42,7 @@ class Settings:
             secret_id=env.get("APP_SECRET_ID", ""),
             stripe_secret_id=env.get("STRIPE_SECRET_ID", ""),
             pii_key_id=env.get("PII_KEY_ID", ""),
+            donor_key_id=env.get("DONOR_KEY_ID", ""),
             public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
             payments=env.get("PAYMENTS_PROVIDER", "sandbox"),
         )

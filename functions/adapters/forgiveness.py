@@ -137,12 +137,17 @@ def events(campaign_id: str, plan_id: str) -> list[dict[str, Any]]:
     return list(dynamo.query(f"FORGIVEN#{campaign_id}#{plan_id}"))
 
 
-def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int) -> bool:
-    """Count a chunk's letters once, however often the chunk is redelivered."""
+def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int, keep_days: int) -> bool:
+    """Count a chunk's letters once, however often the chunk is redelivered, and set the portfolio's
+    key to expire `keep_days` after the latest letter: DynamoDB's TTL then deletes it, and with it
+    every sealed copy of the debtors' data (events, printed batches) becomes unreadable."""
+    now = time.time()
     return dynamo.transact_once([
         dynamo.put({"pk": f"LETTERS#{campaign_id}#{plan_id}", "sk": f"{chunk:06d}", "kind": "letters",
                     "sent": sent, "sent_at": ledger.now_iso()}),
         ledger.count(campaign_id, letters_sent=sent),
+        dynamo.update(campaign_pk(campaign_id), debtor_key_sk(plan_id), "SET expires_at = :at",
+                      {":at": int(now) + keep_days * 86_400}, condition="attribute_exists(pk)"),
     ])
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
-from functions.adapters import dynamo, public_log
+from functions.adapters import donors, dynamo, public_log
 from functions.adapters.dynamo import campaign_pk
 from functions.domain.campaigns import Campaign
 from functions.domain.gifts import (
@@ -151,9 +151,9 @@ def donation_sk(donation_id: str) -> str:
 def create_donation(campaign_id: str, donation_id: str, amount_cents: int, currency: str,
                     provider: str, checkout_url: str, donor: dict[str, Any], anonymous: bool,
                     frequency: str = "once") -> None:
-    donor = {k: v for k, v in donor.items() if v}
     dynamo.transact([dynamo.put(_donation_item(campaign_id, donation_id, amount_cents, currency, provider, "pending",
-                                               donor, anonymous, checkout_url=checkout_url, frequency=frequency))])
+                                               donors.sealed(campaign_id, donation_id, donor), anonymous,
+                                               checkout_url=checkout_url, frequency=frequency))])
 
 
 def load_donation(campaign_id: str, donation_id: str) -> dict[str, Any] | None:
@@ -171,10 +171,11 @@ def all_donations() -> list[dict[str, Any]]:
 
 
 def _donation_item(campaign_id: str, donation_id: str, amount_cents: int, currency: str, provider: str,
-                   status: str, donor: dict[str, Any] | None, anonymous: bool, **extra: Any) -> dict[str, Any]:
+                   status: str, donor: dict[str, Any], anonymous: bool, **extra: Any) -> dict[str, Any]:
+    """`donor`: the donor's sealed attributes (donors.sealed), never their name or email."""
     return {"pk": campaign_pk(campaign_id), "sk": donation_sk(donation_id), "kind": "donation",
             "donation_id": donation_id, "campaign_id": campaign_id, "amount_cents": amount_cents,
-            "currency": currency, "provider": provider, "status": status, "donor": donor or None,
+            "currency": currency, "provider": provider, "status": status, **donor,
             "anonymous": anonymous, "created_at": now_iso(), "refunded_cents": 0, "disputes": {}, **extra}
 
 
@@ -190,7 +191,8 @@ def _confirm(gift: PaymentConfirmed) -> str:
         if pledge is None:
             return "unknown"
         item = _donation_item(gift.campaign_id, gift.donation_id, gift.amount_cents, gift.currency, gift.provider,
-                              "confirmed", pledge.get("donor"), pledge["anonymous"], pledge_id=gift.pledge_id,
+                              "confirmed", {k: pledge[k] for k in ("donor_ref", "donor_sealed") if k in pledge},
+                              pledge["anonymous"], pledge_id=gift.pledge_id,
                               confirmed_at=now_iso(), fee_cents=gift.fee_cents, payment_id=gift.payment_id)
         return "confirmed" if dynamo.transact_once([dynamo.put(item), message]) else "duplicate"
     confirm = dynamo.update(

@@ -38,6 +38,7 @@ class Campaign:
     approvals_required: int = 0  # N distinct approvals a plan needs; 0 buys without approval
     auto_approve_cents: int = 0  # plans at or under this price need no approval
     plan_ttl_hours: int = 72  # a plan not approved by then is voided and its funds released
+    debtor_data_days: int = 30  # debtors' sealed data is shredded this long after their letters are sent
 
     def __post_init__(self) -> None:
         if not CAMPAIGN_ID.match(self.campaign_id):
@@ -46,10 +47,10 @@ class Campaign:
             raise CampaignError("name", "must be 1-200 characters")
         if self.currency not in CURRENCIES:
             raise CampaignError("currency", f"must be one of {', '.join(sorted(CURRENCIES))}")
-        for field in ("threshold_cents", "min_donation_cents", "max_donation_cents"):
-            value = getattr(self, field)
+        for amount in ("threshold_cents", "min_donation_cents", "max_donation_cents"):
+            value = getattr(self, amount)
             if not is_cents(value) or value <= 0:
-                raise CampaignError(field, "must be a positive whole number of cents")
+                raise CampaignError(amount, "must be a positive whole number of cents")
         if not is_cents(self.reserve_bps) or not 0 <= self.reserve_bps < BPS:
             raise CampaignError("reserve_bps", "must be a whole number from 0 to 9999")
         if self.payments not in PROVIDERS:
@@ -68,6 +69,8 @@ class Campaign:
             raise CampaignError("auto_approve_cents", "must be zero or more whole cents")
         if not is_cents(self.plan_ttl_hours) or not 1 <= self.plan_ttl_hours <= 24 * 90:
             raise CampaignError("plan_ttl_hours", "must be 1 to 2160 hours")
+        if not is_cents(self.debtor_data_days) or not 1 <= self.debtor_data_days <= 3650:
+            raise CampaignError("debtor_data_days", "must be 1 to 3650 days")
         try:
             Policy.from_dict(self.policy)
         except (TypeError, ValueError) as error:

@@ -13,10 +13,12 @@ Currency = Literal[tuple(CURRENCIES)]  # type: ignore[valid-type]  # one list of
 
 
 class Donor(BaseModel):
+    """Personal data: kept out of repr, so a debug log line of a request never shows it."""
+
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    name: Annotated[str | None, Field(min_length=1, max_length=200, repr=False)] = None
     # A plain shape check: the Lambda runtime has no email-validator, and the receipt mail is the real test.
-    email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    email: Annotated[str | None, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", repr=False)] = None
 
 
 class DonationRequest(BaseModel):

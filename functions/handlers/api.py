@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from functions.adapters import forgiveness, ledger, public_log, purchases
+from functions.adapters import donors, forgiveness, ledger, public_log, purchases
 from functions.adapters.aws import client, settings
 from functions.adapters.providers import ProviderUnavailable, UnknownProvider, provider
 from functions.adapters.secrets import derived_key
@@ -141,7 +141,7 @@ def donor_receipt(campaign_id: CampaignId, donation_id: Annotated[str, Path(patt
     if donation is None or campaign is None or donation["status"] != "confirmed":
         raise hidden
     later = ledger.installments(campaign_id, donation_id) if donation.get("frequency") == "monthly" else []
-    return receipt(donation, campaign.to_dict(), later)
+    return receipt(donation | {"donor": donors.opened(donation) or {}}, campaign.to_dict(), later)
 
 
 @router.get("/verify/<code>", summary="Check a forgiveness letter by its code", tags=["debtors"])

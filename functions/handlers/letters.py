@@ -48,7 +48,7 @@ def send(message: dict[str, Any]) -> None:
     printer.send_batch(f"{cid}/{plan_id}/{chunk:06d}", batch)
     store.write_items(proofs)  # what /verify answers from: the code's hash, never the code
     sent = len(proofs)
-    counted = store.finish_letters(cid, plan_id, chunk, sent)
+    counted = store.finish_letters(cid, plan_id, chunk, sent, campaign.debtor_data_days)
     logger.info("letters sent", extra={"campaign_id": cid, "plan_id": plan_id, "chunk": chunk, "letters": sent,
                                        "counted_now": counted})
 

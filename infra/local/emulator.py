@@ -181,8 +181,9 @@ class LocalCloud:
             client("s3").create_bucket(Bucket=names[bucket])
         client("secretsmanager").create_secret(Name=names[topology.APP_SECRET], SecretString=self.app_secret)
         client("secretsmanager").create_secret(Name=names[topology.STRIPE_SECRET], SecretString=json.dumps(self.stripe))
-        pii_key = client("kms").create_key(Description="Jubilee debtor data (local)")["KeyMetadata"]["KeyId"]
-        client("kms").create_alias(AliasName=names[topology.PII_KEY], TargetKeyId=pii_key)
+        for key, purpose in ((topology.PII_KEY, "debtor"), (topology.DONOR_KEY, "donor")):
+            made = client("kms").create_key(Description=f"Jubilee {purpose} data (local)")["KeyMetadata"]["KeyId"]
+            client("kms").create_alias(AliasName=names[key], TargetKeyId=made)
         sqs = client("sqs")
         for queue in QUEUES:
             dlq = sqs.create_queue(QueueName=topology.local_queue_name(queue.stage, dead_letters=True))["QueueUrl"]

@@ -120,7 +120,7 @@ def test_functions_come_from_the_wiring_table_with_powertools(synthesized):
         assert "AWSLambdaPowertoolsPythonV3" in json.dumps(props["Layers"]) and len(props["Layers"]) == 2
         expected = set(topology.environment(spec, dict.fromkeys(
             [topology.LEDGER, topology.IDEMPOTENCY, topology.OFFERS, topology.LETTERS, topology.APP_SECRET,
-             topology.STRIPE_SECRET, topology.PII_KEY], "x"),
+             topology.STRIPE_SECRET, topology.PII_KEY, topology.DONOR_KEY], "x"),
             dict.fromkeys([q.stage for q in topology.QUEUES], "u"), "", "sandbox"))
         assert set(props["Environment"]["Variables"]) == expected
 
@@ -152,10 +152,10 @@ def test_each_function_may_do_only_what_it_uses(synthesized):
     assert "s3:PutObject" not in policy_actions(template, "api")
 
 
-def test_only_letters_may_open_debtor_data_and_forgiveness_may_only_wrap_a_new_key(synthesized):
-    template, _, _ = synthesized
+def key_users(template, description: str) -> dict[str, set[str]]:
+    """Which functions' policies name the KMS key so described, with which actions."""
     [key_id] = [k for k, v in resources(template, "AWS::KMS::Key").items()
-                if "debtor-data" in v["Properties"].get("Description", "")]
+                if description in v["Properties"].get("Description", "")]
     users: dict[str, set[str]] = {}
     for name in (f.name for f in topology.FUNCTIONS):
         _, fn = function_named(template, name)
@@ -166,7 +166,17 @@ def test_only_letters_may_open_debtor_data_and_forgiveness_may_only_wrap_a_new_k
                     if key_id in json.dumps(statement["Resource"]):
                         actions = statement["Action"]
                         users.setdefault(name, set()).update(actions if isinstance(actions, list) else [actions])
-    assert users == {"forgiveness": {"kms:Encrypt"}, "letters": {"kms:Decrypt"}}
+    return users
+
+
+def test_only_letters_may_open_debtor_data_and_forgiveness_may_only_wrap_a_new_key(synthesized):
+    template, _, _ = synthesized
+    assert key_users(template, "debtor-data") == {"forgiveness": {"kms:Encrypt"}, "letters": {"kms:Decrypt"}}
+
+
+def test_only_the_api_may_use_donors_keys(synthesized):
+    template, _, _ = synthesized
+    assert key_users(template, "donor's personal-data") == {"api": {"kms:GenerateDataKey", "kms:Decrypt"}}
 
 
 def test_consumers_report_partial_batch_failures_and_the_dispatcher_sees_only_outbox_items(synthesized):

@@ -1,0 +1,268 @@
+"""Take a campaign's data out in open formats, and bring it back into another deployment.
+
+`export_campaign` writes each dataset as JSON Lines and CSV (the stored records, keys
+included, so an import restores them exactly), the public figures as published, the
+forgiveness grants as 360Giving-style JSON and a manifest with row counts and SHA-256
+checksums. Keys never leave: debtors' sealed data and the keys of debtors and donors stay
+in the source deployment (a new deployment has KMS keys of its own). Donors' names and
+emails leave only with `include_personal_data`, opened from their seals; without it, no
+donor can be told from another in the export.
+
+`import_campaign` checks the manifest, then writes every record that is not there yet, so
+importing twice changes nothing; afterwards the balances, totals, log head and
+`jubilee verify-log` are the source's.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from boto3.dynamodb.types import Binary
+
+from functions.adapters import donors, dynamo, ledger, public_log
+from functions.adapters.aws import client, settings
+from functions.domain.public_log import GENESIS, compare, verify
+
+FORMAT = "jubilee-export/1"
+DATASETS = ("campaign", "balances", "ledger_entries", "donations", "offers", "plans", "planning",
+            "forgiveness_events", "forgiveness_chunks", "letter_batches", "letter_verifications", "public_log")
+NEVER_EXPORTED = ("sealed", "donor_sealed", "public_key", "private_key", "key")  # ciphertext and keys
+SET_ATTRIBUTES = ("approvers",)  # stored as string sets; JSON has lists
+SEQUENCE_KEYS = {"campaign": "sk", "public_log": "seq"}
+
+
+class PortabilityError(Exception):
+    """A clear reason an export or import did not happen (nothing was written by an import)."""
+
+
+def dataset_of(item: dict[str, Any], campaign_id: str) -> str | None:
+    """Which dataset a stored item belongs to, if it is this campaign's and leaves the deployment."""
+    pk, sk = item["pk"], item["sk"]
+    if pk == dynamo.campaign_pk(campaign_id):
+        prefixes = {"META": "campaign", "ACCOUNT#": "balances", "DONATION#": "donations", "OFFER#": "offers",
+                    "PLAN#": "plans", "PLANNING": "planning"}
+        return next((name for prefix, name in prefixes.items() if sk.startswith(prefix)), None)
+    owned = {f"LEDGER#{campaign_id}": "ledger_entries", public_log.log_pk(campaign_id): "public_log"}
+    if pk in owned:
+        return owned[pk]
+    for prefix, name in (("FORGIVEN#", "forgiveness_events"), ("CHUNK#", "forgiveness_chunks"),
+                         ("LETTERS#", "letter_batches")):
+        if pk.startswith(f"{prefix}{campaign_id}#"):
+            return name
+    if pk.startswith("VERIFY#") and item.get("campaign_id") == campaign_id:
+        return "letter_verifications"
+    return None
+
+
+def _open_record(item: dict[str, Any], include_personal_data: bool) -> dict[str, Any]:
+    record = {k: sorted(v) if isinstance(v, set) else v for k, v in item.items()
+              if k not in NEVER_EXPORTED and not isinstance(v, Binary) and k != "donor_ref"}
+    if item.get("kind") == "donation" and include_personal_data:
+        record["donor"] = donors.opened(item)  # None: none given, or erased
+    return record
+
+
+def _write(directory: Path, name: str, rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    jsonl = "".join(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n" for row in rows)
+    (directory / f"{name}.jsonl").write_text(jsonl, encoding="utf-8")
+    columns = sorted({key for row in rows for key in row})
+    table = io.StringIO()
+    writer = csv.DictWriter(table, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:  # nested values (ledger legs, offers in plans) as JSON in their cell
+        writer.writerow({k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v for k, v in row.items()})
+    (directory / f"{name}.csv").write_text(table.getvalue(), encoding="utf-8")
+    return [(f"{name}.jsonl", len(rows)), (f"{name}.csv", len(rows))]
+
+
+def _major_units(cents: int) -> str:
+    """A placeholder the writer turns into a JSON number with exactly two decimals (no float on the way)."""
+    sign = "-" if cents < 0 else ""
+    return f"@@{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}@@"
+
+
+def grants_360giving(campaign: dict[str, Any], events: list[dict[str, Any]]) -> str:
+    """One grant per portfolio and state: the face value forgiven there, to anonymous individuals."""
+    cid, name = campaign["campaign_id"], campaign["name"]
+    groups: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    dates: dict[str, str] = {}
+    for event in events:
+        group = groups[(event["plan_id"], event["state"])]
+        group[0] += 1
+        group[1] += event["face_value_cents"]
+        dates[event["plan_id"]] = event["forgiven_at"][:10]
+    grants = [{
+        "id": f"360G-jubilee-{cid}-{plan_id}-{state}", "title": f"Debt forgiven: {accounts} account(s) in {state}",
+        "description": "Defaulted debt bought and forgiven in full; the debtors owe nothing and were told by letter.",
+        "currency": campaign.get("currency", "USD"), "amountAwarded": _major_units(cents), "awardDate": dates[plan_id],
+        "recipientIndividual": {"id": f"360G-jubilee-{cid}-{plan_id}-{state}-individuals",
+                                "name": f"{accounts} individual(s), not named"},
+        "fundingOrganization": [{"id": f"XI-JUBILEE-{cid}", "name": name}],
+        "beneficiaryLocation": [{"name": state, "countryCode": "US", "geographicCode": f"US-{state}"}],
+        "grantProgramme": [{"code": plan_id, "title": "Debt purchase and forgiveness"}],
+    } for (plan_id, state), (accounts, cents) in sorted(groups.items())]
+    text = json.dumps({"grants": grants}, indent=2, ensure_ascii=False)
+    return text.replace('"@@', "").replace('@@"', "")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def export_campaign(campaign_id: str, out: Path, include_personal_data: bool = False) -> dict[str, Any]:
+    """Write the campaign's data to `out`; returns the manifest."""
+    figures = ledger.public_figures(campaign_id)
+    if figures is None:
+        raise PortabilityError(f"--campaign: no campaign {campaign_id!r} here")
+    datasets: dict[str, list[dict[str, Any]]] = {name: [] for name in DATASETS}
+    for item in dynamo.scan():
+        name = dataset_of(item, campaign_id)
+        if name == "public_log":
+            datasets[name].append(json.loads(item["entry"]))
+        elif name:
+            datasets[name].append(_open_record(item, include_personal_data))
+    for name, rows in datasets.items():
+        rows.sort(key=lambda row: (row.get(SEQUENCE_KEYS.get(name, "pk")), row.get("sk", "")))
+    _check_consistent(datasets, figures)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[tuple[str, int]] = []
+    for name, rows in datasets.items():
+        written += _write(out, name, rows)
+    (out / "published.json").write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+    (out / "grants-360giving.json").write_text(grants_360giving(datasets["campaign"][0],
+                                                                datasets["forgiveness_events"]) + "\n")
+    written += [("published.json", 1), ("grants-360giving.json", 1)]
+    manifest = {
+        "format": FORMAT, "campaign_id": campaign_id, "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "include_personal_data": include_personal_data,
+        "files": [{"path": path, "rows": rows, "bytes": (out / path).stat().st_size, "sha256": _sha256(out / path)}
+                  for path, rows in written],
+        "not_exported": "debtors' sealed data and every key (debtors', donors'): they stay in the source deployment",
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def _check_consistent(datasets: dict[str, list[dict[str, Any]]], figures: dict[str, Any]) -> None:
+    """The balances are the sums of the ledger entries, and the log ends at the published head:
+    otherwise the campaign moved while it was read, and the export would not be one moment's."""
+    sums: dict[str, int] = defaultdict(int)
+    for transfer in datasets["ledger_entries"]:
+        for account, amount in transfer["legs"].items():
+            sums[account] += amount
+    cached = {row["sk"].removeprefix("ACCOUNT#"): row.get("balance", 0) for row in datasets["balances"]}
+    log = datasets["public_log"]
+    if any(cached.get(a, 0) != sums.get(a, 0) for a in set(cached) | set(sums)) or \
+            (log[-1]["hash"] if log else GENESIS) != figures["log_head"]:
+        raise PortabilityError("the campaign changed while it was being read; export again (nothing was kept)")
+
+
+def verify_manifest(source: Path) -> dict[str, Any]:
+    """The manifest, once every file it lists is present with its size and checksum."""
+    try:
+        manifest = json.loads((source / "manifest.json").read_text())
+    except (OSError, ValueError) as error:
+        raise PortabilityError(f"DIR: {source} has no readable manifest.json ({error})") from None
+    if manifest.get("format") != FORMAT:
+        raise PortabilityError(f"DIR: manifest.json is not a {FORMAT} export")
+    for entry in manifest["files"]:
+        path = source / entry["path"]
+        if not path.is_file():
+            raise PortabilityError(f"DIR: {entry['path']} is missing")
+        if _sha256(path) != entry["sha256"]:
+            raise PortabilityError(f"DIR: {entry['path']} does not match its SHA-256 in manifest.json")
+    return manifest
+
+
+def read_jsonl(source: Path, name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (source / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if line]
+
+
+def import_campaign(source: Path, campaign_id: str) -> dict[str, int]:
+    """Load an export into this deployment; returns how many records were new, by dataset."""
+    manifest = verify_manifest(source)
+    if manifest["campaign_id"] != campaign_id:
+        raise PortabilityError(f"--campaign: the export is of campaign {manifest['campaign_id']!r}; under another id "
+                               "its public log would no longer verify")
+    written: dict[str, int] = {}
+    for name in DATASETS:
+        rows = read_jsonl(source, name)
+        if name == "public_log":
+            items = [{"pk": public_log.log_pk(campaign_id), "sk": f"{e['seq']:010d}", "kind": "log-entry",
+                      "seq": e["seq"], "entry": json.dumps(e, sort_keys=True, separators=(",", ":"),
+                                                           ensure_ascii=False)} for e in rows]
+            if rows:
+                items.append({"pk": dynamo.campaign_pk(campaign_id), "sk": public_log.HEAD, "seq": rows[-1]["seq"],
+                              "hash": rows[-1]["hash"]})
+        else:
+            items = [_stored(row) for row in rows]
+        written[name] = sum(_put_new(item) for item in items)
+    return written
+
+
+def _stored(row: dict[str, Any]) -> dict[str, Any]:
+    item = {k: set(v) if k in SET_ATTRIBUTES and v else v for k, v in row.items() if k != "donor"}
+    if row.get("kind") == "donation" and row.get("donor"):  # sealed anew, under this deployment's keys
+        item |= donors.sealed(row["campaign_id"], row["donation_id"], row["donor"])
+    return item
+
+
+def _put_new(item: dict[str, Any]) -> int:
+    try:
+        client("dynamodb").put_item(TableName=settings().table, Item=dynamo.to_item(item),
+                                    ConditionExpression="attribute_not_exists(pk)")
+        return 1
+    except client("dynamodb").exceptions.ConditionalCheckFailedException:
+        return 0
+
+
+def _fetch_json(url: str) -> Any:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": "application/json"}),
+                                    timeout=30) as response:
+            return json.load(response)
+    except (urllib.error.URLError, ValueError, TimeoutError) as error:
+        raise PortabilityError(f"URL: could not read {url}: {error}") from None
+
+
+def published_log(source: str) -> tuple[list[dict[str, Any]], dict[str, Any], list[str]]:
+    """The log entries, the figures published beside them, and notes on the source itself, from
+    a campaign's URL (https://.../campaigns/ID) or an export directory."""
+    if source.startswith(("http://", "https://")):
+        base = source.rstrip("/")
+        figures, entries, page = _fetch_json(base), [], f"{base}/log"
+        root = base[:base.index("/campaigns/")] if "/campaigns/" in base else base
+        while page:
+            answer = _fetch_json(page)
+            entries += answer["entries"]
+            page = f"{root}{answer['next']}" if answer.get("next") else None
+        return entries, figures, []
+    directory = Path(source)
+    if not (directory / "public_log.jsonl").is_file():
+        raise PortabilityError(f"URL_OR_DIR: {source} is neither an http(s) URL nor an export directory")
+    notes = []
+    try:
+        verify_manifest(directory)
+    except PortabilityError as error:
+        notes.append(str(error).removeprefix("DIR: "))
+    return read_jsonl(directory, "public_log"), json.loads((directory / "published.json").read_text()), notes
+
+
+def verify_log(source: str) -> dict[str, Any]:
+    """Recompute the chain and totals from the public entries alone, against what is published."""
+    entries, figures, notes = published_log(source)
+    result = verify(entries)
+    problems = result.problems + compare(result, figures)
+    return {"ok": not problems, "entries": len(entries), "head": result.head,
+            "published_head": figures.get("log_head"), "totals": result.to_dict()["totals"],
+            "problems": problems, "notes": notes}

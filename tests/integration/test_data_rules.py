@@ -1,0 +1,227 @@
+"""Data rules: the public log verifies from outside, an export imports into a fresh deployment
+unchanged, erased donors stay erased, and no personal data reaches a log line."""
+
+import contextlib
+import re
+import json
+import threading
+from http.server import ThreadingHTTPServer
+
+import pytest
+
+from functions.adapters import donors, forgiveness
+from functions.adapters.aws import client, settings
+from infra import cli, operations, portability
+from infra.local.emulator import LocalCloud
+from infra.local.server import _handler_class
+from infra.sample_data import offer_csv
+from tests.conftest import CAMPAIGN
+from tests.support import figures, give, items, pay, public
+
+DONORS = [("Ada Lovelace", "ada@example.org", False), ("Grace Hopper", "grace@example.org", True),
+          ("Alan Turing", "alan@example.org", False)]
+
+
+def campaign_with_history(cloud, accounts=12):
+    """Named and anonymous donors, a purchase, its forgiveness and letters."""
+    operations.add_offer("c1", offer_csv(accounts, 4), "sandbox", 1_500, offer_id="o1")
+    for n, (name, email, anonymous) in enumerate(DONORS):
+        answer = cloud.http("POST", "/campaigns/c1/donations",
+                            {"amount_cents": 2_000 + n, "currency": "USD", "anonymous": anonymous,
+                             "donor": {"name": name, "email": email}}, {"Idempotency-Key": f"named-{n}"}).json()
+        pay(cloud, answer)
+    cloud.drain()
+    assert figures(cloud)["accounts_forgiven"] == accounts
+
+
+def exported(out, **options):
+    """A deployment with history, exported to `out` and shut down (moto keeps one state per process,
+    so the fresh deployment that imports starts only after it): its figures and balances."""
+    with LocalCloud(public_base_url="http://jubilee.test", app_secret="source-secret") as source:
+        operations.create_campaign(CAMPAIGN)
+        campaign_with_history(source)
+        portability.export_campaign("c1", out, **options)
+        return figures(source), {i["sk"]: i["balance"] for i in items("account")}
+
+
+@contextlib.contextmanager
+def served(cloud):
+    """The cloud's API on a real local port, as `jubilee serve` offers it."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(cloud))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def test_the_log_verifies_from_the_public_api_alone(cloud, capsys):
+    campaign_with_history(cloud)
+    with served(cloud) as base:
+        assert cli.main(["verify-log", f"{base}/campaigns/c1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.splitlines()[-1])  # (the functions log to stdout too, as in Lambda)
+    published = figures(cloud)
+    assert result["ok"] and result["head"] == published["log_head"] != "0" * 64
+    assert result["totals"]["accounts_forgiven"] == published["accounts_forgiven"] == 12
+    assert result["totals"]["spent_cents"] == published["spent_cents"] == 1_500
+    assert result["entries"] == published["log_entries"] == 2  # the purchase, one chunk
+
+
+def test_the_log_pages_and_an_unknown_campaign_is_a_404(cloud):
+    operations.add_offer("c1", offer_csv(3, 1), "sandbox", 500, offer_id="a")
+    operations.add_offer("c1", offer_csv(3, 2), "sandbox", 500, offer_id="b")
+    give(cloud, [2_000])
+    cloud.drain()
+    assert figures(cloud)["log_entries"] == 4  # two purchases, a chunk each
+    first = cloud.http("GET", "/campaigns/c1/log", query={"limit": "1"}).json()
+    assert len(first["entries"]) == 1 and first["next"] == "/campaigns/c1/log?after=1&limit=1"
+    rest = cloud.http("GET", "/campaigns/c1/log", query={"after": "1"}).json()
+    assert [e["seq"] for e in rest["entries"]] == list(range(2, figures(cloud)["log_entries"] + 1))
+    assert rest["next"] is None and rest["entries"][0]["prev"] == first["entries"][0]["hash"]
+    assert cloud.http("GET", "/campaigns/nope/log").status == 404
+    bad = cloud.http("GET", "/campaigns/c1/log", query={"limit": "0"})
+    assert bad.status == 422 and "limit" in bad.body
+
+
+def test_export_then_import_into_a_fresh_deployment_gives_the_same_books(tmp_path, capsys):
+    out = tmp_path / "export"
+    source_figures, source_balances = exported(out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    for entry in manifest["files"]:  # every checksum verifies
+        assert portability._sha256(out / entry["path"]) == entry["sha256"]
+    assert {e["path"] for e in manifest["files"]} >= {"ledger_entries.jsonl", "ledger_entries.csv",
+                                                      "donations.csv", "public_log.jsonl", "grants-360giving.json"}
+    with LocalCloud(public_base_url="http://elsewhere.test", app_secret="another-secret") as fresh:
+        first = portability.import_campaign(out, "c1")
+        assert first["ledger_entries"] > 0 and first["public_log"] == source_figures["log_entries"] + 1  # + head
+        assert sum(portability.import_campaign(out, "c1").values()) == 0  # importing twice changes nothing
+        assert figures(fresh) == source_figures
+        assert {i["sk"]: i["balance"] for i in items("account")} == source_balances
+        assert fresh.run_schedule("reconcile")["drifted_accounts"] == 0
+        assert cli.main(["verify-log", str(out)]) == 0
+        assert "verified" in capsys.readouterr().out
+
+
+def test_an_amount_changed_in_an_exported_log_fails_verification_and_names_the_entry(cloud, tmp_path, capsys):
+    campaign_with_history(cloud)
+    out = tmp_path / "export"
+    portability.export_campaign("c1", out)
+    log_file = out / "public_log.jsonl"
+    lines = log_file.read_text().splitlines()
+    entry = json.loads(lines[1])
+    entry["face_value_cents"] += 100
+    lines[1] = json.dumps(entry, sort_keys=True)
+    log_file.write_text("\n".join(lines) + "\n")
+    assert cli.main(["verify-log", str(out)]) == 1
+    shown = capsys.readouterr().out
+    assert "entry 2 (seq 2): its content does not match its hash (altered)" in shown
+    assert "public_log.jsonl does not match its SHA-256" in shown
+
+
+def test_the_360giving_grants_add_up_in_major_units(cloud, tmp_path):
+    campaign_with_history(cloud)
+    portability.export_campaign("c1", tmp_path)
+    text = (tmp_path / "grants-360giving.json").read_text()
+    grants = json.loads(text)["grants"]
+    assert all(isinstance(g["amountAwarded"], (int, float)) and g["currency"] == "USD" for g in grants)
+    face = figures(cloud)["face_value_forgiven_cents"]
+    printed = re.findall(r'"amountAwarded": (-?\d+)\.(\d\d),', text)  # two decimals, as written
+    assert len(printed) == len(grants) and sum(int(d) * 100 + int(c) for d, c in printed) == face
+    assert all(g["beneficiaryLocation"][0]["countryCode"] == "US" for g in grants)
+
+
+def test_donors_appear_in_an_export_only_with_include_personal_data(cloud, tmp_path):
+    campaign_with_history(cloud)
+    plain, personal = tmp_path / "plain", tmp_path / "personal"
+    portability.export_campaign("c1", plain)
+    portability.export_campaign("c1", personal, include_personal_data=True)
+    everything = b"".join(p.read_bytes() for p in plain.iterdir())
+    for name, email, _ in DONORS:
+        assert name.encode() not in everything and email.encode() not in everything
+    rows = portability.read_jsonl(personal, "donations")
+    assert sorted(r["donor"]["email"] for r in rows) == sorted(email for _, email, _ in DONORS)
+    assert {r["donor"]["name"]: r["anonymous"] for r in rows}["Grace Hopper"] is True
+
+
+def test_a_personal_export_imports_with_donors_sealed_under_the_new_deployments_keys(tmp_path):
+    exported(tmp_path, include_personal_data=True)
+    with LocalCloud(app_secret="another-secret"):
+        portability.import_campaign(tmp_path, "c1")
+        stored = items("donation")
+        assert all("donor" not in d and d["donor_sealed"] for d in stored)
+        assert sorted(donors.opened(d)["name"] for d in stored) == sorted(name for name, _, _ in DONORS)
+        assert "Ada Lovelace" not in json.dumps([public(d) for d in stored], default=str)
+
+
+def test_an_import_refuses_a_tampered_file_or_another_campaign_id(tmp_path):
+    exported(tmp_path)
+    with LocalCloud():
+        with pytest.raises(portability.PortabilityError, match="the export is of campaign 'c1'"):
+            portability.import_campaign(tmp_path, "c2")
+        (tmp_path / "balances.csv").write_text("tampered\n")
+        with pytest.raises(portability.PortabilityError, match="balances.csv does not match its SHA-256"):
+            portability.import_campaign(tmp_path, "c1")
+        assert items() == []  # nothing half-written
+
+
+def test_an_erased_donor_can_no_longer_be_read_and_the_books_are_unchanged(served_cloud, capsys):
+    cloud, endpoint = served_cloud
+    campaign_with_history(cloud)
+    before = figures(cloud)
+    [ada] = [d for d in items("donation") if donors.opened(d)["email"] == "ada@example.org"]
+    assert cli.main(["erase-donor", "--campaign", "c1", "--email", "ADA@example.org", "--endpoint-url", endpoint]) == 0
+    assert "erased: 1 donation(s)" in capsys.readouterr().out
+    assert donors.opened(ada) is None  # the old ciphertext, kept aside, no longer opens: its key is destroyed
+    assert all(i["sk"] != f"DONORKEY#{ada['donor_ref']}" for i in items())
+    stored = json.dumps([public(i) for i in items()], default=str)
+    assert "ada@example.org" not in stored and "Ada Lovelace" not in stored and ada["donor_ref"] not in stored
+    assert figures(cloud) == before
+    [erased] = [d for d in items("donation") if d["donation_id"] == ada["donation_id"]]
+    assert erased["donor_erased"] is True and erased["amount_cents"] == ada["amount_cents"]
+    others = [donors.opened(d) for d in items("donation") if d["donation_id"] != ada["donation_id"]]
+    assert sorted(o["name"] for o in others) == ["Alan Turing", "Grace Hopper"]
+    assert donors.erase("c1", "ada@example.org") == 0  # nothing of theirs is left to erase
+
+
+def test_the_debtors_key_expires_a_set_number_of_days_after_their_letters(cloud):
+    campaign_with_history(cloud)
+    [plan] = items("plan")
+    key = forgiveness.debtor_key("c1", plan["plan_id"])
+    letters = items("letters")
+    days = CAMPAIGN.debtor_data_days
+    assert key["expires_at"] - max(int(_epoch(i["sent_at"])) for i in letters) in range(days * 86_400,
+                                                                                          days * 86_400 + 5)
+    # When DynamoDB's TTL deletes the item, every sealed blob of the portfolio is unreadable.
+    client("dynamodb").delete_item(TableName=settings().table, Key={"pk": {"S": key["pk"]}, "sk": {"S": key["sk"]}})
+    with pytest.raises(LookupError, match="shredded"):
+        from functions.handlers.letters import send
+
+        send({"campaign_id": "c1", "plan_id": plan["plan_id"], "chunk": 0})
+
+
+def _epoch(iso: str) -> float:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(iso).timestamp()
+
+
+def test_no_personal_data_reaches_any_log_line(monkeypatch, capsys, caplog):
+    from infra import demo
+    from infra.sample_data import SAMPLE_OFFERS
+
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
+    caplog.set_level("DEBUG")
+    demo.run(donations=12, seed=3)
+    captured = capsys.readouterr()
+    lines = captured.out + captured.err + "\n".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
+    assert "donation pledged" in lines and "chunk forgiven" in lines  # the functions did log
+    personal = [f"Donor {n}" for n in range(12)] + [f"donor{n}@example.org" for n in range(12)]
+    for n, sample in enumerate(SAMPLE_OFFERS):
+        from functions.domain.offers import read_accounts
+
+        body = offer_csv(sample.accounts, 3 * 100 + n, prefix=sample.offer_id.upper())
+        for account in read_accounts(body.decode().splitlines(keepends=True)):
+            personal += [account.debtor_name, account.address_line, account.account_ref]
+    assert [text for text in personal if text in lines] == []
+    assert len(personal) > 100
