@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 STACK ?= Jubilee
 
-.PHONY: demo test test-slow serve synth deploy bootstrap bench clean
+.PHONY: demo test test-slow serve synth deploy bootstrap bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,9 +13,20 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/jubilee demo
+	$(BIN)/jubilee demo --report demo-report/index.html
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium (/usr/bin/chromium). Installed here when missing and
+# this user may (root, or sudo without a password); otherwise those tests say how and are skipped,
+# unless JUBILEE_REQUIRE_BROWSER=1 (as in CI) makes a missing browser a failure.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else \
+	    echo "make browser: Chromium is not installed and this user cannot install it (apt-get install chromium)"; exit 0; fi; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q --no-install-recommends chromium >/dev/null; }; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 # The full-size runs (a 100,000-account portfolio through the emulator): minutes, not seconds.

@@ -53,6 +53,8 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--donations", type=_positive, default=60)
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.add_argument("--report", type=Path, metavar="FILE",
+                      help="also write the campaign's dashboard as one self-contained HTML file")
 
     serve = commands.add_parser("serve", help="serve the API and run the workers locally, on moto")
     serve.add_argument("--host", default="127.0.0.1")
@@ -167,6 +169,8 @@ def print_report(report: dict) -> None:
     console.print("Played: a monthly gift's second month, a partial refund, a dispute won and one lost.")
     console.print(f"Checked: a repeated request, a repeated webhook and a crashed batch were each counted once; "
                   f"ledger balanced: {report['ledger_balanced']}.")
+    if report.get("report"):
+        console.print(f"The campaign's dashboard, as one file: {report['report']}")
 
 
 def print_offer(shown: dict) -> None:
@@ -263,7 +267,7 @@ def run(args: argparse.Namespace) -> int:
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines in a local report
         try:
-            report = demo.run(donations=args.donations, seed=args.seed)
+            report = demo.run(donations=args.donations, seed=args.seed, report_path=args.report)
         finally:
             sys.stdout = stdout
         return _show(report, args.json, print_report)

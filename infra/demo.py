@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 from functions.adapters import public_log
@@ -11,7 +12,7 @@ from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import Campaign
 from functions.domain.offers import read_accounts
 from functions.domain.public_log import compare, verify
-from infra import operations
+from infra import operations, site
 from infra.local.emulator import LocalCloud
 from infra.sample_data import SAMPLE_OFFERS, offer_csv
 
@@ -62,7 +63,8 @@ REPORTED = ("donations_confirmed", "raised_cents", "fees_cents", "refunded_cents
             "purchases", "face_value_forgiven_cents", "accounts_forgiven", "letters_sent")
 
 
-def run(donations: int = 60, seed: int = 1) -> dict[str, Any]:
+def run(donations: int = 60, seed: int = 1, report_path: Path | None = None) -> dict[str, Any]:
+    """The demo campaign end to end; with report_path, also its dashboard as one self-contained HTML file."""
     if donations < 7:
         raise ValueError("--donations: the demo needs at least 7 to play its refund, disputes and monthly gift")
     rng = random.Random(seed)
@@ -119,4 +121,9 @@ def run(donations: int = 60, seed: int = 1) -> dict[str, Any]:
         report["replays"] = replays
         report["money_out"] = money_out
         report["invocations"] = dict(cloud.invocations)
+        if report_path is not None:
+            records = cloud.http("GET", f"/campaigns/{cid}/purchases").json()["purchases"]
+            report_path.parent.mkdir(parents=True, exist_ok=True)
+            report_path.write_text(site.demo_report(figures, records, log), encoding="utf-8")
+            report["report"] = str(report_path)
         return report

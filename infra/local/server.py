@@ -15,29 +15,47 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from infra import site
 from infra.local.emulator import LocalCloud, log
 
 PUMP_INTERVAL_S = 0.2
 
 
-def _handler_class(cloud: LocalCloud) -> type[BaseHTTPRequestHandler]:
+def _handler_class(cloud: LocalCloud, campaign: str = "demo") -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "jubilee-local"
 
-        def _relay(self) -> None:
-            url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode() if length else None
-            response = cloud.http(self.command, url.path, body, dict(self.headers.items()),
-                                  dict(parse_qsl(url.query)) or None)
-            payload = response.body.encode()
-            self.send_response(response.status)
-            for name, value in response.headers.items():
+        def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
                 if name.lower() != "content-length":
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+
+        def _site(self, path: str) -> bool:
+            """The public site at `/`, beside the API, with the headers CloudFront adds when deployed."""
+            if self.command != "GET":
+                return False
+            if path == f"/{site.CONFIG}":
+                found = (site.config_js("", campaign, cloud.public_base_url).encode(), "text/javascript; charset=utf-8")
+            else:
+                found = site.static_file(path)
+            if found is None:
+                return False
+            self._send(200, found[0], {"Content-Type": found[1], "Cache-Control": "no-cache", **site.SECURITY_HEADERS})
+            return True
+
+        def _relay(self) -> None:
+            url = urlsplit(self.path)
+            if self._site(url.path):
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode() if length else None
+            response = cloud.http(self.command, url.path, body, dict(self.headers.items()),
+                                  dict(parse_qsl(url.query)) or None)
+            self._send(response.status, response.body.encode(), response.headers)
 
         do_GET = do_POST = do_PUT = do_DELETE = _relay
 
@@ -73,7 +91,7 @@ def serve(host: str, port: int, aws_port: int, payments: str = "sandbox") -> int
     worker = threading.Thread(target=_pump, args=(cloud, stop), daemon=True)
     worker.start()
     httpd = ThreadingHTTPServer((host, port), _handler_class(cloud))
-    print(f"Jubilee is serving http://{host}:{port}  (campaign {DEMO_CAMPAIGN.campaign_id!r} with sample offers, "
+    print(f"Jubilee is serving http://{host}:{port}/ (the campaign's site) and its API (campaign {DEMO_CAMPAIGN.campaign_id!r} with sample offers, "
           f"paid through {payments})\n"
           f"  try: curl -X POST http://{host}:{port}/campaigns/demo/donations -H 'Idempotency-Key: k1' "
           f"-H 'Content-Type: application/json' -d '{{\"amount_cents\": 2500, \"currency\": \"USD\"}}'\n"

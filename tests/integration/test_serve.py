@@ -1,64 +1,15 @@
 """`jubilee serve` as a person uses it: a real port, a real process, a donation made over HTTP."""
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 from tests.fake_stripe import FakeStripe, serve_fake, sign
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def call(method, url, body=None, headers=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
-def start(*args: str, env: dict[str, str] | None = None):
-    port, aws_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")} | (env or {})
-    process = subprocess.Popen([sys.executable, "-m", "infra.cli", "serve", "--port", str(port),
-                                "--aws-port", str(aws_port), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               env=env, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if call("GET", f"{base}/campaigns/demo")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"jubilee serve did not start: {process.stdout.read()}")
-    return process, base, f"http://127.0.0.1:{aws_port}"
-
-
-def wait_for(base, campaign, key, value):
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:  # the workers run in the background
-        totals = json.loads(call("GET", f"{base}/campaigns/{campaign}")[1])
-        if totals[key] == value:
-            return totals
-        time.sleep(0.2)
-    return totals
+from tests.serving import call, start, wait_for
 
 
 @pytest.fixture

@@ -1,0 +1,169 @@
+"""The public site in a real browser (Debian's Chromium, driven by Playwright) against `jubilee serve`:
+a donation made on the page, paid on the sandbox checkout, shows on the dashboard; the pages ask
+nothing of any other origin; every form field has a label. Screenshots go to test-artifacts/."""
+
+import json
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from functions.adapters import aws
+from functions.adapters.secrets import forget_secrets
+from tests.serving import call, start, wait_for, wait_until
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# As the machine's notes advise: no background calls home (they would be refused, and are not the page's).
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-default-apps"]
+
+if not os.path.exists(CHROMIUM):
+    if os.environ.get("JUBILEE_REQUIRE_BROWSER"):
+        raise RuntimeError("Chromium is required here (JUBILEE_REQUIRE_BROWSER=1): `make browser` installs it")
+    pytest.skip("no Chromium: `make browser` installs Debian's (needs root or sudo)", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+
+@pytest.fixture(scope="module")
+def site():
+    process, base, endpoint = start()
+    yield base, endpoint
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """A fresh page that records every request it makes and every script error."""
+
+    def __init__(self, browser, base):
+        self.page = browser.new_page(viewport={"width": 1200, "height": 900})
+        self.base, self.requests, self.errors = base, [], []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def foreign_requests(self):
+        own = urlsplit(self.base).netloc
+        return [url for url in self.requests if urlsplit(url).scheme in ("http", "https", "ws", "wss")
+                and urlsplit(url).netloc != own]
+
+    def unlabelled_fields(self):
+        return self.page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
+            .filter(f => f.type !== 'hidden' && f.labels.length === 0 && !f.getAttribute('aria-label')
+                         && !f.getAttribute('aria-labelledby'))
+            .map(f => f.id || f.name)""")
+
+    def screenshot(self, name):
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_the_dashboard_shows_the_campaign_from_its_own_origin_only(site, browser):
+    base, _ = site
+    visit = Visit(browser, base)
+    visit.page.goto(f"{base}/")
+    visit.page.wait_for_selector("#dashboard[aria-busy=false]")
+    assert visit.page.text_content("#campaign-name") == "Demo Jubilee"
+    assert visit.page.text_content("#status") == ""
+    assert visit.page.text_content("#log-head") == json.loads(call("GET", f"{base}/campaigns/demo")[1])["log_head"]
+    assert visit.page.text_content("#verify-command") == f"jubilee verify-log {base}/campaigns/demo"
+    visit.screenshot("dashboard")
+    assert visit.foreign_requests() == [] and visit.errors == []
+    assert visit.unlabelled_fields() == []
+    headers = visit.page.request.get(f"{base}/").headers
+    assert "default-src 'self'" in headers["content-security-policy"] and headers["x-frame-options"] == "DENY"
+
+
+def test_a_donation_made_on_the_page_appears_on_the_dashboard(site, browser):
+    base, _ = site
+    before = wait_for(base, "demo", "donations_confirmed", 0)
+    visit = Visit(browser, base)
+    page = visit.page
+    page.goto(f"{base}/donate.html")
+    assert visit.unlabelled_fields() == []
+    page.fill("#custom-amount", "forty")  # a bad amount is named, and nothing is sent
+    page.click("#give")
+    assert page.text_content("#amount-error") == "Enter an amount in dollars, like 40 or 12.50."
+    assert page.get_attribute("#custom-amount", "aria-invalid") == "true"
+    page.fill("#custom-amount", "40.00")
+    page.fill("#donor-email", "not-an-email")
+    page.click("#give")
+    assert "looks incomplete" in page.text_content("#email-error")
+    assert not any("/donations" in url for url in visit.requests)
+    visit.screenshot("donate-errors")
+    page.fill("#donor-email", "")
+    page.check("#anonymous")
+    with page.expect_navigation():
+        page.click("#give")
+    assert "/sandbox/checkout/demo/" in page.url and "Pay $40.00" in page.text_content("body")
+    visit.screenshot("checkout")
+    with page.expect_navigation():
+        page.click("button:has-text('Pay')")
+    assert "Thank you" in page.text_content("h1")
+    with page.expect_navigation():
+        page.click("text=Back to the campaign")
+    expect(page.locator("#raised")).not_to_have_text("—")  # (polled by Playwright: the pages' CSP forbids eval)
+    raised = before["raised_cents"] + 4_000
+    wait_for(base, "demo", "raised_cents", raised)  # the workers book it in the background
+    page.reload()
+    expect(page.locator("#raised")).to_have_text(f"${raised // 100:,}.{raised % 100:02d}")
+    visit.screenshot("dashboard-after-gift")
+    assert visit.foreign_requests() == [] and visit.errors == []
+
+
+def test_a_server_refusal_is_shown_with_its_field(site, browser):
+    base, _ = site
+    visit = Visit(browser, base)
+    visit.page.goto(f"{base}/donate.html?campaign=nope")
+    visit.page.click("#give")
+    expect(visit.page.locator("#form-status")).to_have_class("error")
+    assert "no campaign 'nope'" in visit.page.text_content("#form-status")
+
+
+def test_a_debtor_checks_their_letter_on_the_dashboard(site, browser, monkeypatch):
+    base, endpoint = site
+    from infra import operations
+    from tests.support import letters_in_bucket
+
+    for n in range(4):  # enough for the demo campaign to buy its first portfolio
+        status, body = call("POST", f"{base}/campaigns/demo/donations", {"amount_cents": 40_000, "currency": "USD"},
+                            {"Idempotency-Key": f"letter-{n}"})
+        assert status == 201, body
+        assert call("POST", json.loads(body)["checkout_url"])[0] == 200
+    settled = wait_until(base, "demo", lambda f: f["purchases"] >= 1 and 0 < f["accounts_forgiven"] == f["letters_sent"])
+    assert settled["letters_sent"] > 0, settled
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # operator access to the local run, undone after
+    operations.connect(endpoint_url=endpoint)
+    try:
+        letter = letters_in_bucket()[0]
+    finally:
+        aws.reset()
+        forget_secrets()
+    code = next(line for line in letter if line.startswith("Verification code: ")).split(": ")[1]
+    visit = Visit(browser, base)
+    visit.page.goto(f"{base}/")
+    visit.page.fill("#code", "AAAA-BBBB")
+    visit.page.click("text=Check my letter")
+    assert "16 letters and digits" in visit.page.text_content("#code-result")
+    visit.page.fill("#code", "AAAA-BBBB-CCCC-DDDD")
+    visit.page.click("text=Check my letter")
+    expect(visit.page.locator("#code-result")).to_contain_text("No forgiven debt has this code")
+    assert visit.page.get_attribute("#code-result", "class") == "error"
+    visit.page.fill("#code", code.lower())
+    visit.page.click("text=Check my letter")
+    expect(visit.page.locator("#code-result")).to_contain_text("You owe nothing")
+    assert visit.page.get_attribute("#code-result", "class") == "ok"
+    visit.screenshot("letter-checked")
+    assert visit.foreign_requests() == [] and visit.errors == []
