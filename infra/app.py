@@ -19,7 +19,8 @@ FEATURE_FLAGS = {
 def build(outdir: str | None = None) -> App:
     app = App(outdir=outdir or os.environ.get("CDK_OUTDIR") or "cdk.out", context=FEATURE_FLAGS)
     payments = app.node.try_get_context("payments") or "sandbox"
-    JubileeStack(app, app.node.try_get_context("stack") or "Jubilee", payments=payments)
+    JubileeStack(app, app.node.try_get_context("stack") or "Jubilee", payments=payments,
+                 campaign=app.node.try_get_context("campaign") or "demo")
     # Every AwsSolutions finding fails synth unless acknowledged, with a reason, where it arises.
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app

@@ -15,6 +15,8 @@ from aws_cdk import (
     Validations,
 )
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -25,11 +27,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra import topology
+from infra import site, topology
 from infra.layer import build_layer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +49,8 @@ def acknowledge(scope: Construct, rule: str, reason: str) -> None:
 
 
 class JubileeStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, payments: str = "sandbox", **kwargs: object) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, payments: str = "sandbox", campaign: str = "demo",
+                 **kwargs: object) -> None:
         super().__init__(scope, construct_id, description="Jubilee: pooled donations that buy and forgive debt",
                          **kwargs)
         self.key = kms.Key(self, "CampaignKey", enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN,
@@ -77,6 +81,7 @@ class JubileeStack(Stack):
         self._functions(payments)
         self._wire_events()
         self._api(payments)
+        self._site(campaign)
         self._alarms()
         self._outputs()
 
@@ -251,6 +256,72 @@ class JubileeStack(Stack):
                          "AmazonAPIGatewayPushToCloudWatchLogs]",
                     "The account-level role API Gateway needs to write its logs; AWS's managed policy is the norm.")
 
+    # --- the public site ----------------------------------------------------------------------
+
+    def _site(self, campaign: str) -> None:
+        """site/ in a private bucket behind CloudFront (origin access control), with the public API
+        routes on the same distribution, so the pages call nothing but their own origin."""
+        bucket = s3.Bucket(self, "Site", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
+                           block_public_access=s3.BlockPublicAccess.BLOCK_ALL, server_access_logs_bucket=self.access_logs,
+                           server_access_logs_prefix="site/", removal_policy=RemovalPolicy.RETAIN)
+        headers = site.SECURITY_HEADERS
+        policy = cloudfront.ResponseHeadersPolicy(
+            self, "SiteHeaders", comment="Jubilee's pages: their own origin only (infra/site.py)",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=headers["Content-Security-Policy"], override=True),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=Duration.seconds(63_072_000), include_subdomains=True, override=True),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True)),
+            custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(custom_headers=[
+                cloudfront.ResponseCustomHeader(header="Permissions-Policy", value=headers["Permissions-Policy"],
+                                                override=True)]))
+        api = cloudfront.BehaviorOptions(
+            origin=origins.RestApiOrigin(self.rest_api), viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL, cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            response_headers_policy=policy)
+        distribution = cloudfront.Distribution(
+            self, "SiteDistribution", comment="Jubilee: the campaign's public site and API",
+            default_root_object="index.html", price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED, response_headers_policy=policy),
+            additional_behaviors={pattern: api for pattern in topology.site_api_paths()})
+        acknowledge(distribution, "AwsSolutions-CFR1", "A campaign takes gifts and letters' checks from anywhere.")
+        acknowledge(distribution, "AwsSolutions-CFR2",
+                    "No WAF by default (cost at rest); API Gateway throttles the API behind it. Add a WebACL for production.")
+        acknowledge(distribution, "AwsSolutions-CFR3",
+                    "No viewer logs by design: they would hold every donor's and debtor's IP address (data policy).")
+        acknowledge(distribution, "AwsSolutions-CFR4",
+                    "The default *.cloudfront.net certificate; with a custom domain, set TLSv1.2_2021 as the minimum.")
+        # The pages, and config.js telling them which campaign and where the API is, made at deploy time.
+        s3deploy.BucketDeployment(
+            self, "SiteFiles", destination_bucket=bucket, distribution=distribution, distribution_paths=["/*"],
+            sources=[s3deploy.Source.asset(str(site.SITE)),
+                     s3deploy.Source.data(site.CONFIG, site.config_js("", campaign, self.rest_api.url))])
+        # CDK's own deployment function (a singleton of the stack): acknowledged there, and only there.
+        copier = next(c for c in self.node.children if c.node.id.startswith("Custom::CDKBucketDeployment"))
+        copies = "CDK's BucketDeployment copies the site's files from CDK's asset bucket into the site bucket"
+        for finding, reason in (
+                ("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+                 "CDK's BucketDeployment function logs with AWS's basic execution policy."),
+                ("AwsSolutions-L1", "CDK's BucketDeployment function: its runtime is CDK's choice."),
+                *((f"AwsSolutions-IAM5[Action::s3:{action}]", f"{copies}: the grant helpers' object actions.")
+                  for action in ("GetObject*", "GetBucket*", "List*", "DeleteObject*", "Abort*")),
+                (f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(bucket.node.default_child)}.Arn>/*]",
+                 f"{copies}: any object of the site bucket."),
+                ("AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-"
+                 "<AWS::Region>/*]", f"{copies}: the asset is an object of CDK's bootstrap bucket."),
+                ("AwsSolutions-IAM5[Resource::*]", "cloudfront:CreateInvalidation takes no narrower resource.")):
+            acknowledge(copier, finding, reason)
+        self.site_url = f"https://{distribution.distribution_domain_name}/"
+
     # --- alarms and outputs -------------------------------------------------------------------
 
     def _alarm(self, construct_id: str, metric: cloudwatch.Metric, description: str) -> None:
@@ -280,7 +351,7 @@ class JubileeStack(Stack):
                    "LettersBucketName": self.buckets[topology.LETTERS].bucket_name,
                    "AppSecretArn": self.secret.secret_arn, "StripeSecretArn": self.stripe_secret.secret_arn,
                    "DonorKeyArn": self.donor_key.key_arn, "DebtorKeyArn": self.pii_key.key_arn,
-                   "ApiUrl": self.rest_api.url}
+                   "ApiUrl": self.rest_api.url, "SiteUrl": self.site_url}
         outputs |= {f"{stage.title()}QueueUrl": q.queue_url for stage, q in self.queues.items()}
         outputs |= {f"{stage.title()}DlqUrl": q.queue_url for stage, q in self.dlqs.items()}
         for name, value in outputs.items():

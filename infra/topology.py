@@ -99,6 +99,17 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/sandbox/checkout/{campaign_id}/{donation_id}", "webhook", sandbox_only=True),
 )
 
+def site_api_paths() -> list[str]:
+    """CloudFront path patterns that reach the API: every public route but the providers' webhooks,
+    so the site's pages and the API share one origin."""
+    patterns = set()
+    for route in ROUTES:
+        first = route.path.strip("/").split("/")[0]
+        if not route.iam_auth and first != "webhooks":
+            patterns.add(f"/{first}/*" if "/" in route.path.strip("/") else route.path)
+    return sorted(patterns)
+
+
 SCHEDULES: tuple[Schedule, ...] = (Schedule("reconcile", 60),)
 
 # Names used where nothing generates them: the local emulator, and operator commands given --endpoint-url.

@@ -112,7 +112,9 @@ def function_named(template: Template, name: str) -> tuple[str, dict]:
 
 def test_functions_come_from_the_wiring_table_with_powertools(synthesized):
     template, _, _ = synthesized
-    assert len(resources(template, "AWS::Lambda::Function")) == len(topology.FUNCTIONS)
+    ours = [f for f in resources(template, "AWS::Lambda::Function").values()
+            if f["Properties"].get("Description", "").startswith("Jubilee ")]
+    assert len(ours) == len(topology.FUNCTIONS)  # (besides CDK's own function that copies the site's files)
     for spec in topology.FUNCTIONS:
         _, fn = function_named(template, spec.name)
         props = fn["Properties"]
@@ -219,7 +221,13 @@ def test_every_dlq_and_every_function_has_an_alarm(synthesized):
 
 def test_only_the_functions_code_and_their_dependencies_are_shipped(synthesized):
     _, path, _ = synthesized
-    assets = {sorted(p.name for p in a.iterdir())[0]: a for a in path.parent.iterdir() if a.name.startswith("asset.")}
+    assets = {sorted(p.name for p in a.iterdir())[0]: a for a in path.parent.iterdir()
+              if a.name.startswith("asset.") and a.is_dir()}
+    site_files = assets.pop("assets")  # the public site: its pages and their assets, nothing else
+    assert sorted(p.name for p in site_files.iterdir()) == ["assets", "donate.html", "index.html"]
+    config = assets.pop("config.js")  # made at synth, the API's URL filled in at deploy time
+    assert [p.name for p in config.iterdir()] == ["config.js"]
+    assets.pop("index.py")  # CDK's own BucketDeployment handler
     assert sorted(assets) == ["functions", "python"]
     assert sorted(p.name for p in assets["functions"].iterdir()) == ["functions"]
     shipped = {p.name for p in (assets["python"] / "python").iterdir()}
@@ -234,7 +242,7 @@ def test_a_stack_without_the_sandbox_has_no_sandbox_routes():
     methods = Template.from_stack(stack).find_resources("AWS::ApiGateway::Method")
     assert len(methods) == len([r for r in topology.ROUTES if not r.sandbox_only])
     [api] = [f for f in Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
-             if f["Properties"]["Description"] == "Jubilee api"]
+             if f["Properties"].get("Description") == "Jubilee api"]
     assert api["Properties"]["Environment"]["Variables"]["PAYMENTS_PROVIDER"] == "off"
 
 
@@ -253,3 +261,57 @@ def test_letter_checks_are_throttled_harder_than_the_stage(synthesized):
     settings = {s.get("ResourcePath"): s for s in stage["Properties"]["MethodSettings"]}
     verify = settings["/~1verify~1{code}"]
     assert (verify["HttpMethod"], verify["ThrottlingRateLimit"]) == ("GET", 5)
+
+
+def test_the_site_bucket_is_private_and_only_cloudfront_reads_it(synthesized):
+    template, _, _ = synthesized
+    [(bucket_id, bucket)] = [(k, v) for k, v in resources(template, "AWS::S3::Bucket").items() if k.startswith("Site")]
+    assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    [policy] = [v for v in resources(template, "AWS::S3::BucketPolicy").values()
+                if v["Properties"]["Bucket"] == {"Ref": bucket_id}]
+    allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert [(s["Principal"], s["Action"]) for s in allows] == [({"Service": "cloudfront.amazonaws.com"}, "s3:GetObject")]
+    assert "AWS:SourceArn" in allows[0]["Condition"]["StringEquals"]  # this distribution only
+
+
+def test_cloudfront_serves_the_site_over_https_through_origin_access_control(synthesized):
+    template, _, _ = synthesized
+    [(oac_id, oac)] = resources(template, "AWS::CloudFront::OriginAccessControl").items()
+    assert oac["Properties"]["OriginAccessControlConfig"]["SigningBehavior"] == "always"
+    [distribution] = resources(template, "AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert config["DefaultRootObject"] == "index.html"
+    s3_origins = [o for o in config["Origins"] if "S3OriginConfig" in o]
+    assert [o["OriginAccessControlId"] for o in s3_origins] == [{"Fn::GetAtt": [oac_id, "Id"]}]
+    api = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    assert sorted(api) == topology.site_api_paths() and "/webhooks/*" not in api and "/admin/*" not in api
+    assert all(b["ViewerProtocolPolicy"] == "https-only" for b in api.values())
+
+
+def test_the_site_headers_are_the_ones_jubilee_serve_sends(synthesized):
+    from infra import site
+
+    template, _, _ = synthesized
+    [policy] = resources(template, "AWS::CloudFront::ResponseHeadersPolicy").values()
+    config = policy["Properties"]["ResponseHeadersPolicyConfig"]
+    security = config["SecurityHeadersConfig"]
+    assert security["ContentSecurityPolicy"]["ContentSecurityPolicy"] == site.SECURITY_HEADERS["Content-Security-Policy"]
+    assert security["FrameOptions"]["FrameOption"] == site.SECURITY_HEADERS["X-Frame-Options"]
+    assert security["ReferrerPolicy"]["ReferrerPolicy"] == site.SECURITY_HEADERS["Referrer-Policy"]
+    hsts = site.SECURITY_HEADERS["Strict-Transport-Security"]
+    assert f"max-age={security['StrictTransportSecurity']['AccessControlMaxAgeSec']}" in hsts
+    assert config["CustomHeadersConfig"]["Items"] == [
+        {"Header": "Permissions-Policy", "Value": site.SECURITY_HEADERS["Permissions-Policy"], "Override": True}]
+
+
+def test_the_pages_and_a_config_naming_the_api_are_deployed_with_the_stack(synthesized):
+    template, _, _ = synthesized
+    [deployment] = resources(template, "Custom::CDKBucketDeployment").values()
+    properties = deployment["Properties"]
+    assert len(properties["SourceObjectKeys"]) == 2  # site/ and config.js
+    markers = json.dumps(properties["SourceMarkers"])
+    assert '"Ref": "Api' in markers  # config.js carries the API's URL, resolved at deploy time
+    assert properties["DistributionPaths"] == ["/*"]
+    assert "SiteUrl" in template.to_json()["Outputs"]
