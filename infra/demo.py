@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +64,10 @@ REPORTED = ("donations_confirmed", "raised_cents", "fees_cents", "refunded_cents
             "purchases", "face_value_forgiven_cents", "accounts_forgiven", "letters_sent")
 
 
-def run(donations: int = 60, seed: int = 1, report_path: Path | None = None) -> dict[str, Any]:
-    """The demo campaign end to end; with report_path, also its dashboard as one self-contained HTML file."""
+def run(donations: int = 60, seed: int = 1, report_path: Path | None = None,
+        inspect: Callable[[LocalCloud], None] | None = None) -> dict[str, Any]:
+    """The demo campaign end to end; with report_path, also its dashboard as one self-contained HTML file.
+    `inspect` is called with the emulated deployment before it is torn down (tests read what was stored)."""
     if donations < 7:
         raise ValueError("--donations: the demo needs at least 7 to play its refund, disputes and monthly gift")
     rng = random.Random(seed)
@@ -126,4 +129,6 @@ def run(donations: int = 60, seed: int = 1, report_path: Path | None = None) -> 
             report_path.parent.mkdir(parents=True, exist_ok=True)
             report_path.write_text(site.demo_report(figures, records, log), encoding="utf-8")
             report["report"] = str(report_path)
+        if inspect is not None:
+            inspect(cloud)
         return report

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from functions.adapters import dynamo, ledger, public_log
+from functions.adapters import dynamo, ledger, public_log, storage
 from functions.adapters.aws import client, settings
 from functions.adapters.dynamo import campaign_pk
 from functions.domain.campaigns import Campaign
@@ -123,12 +123,15 @@ class DynamoPurchaseStore:
     def void(self, plan: Plan, reason: str, reopen: bool) -> bool:
         """Release the hold. A refused sale retires the offer; a rejected or expired plan reopens it."""
         transfer = void_transfer(plan.campaign_id, plan.plan_id, plan.price_cents)
-        return dynamo.transact_once([
+        voided = dynamo.transact_once([
             _finish_plan(plan, "voided", LIVE, void_reason=reason[:500]),
             _set_offer(plan, "held", "open" if reopen else "declined", next_attempt=True),
             ledger.transfer_put(transfer, plan_id=plan.plan_id),
             *ledger.balance_updates(plan.campaign_id, [transfer]),
         ])
+        if not reopen:  # retired (again, on a redelivery: deleting twice is harmless)
+            storage.delete_offer(plan.offer.object_key)
+        return voided
 
 
 def approve(campaign: Campaign, plan_id: str, approver: str) -> dict[str, Any]:

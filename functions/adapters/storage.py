@@ -23,6 +23,11 @@ def upload_offer(campaign_id: str, offer_id: str, body: bytes) -> str:
     return key
 
 
+def delete_offer(key: str) -> None:
+    """An offer file that will never be bought: the debtors' data in it has no reason to stay."""
+    client("s3").delete_object(Bucket=settings().offers_bucket, Key=key)
+
+
 def read_lines(key: str) -> Iterator[str]:
     """Stream a CSV from the offers bucket line by line, never holding the whole file."""
     body = client("s3").get_object(Bucket=settings().offers_bucket, Key=key)["Body"]

@@ -109,6 +109,8 @@ def test_a_declined_purchase_is_voided_and_the_funds_return(cloud):
     assert [t["sk"] for t in items("void")] == ["c1.offer-x.0#void"]
     assert items("offer")[0]["status"] == "declined"
     assert_books_balance(f)
+    # A retired offer is never bought: its file (debtors' data in the clear) is deleted with it.
+    assert client("s3").list_objects_v2(Bucket=settings().offers_bucket).get("KeyCount") == 0
 
 
 def test_redelivered_forgiveness_and_letters_change_no_total(cloud):
