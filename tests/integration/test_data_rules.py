@@ -44,6 +44,12 @@ def exported(out, **options):
         return figures(source), {i["sk"]: i["balance"] for i in items("account")}
 
 
+def said(capsys):
+    """What a command printed, with rich's line wrapping undone."""
+    captured = capsys.readouterr()
+    return type(captured)(" ".join(captured.out.split()), " ".join(captured.err.split()))
+
+
 @contextlib.contextmanager
 def served(cloud):
     """The cloud's API on a real local port, as `jubilee serve` offers it."""
@@ -239,3 +245,17 @@ def test_after_a_demo_no_personal_data_is_in_any_log_line_table_item_or_object(m
     sealed = [o for o in stored["objects"] if not o.startswith(b"account_ref,")]
     assert sealed and [text for text in personal for o in sealed if text.encode() in o] == []
     assert len(personal) > 100
+
+
+def test_export_and_import_commands_on_a_local_deployment(served_cloud, tmp_path, capsys):
+    cloud, endpoint = served_cloud
+    campaign_with_history(cloud)
+    out = tmp_path / "out"
+    assert cli.main(["export", "--campaign", "c1", "--out", str(out), "--endpoint-url", endpoint]) == 0
+    assert "manifest.json lists every file's checksum" in said(capsys).out
+    assert cli.main(["export", "--campaign", "nope", "--out", str(out), "--endpoint-url", endpoint]) == 2
+    assert "--campaign: no campaign 'nope' here" in said(capsys).err
+    assert cli.main(["import", str(out), "--campaign", "c1", "--endpoint-url", endpoint]) == 0
+    assert "imported 0 new record(s)" in said(capsys).out  # all there already: nothing changes
+    assert cli.main(["import", str(tmp_path / "missing"), "--campaign", "c1", "--endpoint-url", endpoint]) == 2
+    assert "has no readable manifest.json" in said(capsys).err
