@@ -280,8 +280,13 @@ class JubileeStack(Stack):
             custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(custom_headers=[
                 cloudfront.ResponseCustomHeader(header="Permissions-Policy", value=headers["Permissions-Policy"],
                                                 override=True)]))
+        # The API's domain from its id (not RestApiOrigin, which names the stage): the functions may
+        # then be told the site's URL without a dependency cycle through the API's deployment.
+        api_domain = f"{self.rest_api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
         api = cloudfront.BehaviorOptions(
-            origin=origins.RestApiOrigin(self.rest_api), viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            origin=origins.HttpOrigin(api_domain, origin_path=f"/{STAGE}",
+                                      protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY),
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
             allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL, cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
             origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
             response_headers_policy=policy)
@@ -321,6 +326,8 @@ class JubileeStack(Stack):
                 ("AwsSolutions-IAM5[Resource::*]", "cloudfront:CreateInvalidation takes no narrower resource.")):
             acknowledge(copier, finding, reason)
         self.site_url = f"https://{distribution.distribution_domain_name}/"
+        for name in ("api", "webhook"):  # checkouts send donors back to the site
+            self.functions[name].add_environment("SITE_URL", self.site_url)
 
     # --- alarms and outputs -------------------------------------------------------------------
 

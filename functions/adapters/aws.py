@@ -28,6 +28,7 @@ class Settings:
     pii_key_id: str  # the KMS key that wraps each portfolio's debtor-data key
     donor_key_id: str  # the KMS key that wraps each donor's key (donors.py)
     public_base_url: str  # where donors' browsers reach this API (for checkout links)
+    site_url: str  # the campaign's public site, where a paid checkout sends the donor back
     payments: str  # "sandbox" serves the sandbox provider's checkout page and webhooks; "off" does not
 
     @classmethod
@@ -44,6 +45,7 @@ class Settings:
             pii_key_id=env.get("PII_KEY_ID", ""),
             donor_key_id=env.get("DONOR_KEY_ID", ""),
             public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
+            site_url=env.get("SITE_URL") or f"{env.get('PUBLIC_BASE_URL', '').rstrip('/')}/",  # served together locally
             payments=env.get("PAYMENTS_PROVIDER", "sandbox"),
         )
 

@@ -31,18 +31,17 @@ class StripePayments:
     name = "stripe"
     http_client: ClassVar[stripe.HTTPClient | None] = None  # tests hand in a fake; None is the network
 
-    def __init__(self, api_key: str, webhook_secrets: Sequence[str], public_base_url: str,
-                 api_base: str | None = None):
+    def __init__(self, api_key: str, webhook_secrets: Sequence[str], site_url: str, api_base: str | None = None):
         base = {"api": api_base} if api_base else None
         self._client = stripe.StripeClient(api_key, base_addresses=base, http_client=self.http_client,
                                            max_network_retries=2)
         self._secrets = [s for s in webhook_secrets if s]
-        self._base = public_base_url
+        self._site = site_url
 
     @classmethod
     def configured(cls) -> StripePayments:
         secret = secret_json(settings().stripe_secret_id)
-        return cls(secret.get("api_key", ""), secret.get("webhook_secrets", []), settings().public_base_url,
+        return cls(secret.get("api_key", ""), secret.get("webhook_secrets", []), settings().site_url,
                    os.environ.get("STRIPE_API_BASE") or None)
 
     # --- donations in -----------------------------------------------------------------------
@@ -58,8 +57,9 @@ class StripePayments:
             "mode": "subscription" if monthly else "payment",
             "line_items": [{"price_data": price, "quantity": 1}],
             "client_reference_id": donation_id, "metadata": metadata,
-            "success_url": f"{self._base}/campaigns/{campaign.campaign_id}?donation={donation_id}",
-            "cancel_url": f"{self._base}/campaigns/{campaign.campaign_id}",
+            # Back to the campaign's site: its dashboard once paid, the donation page if not.
+            "success_url": f"{self._site}?campaign={campaign.campaign_id}&donation={donation_id}",
+            "cancel_url": f"{self._site}donate.html?campaign={campaign.campaign_id}",
             # Where the charge will find its donation again: on the PaymentIntent, or the subscription.
             ("subscription_data" if monthly else "payment_intent_data"): {"metadata": metadata},
         }

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from html import escape
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from functions.adapters import ledger
+from functions.adapters.aws import settings
 from functions.adapters.payments import (
     SIGNATURE_HEADER,
     ProviderUnavailable,
@@ -72,31 +72,27 @@ def _pending(campaign_id: str, donation_id: str) -> dict[str, Any]:
     return donation
 
 
-ReturnTo = Annotated[str, Query(max_length=500, description="Where the donor's browser goes back to (http/https)")]
 PAGE = ('<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
         "<title>{title}</title><h1>{title}</h1>{body}</html>")
 
 
-def _return_link(return_to: str) -> str:
-    """A link back to the campaign's site, as a hosted checkout's success URL: only plain http(s)."""
-    url = urlsplit(return_to)
-    if url.scheme not in ("http", "https") or not url.hostname or url.username or url.password:
-        return ""
-    return f'<p><a href="{escape(return_to)}">Back to the campaign</a></p>'
+def _back_link(campaign_id: str) -> str:
+    """As a hosted checkout's success URL does: back to the campaign's site."""
+    return f'<p><a href="{escape(settings().site_url)}?campaign={escape(campaign_id)}">Back to the campaign</a></p>'
 
 
 @router.get("/sandbox/checkout/<campaign_id>/<donation_id>", summary="Sandbox checkout page", tags=["sandbox"])
-def checkout_page(campaign_id: Segment, donation_id: Segment, return_to: ReturnTo = ""):  # an HTML Response
+def checkout_page(campaign_id: Segment, donation_id: Segment):  # an HTML Response
     payments("sandbox")
     donation = _pending(campaign_id, donation_id)
     amount = format_cents(donation["amount_cents"], donation["currency"])
     body = (f"<p>Pay {amount} to campaign {escape(campaign_id)}. No real money moves.</p>"
-            f"<form method=post><button>Pay</button></form>{_return_link(return_to)}")
+            f"<form method=post><button>Pay</button></form>{_back_link(campaign_id)}")
     return Response(200, "text/html; charset=utf-8", PAGE.format(title="Sandbox checkout", body=body))
 
 
 @router.post("/sandbox/checkout/<campaign_id>/<donation_id>", summary="Complete a sandbox payment", tags=["sandbox"])
-def checkout(campaign_id: Segment, donation_id: Segment, return_to: ReturnTo = ""):  # a Response, as the webhook's
+def checkout(campaign_id: Segment, donation_id: Segment):  # a Response, as the webhook's
     """Pays the pledge and delivers the provider's signed webhook, as a hosted checkout would; a
     browser (asking for HTML) gets a thank-you page instead of the webhook's answer."""
     sandbox = payments("sandbox")
@@ -106,7 +102,7 @@ def checkout(campaign_id: Segment, donation_id: Segment, return_to: ReturnTo = "
     accept = (router.current_event.headers or {}).get("accept") or ""  # Powertools v3: case-insensitive
     if "text/html" not in accept or answer.status_code != 200:
         return answer
-    page = f"<p>Thank you: your gift is paid (sandbox, no real money moved).</p>{_return_link(return_to)}"
+    page = f"<p>Thank you: your gift is paid (sandbox, no real money moved).</p>{_back_link(campaign_id)}"
     return Response(200, "text/html; charset=utf-8", PAGE.format(title="Thank you", body=page))
 
 

@@ -72,11 +72,7 @@
       });
       const answer = await response.json().catch(() => ({}));
       if (response.status === 201 || response.status === 202) {
-        const back = `${window.location.origin}${window.location.pathname.replace(/donate\.html$/, "")}` +
-          `?campaign=${encodeURIComponent(campaign)}`;
-        const checkout = new URL(answer.checkout_url, window.location.href);
-        if (checkout.pathname.includes("/sandbox/checkout/")) checkout.searchParams.set("return_to", back);
-        window.location.assign(checkout.toString());
+        window.location.assign(answer.checkout_url);  // the provider's page; it sends the donor back here
         return;
       }
       status.className = "error";
