@@ -259,3 +259,27 @@ def test_export_and_import_commands_on_a_local_deployment(served_cloud, tmp_path
     assert "imported 0 new record(s)" in said(capsys).out  # all there already: nothing changes
     assert cli.main(["import", str(tmp_path / "missing"), "--campaign", "c1", "--endpoint-url", endpoint]) == 2
     assert "has no readable manifest.json" in said(capsys).err
+
+
+def test_an_append_that_lost_the_race_for_the_head_chains_onto_the_new_one(cloud, monkeypatch):
+    from functions.adapters import dynamo
+    from functions.adapters import public_log as log_store
+    from functions.domain.public_log import forgiveness_body, purchase_body, verify
+
+    assert log_store.transact_logged("c1", [], purchase_body("c1", "p", "S", 10, 1_000, 5, "2026-01-01T00:00:00+00:00"))
+    real_head, reads = log_store.head, []
+
+    def stale_then_real(campaign_id):  # the first read is from before the other writer's append
+        reads.append(campaign_id)
+        return {"seq": 0, "hash": "0" * 64} if len(reads) == 1 else real_head(campaign_id)
+
+    monkeypatch.setattr(log_store, "head", stale_then_real)
+    marker = dynamo.put({"pk": "TEST#marker", "sk": "x", "kind": "marker"})
+    assert log_store.transact_logged("c1", [marker], forgiveness_body("c1", "p", 0, 2, 200, "2026-01-01T00:00:00+00:00"))
+    assert len(reads) == 2  # it lost once, read the new head and won
+    entries = log_store.entries("c1")
+    assert [e["seq"] for e in entries] == [1, 2] and verify(entries).ok
+    assert len(items("marker")) == 1  # its own writes happened once
+    # And when its own condition fails (the change happened already), nothing is appended.
+    assert not log_store.transact_logged("c1", [marker], forgiveness_body("c1", "p", 2, 1, 1, "t"))
+    assert len(log_store.entries("c1")) == 2
