@@ -28,6 +28,7 @@ from boto3.dynamodb.types import Binary
 
 from functions.adapters import donors, dynamo, ledger, public_log
 from functions.adapters.aws import client, settings
+from functions.domain.planner import purchase_record
 from functions.domain.public_log import GENESIS, compare, verify
 
 FORMAT = "jubilee-export/1"
@@ -133,7 +134,7 @@ def export_campaign(campaign_id: str, out: Path, include_personal_data: bool = F
     _check_consistent(datasets, figures)
     out.mkdir(parents=True, exist_ok=True)
     written: list[tuple[str, int]] = []
-    for name, rows in datasets.items():
+    for name, rows in (datasets | {"purchases": purchases_of(datasets)}).items():
         written += _write(out, name, rows)
     (out / "published.json").write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
     (out / "grants-360giving.json").write_text(grants_360giving(datasets["campaign"][0],
@@ -148,6 +149,14 @@ def export_campaign(campaign_id: str, out: Path, include_personal_data: bool = F
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def purchases_of(datasets: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The redacted record of each settled purchase, as GET /campaigns/{id}/purchases publishes it
+    (a view of plans and offers: exported for readers, not imported)."""
+    profiles = {o["offer_id"]: o.get("profile") or {} for o in datasets["offers"]}
+    return [purchase_record(plan, profiles.get(plan["offer"]["offer_id"], {}))
+            for plan in datasets["plans"] if plan["status"] == "settled"]
 
 
 def _check_consistent(datasets: dict[str, list[dict[str, Any]]], figures: dict[str, Any]) -> None:

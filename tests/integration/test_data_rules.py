@@ -97,7 +97,10 @@ def test_export_then_import_into_a_fresh_deployment_gives_the_same_books(tmp_pat
     for entry in manifest["files"]:  # every checksum verifies
         assert portability._sha256(out / entry["path"]) == entry["sha256"]
     assert {e["path"] for e in manifest["files"]} >= {"ledger_entries.jsonl", "ledger_entries.csv",
-                                                      "donations.csv", "public_log.jsonl", "grants-360giving.json"}
+                                                      "donations.csv", "public_log.jsonl", "grants-360giving.json",
+                                                      "purchases.csv", "plans.jsonl", "forgiveness_events.csv"}
+    [purchase] = portability.read_jsonl(out, "purchases")
+    assert (purchase["price_cents"], purchase["accounts"]) == (1_500, 12) and "by_state" in purchase
     with LocalCloud(public_base_url="http://elsewhere.test", app_secret="another-secret") as fresh:
         first = portability.import_campaign(out, "c1")
         assert first["ledger_entries"] > 0 and first["public_log"] == source_figures["log_entries"] + 1  # + head
