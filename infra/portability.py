@@ -78,7 +78,8 @@ def _write(directory: Path, name: str, rows: list[dict[str, Any]]) -> list[tuple
     writer = csv.DictWriter(table, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:  # nested values (ledger legs, offers in plans) as JSON in their cell
-        writer.writerow({k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v for k, v in row.items()})
+        writer.writerow({k: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list, bool)) else v
+                         for k, v in row.items()})  # (booleans as JSON writes them: true, false)
     (directory / f"{name}.csv").write_text(table.getvalue(), encoding="utf-8")
     return [(f"{name}.jsonl", len(rows)), (f"{name}.csv", len(rows))]
 
