@@ -112,6 +112,7 @@ def test_a_donation_made_on_the_page_appears_on_the_dashboard(site, browser):
     with page.expect_navigation():
         page.click("button:has-text('Pay')")
     assert "Thank you" in page.text_content("h1")
+    visit.screenshot("checkout-paid")
     with page.expect_navigation():
         page.click("text=Back to the campaign")
     expect(page.locator("#raised")).not_to_have_text("—")  # (polled by Playwright: the pages' CSP forbids eval)
@@ -167,3 +168,23 @@ def test_a_debtor_checks_their_letter_on_the_dashboard(site, browser, monkeypatc
     assert visit.page.get_attribute("#code-result", "class") == "ok"
     visit.screenshot("letter-checked")
     assert visit.foreign_requests() == [] and visit.errors == []
+
+
+def test_the_demo_report_is_one_file_that_needs_nothing_else(browser, tmp_path):
+    from infra import demo
+
+    path = tmp_path / "index.html"
+    report = demo.run(donations=40, seed=5, report_path=path)
+    html = path.read_text()
+    assert "<script src=" not in html and "<link rel=\"stylesheet\"" not in html and "http" not in html.split(
+        "window.JUBILEE_DATA")[0].split("<body>")[1]
+    visit = Visit(browser, "file://")
+    visit.page.goto(path.as_uri())
+    expect(visit.page.locator("#dashboard")).to_have_attribute("aria-busy", "false")
+    raised = report["raised_cents"]
+    assert visit.page.text_content("#raised") == f"${raised // 100:,}.{raised % 100:02d}"
+    assert visit.page.text_content("#people") == str(report["accounts_forgiven"])
+    assert visit.page.text_content("#log-head") == report["log_head"]
+    assert visit.page.locator("#purchases tbody tr").count() == report["purchases"]
+    assert [url for url in visit.requests if url != path.as_uri()] == [] and visit.errors == []
+    visit.screenshot("demo-report")
