@@ -35,24 +35,25 @@ const Charts = (() => {
     figure.insertBefore(svg, figure.querySelector("figcaption"));
   }
 
-  /** A cumulative area over moments: [[label, value], ...] in order; it starts from zero. */
+  /** A cumulative step area over moments: [[label, value], ...] in order; each step is one moment's amount. */
   function cumulative(figure, points, format, title) {
     figure.querySelectorAll("svg, p.note").forEach((n) => n.remove());
     if (!points.length) return empty(figure, "Nothing forgiven yet.");
-    const width = 480, height = 200, left = 8, bottom = 24, top = 18;
-    let total = 0;
-    const steps = [[points[0][0], 0], ...points.map(([moment, value]) => [moment, (total += value)])];
-    const x = (i) => left + (steps.length === 1 ? (width - 2 * left) / 2 : (i * (width - 2 * left)) / (steps.length - 1));
+    const width = 480, height = 200, left = 8, right = width - 8, bottom = 24, top = 18;
+    const total = points.reduce((sum, [, value]) => sum + value, 0);
+    const x = (i) => left + ((i + 1) * (right - left)) / (points.length + 1);
     const y = (v) => height - bottom - ((height - bottom - top) * v) / total;
-    let path = `M ${x(0)} ${y(0)}`;
-    steps.forEach(([, v], i) => { path += ` L ${x(i)} ${y(v)}`; });
-    path += ` L ${x(steps.length - 1)} ${height - bottom} L ${x(0)} ${height - bottom} Z`;
+    let path = `M ${left} ${y(0)}`, sum = 0;
+    points.forEach(([, value], i) => { path += ` L ${x(i)} ${y(sum)} L ${x(i)} ${y((sum += value))}`; });
+    path += ` L ${right} ${y(total)} L ${right} ${y(0)} Z`;
     const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
-    svg.append(el("line", { class: "axis", x1: left, x2: width - left, y1: height - bottom, y2: height - bottom }));
+    svg.append(el("line", { class: "axis", x1: left, x2: right, y1: height - bottom, y2: height - bottom }));
     svg.append(el("path", { class: "area", d: path }));
-    svg.append(el("text", { x: left, y: height - 6 }, steps[0][0]));
-    svg.append(el("text", { x: width - left, y: height - 6, "text-anchor": "end" }, steps[steps.length - 1][0]));
-    svg.append(el("text", { x: width - left, y: 12, "text-anchor": "end" }, format(total)));
+    svg.append(el("text", { x: x(0), y: height - 6, "text-anchor": "middle" }, points[0][0]));
+    if (points.length > 1) {
+      svg.append(el("text", { x: right, y: height - 6, "text-anchor": "end" }, points[points.length - 1][0]));
+    }
+    svg.append(el("text", { x: right, y: 12, "text-anchor": "end" }, format(total)));
     figure.insertBefore(svg, figure.querySelector("figcaption"));
   }
 
