@@ -59,6 +59,11 @@ def load_plan(plan_id: str) -> dict[str, Any] | None:
     return dynamo.get(campaign_pk(campaign_of(plan_id)), plan_sk(plan_id))
 
 
+def lapsing_offers(campaign_id: str, today: str) -> bool:
+    """Whether an open offer's seller's date is today or past (a purchase check then retires it)."""
+    return any(o["status"] == "open" and o.get("expires") and o["expires"] <= today for o in offers(campaign_id))
+
+
 def all_plans(campaign_id: str) -> list[dict[str, Any]]:
     return list(dynamo.query(campaign_pk(campaign_id), "PLAN#"))
 
@@ -89,6 +94,20 @@ class DynamoPurchaseStore:
         today = dt.date.today().isoformat()
         return [_offer(i) for i in offers(campaign_id)
                 if i["status"] == "open" and (not i.get("expires") or i["expires"] >= today)]
+
+    def retire_lapsed(self, campaign_id: str, today: str) -> list[str]:
+        """Open offers whose seller's date has passed: their files (debtors' data in the clear) are
+        deleted first, then they are marked lapsed, so a crash in between only repeats the delete."""
+        retired = []
+        for item in offers(campaign_id):
+            if item["status"] == "open" and item.get("expires") and item["expires"] < today:
+                storage.delete_offer(item["object_key"])
+                lapse = dynamo.update(campaign_pk(campaign_id), offer_sk(item["offer_id"]), "SET #status = :lapsed",
+                                      {":lapsed": "lapsed", ":open": "open"}, condition="#status = :open",
+                                      names={"#status": "status"})
+                if dynamo.transact_once([lapse]):
+                    retired.append(item["offer_id"])
+        return retired
 
     def plans(self, campaign_id: str, status: str) -> list[Plan]:
         return [plan_from_item(i) for i in all_plans(campaign_id) if i["status"] == status]

@@ -50,6 +50,7 @@ class SellerError(Exception):
 class PurchaseStore(Protocol):
     def pool_available(self, campaign_id: str) -> int: ...
     def open_offers(self, campaign_id: str) -> list[Offer]: ...
+    def retire_lapsed(self, campaign_id: str, today: str) -> list[str]: ...
     def plans(self, campaign_id: str, status: str) -> list[Plan]: ...
     # Each returns False when the step was already done or lost a race: nothing is written then.
     def propose(self, plan: Plan, approved: bool) -> bool: ...
@@ -70,6 +71,7 @@ class PurchaseReport:
     settled: list[str] = field(default_factory=list)
     voided: list[str] = field(default_factory=list)
     awaiting: list[str] = field(default_factory=list)
+    lapsed: list[str] = field(default_factory=list)  # offers past their seller's date, retired
     plan: PlanResult | None = None
 
 
@@ -89,6 +91,7 @@ def execute(plan: Plan, store: PurchaseStore, seller: Seller, report: PurchaseRe
 def run_purchase_check(campaign: Campaign, store: PurchaseStore, seller_for: Callable[[str], Seller],
                        now: dt.datetime) -> PurchaseReport:
     report, cid = PurchaseReport(), campaign.campaign_id
+    report.lapsed = store.retire_lapsed(cid, now.date().isoformat())
     for plan in store.plans(cid, "proposed"):  # unapproved past their time: the funds go back
         if plan.expires_at and plan.expires_at <= now.isoformat() and store.void(plan, "expired", reopen=True):
             report.voided.append(plan.plan_id)

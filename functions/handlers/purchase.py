@@ -32,7 +32,7 @@ def check(message: dict[str, Any]) -> None:
                                   report.plan.exact)
     logger.info("purchase check", extra={"campaign_id": campaign.campaign_id, "proposed": report.proposed,
                                          "settled": report.settled, "voided": report.voided,
-                                         "awaiting_seller": report.awaiting})
+                                         "awaiting_seller": report.awaiting, "lapsed": report.lapsed})
 
 
 handler = logger.inject_lambda_context(each_message(check))

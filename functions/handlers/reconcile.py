@@ -21,9 +21,10 @@ def reconcile(campaign_id: str) -> dict[str, Any]:
     drift = {a: {"cached": cached[a], "entries": recomputed[a]} for a in recomputed if cached[a] != recomputed[a]}
     negative = negative_accounts(recomputed)
     live_plans = any(p["status"] in purchases.LIVE for p in purchases.all_plans(campaign_id))
-    if meta and (recomputed[POOL] >= meta["threshold_cents"] or live_plans):
+    lapsing = purchases.lapsing_offers(campaign_id, dt.date.today().isoformat())
+    if meta and (recomputed[POOL] >= meta["threshold_cents"] or live_plans or lapsing):
         # A safety net for a purchase check that a lost race never sent, and the hourly sweep that
-        # voids plans whose approval window closed: checks are idempotent.
+        # voids plans whose approval window closed and retires offers past their seller's date.
         hour = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H")
         dynamo.transact_once([dynamo.outbox("purchases", f"purchase-check#{campaign_id}#reconcile#{hour}",
                                             {"campaign_id": campaign_id, "reason": "reconcile"})])

@@ -82,6 +82,24 @@ def test_an_expired_plan_releases_its_hold_and_the_offer_is_planned_anew(approva
     assert_books_balance(f)
 
 
+def test_an_offer_past_its_sellers_date_is_retired_and_its_file_deleted(cloud, monkeypatch):
+    import datetime as dt
+
+    from functions.adapters.aws import client, settings
+    from functions.handlers import purchase
+
+    today = dt.date.today().isoformat()
+    operations.add_offer("c1", offer_csv(2, 8), "sandbox", 900_000, offer_id="lapsing", expires=today)
+    assert items("offer")[0]["status"] == "open"  # (and plannable all of today)
+    monkeypatch.setattr(purchase, "clock", lambda: dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
+    # No money pooled, no plan live: the hourly sweep asks for a purchase check for the lapsing offer alone.
+    cloud.run_schedule("reconcile")
+    cloud.drain()
+    assert items("offer")[0]["status"] == "lapsed"
+    assert client("s3").list_objects_v2(Bucket=settings().offers_bucket).get("KeyCount") == 0
+    assert operations.show_offer("c1", "lapsing")["status"] == "lapsed"  # still described, from its profile
+
+
 def test_admin_routes_refuse_the_unauthenticated_and_non_approvers(approvals_cloud):
     cloud = approvals_cloud
     plan = funded_plan(cloud)
