@@ -252,11 +252,12 @@ def published_log(source: str) -> tuple[list[dict[str, Any]], dict[str, Any], li
         base = source.rstrip("/")
         figures, entries, page = _fetch_json(base), [], f"{base}/log"
         root = base[:base.index("/campaigns/")] if "/campaigns/" in base else base
-        while page:
+        while page and len(entries) < figures.get("log_entries", 0):
             answer = _fetch_json(page)
             entries += answer["entries"]
-            page = f"{root}{answer['next']}" if answer.get("next") else None
-        return entries, figures, []
+            page = f"{root}{answer['next']}" if answer.get("next") and answer["entries"] else None
+        # The figures are of one moment; entries appended since belong to a later one.
+        return entries[:figures.get("log_entries", 0)], figures, []
     directory = Path(source)
     if not (directory / "public_log.jsonl").is_file():
         raise PortabilityError(f"URL_OR_DIR: {source} is neither an http(s) URL nor an export directory")

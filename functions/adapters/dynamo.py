@@ -134,6 +134,15 @@ def batch_get(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str
     return found
 
 
+def transact_get(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Up to 100 items by (pk, sk), read as one serializable snapshot (TransactGetItems)."""
+    wanted = list(dict.fromkeys(keys))
+    response = client("dynamodb").transact_get_items(
+        TransactItems=[{"Get": {"TableName": settings().table, "Key": key(pk, sk)}} for pk, sk in wanted])
+    found = (from_item(r["Item"]) for r in response["Responses"] if r.get("Item"))
+    return {(item["pk"], item["sk"]): item for item in found}
+
+
 def query(pk: str, sk_prefix: str = "", **kwargs: Any) -> Iterable[dict[str, Any]]:
     """Every item of a partition (whose sort key starts with sk_prefix), page by page."""
     expression = "pk = :pk" + (" AND begins_with(sk, :prefix)" if sk_prefix else "")

@@ -53,14 +53,16 @@ def campaign_ids() -> list[str]:
 
 def snapshot(campaign_id: str) -> tuple[dict[str, Any] | None, dict[str, int]]:
     """The campaign item (settings and counters) and every cached balance, in one read."""
-    meta, balances, _ = snapshot_with_log(campaign_id)
+    meta, balances, _ = snapshot_with_log(campaign_id, read=dynamo.batch_get)
     return meta, balances
 
 
-def snapshot_with_log(campaign_id: str) -> tuple[dict[str, Any] | None, dict[str, int], dict[str, Any]]:
-    """The campaign item, its balances and its public log's head, in one read."""
+def snapshot_with_log(campaign_id: str, read: Any = None) -> tuple[dict[str, Any] | None, dict[str, int], dict[str, Any]]:
+    """The campaign item, its balances and its public log's head, in one read: by default one
+    TransactGetItems, so the figures and the log head are of the same moment (a BatchGetItem's reads
+    are each consistent, but a transaction may land between them)."""
     pk = campaign_pk(campaign_id)
-    items = dynamo.batch_get([(pk, META), (pk, public_log.HEAD)] + [(pk, account_sk(a)) for a in ACCOUNTS])
+    items = (read or dynamo.transact_get)([(pk, META), (pk, public_log.HEAD)] + [(pk, account_sk(a)) for a in ACCOUNTS])
     balances = {a: int(items.get((pk, account_sk(a)), {}).get("balance", 0)) for a in ACCOUNTS}
     return items.get((pk, META)), balances, public_log.head_of(items.get((pk, public_log.HEAD)))
 
