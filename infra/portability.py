@@ -27,7 +27,6 @@ from typing import Any
 from boto3.dynamodb.types import Binary
 
 from functions.adapters import donors, dynamo, ledger, public_log
-from functions.adapters.aws import client, settings
 from functions.domain.planner import purchase_record
 from functions.domain.public_log import GENESIS, compare, verify
 
@@ -213,7 +212,7 @@ def import_campaign(source: Path, campaign_id: str) -> dict[str, int]:
                               "hash": rows[-1]["hash"]})
         else:
             items = [_stored(row) for row in rows]
-        written[name] = sum(_put_new(item) for item in items)
+        written[name] = sum(dynamo.put_new(item) for item in items)
     return written
 
 
@@ -223,14 +222,6 @@ def _stored(row: dict[str, Any]) -> dict[str, Any]:
         item |= donors.sealed(row["campaign_id"], row["donation_id"], row["donor"])
     return item
 
-
-def _put_new(item: dict[str, Any]) -> int:
-    try:
-        client("dynamodb").put_item(TableName=settings().table, Item=dynamo.to_item(item),
-                                    ConditionExpression="attribute_not_exists(pk)")
-        return 1
-    except client("dynamodb").exceptions.ConditionalCheckFailedException:
-        return 0
 
 
 def _fetch_json(url: str) -> Any:

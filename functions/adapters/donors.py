@@ -49,14 +49,10 @@ def _key(campaign_id: str, ref: str, create: bool) -> bytes | None:
     if found is None and create:
         made = kms.generate_data_key(KeyId=settings().donor_key_id, KeySpec="AES_256",
                                      EncryptionContext=_context(campaign_id, ref))
-        try:
-            client("dynamodb").put_item(
-                TableName=settings().table, ConditionExpression="attribute_not_exists(pk)",
-                Item=dynamo.to_item({"pk": campaign_pk(campaign_id), "sk": key_sk(ref), "kind": "donor-key",
-                                     "campaign_id": campaign_id, "donor_ref": ref, "key": made["CiphertextBlob"]}))
+        if dynamo.put_new({"pk": campaign_pk(campaign_id), "sk": key_sk(ref), "kind": "donor-key",
+                           "campaign_id": campaign_id, "donor_ref": ref, "key": made["CiphertextBlob"]}):
             return made["Plaintext"]
-        except client("dynamodb").exceptions.ConditionalCheckFailedException:  # the same donor, at the same time
-            found = dynamo.get(campaign_pk(campaign_id), key_sk(ref))
+        found = dynamo.get(campaign_pk(campaign_id), key_sk(ref))  # the same donor, at the same time
     if found is None:
         return None
     return kms.decrypt(CiphertextBlob=bytes(found["key"]), KeyId=settings().donor_key_id,

@@ -58,6 +58,15 @@ def put(data: dict[str, Any], *, new: bool = True, condition: str | None = None,
     return {"Put": op}
 
 
+def put_new(data: dict[str, Any]) -> bool:
+    """One PutItem of an item that must not exist yet; False (nothing written) if it does."""
+    try:
+        client("dynamodb").put_item(**put(data)["Put"])
+        return True
+    except client("dynamodb").exceptions.ConditionalCheckFailedException:
+        return False
+
+
 def update(pk: str, sk: str, expression: str, values: dict[str, Any], *, condition: str | None = None,
            names: dict[str, str] | None = None) -> dict[str, Any]:
     op: dict[str, Any] = {

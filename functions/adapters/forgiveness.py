@@ -44,15 +44,11 @@ def ensure_key_pair(campaign_id: str, plan_id: str, new_pair: Any) -> bytes:
     if found:
         return bytes(found["public_key"])
     public, encrypted_private = new_pair()
-    try:
-        client("dynamodb").put_item(
-            TableName=settings().table, ConditionExpression="attribute_not_exists(pk)",
-            Item=dynamo.to_item({"pk": campaign_pk(campaign_id), "sk": debtor_key_sk(plan_id), "kind": "debtor-key",
-                                 "campaign_id": campaign_id, "plan_id": plan_id, "public_key": public,
-                                 "private_key": encrypted_private}))
+    if dynamo.put_new({"pk": campaign_pk(campaign_id), "sk": debtor_key_sk(plan_id), "kind": "debtor-key",
+                       "campaign_id": campaign_id, "plan_id": plan_id, "public_key": public,
+                       "private_key": encrypted_private}):
         return public
-    except client("dynamodb").exceptions.ConditionalCheckFailedException:  # another delivery got there first
-        return bytes(debtor_key(campaign_id, plan_id)["public_key"])
+    return bytes(debtor_key(campaign_id, plan_id)["public_key"])  # another delivery got there first
 
 
 def chunk_ranges(portfolio_key: str) -> tuple[str, list[tuple[int, int, int]]]:

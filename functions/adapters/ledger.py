@@ -53,22 +53,23 @@ def campaign_ids() -> list[str]:
 
 def snapshot(campaign_id: str) -> tuple[dict[str, Any] | None, dict[str, int]]:
     """The campaign item (settings and counters) and every cached balance, in one read."""
-    meta, balances, _ = snapshot_with_log(campaign_id, read=dynamo.batch_get)
-    return meta, balances
+    items, balances = _campaign_items(campaign_id, dynamo.batch_get)
+    return items.get(META), balances
 
 
-def snapshot_with_log(campaign_id: str, read: Any = None) -> tuple[dict[str, Any] | None, dict[str, int], dict[str, Any]]:
-    """The campaign item, its balances and its public log's head, in one read: by default one
-    TransactGetItems, so the figures and the log head are of the same moment (a BatchGetItem's reads
-    are each consistent, but a transaction may land between them)."""
+def _campaign_items(campaign_id: str, read: Any, *extra_sks: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """The campaign's items (META, `extra_sks`) by sort key, and every cached balance, in one `read`."""
     pk = campaign_pk(campaign_id)
-    items = (read or dynamo.transact_get)([(pk, META), (pk, public_log.HEAD)] + [(pk, account_sk(a)) for a in ACCOUNTS])
-    balances = {a: int(items.get((pk, account_sk(a)), {}).get("balance", 0)) for a in ACCOUNTS}
-    return items.get((pk, META)), balances, public_log.head_of(items.get((pk, public_log.HEAD)))
+    found = read([(pk, sk) for sk in (META, *extra_sks)] + [(pk, account_sk(a)) for a in ACCOUNTS])
+    balances = {a: int(found.get((pk, account_sk(a)), {}).get("balance", 0)) for a in ACCOUNTS}
+    return {sk: item for (_, sk), item in found.items()}, balances
 
 
 def public_figures(campaign_id: str) -> dict[str, Any] | None:
-    meta, balances, log = snapshot_with_log(campaign_id)
+    # One TransactGetItems: the figures and the log head are of the same moment (a BatchGetItem's
+    # reads are each consistent, but a transaction may land between them).
+    items, balances = _campaign_items(campaign_id, dynamo.transact_get, public_log.HEAD)
+    meta, log = items.get(META), public_log.head_of(items.get(public_log.HEAD))
     if meta is None:
         return None
     totals = Totals.from_balances(balances)

@@ -7,7 +7,6 @@ proposed or approved; an approver counts once.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from functions.adapters import dynamo, ledger, public_log, storage
@@ -59,9 +58,13 @@ def load_plan(plan_id: str) -> dict[str, Any] | None:
     return dynamo.get(campaign_pk(campaign_of(plan_id)), plan_sk(plan_id))
 
 
-def lapsing_offers(campaign_id: str, today: str) -> bool:
-    """Whether an open offer's seller's date is today or past (a purchase check then retires it)."""
-    return any(o["status"] == "open" and o.get("expires") and o["expires"] <= today for o in offers(campaign_id))
+def _lapsed(offer: dict[str, Any], today: str) -> bool:
+    """An open offer whose seller's date has passed (an offer is good through its `expires` day)."""
+    return offer["status"] == "open" and bool(offer.get("expires")) and offer["expires"] < today
+
+
+def lapsed_offers(campaign_id: str, today: str) -> list[dict[str, Any]]:
+    return [o for o in offers(campaign_id) if _lapsed(o, today)]
 
 
 def all_plans(campaign_id: str) -> list[dict[str, Any]]:
@@ -91,22 +94,20 @@ class DynamoPurchaseStore:
         return int(item["balance"]) if item else 0
 
     def open_offers(self, campaign_id: str) -> list[Offer]:
-        today = dt.date.today().isoformat()
-        return [_offer(i) for i in offers(campaign_id)
-                if i["status"] == "open" and (not i.get("expires") or i["expires"] >= today)]
+        """(The purchase check retires lapsed offers first: what is open is good today.)"""
+        return [_offer(i) for i in offers(campaign_id) if i["status"] == "open"]
 
     def retire_lapsed(self, campaign_id: str, today: str) -> list[str]:
         """Open offers whose seller's date has passed: their files (debtors' data in the clear) are
         deleted first, then they are marked lapsed, so a crash in between only repeats the delete."""
         retired = []
-        for item in offers(campaign_id):
-            if item["status"] == "open" and item.get("expires") and item["expires"] < today:
-                storage.delete_offer(item["object_key"])
-                lapse = dynamo.update(campaign_pk(campaign_id), offer_sk(item["offer_id"]), "SET #status = :lapsed",
-                                      {":lapsed": "lapsed", ":open": "open"}, condition="#status = :open",
-                                      names={"#status": "status"})
-                if dynamo.transact_once([lapse]):
-                    retired.append(item["offer_id"])
+        for item in lapsed_offers(campaign_id, today):
+            storage.delete_offer(item["object_key"])
+            lapse = dynamo.update(campaign_pk(campaign_id), offer_sk(item["offer_id"]), "SET #status = :lapsed",
+                                  {":lapsed": "lapsed", ":open": "open"}, condition="#status = :open",
+                                  names={"#status": "status"})
+            if dynamo.transact_once([lapse]):
+                retired.append(item["offer_id"])
         return retired
 
     def plans(self, campaign_id: str, status: str) -> list[Plan]:

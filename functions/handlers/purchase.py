@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.adapters import ledger, purchases
+from functions.adapters import clock, ledger, purchases
 from functions.adapters.purchases import DynamoPurchaseStore
 from functions.adapters.storage import seller_for
 from functions.domain.purchase import run_purchase_check
@@ -17,16 +16,11 @@ from functions.handlers.queue import each_message
 logger = Logger()
 
 
-def clock() -> dt.datetime:
-    """Now, as plans' approval windows are judged (tests move it forward)."""
-    return dt.datetime.now(dt.UTC)
-
-
 def check(message: dict[str, Any]) -> None:
     campaign = ledger.load_campaign(message["campaign_id"])
     if campaign is None:
         raise LookupError(f"no campaign {message['campaign_id']!r}")
-    report = run_purchase_check(campaign, DynamoPurchaseStore(), seller_for, clock())
+    report = run_purchase_check(campaign, DynamoPurchaseStore(), seller_for, clock.now())
     if report.plan and report.plan.explanation:
         purchases.record_planning(campaign.campaign_id, [asdict(c) for c in report.plan.explanation],
                                   report.plan.exact)

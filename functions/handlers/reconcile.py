@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.adapters import dynamo, ledger, purchases
+from functions.adapters import clock, dynamo, ledger, purchases
 from functions.domain.ledger import POOL, balances_from, negative_accounts
 
 logger = Logger()
@@ -21,11 +20,12 @@ def reconcile(campaign_id: str) -> dict[str, Any]:
     drift = {a: {"cached": cached[a], "entries": recomputed[a]} for a in recomputed if cached[a] != recomputed[a]}
     negative = negative_accounts(recomputed)
     live_plans = any(p["status"] in purchases.LIVE for p in purchases.all_plans(campaign_id))
-    lapsing = purchases.lapsing_offers(campaign_id, dt.date.today().isoformat())
+    now = clock.now()
+    lapsing = purchases.lapsed_offers(campaign_id, now.date().isoformat())
     if meta and (recomputed[POOL] >= meta["threshold_cents"] or live_plans or lapsing):
         # A safety net for a purchase check that a lost race never sent, and the hourly sweep that
         # voids plans whose approval window closed and retires offers past their seller's date.
-        hour = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H")
+        hour = now.strftime("%Y%m%d%H")
         dynamo.transact_once([dynamo.outbox("purchases", f"purchase-check#{campaign_id}#reconcile#{hour}",
                                             {"campaign_id": campaign_id, "reason": "reconcile"})])
     return {"campaign_id": campaign_id, "drift": drift, "negative": negative}

@@ -67,11 +67,11 @@ def test_a_rejected_plan_releases_its_hold_once(approvals_cloud):
 def test_an_expired_plan_releases_its_hold_and_the_offer_is_planned_anew(approvals_cloud, monkeypatch):
     import datetime as dt
 
-    from functions.handlers import purchase
+    from functions.adapters import clock
 
     cloud = approvals_cloud
     plan = funded_plan(cloud)
-    monkeypatch.setattr(purchase, "clock", lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=25))
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=25))
     cloud.run_schedule("reconcile")  # the hourly sweep asks for a purchase check
     cloud.drain()
     statuses = {p["plan_id"]: p["status"] for p in admin(cloud, "GET", "/admin/campaigns/c1/plans", "bob")
@@ -86,12 +86,12 @@ def test_an_offer_past_its_sellers_date_is_retired_and_its_file_deleted(cloud, m
     import datetime as dt
 
     from functions.adapters.aws import client, settings
-    from functions.handlers import purchase
+    from functions.adapters import clock
 
     today = dt.date.today().isoformat()
     operations.add_offer("c1", offer_csv(2, 8), "sandbox", 900_000, offer_id="lapsing", expires=today)
     assert items("offer")[0]["status"] == "open"  # (and plannable all of today)
-    monkeypatch.setattr(purchase, "clock", lambda: dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
     # No money pooled, no plan live: the hourly sweep asks for a purchase check for the lapsing offer alone.
     cloud.run_schedule("reconcile")
     cloud.drain()
