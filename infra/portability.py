@@ -204,12 +204,8 @@ def import_campaign(source: Path, campaign_id: str) -> dict[str, int]:
     for name in DATASETS:
         rows = read_jsonl(source, name)
         if name == "public_log":
-            items = [{"pk": public_log.log_pk(campaign_id), "sk": f"{e['seq']:010d}", "kind": "log-entry",
-                      "seq": e["seq"], "entry": json.dumps(e, sort_keys=True, separators=(",", ":"),
-                                                           ensure_ascii=False)} for e in rows]
-            if rows:
-                items.append({"pk": dynamo.campaign_pk(campaign_id), "sk": public_log.HEAD, "seq": rows[-1]["seq"],
-                              "hash": rows[-1]["hash"]})
+            items = [public_log.stored_entry(campaign_id, e) for e in rows]
+            items += [public_log.stored_head(campaign_id, rows[-1])] if rows else []
         else:
             items = [_stored(row) for row in rows]
         written[name] = sum(dynamo.put_new(item) for item in items)
@@ -221,7 +217,6 @@ def _stored(row: dict[str, Any]) -> dict[str, Any]:
     if row.get("kind") == "donation" and row.get("donor"):  # sealed anew, under this deployment's keys
         item |= donors.sealed(row["campaign_id"], row["donation_id"], row["donor"])
     return item
-
 
 
 def _fetch_json(url: str) -> Any:

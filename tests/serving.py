@@ -50,13 +50,8 @@ def start(*args: str, env: dict[str, str] | None = None):
 
 
 def wait_for(base, campaign, key, value):
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:  # the workers run in the background
-        totals = json.loads(call("GET", f"{base}/campaigns/{campaign}")[1])
-        if totals[key] == value:
-            return totals
-        time.sleep(0.2)
-    return totals
+    """The campaign's public figures once `key` reads `value` (or after 20 s, as they are then)."""
+    return wait_until(base, campaign, lambda figures: figures[key] == value, seconds=20)
 
 
 def wait_until(base, campaign, ready, seconds=30):

@@ -16,7 +16,7 @@ from typing import Any
 from functions.adapters import dynamo
 from functions.adapters.aws import client, settings
 from functions.adapters.dynamo import TransactionCancelled, campaign_pk
-from functions.domain.public_log import GENESIS, next_entry
+from functions.domain.public_log import GENESIS, canonical, next_entry
 
 HEAD = "LOGHEAD"
 ATTEMPTS = 50  # appends racing for one head: each loser retries on the new head
@@ -35,13 +35,23 @@ def head(campaign_id: str) -> dict[str, Any]:
     return head_of(dynamo.get(campaign_pk(campaign_id), HEAD))
 
 
+def stored_entry(campaign_id: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry as the table keeps it: its canonical JSON, byte for byte what its hash covers."""
+    return {"pk": log_pk(campaign_id), "sk": f"{entry['seq']:010d}", "kind": "log-entry", "seq": entry["seq"],
+            "entry": canonical(entry).decode()}
+
+
+def stored_head(campaign_id: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """The head item once `entry` is the last."""
+    return {"pk": campaign_pk(campaign_id), "sk": HEAD, "seq": entry["seq"], "hash": entry["hash"]}
+
+
 def entry_items(campaign_id: str, current: dict[str, Any], entry: dict[str, Any]) -> list[dict[str, Any]]:
     """The writes that append `entry` after `current` (the head as read): both fail if the head moved."""
     seq = entry["seq"]
     guard = "attribute_not_exists(pk)" if current["seq"] == 0 else "seq = :prev"
     return [
-        dynamo.put({"pk": log_pk(campaign_id), "sk": f"{seq:010d}", "kind": "log-entry", "seq": seq,
-                    "entry": json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)}),
+        dynamo.put(stored_entry(campaign_id, entry)),
         dynamo.update(campaign_pk(campaign_id), HEAD, "SET seq = :seq, #hash = :hash",
                       {":seq": seq, ":hash": entry["hash"]} | ({":prev": current["seq"]} if current["seq"] else {}),
                       condition=guard, names={"#hash": "hash"}),

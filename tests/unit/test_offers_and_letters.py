@@ -123,14 +123,14 @@ def test_the_inlined_ingestion_loop_hashes_and_seals_exactly_as_the_named_functi
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
     from functions.adapters import crypto
-    from functions.domain.forgiveness import read_private
+    from functions.domain.forgiveness import private_blob, read_private
     from functions.handlers.forgiveness import chunk_items
 
     lines = offer_csv(3, 9).decode().splitlines()
     portfolio = crypto.Opener(X25519PrivateKey.generate())
     message = {"campaign_id": "c", "plan_id": "c.o.0", "chunk": 4, "first_row": 0, "header": lines[0]}
-    items, count, face = chunk_items(message, "\n".join(lines[1:]) + "\n", crypto.Sealer(portfolio.public), b"k" * 32,
-                                     "2026-01-01")
+    sealer = crypto.Sealer(portfolio.public)
+    items, count, face = chunk_items(message, "\n".join(lines[1:]) + "\n", sealer, b"k" * 32, "2026-01-01")
     accounts = list(read_accounts([line + "\n" for line in lines]))
     assert count == 3 and face == sum(a.balance_cents for a in accounts)
     for row, (item, account) in enumerate(zip(items, accounts)):
@@ -138,8 +138,12 @@ def test_the_inlined_ingestion_loop_hashes_and_seals_exactly_as_the_named_functi
         assert item["account_hash"]["S"] == digest and item["sk"]["S"] == f"000004#{digest}"
         assert item["code_hash"]["S"] == code_hash(code)
         sealed = item["sealed"]["B"]
+        assert sealed[:crypto.PUBLIC_BYTES] == sealer.header
         assert sealed[crypto.PUBLIC_BYTES:crypto.PUBLIC_BYTES + 12] == crypto.nonce(4, row)
-        opened = read_private(portfolio.open(sealed, crypto.aad("c", "c.o.0", digest)))
+        plaintext = portfolio.open(sealed, crypto.aad("c", "c.o.0", digest))
+        assert plaintext == private_blob(code, account.debtor_name, account.address_line, account.city,
+                                         account.state, account.zip)
+        opened = read_private(plaintext)
         assert opened == (code, [account.debtor_name, account.address_line, account.city, account.state, account.zip])
 
 
