@@ -148,7 +148,8 @@ def parser() -> argparse.ArgumentParser:
 
     dlq = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(dest="action", required=True)
     redrive = dlq.add_parser("redrive", help="move a stage's dead letters back onto its queue")
-    redrive.add_argument("stage", choices=STAGES)
+    redrive.add_argument("stage", choices=(*STAGES, "outbox"),
+                         help="a stage, or outbox: announce again what the dispatcher could not relay")
     _where(redrive)
     return top
 
@@ -358,6 +359,11 @@ def run(args: argparse.Namespace) -> int:
             erased = donors.erase(args.campaign, args.email)
             console.print(f"erased: {erased} donation(s) of that donor kept their amounts; their name and email "
                           "can no longer be read" if erased else "no donation of that donor in this campaign")
+            return 0
+        if args.command == "dlq" and args.stage == "outbox":
+            announced, cleared = operations.redrive_outbox(args.stack, args.endpoint_url)
+            console.print(f"announced {announced} waiting outbox item(s) again; cleared {cleared} failure record(s) "
+                          "from the outbox dead-letter queue")
             return 0
         if args.command == "dlq":
             moved = operations.redrive(*operations.queue_urls(args.stage, args.stack, args.endpoint_url))

@@ -25,7 +25,8 @@ class Function:
     handler: str  # module path under functions/handlers, with its `handler` attribute
     timeout_s: int
     memory_mb: int = 256
-    # What it may touch: "<table>:read|write", "<bucket>:read|write", "secret:read", "send:<stage>".
+    # What it may touch: "<table>:read|write", "ledger:relay" (find waiting outbox items, write them back
+    # relayed), "<bucket>:read|write", "secret:read", "send:<stage>".
     grants: tuple[str, ...] = ()
 
 
@@ -60,7 +61,9 @@ FUNCTIONS: tuple[Function, ...] = (
              grants=("ledger:write", "secret:read", "stripe-secret:read")),
     Function("admin", "functions.handlers.admin.handler", 10, grants=("ledger:write",)),
     Function("dispatcher", "functions.handlers.dispatcher.handler", 30,
-             grants=tuple(f"send:{stage}" for stage in STAGES)),
+             grants=("ledger:relay", *(f"send:{stage}" for stage in STAGES))),
+    Function("relay", "functions.handlers.relay.handler", 120,
+             grants=("ledger:relay", *(f"send:{stage}" for stage in STAGES))),
     Function("pool", "functions.handlers.pool.handler", 30, grants=("ledger:write",)),
     Function("purchase", "functions.handlers.purchase.handler", 60, grants=("ledger:write", "offers:write")),
     Function("forgiveness", "functions.handlers.forgiveness.handler", 300, 1024,
@@ -110,7 +113,8 @@ def site_api_paths() -> list[str]:
     return sorted(patterns)
 
 
-SCHEDULES: tuple[Schedule, ...] = (Schedule("reconcile", 60),)
+# relay: outbox items the stream left unsent are announced again (functions/handlers/relay.py).
+SCHEDULES: tuple[Schedule, ...] = (Schedule("reconcile", 60), Schedule("relay", 5))
 
 # Names used where nothing generates them: the local emulator, and operator commands given --endpoint-url.
 LOCAL_NAMES = {LEDGER: "jubilee-ledger", IDEMPOTENCY: "jubilee-idempotency", OFFERS: "jubilee-offers",

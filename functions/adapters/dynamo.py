@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -11,12 +12,18 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from functions.adapters import clock
 from functions.adapters.aws import client, settings
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 MAX_TRANSACTION_ITEMS = 100
 OUTBOX_TTL_SECONDS = 7 * 24 * 3600
+# A sparse index of the outbox items not yet relayed (only they carry its keys), so the relay finds
+# what the stream failed to deliver without a scan. Sharded: one partition takes ~1,000 writes/s.
+OUTBOX_INDEX, OUTBOX_SHARD, OUTBOX_AT = "outbox-waiting", "outbox_shard", "outbox_at"
+OUTBOX_SHARDS = 8
+BATCH_WRITE = 25  # BatchWriteItem's limit
 
 
 def to_item(data: dict[str, Any]) -> dict[str, Any]:
@@ -84,13 +91,22 @@ def outbox(stage: str, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """The outbox item that the dispatcher turns into a message on `stage`'s queue.
 
     Written in the same transaction as the state change it announces; its id makes a
-    replayed state change unable to announce itself twice.
+    replayed state change unable to announce itself twice. It waits in OUTBOX_INDEX until
+    SQS has its message (functions/adapters/outbox.py).
     """
+    now = int(clock.now().timestamp())
     return put({
         "pk": f"OUTBOX#{message_id}", "sk": "OUTBOX", "kind": "outbox", "stage": stage,
         "message_id": message_id, "body": json.dumps(body, sort_keys=True),
-        "expires_at": int(time.time()) + OUTBOX_TTL_SECONDS,
+        OUTBOX_SHARD: str(zlib.crc32(message_id.encode()) % OUTBOX_SHARDS), OUTBOX_AT: now,
+        "expires_at": now + OUTBOX_TTL_SECONDS,
     })
+
+
+def _outbox_id(op: dict[str, Any]) -> str | None:
+    """The key of an outbox Put in a transaction, else None."""
+    pk = op.get("Put", {}).get("Item", {}).get("pk", {}).get("S", "")
+    return pk if pk.startswith("OUTBOX#") else None
 
 
 class TransactionCancelled(Exception):
@@ -180,16 +196,39 @@ def transact_new(new: list[Any], build: Any) -> list[Any]:
     `build(pending)` returns the transaction: one guarded Put per pending item first, in
     order, then the items that depend on them (balances, counters, outbox). A Put whose
     guard fails was written by an earlier delivery; it is dropped and the rest retried,
-    so a redelivered batch counts each item once. Returns what this call wrote.
+    so a redelivered batch counts each item once. An outbox item further on whose id exists
+    was announced before (a batch delivered again makes the same one): it is left out.
+    Returns what this call wrote.
     """
-    pending = list(new)
+    pending, announced = list(new), set()
     while pending:
+        items = [op for op in build(pending) if _outbox_id(op) not in announced]
         try:
-            transact(build(pending))
+            transact(items)
             return pending
         except TransactionCancelled as cancelled:
-            failed = cancelled.failed()
-            if not failed or any(i >= len(pending) for i in failed):
+            failed = set(cancelled.failed())
+            later = [_outbox_id(items[i]) for i in failed if i >= len(pending)]
+            if not failed or None in later:
                 raise
-            pending = [item for i, item in enumerate(pending) if i not in set(failed)]
+            announced.update(later)
+            pending = [item for i, item in enumerate(pending) if i not in failed]
     return []
+
+
+def batch_put(items: list[dict[str, Any]]) -> int:
+    """Unconditional Puts of items (DynamoDB JSON) with BatchWriteItem in 25s, retrying what DynamoDB
+    leaves unprocessed; returns the calls made."""
+    table, calls = settings().table, 0
+    for start in range(0, len(items), BATCH_WRITE):
+        pending = [{"PutRequest": {"Item": item}} for item in items[start:start + BATCH_WRITE]]
+        for attempt in range(8):
+            calls += 1
+            pending = client("dynamodb").batch_write_item(RequestItems={table: pending}) \
+                .get("UnprocessedItems", {}).get(table, [])
+            if not pending:
+                break
+            time.sleep(min(0.05 * 2 ** attempt, 1.0))  # back off: the table is throttling us
+        else:
+            raise RuntimeError("DynamoDB kept items unprocessed")
+    return calls

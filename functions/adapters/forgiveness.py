@@ -21,7 +21,6 @@ from functions.domain.forgiveness import chunk_ranges as ranges_of
 from functions.domain.public_log import forgiveness_body
 
 CHUNK_ROWS = 2_000  # accounts per chunk: a few seconds of work, far inside the function's timeout
-BATCH = 25  # BatchWriteItem's limit
 
 
 def plan_key(campaign_id: str, plan_id: str) -> dict[str, Any]:
@@ -79,20 +78,9 @@ def chunk_text(message: dict[str, Any]) -> str:
 
 
 def write_items(items: list[dict[str, Any]]) -> int:
-    """BatchWriteItem in 25s, retrying what DynamoDB leaves unprocessed; returns the calls made."""
-    table, calls = settings().table, 0
-    for start in range(0, len(items), BATCH):
-        pending = [{"PutRequest": {"Item": item}} for item in items[start:start + BATCH]]
-        for attempt in range(8):
-            calls += 1
-            pending = client("dynamodb").batch_write_item(RequestItems={table: pending}) \
-                .get("UnprocessedItems", {}).get(table, [])
-            if not pending:
-                break
-            time.sleep(min(0.05 * 2 ** attempt, 1.0))  # back off: the table is throttling us
-        else:
-            raise RuntimeError("DynamoDB kept items unprocessed; the chunk will be redelivered")
-    return calls
+    """BatchWriteItem in 25s, retrying what DynamoDB leaves unprocessed; returns the calls made.
+    If DynamoDB keeps some unprocessed, the chunk fails and is redelivered."""
+    return dynamo.batch_put(items)
 
 
 def finish_chunk(message: dict[str, Any], accounts: int, face_value_cents: int, forgiven_at: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextvars
+import datetime as dt
 import importlib
 import json
 import logging
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from functions.adapters import dynamo
 from infra import topology
 from infra.local import moto_speedups
 from infra.topology import FUNCTIONS, QUEUES, ROUTES
@@ -108,12 +110,12 @@ class LocalCloud:
         self.queue_urls: dict[str, str] = {}
         self.dlq_urls: dict[str, str] = {}
         self.invocations: dict[str, int] = dict.fromkeys((f.name for f in FUNCTIONS), 0)
-        self.stream_failures: list[dict[str, Any]] = []  # stream batches the dispatcher gave up on
         self._faults: dict[str, list[BaseException]] = {}
         self._shard_iterators: dict[str, str] = {}
         self._stream_backlog: list[dict[str, Any]] = []
         self._stream_attempts = 0
         self._stream_read = 0  # records read so far from the table's one shard
+        self._shard_id: str | None = None
         self._lock = threading.RLock()  # `jubilee serve` calls in from several threads; handlers share state
         self._handlers: dict[str, Callable[[dict, Any], Any]] = {}
         self._routes = [(r, _route_pattern(r.path)) for r in ROUTES if payments == "sandbox" or not r.sandbox_only]
@@ -169,8 +171,13 @@ class LocalCloud:
             TableName=names[topology.LEDGER], BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
+                                  {"AttributeName": "sk", "AttributeType": "S"},
+                                  {"AttributeName": dynamo.OUTBOX_SHARD, "AttributeType": "S"},
+                                  {"AttributeName": dynamo.OUTBOX_AT, "AttributeType": "N"}],
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+            GlobalSecondaryIndexes=[{"IndexName": dynamo.OUTBOX_INDEX, "Projection": {"ProjectionType": "ALL"},
+                                     "KeySchema": [{"AttributeName": dynamo.OUTBOX_SHARD, "KeyType": "HASH"},
+                                                   {"AttributeName": dynamo.OUTBOX_AT, "KeyType": "RANGE"}]}],
         )
         ddb.create_table(
             TableName=names[topology.IDEMPOTENCY], BillingMode="PAY_PER_REQUEST",
@@ -194,6 +201,9 @@ class LocalCloud:
                 Attributes={"RedrivePolicy": policy, "VisibilityTimeout": str(topology.visibility_timeout_s(queue))},
             )["QueueUrl"]
             self.dlq_urls[queue.stage] = dlq
+        # The dispatcher's on-failure destination, as in the stack.
+        self.dlq_urls["outbox"] = sqs.create_queue(QueueName=topology.local_queue_name("outbox", dead_letters=True))[
+            "QueueUrl"]
         self.stream_arn = ddb.describe_table(TableName=names[topology.LEDGER])["Table"]["LatestStreamArn"]
 
     # --- invoking -----------------------------------------------------------------------
@@ -320,19 +330,20 @@ class LocalCloud:
         delivered = 0
         while self._stream_backlog:
             batch = self._stream_backlog[:topology.STREAM_BATCH_SIZE]
+            crashed = False
             try:
                 failed = [f["itemIdentifier"] for f in self.invoke(topology.STREAM_CONSUMER, {"Records": batch})
                           .get("batchItemFailures", [])]
             except Exception:
-                failed = [batch[0]["dynamodb"]["SequenceNumber"]]
+                failed, crashed = [batch[0]["dynamodb"]["SequenceNumber"]], True
             if failed:
                 at = next(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] == failed[0])
                 delivered += at
                 self._stream_backlog = self._stream_backlog[at:]
                 self._stream_attempts += 1
                 if self._stream_attempts > topology.STREAM_RETRIES:
-                    # Lambda's on-failure destination: the batch is set aside for an operator.
-                    self.stream_failures += self._stream_backlog[:topology.STREAM_BATCH_SIZE]
+                    # Lambda's on-failure destination: where the batch was, not its records.
+                    self._discard(self._stream_backlog[:topology.STREAM_BATCH_SIZE], crashed)
                     self._stream_backlog = self._stream_backlog[topology.STREAM_BATCH_SIZE:]
                     self._stream_attempts = 0
                 return delivered  # retried on the next pump, as Lambda retries the stream
@@ -340,6 +351,34 @@ class LocalCloud:
             delivered += len(batch)
             self._stream_backlog = self._stream_backlog[len(batch):]
         return delivered
+
+    def _discard(self, batch: list[dict[str, Any]], crashed: bool) -> None:
+        """What Lambda sends the on-failure destination of a stream mapping: metadata only."""
+        if self._shard_id is None:
+            shards = self.clients("dynamodbstreams").describe_stream(StreamArn=self.stream_arn)
+            self._shard_id = shards["StreamDescription"]["Shards"][0]["ShardId"]
+
+        def arrival(record: dict[str, Any]) -> str:
+            at = record["dynamodb"]["ApproximateCreationDateTime"]
+            at = at if isinstance(at, dt.datetime) else dt.datetime.fromtimestamp(float(at), dt.UTC)
+            return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        failure = {
+            "requestContext": {"requestId": str(uuid.uuid4()), "condition": "RetryAttemptsExhausted",
+                               "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{topology.STREAM_CONSUMER}",
+                               "approximateInvokeCount": self._stream_attempts},
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                                **({"functionError": "Unhandled"} if crashed else {})},
+            "version": "1.0",
+            "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "DDBStreamBatchInfo": {
+                "shardId": self._shard_id, "startSequenceNumber": batch[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": batch[-1]["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": arrival(batch[0]),
+                "approximateArrivalOfLastRecord": arrival(batch[-1]), "batchSize": len(batch),
+                "streamArn": self.stream_arn},
+        }
+        self.clients("sqs").send_message(QueueUrl=self.dlq_urls["outbox"], MessageBody=json.dumps(failure))
 
     # --- queues -------------------------------------------------------------------------
 
