@@ -146,8 +146,10 @@ def test_each_function_may_do_only_what_it_uses(synthesized):
     services = {name: {a.split(":")[0] for a in policy_actions(template, name)} for name in
                 (f.name for f in topology.FUNCTIONS)}
     assert services["dispatcher"] == {"logs", "sqs", "kms", "dynamodb"}  # dynamodb: reading its stream
-    assert not any(a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:BatchWrite"))
-                   for a in policy_actions(template, "dispatcher"))
+    for relay in ("dispatcher", "relay"):  # write relayed outbox items back whole, nothing else
+        written = {a for a in policy_actions(template, relay) if a.startswith(
+            ("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete", "dynamodb:BatchWrite", "dynamodb:Transact"))}
+        assert written == {"dynamodb:BatchWriteItem"}, relay
     assert services["pool"] == {"logs", "dynamodb", "kms", "sqs"}  # sqs: consuming its queue
     assert not any(a == "sqs:SendMessage" for a in policy_actions(template, "pool"))
     assert "s3" not in services["api"] and "sqs" not in services["api"]
@@ -206,6 +208,24 @@ def test_the_api_has_the_wiring_tables_routes_throttling_and_access_logs(synthes
     paths = {r.path.strip("/").split("/")[-1] for r in topology.ROUTES}
     parts = {r["Properties"]["PathPart"] for r in resources(template, "AWS::ApiGateway::Resource").values()}
     assert paths <= parts
+
+
+def test_waiting_outbox_items_are_indexed_and_the_relay_looks_for_them_every_five_minutes(synthesized):
+    from functions.adapters import dynamo
+
+    template, _, _ = synthesized
+    template.has_resource_properties("AWS::DynamoDB::Table", {
+        "StreamSpecification": {"StreamViewType": "NEW_IMAGE"},
+        "GlobalSecondaryIndexes": [{
+            "IndexName": dynamo.OUTBOX_INDEX, "Projection": {"ProjectionType": "ALL"},
+            "KeySchema": [{"AttributeName": dynamo.OUTBOX_SHARD, "KeyType": "HASH"},
+                          {"AttributeName": dynamo.OUTBOX_AT, "KeyType": "RANGE"}]}],
+    })
+    relay_id, _ = function_named(template, "relay")
+    template.has_resource_properties("AWS::Events::Rule", {
+        "ScheduleExpression": "rate(5 minutes)",
+        "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [relay_id, "Arn"]}})]})
+    assert "dynamodb:Query" in policy_actions(template, "relay")
 
 
 def test_every_dlq_and_every_function_has_an_alarm(synthesized):
