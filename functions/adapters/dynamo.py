@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
 
