@@ -205,7 +205,8 @@ class JubileeStack(Stack):
         for queue in topology.QUEUES:
             self.functions[queue.consumer].add_event_source(sources.SqsEventSource(
                 self.queues[queue.stage], batch_size=queue.batch_size, report_batch_item_failures=True,
-                max_batching_window=Duration.seconds(1) if queue.batch_size > 1 else None))
+                max_batching_window=Duration.seconds(1) if queue.batch_size > 1 else None,
+                max_concurrency=queue.max_concurrency))
         outbox_filter = topology.OUTBOX_FILTER
         self.functions[topology.STREAM_CONSUMER].add_event_source(sources.DynamoEventSource(
             self.ledger, starting_position=lambda_.StartingPosition.TRIM_HORIZON, batch_size=topology.STREAM_BATCH_SIZE,
@@ -336,7 +337,7 @@ class JubileeStack(Stack):
                 ("AwsSolutions-IAM5[Resource::*]", "cloudfront:CreateInvalidation takes no narrower resource.")):
             acknowledge(copier, finding, reason)
         self.site_url = f"https://{distribution.distribution_domain_name}/"
-        for name in ("api", "webhook"):  # checkouts send donors back to the site
+        for name in topology.SITE_LINKED:  # checkouts send donors back to the site; letters link to /verify on it
             self.functions[name].add_environment("SITE_URL", self.site_url)
 
     # --- alarms and outputs -------------------------------------------------------------------

@@ -36,6 +36,9 @@ class Queue:
     consumer: str
     batch_size: int = 1
     max_receives: int = 5  # then the message goes to the stage's DLQ
+    # Concurrent invocations Lambda may run for this queue (2 is SQS's minimum): every consumer writes
+    # its campaign's hot items (counters, balances, log head), which conflict when written at once.
+    max_concurrency: int = 2
 
 
 @dataclass(frozen=True)
@@ -74,10 +77,14 @@ FUNCTIONS: tuple[Function, ...] = (
 )
 
 QUEUES: tuple[Queue, ...] = (
-    Queue("donations", "pool", batch_size=10),
-    Queue("purchases", "purchase"),
-    Queue("forgiveness", "forgiveness"),
-    Queue("letters", "letters", batch_size=5),
+    # Gifts come ten to a transaction: three writers of the balances carry hundreds of gifts a second.
+    Queue("donations", "pool", batch_size=10, max_concurrency=3),
+    # Purchases spend one pool: more buyers at once would only race for the same funds.
+    Queue("purchases", "purchase", max_concurrency=2),
+    # Chunks are slow work (KMS, S3, one event per account); they meet only at the log head and counters.
+    Queue("forgiveness", "forgiveness", max_concurrency=10),
+    # Within a print-and-mail service's request rate; each chunk is one batch.
+    Queue("letters", "letters", batch_size=5, max_concurrency=5),
 )
 
 # The ledger table's stream feeds the dispatcher; only new outbox items pass this filter.
@@ -112,6 +119,9 @@ def site_api_paths() -> list[str]:
             patterns.add(f"/{first}/*" if "/" in route.path.strip("/") else route.path)
     return sorted(patterns)
 
+
+# Functions told the campaign's site URL (SITE_URL): their pages and letters link to it.
+SITE_LINKED = ("api", "webhook", "letters")
 
 # relay: outbox items the stream left unsent are announced again (functions/handlers/relay.py).
 SCHEDULES: tuple[Schedule, ...] = (Schedule("reconcile", 60), Schedule("relay", 5))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -24,6 +25,13 @@ OUTBOX_TTL_SECONDS = 7 * 24 * 3600
 OUTBOX_INDEX, OUTBOX_SHARD, OUTBOX_AT = "outbox-waiting", "outbox_shard", "outbox_at"
 OUTBOX_SHARDS = 8
 BATCH_WRITE = 25  # BatchWriteItem's limit
+CONFLICT_ATTEMPTS = 8  # then the error propagates: SQS redelivers the message, a caller sees a 5xx
+# A request DynamoDB refused because another write to one of its items was in flight: nothing of it
+# was written, so the same request may simply be sent again. (The SDK's standard retries cover
+# throttling and TransactionInProgressException, not a transaction cancelled for these reasons.)
+_CONFLICT_ERRORS = {"TransactionConflictException", "TransactionInProgressException"}
+_CONFLICT_REASONS = {"TransactionConflict", "ThrottlingError"}
+T = TypeVar("T")
 
 
 def to_item(data: dict[str, Any]) -> dict[str, Any]:
@@ -65,10 +73,36 @@ def put(data: dict[str, Any], *, new: bool = True, condition: str | None = None,
     return {"Put": op}
 
 
+def backoff(attempt: int, base_s: float = 0.01, cap_s: float = 0.5) -> None:
+    """Sleep a "full jitter" exponential delay (AWS's advice), so writers that collided spread out."""
+    time.sleep(random.uniform(0, min(cap_s, base_s * 2 ** attempt)))
+
+
+def conflicted(error: ClientError) -> bool:
+    """Refused for a write in flight, not for a condition: trying again is safe and may succeed."""
+    code = error.response.get("Error", {}).get("Code")
+    reasons = {r.get("Code") for r in error.response.get("CancellationReasons") or []}
+    return code in _CONFLICT_ERRORS or (code == "TransactionCanceledException" and bool(reasons & _CONFLICT_REASONS)
+                                        and "ConditionalCheckFailed" not in reasons)
+
+
+def retrying(call: Callable[[], T]) -> T:
+    """call(), sent again after a jittered pause while DynamoDB refuses it for a conflicting write in
+    flight (hot items: a campaign's counters, balances, log head); bounded, then the error propagates."""
+    for attempt in range(CONFLICT_ATTEMPTS - 1):
+        try:
+            return call()
+        except ClientError as error:
+            if not conflicted(error):
+                raise
+        backoff(attempt)
+    return call()
+
+
 def put_new(data: dict[str, Any]) -> bool:
     """One PutItem of an item that must not exist yet; False (nothing written) if it does."""
     try:
-        client("dynamodb").put_item(**put(data)["Put"])
+        retrying(lambda: client("dynamodb").put_item(**put(data)["Put"]))
         return True
     except client("dynamodb").exceptions.ConditionalCheckFailedException:
         return False
@@ -125,7 +159,7 @@ def transact(items: list[dict[str, Any]]) -> None:
     if len(items) > MAX_TRANSACTION_ITEMS:
         raise ValueError(f"{len(items)} items exceed one transaction")
     try:
-        client("dynamodb").transact_write_items(TransactItems=items)
+        retrying(lambda: client("dynamodb").transact_write_items(TransactItems=items))
     except ClientError as error:
         if error.response["Error"]["Code"] != "TransactionCanceledException":
             raise
@@ -162,8 +196,8 @@ def batch_get(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str
 def transact_get(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
     """Up to 100 items by (pk, sk), read as one serializable snapshot (TransactGetItems)."""
     wanted = list(dict.fromkeys(keys))
-    response = client("dynamodb").transact_get_items(
-        TransactItems=[{"Get": {"TableName": settings().table, "Key": key(pk, sk)}} for pk, sk in wanted])
+    request = [{"Get": {"TableName": settings().table, "Key": key(pk, sk)}} for pk, sk in wanted]
+    response = retrying(lambda: client("dynamodb").transact_get_items(TransactItems=request))
     found = (from_item(r["Item"]) for r in response["Responses"] if r.get("Item"))
     return {(item["pk"], item["sk"]): item for item in found}
 

@@ -135,6 +135,23 @@ def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int, keep_d
     ])
 
 
+def _mailing_key(campaign_id: str, plan_id: str, chunk: int) -> tuple[str, str]:
+    return f"LETTERS#{campaign_id}#{plan_id}", f"{chunk:06d}#mailed"
+
+
+def mailed(campaign_id: str, plan_id: str, chunk: int) -> bool:
+    """Whether the chunk's batch was handed to the printer already (then it is never sent again)."""
+    return dynamo.get(*_mailing_key(campaign_id, plan_id, chunk)) is not None
+
+
+def record_mailing(campaign_id: str, plan_id: str, chunk: int, printer_id: str) -> None:
+    """The chunk's batch was accepted by the printer (a racing delivery may have recorded it first: the
+    printer took both as one batch, by its id)."""
+    pk, sk = _mailing_key(campaign_id, plan_id, chunk)
+    dynamo.put_new({"pk": pk, "sk": sk, "kind": "letter-mailing", "printer_id": printer_id,
+                    "mailed_at": ledger.now_iso()})
+
+
 def verification_item(digest: str, event: dict[str, Any]) -> dict[str, Any]:
     """What /verify may say of a letter, filed under the hash of its code: no name, no address."""
     return dynamo.to_item({"pk": f"VERIFY#{digest}", "sk": "VERIFY", "kind": "verification",

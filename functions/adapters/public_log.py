@@ -9,8 +9,6 @@ the race reads the new head and chains onto it.
 from __future__ import annotations
 
 import json
-import random
-import time
 from typing import Any
 
 from functions.adapters import dynamo
@@ -73,9 +71,9 @@ def transact_logged(campaign_id: str, items: list[dict[str, Any]], body: dict[st
         except TransactionCancelled as cancelled:
             if any(position < len(items) for position in cancelled.failed()):
                 return False
-            if not cancelled.failed() and "TransactionConflict" not in cancelled.codes:
+            if not cancelled.failed():  # (conflicts with writes in flight were retried by dynamo.transact)
                 raise
-        time.sleep(random.uniform(0, min(0.01 * 2 ** attempt, 0.5)))  # another append won: back off, re-read
+        dynamo.backoff(attempt)  # another append moved the head: back off, re-read it, chain onto it
     raise RuntimeError(f"could not append to the log of {campaign_id} after {ATTEMPTS} attempts; will be retried")
 
 

@@ -157,12 +157,12 @@ class DynamoPurchaseStore:
 def approve(campaign: Campaign, plan_id: str, approver: str) -> dict[str, Any]:
     """Count one approver's approval once; at N distinct approvals the plan is approved and bought."""
     try:
-        updated = client("dynamodb").update_item(
+        updated = dynamo.retrying(lambda: client("dynamodb").update_item(  # the plan may be in a transaction
             TableName=settings().table, Key=dynamo.key(campaign_pk(campaign.campaign_id), plan_sk(plan_id)),
             UpdateExpression="ADD approvers :who", ConditionExpression="#status = :proposed",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":who": {"SS": [approver]}, ":proposed": {"S": "proposed"}},
-            ReturnValues="ALL_NEW")["Attributes"]
+            ReturnValues="ALL_NEW"))["Attributes"]
     except client("dynamodb").exceptions.ConditionalCheckFailedException:
         return load_plan(plan_id) or {}
     item = dynamo.from_item(updated)

@@ -7,6 +7,8 @@ import io
 import zipfile
 from collections.abc import Callable, Iterator
 
+from botocore.exceptions import ClientError
+
 from functions.adapters.aws import client, settings
 from functions.domain.purchase import Plan, SellerError
 
@@ -57,21 +59,27 @@ class SandboxSeller:
 class S3LetterPrinter:
     """The sandbox printer: a chunk's letters go to the letters bucket as one batch (a ZIP of one
     PDF per account, named by its account hash), sealed like the data it was made from, since a
-    letter names its debtor. Print-and-mail services take batches the same way; the same batch id
-    always lands on the same key, so a redelivered chunk replaces its batch rather than adding one."""
+    letter names its debtor. Print-and-mail services take batches the same way, and take the batch
+    id as an idempotency key (Lob's Idempotency-Key): a batch sent again is the batch already
+    accepted, never a second mailing. Here the batch id names the object, written only if absent."""
 
     def __init__(self, seal: Callable[[bytes, bytes], bytes]):
         self._seal = seal
 
     def send_batch(self, batch_id: str, letters: dict[str, bytes]) -> str:
+        """Mail the batch once per batch id; returns the printer's id for it."""
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
             for letter_id, pdf in sorted(letters.items()):
                 bundle.writestr(f"{letter_id}.pdf", pdf)
         key = f"letters/{batch_id}.zip.sealed"
-        client("s3").put_object(Bucket=settings().letters_bucket, Key=key,
-                                Body=self._seal(archive.getvalue(), batch_id.encode()),
-                                ContentType="application/octet-stream")
+        try:
+            client("s3").put_object(Bucket=settings().letters_bucket, Key=key, IfNoneMatch="*",
+                                    Body=self._seal(archive.getvalue(), batch_id.encode()),
+                                    ContentType="application/octet-stream")
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "PreconditionFailed":
+                raise  # (PreconditionFailed: this batch id was accepted before, and so mailed already)
         return key
 
 

@@ -124,7 +124,7 @@ def test_functions_come_from_the_wiring_table_with_powertools(synthesized):
             [topology.LEDGER, topology.IDEMPOTENCY, topology.OFFERS, topology.LETTERS, topology.APP_SECRET,
              topology.STRIPE_SECRET, topology.PII_KEY, topology.DONOR_KEY], "x"),
             dict.fromkeys([q.stage for q in topology.QUEUES], "u"), "", "sandbox"))
-        if spec.name in ("api", "webhook"):  # they send donors back to the site, whose URL exists only later
+        if spec.name in topology.SITE_LINKED:  # they link to the site, whose URL exists only later
             expected.add("SITE_URL")
         assert set(props["Environment"]["Variables"]) == expected
 
@@ -194,6 +194,27 @@ def test_consumers_report_partial_batch_failures_and_the_dispatcher_sees_only_ou
     pattern = json.loads(stream["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"])
     assert pattern == topology.OUTBOX_FILTER
     assert "OnFailure" in stream["Properties"]["DestinationConfig"]
+
+
+def test_each_queue_consumer_runs_at_most_the_wiring_tables_concurrency(synthesized):
+    template, _, _ = synthesized
+    mappings = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    for queue in topology.QUEUES:
+        logical_id, _ = function_named(template, queue.consumer)
+        [mapping] = [m["Properties"] for m in mappings if m["Properties"]["FunctionName"] == {"Ref": logical_id}]
+        assert 2 <= queue.max_concurrency == mapping["ScalingConfig"]["MaximumConcurrency"]
+
+
+def test_every_function_that_writes_links_points_them_at_the_site(synthesized):
+    """A letter's "check this letter at .../verify/CODE" must name the deployed site, not a bare path."""
+    template, _, _ = synthesized
+    [site] = resources(template, "AWS::CloudFront::Distribution")
+    site_url = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [site, "DomainName"]}, "/"]]}
+    for name in ("letters", "api", "webhook"):
+        variables = function_named(template, name)[1]["Properties"]["Environment"]["Variables"]
+        assert variables["SITE_URL"] == site_url, name
+    for name in ("api", "webhook"):  # checkout links and webhooks' pages also name the API itself
+        assert function_named(template, name)[1]["Properties"]["Environment"]["Variables"]["PUBLIC_BASE_URL"] != ""
 
 
 def test_the_api_has_the_wiring_tables_routes_throttling_and_access_logs(synthesized):

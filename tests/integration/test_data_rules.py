@@ -203,10 +203,12 @@ def test_the_debtors_key_expires_a_set_number_of_days_after_their_letters(cloud)
                                                                                           days * 86_400 + 5)
     # When DynamoDB's TTL deletes the item, every sealed blob of the portfolio is unreadable.
     client("dynamodb").delete_item(TableName=settings().table, Key={"pk": {"S": key["pk"]}, "sk": {"S": key["sk"]}})
-    with pytest.raises(LookupError, match="shredded"):
-        from functions.handlers.letters import send
+    from functions.adapters.ledger import load_campaign
+    from functions.handlers.letters import print_batch, send
 
-        send({"campaign_id": "c1", "plan_id": plan["plan_id"], "chunk": 0})
+    with pytest.raises(LookupError, match="shredded"):
+        print_batch(load_campaign("c1"), plan["plan_id"], "again", forgiveness.events_of_chunk("c1", plan["plan_id"], 0))
+    send({"campaign_id": "c1", "plan_id": plan["plan_id"], "chunk": 0})  # mailed already: nothing to open
 
 
 def _epoch(iso: str) -> float:
