@@ -32,7 +32,7 @@ test: $(STAMP) browser
 
 # The full-size runs (a 100,000-account portfolio through the emulator): minutes, not seconds.
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -m slow -n 2 --dist loadfile
 
 serve: $(STAMP)
 	$(BIN)/jubilee serve

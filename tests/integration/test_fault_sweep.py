@@ -1,0 +1,96 @@
+"""The fault sweep: a small campaign run once per AWS call position with one injected failure.
+
+Each run must end — after redelivery, schedules and DLQ redrive, as an operator would — exactly
+as the fault-free run ends: the same books, each gift once, forgiveness and letters once, a
+verified log, no debtor's file left in plaintext, empty dead-letter queues (tests/fault_sweep.py).
+`make test` runs a sample of positions (one per function, the kinds taking turns); `make
+test-slow` runs every position with every kind.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from functools import cache
+from typing import Any
+
+import pytest
+
+from infra.local.emulator import LocalCloud
+from infra.local.faults import KINDS, FaultPlan, injected
+from tests import fault_sweep as scenario
+
+
+def run(position: int | None = None, kind: str = "throttle") -> tuple[dict[str, Any], FaultPlan]:
+    with LocalCloud(public_base_url="http://jubilee.test", app_secret="sweep") as cloud:
+        with injected(cloud, FaultPlan(position, kind)) as plan:
+            scenario.play(cloud)
+        ended = scenario.outcome(cloud)
+    ended["letter_batches_by_times_printed"] = sorted(Counter(scenario.printed(plan).values()).items())
+    return ended, plan
+
+
+@cache
+def baseline() -> tuple[dict[str, Any], FaultPlan]:
+    return run()
+
+
+def test_the_fault_free_run_ends_as_the_scenario_says():
+    ended, plan = baseline()
+    figures = ended["figures"]
+    bought_id, accounts, price = scenario.BOUGHT
+    assert figures["donations_confirmed"] == len(scenario.GIFTS)
+    assert figures["raised_cents"] == sum(scenario.GIFTS)
+    assert figures["refunded_cents"] == scenario.REFUNDED_CENTS
+    assert figures["disputes_lost_cents"] == scenario.GIFTS[2]
+    assert (figures["purchases"], figures["spent_cents"], figures["held_cents"]) == (1, price, 0)
+    assert figures["accounts_forgiven"] == figures["letters_sent"] == accounts == ended["forgiven_accounts"]
+    assert ended["forgiveness_events"] == accounts and figures["ledger_balanced"] and ended["log_verifies"]
+    assert ended["offer_files_left"] == [] and ended["dead_letters"] == {}
+    assert ended["letter_batches_by_times_printed"] == [(1, 1)]  # one batch, printed once
+    assert {call.function for call in plan.calls} >= {"api", "webhook", "dispatcher", "pool", "purchase",
+                                                       "forgiveness", "letters"}
+
+
+def positions(kind: str, calls: list[Any], sample: bool) -> list[int]:
+    """Where `kind` can strike; in the sample, the first such call of each function."""
+    able = [n for n, call in enumerate(calls) if kind != "conflict" or call.transactional]
+    if not sample:
+        return able
+    first: dict[str, int] = {}
+    for n in able:
+        first.setdefault(calls[n].function, n)
+    turn = KINDS.index(kind)
+    return [n for i, n in enumerate(sorted(first.values())) if i % len(KINDS) == turn or kind == "conflict"]
+
+
+def sweep(kind: str, sample: bool) -> None:
+    expected, plan = baseline()
+    differences = []
+    for position in positions(kind, plan.calls, sample):
+        ended, faulted = run(position, kind)
+        assert faulted.fired is not None, f"the {kind} at call {position} never fired"
+        changed = {k: (expected[k], ended[k]) for k in expected if ended[k] != expected[k]}
+        if changed:
+            differences.append(f"{kind} at call {position} ({faulted.fired.function} {faulted.fired.operation}): "
+                               f"{changed}")
+    assert not differences, "\n".join(differences)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_sample_of_faults_changes_nothing(kind):
+    sweep(kind, sample=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_fault_changes_nothing(kind):
+    sweep(kind, sample=False)
+
+
+def test_the_sample_reaches_every_function_and_kind():
+    _, plan = baseline()
+    struck = {(plan.calls[n].function, kind) for kind in KINDS for n in positions(kind, plan.calls, sample=True)}
+    assert {function for function, _ in struck} == {call.function for call in plan.calls}
+    assert {kind for _, kind in struck} == set(KINDS)
+
