@@ -65,9 +65,13 @@ def _schedules(cloud: LocalCloud) -> None:
 
 
 def _redrive_all(cloud: LocalCloud) -> None:
-    """`jubilee dlq redrive STAGE` for every stage."""
+    """`jubilee dlq redrive STAGE` for every stage, and `jubilee dlq redrive outbox` (the emulator's
+    resources have their local names, as behind `--endpoint-url`; the in-process mock needs no URL)."""
     for stage, dlq in cloud.dlq_urls.items():
-        operations.redrive(cloud.queue_urls[stage], dlq)
+        if stage == "outbox":
+            operations.redrive_outbox(endpoint_url=cloud.endpoint_url or "in-process")
+        else:
+            operations.redrive(cloud.queue_urls[stage], dlq)
 
 
 def recover(cloud: LocalCloud) -> None:

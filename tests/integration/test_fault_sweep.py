@@ -52,22 +52,33 @@ def test_the_fault_free_run_ends_as_the_scenario_says():
                                                        "forgiveness", "letters"}
 
 
-def positions(kind: str, calls: list[Any], sample: bool) -> list[int]:
-    """Where `kind` can strike; in the sample, the first such call of each function."""
-    able = [n for n, call in enumerate(calls) if kind != "conflict" or call.transactional]
+def faults(calls: list[Any], sample: bool) -> list[tuple[int, str]]:
+    """Every (position, kind) that can strike; the sample strikes each function once, the kinds taking
+    turns (its first call; a conflict on its first transaction, or a throttle if it makes none)."""
+    every = [(n, kind) for kind in KINDS for n, call in enumerate(calls) if kind != "conflict" or call.transactional]
     if not sample:
-        return able
+        return every
     first: dict[str, int] = {}
-    for n in able:
-        first.setdefault(calls[n].function, n)
-    turn = KINDS.index(kind)
-    return [n for i, n in enumerate(sorted(first.values())) if i % len(KINDS) == turn or kind == "conflict"]
+    first_transaction: dict[str, int] = {}
+    for n, call in enumerate(calls):
+        first.setdefault(call.function, n)
+        if call.transactional:
+            first_transaction.setdefault(call.function, n)
+    chosen = []
+    for turn, function in enumerate(sorted(first, key=first.__getitem__)):
+        kind = KINDS[turn % len(KINDS)]
+        if kind == "conflict":
+            chosen.append((first_transaction[function], kind) if function in first_transaction
+                          else (first[function], "throttle"))
+        else:
+            chosen.append((first[function], kind))
+    return chosen
 
 
 def sweep(kind: str, sample: bool) -> None:
     expected, plan = baseline()
     differences = []
-    for position in positions(kind, plan.calls, sample):
+    for position, _ in [f for f in faults(plan.calls, sample) if f[1] == kind]:
         ended, faulted = run(position, kind)
         assert faulted.fired is not None, f"the {kind} at call {position} never fired"
         changed = {k: (expected[k], ended[k]) for k in expected if ended[k] != expected[k]}
@@ -90,7 +101,7 @@ def test_every_fault_changes_nothing(kind):
 
 def test_the_sample_reaches_every_function_and_kind():
     _, plan = baseline()
-    struck = {(plan.calls[n].function, kind) for kind in KINDS for n in positions(kind, plan.calls, sample=True)}
+    struck = {(plan.calls[n].function, kind) for n, kind in faults(plan.calls, sample=True)}
     assert {function for function, _ in struck} == {call.function for call in plan.calls}
     assert {kind for _, kind in struck} == set(KINDS)
 
