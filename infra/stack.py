@@ -97,6 +97,11 @@ class JubileeStack(Stack):
             sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
             stream=dynamodb.StreamViewType.NEW_IMAGE, time_to_live_attribute="expires_at",
             removal_policy=RemovalPolicy.RETAIN, deletion_protection=True, **common)
+        for index in topology.LEDGER_INDEXES:
+            self.ledger.add_global_secondary_index(
+                index_name=index.name, partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name=index.sort_key, type=dynamodb.AttributeType.STRING),
+                projection_type=dynamodb.ProjectionType.INCLUDE, non_key_attributes=list(index.projected))
         self.idempotency = dynamodb.Table(
             self, "Idempotency", partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
             time_to_live_attribute="expiration", removal_policy=RemovalPolicy.DESTROY, **common)
@@ -347,6 +352,10 @@ class JubileeStack(Stack):
         self._alarm("LedgerDriftAlarm", cloudwatch.Metric(
             namespace="Jubilee", metric_name="LedgerDrift", dimensions_map={"service": "jubilee-reconcile"},
             statistic="Maximum", period=Duration.hours(1)), "A cached balance differs from the sum of its ledger entries")
+        self._alarm("UnpooledGiftsAlarm", cloudwatch.Metric(
+            namespace="Jubilee", metric_name="UnpooledGifts", dimensions_map={"service": "jubilee-reconcile"},
+            statistic="Maximum", period=Duration.hours(1)),
+            "Confirmed donations have no gift transfer: paid, but never pooled (the reconcile log names them)")
         self._alarm("ShortfallAlarm", cloudwatch.Metric(
             namespace="Jubilee", metric_name="ShortfallCents", dimensions_map={"service": "jubilee-pool"},
             statistic="Sum", period=Duration.minutes(5)),

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from functions.adapters.aws import STAGES
+from functions.adapters.dynamo import INDEXES
 
 LEDGER, IDEMPOTENCY = "ledger", "idempotency"  # tables
+LEDGER_INDEXES = INDEXES  # the ledger table's global secondary indexes
 
 OFFERS, LETTERS = "offers", "letters"  # buckets
 APP_SECRET = "app-secret"
@@ -68,6 +70,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("letters", "functions.handlers.letters.handler", 300, 1024,
              grants=("ledger:write", "letters:write", "pii-key:open")),
     Function("reconcile", "functions.handlers.reconcile.handler", 300, 512, grants=("ledger:write",)),
+    Function("sweep", "functions.handlers.sweep.handler", 300, grants=("ledger:write", "offers:write")),
 )
 
 QUEUES: tuple[Queue, ...] = (
@@ -110,7 +113,7 @@ def site_api_paths() -> list[str]:
     return sorted(patterns)
 
 
-SCHEDULES: tuple[Schedule, ...] = (Schedule("reconcile", 60),)
+SCHEDULES: tuple[Schedule, ...] = (Schedule("reconcile", 60), Schedule("sweep", 60))
 
 # Names used where nothing generates them: the local emulator, and operator commands given --endpoint-url.
 LOCAL_NAMES = {LEDGER: "jubilee-ledger", IDEMPOTENCY: "jubilee-idempotency", OFFERS: "jubilee-offers",

@@ -169,7 +169,13 @@ class LocalCloud:
             TableName=names[topology.LEDGER], BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
+                                  {"AttributeName": "sk", "AttributeType": "S"}]
+            + [{"AttributeName": index.sort_key, "AttributeType": "S"} for index in topology.LEDGER_INDEXES],
+            GlobalSecondaryIndexes=[{
+                "IndexName": index.name, "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                       {"AttributeName": index.sort_key, "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)},
+            } for index in topology.LEDGER_INDEXES],
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
         )
         ddb.create_table(
