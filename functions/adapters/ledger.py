@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from functions.adapters import donors, dynamo, public_log
+from functions.adapters.aws import client, settings
 from functions.adapters.dynamo import campaign_pk
 from functions.domain.campaigns import Campaign
 from functions.domain.gifts import (
@@ -188,6 +189,11 @@ def save_checkpoint(campaign_id: str, checkpoint: dict[str, Any], previous: str 
     guard = None if previous is None else "attribute_not_exists(pk) OR settled_before = :previous"
     return dynamo.transact_once([dynamo.put(item, new=False, condition=guard,
                                             values={":previous": previous} if guard else None)])
+
+
+def forget_checkpoint(campaign_id: str) -> None:
+    """The next reconcile recomputes from every entry (after an import added entries of the past)."""
+    client("dynamodb").delete_item(TableName=settings().table, Key=dynamo.key(campaign_pk(campaign_id), CHECKPOINT))
 
 
 def transfers(campaign_id: str) -> Iterator[Transfer]:
