@@ -87,6 +87,9 @@ def parser() -> argparse.ArgumentParser:
                         help='eligibility as JSON, e.g. \'{"income_multiple_pct": 400, "debt_types": ["medical"]}\'')
     create.add_argument("--guidelines", type=Path, help="extra poverty guidelines CSV (e.g. Alaska, Hawaii)")
     _where(create)
+    register = campaigns.add_parser("register", help="add campaigns created before the campaign registry to it "
+                                                     "(once, after upgrading; the hourly schedules see only these)")
+    _where(register)
 
     offers = commands.add_parser("offers", help="manage debt offers").add_subparsers(dest="action", required=True)
     add = offers.add_parser("add", help="validate, upload and register an offer file (CSV)")
@@ -294,6 +297,11 @@ def run(args: argparse.Namespace) -> int:
         return _verified(args.source, args.json)
     try:
         operations.connect(args.stack, args.endpoint_url)
+        if args.command == "campaigns" and args.action == "register":
+            added = operations.register_campaigns()
+            console.print(f"registered {len(added)} campaign(s): {', '.join(added)}" if added
+                          else "every campaign is registered already")
+            return 0
         if args.command == "campaigns":
             extra = ()
             if args.guidelines:

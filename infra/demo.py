@@ -109,6 +109,7 @@ def run(donations: int = 60, seed: int = 1, report_path: Path | None = None,
         money_out = _money_out(cloud, provider, pledges)
         cloud.drain()
         reconciliation = cloud.run_schedule("reconcile")
+        cloud.run_schedule("sweep")  # as hourly: asks for the purchase check no booked gift asked for
         cloud.drain()
         figures = cloud.http("GET", f"/campaigns/{cid}").json()
         log = public_log.entries(cid)

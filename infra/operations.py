@@ -64,6 +64,12 @@ def create_campaign(campaign: Campaign) -> None:
         raise OperationError(f"campaign {campaign.campaign_id!r} exists already; it was left as it was")
 
 
+def register_campaigns() -> list[str]:
+    """Add campaigns created before the registry to it (once, after upgrading): the schedules see
+    only registered campaigns. Returns those added."""
+    return [cid for cid in ledger_store.unregistered_campaign_ids() if ledger_store.register_campaign(cid)]
+
+
 def _campaign(campaign_id: str) -> Campaign:
     campaign = ledger_store.load_campaign(campaign_id)
     if campaign is None:

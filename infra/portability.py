@@ -43,7 +43,10 @@ class PortabilityError(Exception):
 
 
 def dataset_of(item: dict[str, Any], campaign_id: str) -> str | None:
-    """Which dataset a stored item belongs to, if it is this campaign's and leaves the deployment."""
+    """Which dataset a stored item belongs to, if it is this campaign's and leaves the deployment.
+
+    Not exported, as derived: the campaign's registry entry and the reconciler's checkpoint (an import
+    registers the campaign, and its next reconcile recomputes every balance from the entries)."""
     pk, sk = item["pk"], item["sk"]
     if pk == dynamo.campaign_pk(campaign_id):
         prefixes = {"META": "campaign", "ACCOUNT#": "balances", "DONATION#": "donations", "OFFER#": "offers",
@@ -209,6 +212,8 @@ def import_campaign(source: Path, campaign_id: str) -> dict[str, int]:
         else:
             items = [_stored(row) for row in rows]
         written[name] = sum(dynamo.put_new(item) for item in items)
+    ledger.register_campaign(campaign_id)
+    ledger.forget_checkpoint(campaign_id)  # entries came with their old times: the next reconcile is a full one
     return written
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from functions.adapters.aws import STAGES
+from functions.adapters.dynamo import INDEXES
 
 LEDGER, IDEMPOTENCY = "ledger", "idempotency"  # tables
+LEDGER_INDEXES = INDEXES  # the ledger table's global secondary indexes
 
 OFFERS, LETTERS = "offers", "letters"  # buckets
 APP_SECRET = "app-secret"
@@ -74,6 +76,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("letters", "functions.handlers.letters.handler", 300, 1024,
              grants=("ledger:write", "letters:write", "pii-key:open")),
     Function("reconcile", "functions.handlers.reconcile.handler", 300, 512, grants=("ledger:write",)),
+    Function("sweep", "functions.handlers.sweep.handler", 300, grants=("ledger:write", "offers:write")),
 )
 
 QUEUES: tuple[Queue, ...] = (
@@ -123,8 +126,9 @@ def site_api_paths() -> list[str]:
 # Functions told the campaign's site URL (SITE_URL): their pages and letters link to it.
 SITE_LINKED = ("api", "webhook", "letters")
 
-# relay: outbox items the stream left unsent are announced again (functions/handlers/relay.py).
-SCHEDULES: tuple[Schedule, ...] = (Schedule("reconcile", 60), Schedule("relay", 5))
+# relay: outbox items the stream left unsent are announced again (functions/handlers/relay.py);
+# sweep: plan expiry, lapsed offers and debtors' files, apart from the reconcile's checks.
+SCHEDULES: tuple[Schedule, ...] = (Schedule("reconcile", 60), Schedule("sweep", 60), Schedule("relay", 5))
 
 # Names used where nothing generates them: the local emulator, and operator commands given --endpoint-url.
 LOCAL_NAMES = {LEDGER: "jubilee-ledger", IDEMPOTENCY: "jubilee-idempotency", OFFERS: "jubilee-offers",

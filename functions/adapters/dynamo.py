@@ -7,6 +7,7 @@ import random
 import time
 import zlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -216,6 +217,35 @@ def scan(kind: str | None = None) -> Iterable[dict[str, Any]]:
     """Every item of the table (of one kind), page by page: for operators and schedules, never a request."""
     extra = {"FilterExpression": "kind = :kind", "ExpressionAttributeValues": to_item({":kind": kind})} if kind else {}
     for page in client("dynamodb").get_paginator("scan").paginate(TableName=settings().table, **extra):
+        yield from (from_item(item) for item in page["Items"])
+
+
+@dataclass(frozen=True)
+class Index:
+    """A global secondary index of the table, partitioned by `pk` like the table and sorted by `sort_key`:
+    sparse (it holds only the items that have `sort_key`), with only `projected` besides the keys."""
+
+    name: str
+    sort_key: str
+    projected: tuple[str, ...]
+
+
+# What a campaign posted, in order: its ledger entries (under LEDGER#<id>) and its donations' confirmations
+# (under CAMPAIGN#<id>), for the reconciler to read on from its checkpoint. Entries always carried
+# `posted_at`, so creating the index on a table in use backfills them. (One index: CloudFormation
+# creates one per table update.)
+BY_POSTING = Index("by_posting", "posted_at", ("legs", "provider", "payment_id"))
+INDEXES = (BY_POSTING,)
+
+
+def query_index(index: Index, pk: str, since: str) -> Iterable[dict[str, Any]]:
+    """Items of a partition whose `index.sort_key` is `since` or later, in that order (an index is read
+    eventually consistent: a write shows in it a moment after it commits)."""
+    paginator = client("dynamodb").get_paginator("query")
+    for page in paginator.paginate(TableName=settings().table, IndexName=index.name,
+                                   KeyConditionExpression="pk = :pk AND #at >= :since",
+                                   ExpressionAttributeNames={"#at": index.sort_key},
+                                   ExpressionAttributeValues=to_item({":pk": pk, ":since": since})):
         yield from (from_item(item) for item in page["Items"])
 
 

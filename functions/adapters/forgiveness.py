@@ -18,6 +18,7 @@ from functions.adapters.aws import client, settings
 from functions.adapters.dynamo import campaign_pk
 from functions.adapters.purchases import load_plan, plan_sk
 from functions.domain.forgiveness import chunk_ranges as ranges_of
+from functions.domain.forgiveness import fully_ingested
 from functions.domain.public_log import forgiveness_body
 
 CHUNK_ROWS = 2_000  # accounts per chunk: a few seconds of work, far inside the function's timeout
@@ -99,16 +100,14 @@ def chunk_done(campaign_id: str, plan_id: str, chunk: int) -> bool:
     return dynamo.get(f"CHUNK#{campaign_id}#{plan_id}", f"{chunk:06d}") is not None
 
 
-def ingested(campaign_id: str, plan_id: str) -> bool:
+def drop_plaintext_when_done(campaign_id: str, plan_id: str) -> bool:
+    """Once every chunk is in, delete the files that hold debtors' data in the clear: the portfolio and
+    the offer it was bought as. Run by every delivery of every chunk, so a delete that failed is retried
+    (deleting a deleted file is harmless); the hourly sweep catches what is left after that."""
     plan = load_plan(plan_id) or {}
-    return bool(plan.get("chunks")) and plan.get("chunks_done", 0) >= plan["chunks"]
-
-
-def drop_plaintext_when_done(campaign_id: str, plan_id: str, object_keys: list[str]) -> bool:
-    """Once every chunk is in, delete the files that hold debtors' data in the clear."""
-    if not ingested(campaign_id, plan_id):
+    if not fully_ingested(plan):
         return False
-    for key in object_keys:
+    for key in (plan["portfolio_key"], plan["offer"]["object_key"]):
         client("s3").delete_object(Bucket=settings().offers_bucket, Key=key)
     return True
 

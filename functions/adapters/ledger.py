@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
 
 from functions.adapters import donors, dynamo, public_log
+from functions.adapters.aws import client, settings
 from functions.adapters.dynamo import campaign_pk
 from functions.domain.campaigns import Campaign
 from functions.domain.gifts import (
@@ -21,6 +22,8 @@ from functions.domain.gifts import (
 from functions.domain.ledger import ACCOUNTS, EXTERNAL, POOL, Leg, Totals, Transfer, gift_transfer, net_deltas
 
 META = "META"
+REGISTRY = "CAMPAIGNS"
+CHECKPOINT = "RECONCILED"  # the reconciler's checkpoint, in the campaign's partition
 COUNTERS = ("donations_confirmed", "purchases", "accounts_forgiven", "face_value_forgiven_cents", "letters_sent")
 
 
@@ -34,11 +37,21 @@ def account_sk(account: str) -> str:
 
 # --- campaigns -------------------------------------------------------------------------
 
+def _registered(campaign_id: str) -> dict[str, Any]:
+    """The campaign's entry in the registry: one partition listing every campaign, for the schedules."""
+    return {"pk": REGISTRY, "sk": campaign_id, "kind": "campaign-registry", "campaign_id": campaign_id}
+
+
 def create_campaign(campaign: Campaign) -> bool:
     """False if a campaign with that id exists already (it is left as it was)."""
     item = {"pk": campaign_pk(campaign.campaign_id), "sk": META, "kind": "campaign",
             "created_at": now_iso(), **campaign.to_dict(), **dict.fromkeys(COUNTERS, 0)}
-    return dynamo.transact_once([dynamo.put(item)])
+    return dynamo.transact_once([dynamo.put(item), dynamo.put(_registered(campaign.campaign_id))])
+
+
+def register_campaign(campaign_id: str) -> bool:
+    """Add a campaign made without a registry entry (imported, or created before there was a registry)."""
+    return dynamo.put_new(_registered(campaign_id))
 
 
 def load_campaign(campaign_id: str) -> Campaign | None:
@@ -47,8 +60,14 @@ def load_campaign(campaign_id: str) -> Campaign | None:
 
 
 def campaign_ids() -> list[str]:
-    """All campaigns: a scan, for the scheduled reconciler."""
-    return sorted(item["campaign_id"] for item in dynamo.scan("campaign"))
+    """All campaigns, from the registry (a query, in id order)."""
+    return [item["sk"] for item in dynamo.query(REGISTRY)]
+
+
+def unregistered_campaign_ids() -> list[str]:
+    """Campaigns missing from the registry: a scan, for the operator's one-off `jubilee campaigns register`."""
+    registered = set(campaign_ids())
+    return sorted(i["campaign_id"] for i in dynamo.scan("campaign") if i["campaign_id"] not in registered)
 
 
 def snapshot(campaign_id: str) -> tuple[dict[str, Any] | None, dict[str, int]]:
@@ -139,6 +158,44 @@ def transfer_items(campaign_id: str) -> Iterator[dict[str, Any]]:
     return iter(dynamo.query(f"LEDGER#{campaign_id}"))
 
 
+def posted_since(campaign_id: str, since: str) -> Iterator[dict[str, Any]]:
+    """Ledger entries posted at `since` or later (posted_at, legs), from the posting index."""
+    return iter(dynamo.query_index(dynamo.BY_POSTING, f"LEDGER#{campaign_id}", since))
+
+
+def confirmed_since(campaign_id: str, since: str = "") -> Iterator[dict[str, Any]]:
+    """Donations confirmed at `since` or later (posted_at, provider, payment_id), from the posting index;
+    without `since`, every confirmed donation, from the table (ones confirmed before the index included)."""
+    if since:
+        return iter(dynamo.query_index(dynamo.BY_POSTING, campaign_pk(campaign_id), since))
+    return (dict(d, posted_at=d["confirmed_at"]) for d in dynamo.query(campaign_pk(campaign_id), "DONATION#")
+            if d.get("confirmed_at"))
+
+
+def transfers_exist(campaign_id: str, transfer_ids: Iterable[str]) -> set[str]:
+    """Which of these transfers are booked."""
+    found = dynamo.batch_get((f"LEDGER#{campaign_id}", t) for t in transfer_ids)
+    return {sk for _, sk in found}
+
+
+def load_checkpoint(campaign_id: str) -> dict[str, Any] | None:
+    return dynamo.get(campaign_pk(campaign_id), CHECKPOINT)
+
+
+def save_checkpoint(campaign_id: str, checkpoint: dict[str, Any], previous: str | None) -> bool:
+    """Write the reconciler's checkpoint unless another run moved it on from `previous` meanwhile
+    (None: whatever is there; a full recomputation replaces it)."""
+    item = {"pk": campaign_pk(campaign_id), "sk": CHECKPOINT, "kind": "reconcile-checkpoint", **checkpoint}
+    guard = None if previous is None else "attribute_not_exists(pk) OR settled_before = :previous"
+    return dynamo.transact_once([dynamo.put(item, new=False, condition=guard,
+                                            values={":previous": previous} if guard else None)])
+
+
+def forget_checkpoint(campaign_id: str) -> None:
+    """The next reconcile recomputes from every entry (after an import added entries of the past)."""
+    client("dynamodb").delete_item(TableName=settings().table, Key=dynamo.key(campaign_pk(campaign_id), CHECKPOINT))
+
+
 def transfers(campaign_id: str) -> Iterator[Transfer]:
     for item in transfer_items(campaign_id):
         legs = tuple(Leg(account, int(amount)) for account, amount in sorted(item["legs"].items()))
@@ -196,11 +253,12 @@ def _confirm(gift: PaymentConfirmed) -> str:
         item = _donation_item(gift.campaign_id, gift.donation_id, gift.amount_cents, gift.currency, gift.provider,
                               "confirmed", {k: pledge[k] for k in ("donor_ref", "donor_sealed") if k in pledge},
                               pledge["anonymous"], pledge_id=gift.pledge_id,
-                              confirmed_at=now_iso(), fee_cents=gift.fee_cents, payment_id=gift.payment_id)
+                              confirmed_at=(at := now_iso()), posted_at=at, fee_cents=gift.fee_cents,
+                              payment_id=gift.payment_id)
         return "confirmed" if dynamo.transact_once([dynamo.put(item), message]) else "duplicate"
     confirm = dynamo.update(
         campaign_pk(gift.campaign_id), donation_sk(gift.donation_id),
-        "SET #status = :confirmed, confirmed_at = :at, fee_cents = :fee, payment_id = :payment",
+        "SET #status = :confirmed, confirmed_at = :at, posted_at = :at, fee_cents = :fee, payment_id = :payment",
         {":confirmed": "confirmed", ":pending": "pending", ":at": now_iso(), ":fee": gift.fee_cents,
          ":amount": gift.amount_cents, ":currency": gift.currency, ":payment": gift.payment_id},
         condition="#status = :pending AND amount_cents = :amount AND currency = :currency",

@@ -30,6 +30,22 @@ def delete_offer(key: str) -> None:
     client("s3").delete_object(Bucket=settings().offers_bucket, Key=key)
 
 
+def delete_files(campaign_id: str, keys: set[str]) -> list[str]:
+    """Delete those of `keys` still in the campaign's part of the offers bucket (its offers and bought
+    portfolios; listed, so files gone before cost nothing). Returns the keys deleted."""
+    s3, bucket = client("s3"), settings().offers_bucket
+    present = [o["Key"] for prefix in (f"offers/{campaign_id}/", f"portfolios/{campaign_id}/")
+               for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+               for o in page.get("Contents", [])]
+    doomed = sorted(key for key in present if key in keys)
+    for start in range(0, len(doomed), 1000):  # DeleteObjects' limit
+        failed = s3.delete_objects(Bucket=bucket, Delete={"Quiet": True, "Objects": [
+            {"Key": key} for key in doomed[start:start + 1000]]}).get("Errors")
+        if failed:
+            raise RuntimeError(f"{len(failed)} file(s) not deleted ({failed[0].get('Code')}); the next sweep retries")
+    return doomed
+
+
 def read_lines(key: str) -> Iterator[str]:
     """Stream a CSV from the offers bucket line by line, never holding the whole file."""
     body = client("s3").get_object(Bucket=settings().offers_bucket, Key=key)["Body"]

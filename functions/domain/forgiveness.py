@@ -6,9 +6,10 @@ import base64
 import csv
 import hashlib
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 from functions.domain.money import format_cents
 from functions.domain.offers import COLUMNS, STATES, Account, OfferFileError, RowProblem
@@ -93,6 +94,11 @@ def chunk_ranges(lines: Iterable[bytes], rows_per_chunk: int) -> tuple[str, list
     if position > start:
         ranges.append((rows - rows % rows_per_chunk, start, position))
     return header.decode("utf-8-sig"), ranges
+
+
+def fully_ingested(plan: Mapping[str, Any]) -> bool:
+    """Every chunk of a bought portfolio is forgiven (a plan item: `chunks` once split, `chunks_done`)."""
+    return bool(plan.get("chunks")) and plan.get("chunks_done", 0) >= plan["chunks"]
 
 
 def normalize_code(text: str) -> bytes | None:

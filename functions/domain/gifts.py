@@ -19,6 +19,10 @@ from functions.domain.ledger import (
 )
 
 
+def gift_transfer_id(provider: str, payment_id: str) -> str:
+    return f"gift#{provider}#{payment_id}"
+
+
 @dataclass(frozen=True)
 class PaymentConfirmed:
     """A gift was paid. One payment (a charge) is one gift, whichever event reported it."""
@@ -35,7 +39,7 @@ class PaymentConfirmed:
 
     @property
     def transfer_id(self) -> str:
-        return f"gift#{self.provider}#{self.payment_id}"
+        return gift_transfer_id(self.provider, self.payment_id)
 
     def to_message(self) -> dict[str, Any]:
         return {"gift": asdict(self)}

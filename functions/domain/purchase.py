@@ -11,11 +11,12 @@ purchase settles, or voided exactly once on rejection, expiry or the seller's re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from functions.domain.campaigns import Campaign
+from functions.domain.forgiveness import fully_ingested
 from functions.domain.planner import Offer, PlanResult, optimal_plan
 
 
@@ -113,3 +114,17 @@ def run_purchase_check(campaign: Campaign, store: PurchaseStore, seller_for: Cal
 def approval_outcome(campaign: Campaign, approvers: set[str]) -> bool:
     """Whether a plan's distinct approvals, from the campaign's approvers only, reach its N."""
     return len(approvers & set(campaign.approvers)) >= campaign.approvals_required
+
+
+RETIRED = ("declined", "lapsed")  # offers that will never be bought
+
+
+def finished_files(offers: Iterable[Mapping], plans: Iterable[Mapping]) -> set[str]:
+    """The offer files (debtors' names and addresses in the clear) nothing will read again: a retired
+    offer's, and a sold offer's with its portfolio once every account in it is forgiven. An open or held
+    offer's file, and a bought portfolio still being forgiven, are never among them."""
+    done = {offer["object_key"] for offer in offers if offer["status"] in RETIRED}
+    for plan in plans:
+        if plan["status"] == "settled" and fully_ingested(plan):
+            done |= {plan["offer"]["object_key"], plan["portfolio_key"]}
+    return done

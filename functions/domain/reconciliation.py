@@ -1,9 +1,13 @@
-"""The processor's record against the ledger's, payment by payment: every difference named."""
+"""The books checked: the processor's record against the ledger's, payment by payment, every difference
+named; and the ledger's balances summed on from a checkpoint, with the gifts confirmed but never booked."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from functions.domain.gifts import gift_transfer_id
+from functions.domain.ledger import ACCOUNTS
 
 
 @dataclass
@@ -79,3 +83,25 @@ def ledger_side(transfers: Iterable[Mapping], provider: str) -> Side:
         elif kind == "refund":
             side.refund(key.split("@", 1)[0], int(item["legs"]["refunded"]))
     return side
+
+
+def sum_on(balances: Mapping[str, int], entries: Iterable[Mapping], settled_before: str) -> tuple[dict[str, int],
+                                                                                                  dict[str, int]]:
+    """Add ledger entries (their `posted_at` and `legs`) to a checkpoint's balances.
+
+    An entry posted before `settled_before` is settled: no write that took an earlier time can still
+    commit, so it joins the next checkpoint. Later ones count only in the balances of now. Returns
+    (the next checkpoint's balances, the balances of now).
+    """
+    settled, recent = dict.fromkeys(ACCOUNTS, 0) | dict(balances), dict.fromkeys(ACCOUNTS, 0)
+    for entry in entries:
+        target = settled if entry["posted_at"] < settled_before else recent
+        for account, amount in entry["legs"].items():
+            target[account] += int(amount)
+    return settled, {account: settled[account] + recent[account] for account in settled}
+
+
+def gifts_due(confirmations: Iterable[Mapping], settled_before: str) -> dict[str, str]:
+    """The gift transfer (by donation id) each settled confirmation must have booked by now."""
+    return {c["sk"].removeprefix("DONATION#"): gift_transfer_id(c["provider"], c["payment_id"])
+            for c in confirmations if c["posted_at"] < settled_before}

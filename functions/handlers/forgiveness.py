@@ -26,8 +26,8 @@ KEYED_BYTES = 16 + CODE_BYTES  # as account_keys makes them
 
 def split(message: dict[str, Any]) -> None:
     cid, plan_id = message["campaign_id"], message["plan_id"]
-    if store.ingested(cid, plan_id):
-        return  # a late redelivery: every chunk is in, and the file is gone
+    if store.drop_plaintext_when_done(cid, plan_id):
+        return  # a late redelivery: every chunk is in (and the files, deleted again, are gone)
     store.ensure_key_pair(cid, plan_id, lambda: crypto.new_key_pair(cid, plan_id))
     header, ranges = store.chunk_ranges(message["portfolio_key"])
     store.announce_chunks(message, header, ranges)
@@ -87,7 +87,9 @@ def _chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash
 def forgive_chunk(message: dict[str, Any]) -> None:
     cid, plan_id = message["campaign_id"], message["plan_id"]
     if store.chunk_done(cid, plan_id, message["chunk"]):
-        return  # counted by an earlier delivery (whose events are written): nothing to redo
+        # Counted by an earlier delivery (whose events are written); its deletion may have failed.
+        store.drop_plaintext_when_done(cid, plan_id)
+        return
     plan, key_pair = purchases.load_plan(plan_id), store.debtor_key(cid, plan_id)
     if plan is None or key_pair is None:
         raise LookupError(f"plan {plan_id} has no debtor key yet")
@@ -97,7 +99,7 @@ def forgive_chunk(message: dict[str, Any]) -> None:
                                         derived_key("account-hash"), forgiven_at)
     store.write_items(items)
     counted = store.finish_chunk(message, accounts, face, forgiven_at)
-    done = store.drop_plaintext_when_done(cid, plan_id, [message["portfolio_key"], plan["offer"]["object_key"]])
+    done = store.drop_plaintext_when_done(cid, plan_id)
     logger.info("chunk forgiven", extra={"campaign_id": cid, "plan_id": plan_id, "chunk": message["chunk"],
                                          "accounts": accounts, "counted_now": counted, "portfolio_done": done})
 

@@ -173,11 +173,16 @@ class LocalCloud:
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
                                   {"AttributeName": "sk", "AttributeType": "S"},
                                   {"AttributeName": dynamo.OUTBOX_SHARD, "AttributeType": "S"},
-                                  {"AttributeName": dynamo.OUTBOX_AT, "AttributeType": "N"}],
+                                  {"AttributeName": dynamo.OUTBOX_AT, "AttributeType": "N"}]
+            + [{"AttributeName": index.sort_key, "AttributeType": "S"} for index in topology.LEDGER_INDEXES],
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
             GlobalSecondaryIndexes=[{"IndexName": dynamo.OUTBOX_INDEX, "Projection": {"ProjectionType": "ALL"},
                                      "KeySchema": [{"AttributeName": dynamo.OUTBOX_SHARD, "KeyType": "HASH"},
-                                                   {"AttributeName": dynamo.OUTBOX_AT, "KeyType": "RANGE"}]}],
+                                                   {"AttributeName": dynamo.OUTBOX_AT, "KeyType": "RANGE"}]}]
+            + [{"IndexName": index.name, "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                       {"AttributeName": index.sort_key, "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)}}
+               for index in topology.LEDGER_INDEXES],
         )
         ddb.create_table(
             TableName=names[topology.IDEMPOTENCY], BillingMode="PAY_PER_REQUEST",

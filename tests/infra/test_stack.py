@@ -358,3 +358,21 @@ def test_the_pages_and_a_config_naming_the_api_are_deployed_with_the_stack(synth
     assert '"Ref": "Api' in markers  # config.js carries the API's URL, resolved at deploy time
     assert properties["DistributionPaths"] == ["/*"]
     assert "SiteUrl" in template.to_json()["Outputs"]
+
+
+def test_the_ledger_has_its_posting_index_and_the_sweep_runs_hourly_apart_from_the_reconcile(synthesized):
+    template, _, _ = synthesized
+    template.has_resource_properties("AWS::DynamoDB::Table", {"GlobalSecondaryIndexes": Match.array_with([{
+        "IndexName": "by_posting", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                 {"AttributeName": "posted_at", "KeyType": "RANGE"}],
+        "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["legs", "provider", "payment_id"]}}])})
+    scheduled = {rule["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0]: rule["Properties"]["ScheduleExpression"]
+                 for rule in resources(template, "AWS::Events::Rule").values() if "ScheduleExpression" in rule["Properties"]}
+    for name in ("reconcile", "sweep"):
+        assert scheduled[function_named(template, name)[0]] == "rate(1 hour)"
+    assert {a.split(":")[0] for a in policy_actions(template, "sweep")} == {"logs", "dynamodb", "kms", "s3"}
+    assert "s3:DeleteObject*" in policy_actions(template, "sweep") and "s3:PutObject" not in policy_actions(
+        template, "reconcile")
+    [unpooled] = [a for a in resources(template, "AWS::CloudWatch::Alarm").values()
+                  if a["Properties"].get("MetricName") == "UnpooledGifts"]
+    assert unpooled["Properties"]["Dimensions"] == [{"Name": "service", "Value": "jubilee-reconcile"}]

@@ -43,6 +43,8 @@ def test_operator_commands_on_a_local_deployment(served_cloud, tmp_path, capsys)
     assert cli.main(["campaigns", "create", "spring", "--name", "Spring", "--threshold-cents", "5000", *endpoint]) == 0
     assert cli.main(["campaigns", "create", "spring", "--name", "Again", *endpoint]) == 2
     assert "exists already" in capsys.readouterr().err
+    assert cli.main(["campaigns", "register", *endpoint]) == 0  # created with the registry: nothing to add
+    assert "every campaign is registered already" in capsys.readouterr().out
     assert cli.main(["offers", "add", str(good), "--campaign", "spring", "--seller", "s", "--price-cents", "900",
                      *endpoint]) == 0
     assert "4 accounts" in capsys.readouterr().out

@@ -143,11 +143,11 @@ def test_the_reconciler_finds_a_balance_that_drifted_from_its_entries(cloud):
     assert result["results"][0]["drift"] == {"pool": {"cached": pool + 1, "entries": pool}}
 
 
-def test_the_reconciler_asks_for_a_purchase_check_when_funds_wait(cloud):
+def test_the_sweep_asks_for_a_purchase_check_when_funds_wait(cloud):
     give(cloud, [5_000])
     cloud.drain()
     add_offer("offer-late", 2, 1_000)  # registered after the pool passed its threshold
-    cloud.run_schedule("reconcile")
+    cloud.run_schedule("sweep")
     cloud.drain()
     assert figures(cloud)["purchases"] == 1
 

@@ -72,7 +72,7 @@ def test_an_expired_plan_releases_its_hold_and_the_offer_is_planned_anew(approva
     cloud = approvals_cloud
     plan = funded_plan(cloud)
     monkeypatch.setattr(clock, "now", lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=25))
-    cloud.run_schedule("reconcile")  # the hourly sweep asks for a purchase check
+    cloud.run_schedule("sweep")  # the hourly sweep asks for a purchase check
     cloud.drain()
     statuses = {p["plan_id"]: p["status"] for p in admin(cloud, "GET", "/admin/campaigns/c1/plans", "bob")
                 .json()["plans"]}
@@ -93,7 +93,7 @@ def test_an_offer_past_its_sellers_date_is_retired_and_its_file_deleted(cloud, m
     assert items("offer")[0]["status"] == "open"  # (and plannable all of today)
     monkeypatch.setattr(clock, "now", lambda: dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
     # No money pooled, no plan live: the hourly sweep asks for a purchase check for the lapsing offer alone.
-    cloud.run_schedule("reconcile")
+    cloud.run_schedule("sweep")
     cloud.drain()
     assert items("offer")[0]["status"] == "lapsed"
     assert client("s3").list_objects_v2(Bucket=settings().offers_bucket).get("KeyCount") == 0
