@@ -55,7 +55,8 @@ def seen(campaign_id: str, offer_id: str, key: bytes, keys: list[tuple[str, str]
     the id of another open or held offer. Reads those offers' files and the claims of these keys."""
     wanted = {k for pair in keys for k in pair}
     found: dict[str, str] = {}
-    for item in purchases.offers(campaign_id):
+    # Oldest first: an account in several open offers is counted against the one registered first.
+    for item in sorted(purchases.offers(campaign_id), key=lambda o: (o.get("registered_at", ""), o["offer_id"])):
         if item["offer_id"] == offer_id or item["status"] not in (*OFFERED, "sold"):
             continue
         try:
@@ -65,7 +66,7 @@ def seen(campaign_id: str, offer_id: str, key: bytes, keys: list[tuple[str, str]
         where = item["offer_id"] if item["status"] in OFFERED else BOUGHT
         for account in accounts:
             for k in keys_of(key, campaign_id, account):
-                if k in wanted and found.get(k) != BOUGHT:
+                if k in wanted and (k not in found or where == BOUGHT):
                     found[k] = where
     claimed = dynamo.batch_get((claim_pk(campaign_id, k), sk) for ref, person in keys
                                for k, sk in ((ref, "ACCOUNT"), (person, "PERSON")))
