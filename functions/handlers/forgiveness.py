@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import csv
 import gc
+from collections.abc import Callable
 from functools import partial
 from hashlib import blake2b, sha256
-from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -46,8 +46,8 @@ def chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash_
     forgiven already under another plan.
 
     This loop is the ingestion's hot path (bench/RESULTS.md): items are built in DynamoDB's wire
-    format directly, and account_keys, duplicates.keys_of, code_hash, private_blob, crypto.nonce, crypto.aad and
-    Sealer.seal are inlined (a test checks the results are the same as theirs).
+    format directly, and account_keys, duplicates.keys_of, code_hash, private_blob, crypto.nonce,
+    crypto.aad and Sealer.seal are inlined (a test checks the results are the same as theirs).
     """
     # The items form no reference cycles, yet the cyclic collector would rescan every live one
     # each few hundred allocations: a fifth of the loop's time. Paused here, restored after.
