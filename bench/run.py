@@ -157,8 +157,8 @@ def ingestion_cpu(accounts: int = 1_000_000, repeats: int = 3) -> tuple[float, f
             message = {"campaign_id": "bench", "plan_id": "bench.offer.0", "chunk": n, "first_row": first,
                        "header": header}
             # A sealer per chunk, as the handler makes one per invocation.
-            built, _, _ = chunk_items(message, data[begin:end].decode(), Sealer(public_key), b"k" * 32,
-                                      "2026-11-28T00:00:00+00:00")
+            built, *_ = chunk_items(message, data[begin:end].decode(), Sealer(public_key), b"k" * 32,
+                                    "2026-11-28T00:00:00+00:00", b"c" * 32)
             items += len(built)
         return items
 

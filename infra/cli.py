@@ -184,6 +184,7 @@ def print_offer(shown: dict) -> None:
     console.print(f"eligible under the campaign's policy: {shown['eligible_accounts']} accounts, "
                   f"{format_cents(shown['eligible_face_value_cents'])} "
                   f"({shown['cents_per_eligible_dollar']} per eligible dollar)")
+    print_duplicates(shown["duplicates"], shown["net_eligible_accounts"], shown["net_eligible_face_value_cents"])
     if shown["undetermined_accounts"]:
         console.print(f"[yellow]{shown['undetermined_accounts']} account(s) could not be judged[/yellow]: "
                       "load that region's poverty guidelines (campaigns create --guidelines)")
@@ -196,6 +197,17 @@ def print_offer(shown: dict) -> None:
         console.print(table)
     for reason, count in sorted(shown["reasons"].items()):
         console.print(f"  {count} x {reason}")
+
+
+def print_duplicates(met: dict, net_accounts: int | None, net_face_cents: int | None) -> None:
+    """An offer's accounts met before (bought already, or in another open offer): never paid for twice."""
+    if not met["accounts"]:
+        return
+    where = [f"{met['already_bought']} bought already"] + [f"{share['accounts']} in {offer_id}"
+                                                           for offer_id, share in sorted(met["offers"].items())]
+    console.print(f"[yellow]{met['accounts']} account(s) met before[/yellow] ({', '.join(where)}; "
+                  f"{met['second_signal_only']} by name, address and balance alone): "
+                  f"valued without them at {net_accounts} eligible accounts, {format_cents(net_face_cents or 0)}")
 
 
 def print_statement(result: dict) -> None:
@@ -337,6 +349,10 @@ def run(args: argparse.Namespace) -> int:
                           f"{format_cents(offer.face_value_cents)} face value "
                           f"({format_cents(offer.eligible_face_value_cents or 0)} eligible) "
                           f"for {format_cents(offer.price_cents)}")
+            from functions.adapters.purchases import load_offer
+
+            met = load_offer(args.campaign, offer.offer_id)["duplicates"]
+            print_duplicates(met, offer.eligible_accounts, offer.eligible_face_value_cents)
             return 0
         if args.command == "purchases":
             operations.confirm_purchase(args.plan_id, args.reference)

@@ -11,12 +11,13 @@ import datetime as dt
 import os
 import uuid
 
-from functions.adapters import aws, purchases, storage
-from functions.adapters.secrets import forget_secrets
+from functions.adapters import aws, duplicates, purchases, storage
+from functions.adapters.secrets import derived_key, forget_secrets
 from functions.adapters import ledger as ledger_store
 from functions.domain.campaigns import Campaign
 from functions.adapters.reference_data import poverty_guidelines
-from functions.domain.eligibility import OfferProfile, profile
+from functions.domain.duplicates import Overlap, keys_of, overlap
+from functions.domain.eligibility import OfferProfile, assess, profile
 from functions.domain.offers import OfferFileError, RowProblem, check_accounts, read_accounts, write_accounts
 from functions.domain.planner import Offer, cents_per_dollar
 from infra import topology
@@ -81,11 +82,22 @@ def _profile(campaign: Campaign, accounts: list) -> OfferProfile:
     return profile(accounts, campaign.eligibility(), campaign.guidelines(poverty_guidelines()))
 
 
+def _overlap(campaign: Campaign, offer_id: str, accounts: list) -> Overlap:
+    """The accounts of an offer the campaign bought already, or that another open offer holds."""
+    key, cid = derived_key("account-claim"), campaign.campaign_id
+    keys = [keys_of(key, cid, account) for account in accounts]
+    seen = duplicates.seen(cid, offer_id, key, keys)
+    policy, guidelines, today = campaign.eligibility(), campaign.guidelines(poverty_guidelines()), dt.date.today()
+    return overlap(((a, k, assess(a, policy, guidelines, today).eligible) for a, k in zip(accounts, keys)
+                    if k[0] in seen or k[1] in seen), seen)
+
+
 def add_offer(campaign_id: str, body: bytes, seller: str, price_cents: int, offer_id: str | None = None,
               expires: str | None = None, skip_bad_rows: bool = False) -> tuple[Offer, list[RowProblem]]:
     """Validate an offer file, upload it, and register it as open for purchase, profiled under the
     campaign's eligibility policy. A file with bad rows is refused whole unless skip_bad_rows: then
-    only its good rows are stored, and the problems are returned."""
+    only its good rows are stored, and the problems are returned. Accounts the campaign bought already, or
+    that another open offer holds, are flagged (the offer's `duplicates`) and left out of its eligible value."""
     if price_cents <= 0:
         raise OperationError("--price-cents: must be a positive whole number of cents")
     if not seller.strip():
@@ -106,11 +118,12 @@ def add_offer(campaign_id: str, body: bytes, seller: str, price_cents: int, offe
     offer_id = offer_id or f"offer-{uuid.uuid4().hex[:12]}"
     if purchases.load_offer(campaign_id, offer_id) is not None:
         raise OperationError(f"offer {offer_id!r} exists already")
+    met = _overlap(campaign, offer_id, checked.accounts)
     key = storage.upload_offer(campaign_id, offer_id, body)
     offer = Offer(offer_id, campaign_id, seller, price_cents, shape.face_value_cents, shape.accounts, key,
-                  eligible_face_value_cents=shape.eligible_face_value_cents,
-                  eligible_accounts=shape.eligible_accounts)
-    if not purchases.register_offer(offer, shape.to_dict(), expires):
+                  eligible_face_value_cents=shape.eligible_face_value_cents - met.eligible_face_value_cents,
+                  eligible_accounts=shape.eligible_accounts - met.eligible_accounts)
+    if not purchases.register_offer(offer, shape.to_dict(), expires, met.to_dict()):
         raise OperationError(f"offer {offer_id!r} exists already")
     return offer, checked.problems
 
@@ -129,7 +142,11 @@ def show_offer(campaign_id: str, offer_id: str) -> dict:
             "price_cents": item["price_cents"], "expires": item.get("expires"),
             "cents_per_dollar": cents_per_dollar(item["price_cents"], shape.face_value_cents),
             "cents_per_eligible_dollar": cents_per_dollar(item["price_cents"], shape.eligible_face_value_cents),
-            "policy": campaign.eligibility().to_dict(), **shape.to_dict()}
+            "policy": campaign.eligibility().to_dict(), **shape.to_dict(),
+            # Met before (as found when it was added): the planner values the offer without them.
+            "duplicates": item.get("duplicates") or Overlap().to_dict(),
+            "net_eligible_accounts": item.get("eligible_accounts"),
+            "net_eligible_face_value_cents": item.get("eligible_face_value_cents")}
 
 
 def confirm_purchase(plan_id: str, reference: str) -> None:

@@ -84,8 +84,10 @@ def write_items(items: list[dict[str, Any]]) -> int:
     return dynamo.batch_put(items)
 
 
-def finish_chunk(message: dict[str, Any], accounts: int, face_value_cents: int, forgiven_at: str) -> bool:
-    """Count a chunk once, log it and ask for its letters. False if an earlier delivery already did."""
+def finish_chunk(message: dict[str, Any], accounts: int, face_value_cents: int, forgiven_at: str,
+                 already_forgiven: int = 0) -> bool:
+    """Count a chunk once, log it and ask for its letters. False if an earlier delivery already did.
+    `already_forgiven`: its accounts skipped as forgiven under another plan, logged beside the count."""
     cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
     return public_log.transact_logged(cid, [
         dynamo.put({"pk": f"CHUNK#{cid}#{plan_id}", "sk": f"{chunk:06d}", "kind": "chunk", "accounts": accounts}),
@@ -93,7 +95,7 @@ def finish_chunk(message: dict[str, Any], accounts: int, face_value_cents: int, 
         dynamo.update(campaign_pk(cid), plan_sk(plan_id), "ADD chunks_done :one", {":one": 1}),
         dynamo.outbox("letters", f"letters#{plan_id}#{chunk}", {"campaign_id": cid, "plan_id": plan_id,
                                                               "chunk": chunk}),
-    ], forgiveness_body(cid, plan_id, chunk, accounts, face_value_cents, forgiven_at))
+    ], forgiveness_body(cid, plan_id, chunk, accounts, face_value_cents, forgiven_at, already_forgiven))
 
 
 def chunk_done(campaign_id: str, plan_id: str, chunk: int) -> bool:

@@ -13,6 +13,7 @@ from functions.adapters import dynamo, ledger, public_log, storage
 from functions.adapters.aws import client, settings
 from functions.adapters.dynamo import campaign_pk
 from functions.domain.campaigns import Campaign
+from functions.domain.duplicates import net_of, taken_from
 from functions.domain.ledger import POOL, hold_transfer, post_transfer, void_transfer
 from functions.domain.planner import Offer
 from functions.domain.public_log import purchase_body
@@ -38,11 +39,12 @@ def plan_from_item(item: dict[str, Any]) -> Plan:
     return Plan(item["plan_id"], _offer(item["offer"]), item.get("expires_at", ""))
 
 
-def register_offer(offer: Offer, profile: dict[str, Any], expires: str | None = None) -> bool:
-    """False if an offer with that id exists already."""
+def register_offer(offer: Offer, profile: dict[str, Any], expires: str | None = None,
+                   duplicates: dict[str, Any] | None = None) -> bool:
+    """False if an offer with that id exists already. `duplicates`: its accounts met before (an Overlap)."""
     item = {"pk": campaign_pk(offer.campaign_id), "sk": offer_sk(offer.offer_id), "kind": "offer",
             "status": "open", "registered_at": ledger.now_iso(), "profile": profile, "expires": expires,
-            **offer.__dict__}
+            "duplicates": duplicates, **offer.__dict__}
     return dynamo.transact_once([dynamo.put(item)])
 
 
@@ -94,8 +96,11 @@ class DynamoPurchaseStore:
         return int(item["balance"]) if item else 0
 
     def open_offers(self, campaign_id: str) -> list[Offer]:
-        """(The purchase check retires lapsed offers first: what is open is good today.)"""
-        return [_offer(i) for i in offers(campaign_id) if i["status"] == "open"]
+        """(The purchase check retires lapsed offers first: what is open is good today.) Each is valued net
+        of the accounts that offers registered after it, and bought (or held) since, share with it."""
+        found = offers(campaign_id)
+        taken = taken_from(found, lambda item: item["status"] in ("held", "sold"))
+        return [net_of(_offer(i), taken.get(i["offer_id"], ())) for i in found if i["status"] == "open"]
 
     def retire_lapsed(self, campaign_id: str, today: str) -> list[str]:
         """Open offers whose seller's date has passed: their files (debtors' data in the clear) are

@@ -118,10 +118,11 @@ def check_accounts(lines: Iterable[str]) -> ReadResult:
         except ValidationError as error:
             problems += _problems(line, error)
             continue
-        if account.account_ref in refs:
+        ref = "".join(account.account_ref.casefold().split())  # as duplicates.normalized compares it
+        if ref in refs:
             problems.append(RowProblem(line, "account_ref", "appears twice in the file"))
             continue
-        refs.add(account.account_ref)
+        refs.add(ref)
         accounts.append(account)
     if not accounts and not problems:
         problems.append(RowProblem(2, "account_ref", "the file has no accounts"))

@@ -154,7 +154,7 @@ def optimal_plan(budget_cents: int, offers: Iterable[Offer], objective: Objectiv
         if offer.offer_id in chosen_ids:
             why = "chosen"
         elif worth <= 0:
-            why = "nothing in it is eligible under the campaign's policy"
+            why = "nothing in it is eligible under the campaign's policy and not bought already"
         elif offer.price_cents > budget_cents:
             why = f"costs {offer.price_cents} cents, more than the {budget_cents} available"
         elif search.exact:

@@ -40,9 +40,12 @@ def purchase_body(campaign_id: str, plan_id: str, seller: str, price_cents: int,
 
 
 def forgiveness_body(campaign_id: str, plan_id: str, chunk: int, accounts: int, face_value_cents: int,
-                     forgiven_at: str) -> dict[str, Any]:
+                     forgiven_at: str, already_forgiven: int = 0) -> dict[str, Any]:
+    """`accounts` forgiven now; `already_forgiven`: the chunk's accounts skipped, forgiven under another plan
+    (written only when some were, so entries made before it existed read the same)."""
     return {"type": "forgiveness", "campaign_id": campaign_id, "plan_id": plan_id, "chunk": chunk,
-            "accounts": accounts, "face_value_cents": face_value_cents, "at": forgiven_at}
+            "accounts": accounts, "face_value_cents": face_value_cents, "at": forgiven_at} | \
+        ({"already_forgiven": already_forgiven} if already_forgiven else {})
 
 
 @dataclass
@@ -88,10 +91,11 @@ def verify(entries: Iterable[dict[str, Any]]) -> Verification:
         running = str(entry.get("hash"))  # follow the stored chain, so one bad entry is reported once
         _count(result.totals, entry, where, bought, forgiven, result.problems)
     for plan_id, (accounts, face) in bought.items():
-        done = forgiven.get(plan_id, [0, 0])
-        if done[0] > accounts or done[1] > face:
-            result.problems.append(f"plan {plan_id}: more forgiven ({done[0]} accounts, {done[1]} cents) than "
-                                   f"bought ({accounts}, {face})")
+        done = forgiven.get(plan_id, [0, 0, 0])
+        if done[0] + done[2] > accounts or done[1] > face:
+            skipped = f", {done[2]} skipped as forgiven before" if done[2] else ""
+            result.problems.append(f"plan {plan_id}: more forgiven ({done[0]} accounts, {done[1]} cents{skipped}) "
+                                   f"than bought ({accounts}, {face})")
     for plan_id in forgiven.keys() - bought.keys():
         result.problems.append(f"plan {plan_id}: forgiveness without a purchase entry")
     result.head = running
@@ -110,9 +114,10 @@ def _count(totals: LogTotals, entry: dict[str, Any], where: str, bought: dict[st
         elif entry["type"] == "forgiveness":
             totals.accounts_forgiven += int(entry["accounts"])
             totals.face_value_forgiven_cents += int(entry["face_value_cents"])
-            done = forgiven.setdefault(entry["plan_id"], [0, 0])
+            done = forgiven.setdefault(entry["plan_id"], [0, 0, 0])
             done[0] += int(entry["accounts"])
             done[1] += int(entry["face_value_cents"])
+            done[2] += int(entry.get("already_forgiven", 0))
         else:
             problems.append(f"{where}: unknown type {entry['type']!r}")
     except (KeyError, TypeError, ValueError) as error:

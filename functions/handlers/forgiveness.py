@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import csv
 import gc
+from collections.abc import Callable
+from functools import partial
 from hashlib import blake2b, sha256
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.adapters import crypto, purchases
+from functions.adapters import crypto, duplicates, purchases
 from functions.adapters import forgiveness as store
 from functions.adapters.secrets import derived_key
+from functions.domain.duplicates import ACCOUNT, PERSON, primed
 from functions.domain.forgiveness import CODE_BYTES, SEPARATOR, debts
 from functions.handlers.queue import each_message
 
@@ -35,29 +38,38 @@ def split(message: dict[str, Any]) -> None:
 
 
 def chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash_key: bytes,
-                forgiven_at: str) -> tuple[list[dict[str, Any]], int, int]:
-    """A chunk's DynamoDB items, one event per account, with its account count and face value.
+                forgiven_at: str, claim_key: bytes,
+                claim: Callable[[list[tuple[str, str]]], set[int]] | None = None
+                ) -> tuple[list[dict[str, Any]], int, int, int]:
+    """A chunk's DynamoDB items, one event per account, with its account count, face value and the
+    number of accounts skipped: those `claim` refuses (given each account's keys, domain/duplicates.py),
+    forgiven already under another plan.
 
     This loop is the ingestion's hot path (bench/RESULTS.md): items are built in DynamoDB's wire
-    format directly, and account_keys, code_hash, private_blob, crypto.nonce, crypto.aad and
-    Sealer.seal are inlined (a test checks the results are the same as theirs).
+    format directly, and account_keys, duplicates.keys_of, code_hash, private_blob, crypto.nonce,
+    crypto.aad and Sealer.seal are inlined (a test checks the results are the same as theirs).
     """
     # The items form no reference cycles, yet the cyclic collector would rescan every live one
     # each few hundred allocations: a fifth of the loop's time. Paused here, restored after.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _chunk_items(message, text, sealer, hash_key, forgiven_at)
+        items, face, keys = _chunk_items(message, text, sealer, hash_key, forgiven_at, claim_key)
     finally:
         if collecting:
             gc.enable()
+    skipped = claim(keys) if claim else set()
+    if skipped:
+        face -= sum(int(items[n]["face_value_cents"]["N"]) for n in skipped)
+        items = [item for n, item in enumerate(items) if n not in skipped]
+    return items, len(items), face, len(skipped)
 
 
-def _chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash_key: bytes,
-                 forgiven_at: str) -> tuple[list[dict[str, Any]], int, int]:
+def _chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash_key: bytes, forgiven_at: str,
+                 claim_key: bytes) -> tuple[list[dict[str, Any]], int, list[tuple[str, str]]]:
     cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
     header = next(csv.reader([message["header"]]))
-    items, face = [], 0
+    items, face, keys = [], 0, []
     # Attribute values shared by every item of the chunk are made once (boto3 only reads them).
     partition, kind, campaign = {"S": f"FORGIVEN#{cid}#{plan_id}"}, {"S": "forgiveness"}, {"S": cid}
     plan, when = {"S": plan_id}, {"S": forgiven_at}
@@ -65,6 +77,7 @@ def _chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash
     ephemeral, encrypt = sealer.header, sealer.cipher.encrypt
     keyed = blake2b(f"{cid}|".encode(), key=hash_key, digest_size=KEYED_BYTES)  # copied: keying once is cheaper
     sort_prefix = f"{chunk:06d}#"
+    by_account, by_person = primed(claim_key, ACCOUNT, cid), primed(claim_key, PERSON, cid)
     for row, (ref, name, address, city, state, zip_code, creditor, debt_type, cents) in enumerate(
             debts(header, text, message["first_row"] + 2)):
         mac = keyed.copy()
@@ -81,7 +94,14 @@ def _chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash
             "sealed": {"B": ephemeral + nonce + encrypt(nonce, private, f"{aad_prefix}{digest}".encode())},
         })
         face += cents
-    return items, len(items), face
+        # Its keys across offers, as duplicates.keys_of makes them (normalized inlined: NUL-joined, casefolded,
+        # whitespace dropped).
+        account_mac, person_mac = by_account.copy(), by_person.copy()
+        account_mac.update("".join(f"{creditor}\0{ref}".casefold().split()).encode())
+        person_mac.update("".join(f"{name}\0{address}\0{city}\0{state}\0{zip_code}\0{cents}".casefold().split())
+                          .encode())
+        keys.append((account_mac.hexdigest(), person_mac.hexdigest()))
+    return items, face, keys
 
 
 def forgive_chunk(message: dict[str, Any]) -> None:
@@ -95,10 +115,11 @@ def forgive_chunk(message: dict[str, Any]) -> None:
         raise LookupError(f"plan {plan_id} has no debtor key yet")
     # The purchase's settlement time: the same on every redelivery, so rewritten events say the same.
     forgiven_at = plan.get("finished_at") or plan["held_at"]
-    items, accounts, face = chunk_items(message, store.chunk_text(message), crypto.Sealer(bytes(key_pair["public_key"])),
-                                        derived_key("account-hash"), forgiven_at)
+    items, accounts, face, skipped = chunk_items(
+        message, store.chunk_text(message), crypto.Sealer(bytes(key_pair["public_key"])), derived_key("account-hash"),
+        forgiven_at, derived_key("account-claim"), partial(duplicates.claim, cid, f"{plan_id}#{message['chunk']}"))
     store.write_items(items)
-    counted = store.finish_chunk(message, accounts, face, forgiven_at)
+    counted = store.finish_chunk(message, accounts, face, forgiven_at, skipped)
     done = store.drop_plaintext_when_done(cid, plan_id)
     logger.info("chunk forgiven", extra={"campaign_id": cid, "plan_id": plan_id, "chunk": message["chunk"],
                                          "accounts": accounts, "counted_now": counted, "portfolio_done": done})

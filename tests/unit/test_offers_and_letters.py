@@ -123,6 +123,7 @@ def test_the_inlined_ingestion_loop_hashes_and_seals_exactly_as_the_named_functi
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
     from functions.adapters import crypto
+    from functions.domain.duplicates import keys_of
     from functions.domain.forgiveness import private_blob, read_private
     from functions.handlers.forgiveness import chunk_items
 
@@ -130,9 +131,12 @@ def test_the_inlined_ingestion_loop_hashes_and_seals_exactly_as_the_named_functi
     portfolio = crypto.Opener(X25519PrivateKey.generate())
     message = {"campaign_id": "c", "plan_id": "c.o.0", "chunk": 4, "first_row": 0, "header": lines[0]}
     sealer = crypto.Sealer(portfolio.public)
-    items, count, face = chunk_items(message, "\n".join(lines[1:]) + "\n", sealer, b"k" * 32, "2026-01-01")
+    claimed = []
+    items, count, face, skipped = chunk_items(message, "\n".join(lines[1:]) + "\n", sealer, b"k" * 32, "2026-01-01",
+                                              b"d" * 32, lambda keys: claimed.extend(keys) or set())
     accounts = list(read_accounts([line + "\n" for line in lines]))
-    assert count == 3 and face == sum(a.balance_cents for a in accounts)
+    assert count == 3 and face == sum(a.balance_cents for a in accounts) and skipped == 0
+    assert claimed == [keys_of(b"d" * 32, "c", account) for account in accounts]
     for row, (item, account) in enumerate(zip(items, accounts)):
         digest, code = account_keys(b"k" * 32, "c", account.account_ref)
         assert item["account_hash"]["S"] == digest and item["sk"]["S"] == f"000004#{digest}"

@@ -55,7 +55,7 @@ def test_with_10000_dollars_where_greedy_goes_wrong_the_plan_is_optimal_and_says
     assert why["b"] == why["c"] == "chosen"
     assert why["a"] == "the best plan that includes it is worth 70000000, less than the 109000000 chosen"
     assert why["d"] == "costs 2000000 cents, more than the 1000000 available"
-    assert why["e"] == "nothing in it is eligible under the campaign's policy"
+    assert why["e"] == "nothing in it is eligible under the campaign's policy and not bought already"
     assert {c.offer_id: c.cents_per_dollar for c in plan.explanation}["a"] == "0.85¢"
 
 

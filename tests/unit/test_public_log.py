@@ -91,6 +91,16 @@ def test_forgiving_more_than_was_bought_is_a_problem():
                                     "plan q: forgiveness without a purchase entry"]
 
 
+def test_accounts_skipped_as_forgiven_before_are_logged_and_still_bounded_by_the_purchase():
+    bought = purchase_body("c", "p", "S", 100, 1_000, 3, "t")
+    fine = chain([bought, forgiveness_body("c", "p", 0, 1, 400, "t", already_forgiven=2)])
+    assert fine[1]["already_forgiven"] == 2 and verify(fine).ok and verify(fine).totals.accounts_forgiven == 1
+    assert "already_forgiven" not in forgiveness_body("c", "p", 0, 1, 400, "t")  # as entries were before
+    over = chain([bought, forgiveness_body("c", "p", 0, 2, 400, "t", already_forgiven=2)])
+    assert verify(over).problems == ["plan p: more forgiven (2 accounts, 400 cents, 2 skipped as forgiven before) "
+                                     "than bought (3, 1000)"]
+
+
 @given(st.integers(0, 4), st.sampled_from(["price_cents", "face_value_cents", "accounts", "plan_id", "at"]),
        st.integers(1, 10**6))
 def test_any_single_change_to_any_entry_is_caught_at_that_entry(index, field, change):

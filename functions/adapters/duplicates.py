@@ -1,0 +1,74 @@
+"""Accounts a campaign has met, in DynamoDB: claimed when forgiven, looked up when an offer is added.
+
+A forgiven account leaves two items under its keyed hashes (domain/duplicates.py): its claim
+(ACCOUNT#<campaign>#<account key>, "ACCOUNT"), written only if no other plan's chunk holds it, and
+a marker of its person key ("PERSON"). Each item has its own partition: no hot key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.adapters import dynamo, purchases, storage
+from functions.adapters.aws import client, settings
+from functions.domain.duplicates import BOUGHT, keys_of
+from functions.domain.offers import read_accounts
+
+GROUP = dynamo.MAX_TRANSACTION_ITEMS // 2  # accounts per transaction: a claim and a marker each
+OFFERED = ("open", "held")  # offers whose accounts another offer may not count again; "sold" ones are bought
+
+
+def claim_pk(campaign_id: str, key: str) -> str:
+    return f"ACCOUNT#{campaign_id}#{key}"
+
+
+def claim(campaign_id: str, owner: str, keys: list[tuple[str, str]]) -> set[int]:
+    """Claim each (account key, person key) for `owner` (a plan's chunk); return the positions refused,
+    claimed already by another owner (or earlier in `keys`). A redelivered chunk claims its own again."""
+    table, refused, first = settings().table, set(), {}
+    for n, (ref, _) in enumerate(keys):
+        if ref in first:  # listed twice (files registered before references were compared without case)
+            refused.add(n)
+        else:
+            first[ref] = n
+    me = {"S": owner}
+
+    def claims(pending: list[int]) -> list[dict[str, Any]]:
+        # Built in DynamoDB's wire format: this runs once per account forgiven.
+        persons = dict.fromkeys(keys[n][1] for n in pending)  # one write per item in a transaction
+        return [{"Put": {"TableName": table, "Item": {
+            "pk": {"S": claim_pk(campaign_id, keys[n][0])}, "sk": {"S": "ACCOUNT"}, "kind": {"S": "account-claim"},
+            "claimed_by": me}, "ConditionExpression": "attribute_not_exists(pk) OR claimed_by = :me",
+            "ExpressionAttributeValues": {":me": me}}} for n in pending] + [{"Put": {"TableName": table, "Item": {
+                "pk": {"S": claim_pk(campaign_id, person)}, "sk": {"S": "PERSON"}, "kind": {"S": "account-seen"},
+                "claimed_by": me}}} for person in persons]
+
+    positions = list(first.values())
+    for start in range(0, len(positions), GROUP):
+        group = positions[start:start + GROUP]
+        refused.update(set(group) - set(dynamo.transact_new(group, claims)))
+    return refused
+
+
+def seen(campaign_id: str, offer_id: str, key: bytes, keys: list[tuple[str, str]]) -> dict[str, str]:
+    """Where each of `keys` was met before: BOUGHT (forgiven, or in a sold offer being forgiven) or
+    the id of another open or held offer. Reads those offers' files and the claims of these keys."""
+    wanted = {k for pair in keys for k in pair}
+    found: dict[str, str] = {}
+    # Oldest first: an account in several open offers is counted against the one registered first.
+    for item in sorted(purchases.offers(campaign_id), key=lambda o: (o.get("registered_at", ""), o["offer_id"])):
+        if item["offer_id"] == offer_id or item["status"] not in (*OFFERED, "sold"):
+            continue
+        try:
+            accounts = read_accounts(storage.read_lines(item["object_key"]))
+        except client("s3").exceptions.NoSuchKey:
+            continue  # forgiven in full (the file goes last): its accounts' claims are read below
+        where = item["offer_id"] if item["status"] in OFFERED else BOUGHT
+        for account in accounts:
+            for k in keys_of(key, campaign_id, account):
+                if k in wanted and (k not in found or where == BOUGHT):
+                    found[k] = where
+    claimed = dynamo.batch_get((claim_pk(campaign_id, k), sk) for ref, person in keys
+                               for k, sk in ((ref, "ACCOUNT"), (person, "PERSON")))
+    found.update({pk.rsplit("#", 1)[1]: BOUGHT for pk, _ in claimed})
+    return found
