@@ -127,7 +127,7 @@ def _pump(cloud: LocalCloud, stop: threading.Event) -> None:
         stop.wait(PUMP_INTERVAL_S)
 
 
-def serve(host: str, port: int, aws_port: int, payments: str = "sandbox") -> int:
+def serve(host: str, port: int, aws_port: int, payments: str = "sandbox", sample: bool = True) -> int:
     from moto.server import ThreadedMotoServer
 
     from infra.demo import DEMO_CAMPAIGN, seed_campaign
@@ -139,17 +139,23 @@ def serve(host: str, port: int, aws_port: int, payments: str = "sandbox") -> int
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     cloud = LocalCloud(public_base_url=f"http://{host}:{port}", endpoint_url=endpoint).start()
-    seed_campaign(cloud, replace(DEMO_CAMPAIGN, payments=payments))
+    if sample:
+        seed_campaign(cloud, replace(DEMO_CAMPAIGN, payments=payments))
     stop = threading.Event()
     worker = threading.Thread(target=_pump, args=(cloud, stop), daemon=True)
     worker.start()
     httpd = Server((host, port), _handler_class(cloud))
-    print(f"Jubilee is serving http://{host}:{port}/ (the campaign's site) and its API (campaign {DEMO_CAMPAIGN.campaign_id!r} with sample offers, "
-          f"paid through {payments})\n"
-          f"  try: curl -X POST http://{host}:{port}/campaigns/demo/donations -H 'Idempotency-Key: k1' "
-          f"-H 'Content-Type: application/json' -d '{{\"amount_cents\": 2500, \"currency\": \"USD\"}}'\n"
-          f"AWS endpoint (moto): {endpoint}  e.g. jubilee offers add FILE --campaign demo --seller S "
-          f"--price-cents N --endpoint-url {endpoint}", flush=True)
+    if not sample:
+        print(f"Jubilee is serving http://{host}:{port}/ with no campaign (--no-sample). Bring one in:\n"
+              f"  jubilee import DIR --campaign ID --endpoint-url {endpoint}   (an export, e.g. of another run)\n"
+              f"  jubilee campaigns create ID --name NAME --endpoint-url {endpoint}", flush=True)
+    else:
+        print(f"Jubilee is serving http://{host}:{port}/ (the campaign's site) and its API (campaign {DEMO_CAMPAIGN.campaign_id!r} with sample offers, "
+              f"paid through {payments})\n"
+              f"  try: curl -X POST http://{host}:{port}/campaigns/demo/donations -H 'Idempotency-Key: k1' "
+              f"-H 'Content-Type: application/json' -d '{{\"amount_cents\": 2500, \"currency\": \"USD\"}}'\n"
+              f"AWS endpoint (moto): {endpoint}  e.g. jubilee offers add FILE --campaign demo --seller S "
+              f"--price-cents N --endpoint-url {endpoint}", flush=True)
     try:
         httpd.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

@@ -80,12 +80,17 @@ def call_raw(url, payload: bytes, headers):
 
 
 @pytest.fixture(scope="module")
-def shared():
-    """One `jubilee serve` for the tests below, which only add to what it holds."""
-    process, base, _ = start()
-    yield base
+def shared_run():
+    """One `jubilee serve` for the tests below, which only add to what it holds: (base URL, AWS endpoint)."""
+    process, base, endpoint = start()
+    yield base, endpoint
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture
+def shared(shared_run):
+    return shared_run[0]
 
 
 def raw(base, request: bytes, *, close_sending=False):
@@ -159,3 +164,36 @@ def test_a_hundred_concurrent_donors_are_all_served_none_reset_or_lost(shared):
     after = wait_until(shared, "demo", lambda f: f["donations_confirmed"] == before["donations_confirmed"] + donors)
     assert (after["donations_confirmed"] - before["donations_confirmed"],
             after["raised_cents"] - before["raised_cents"]) == (donors, raised)
+
+
+def test_an_export_imports_into_serve_no_sample_but_not_over_its_sample_campaign(shared_run, tmp_path):
+    from infra import portability
+    from infra.demo import seed_campaign
+    from infra.local.emulator import LocalCloud
+    from tests.support import figures, pay
+
+    with LocalCloud(app_secret="elsewhere") as source:  # another run's demo campaign, with gifts
+        seed_campaign(source)
+        for n, amount in enumerate((5_000, 7_500)):
+            pay(source, source.http("POST", "/campaigns/demo/donations", {"amount_cents": amount, "currency": "USD"},
+                                    {"Idempotency-Key": f"elsewhere-{n}"}).json())
+        source.drain()
+        portability.export_campaign("demo", tmp_path)
+        published = figures(source, "demo")
+
+    def jubilee(*args):
+        return subprocess.run([sys.executable, "-m", "infra.cli", *args], capture_output=True, text=True, timeout=120)
+
+    over_sample = jubilee("import", str(tmp_path), "--campaign", "demo", "--endpoint-url", shared_run[1])
+    assert over_sample.returncode == 2 and "holds campaign 'demo' with other data" in " ".join(over_sample.stderr.split())
+    process, base, endpoint = start("--no-sample")
+    try:
+        assert call("GET", f"{base}/campaigns/demo")[0] == 404
+        imported = jubilee("import", str(tmp_path), "--campaign", "demo", "--endpoint-url", endpoint)
+        assert imported.returncode == 0, imported.stderr
+        assert "offer offer-a withdrawn" in " ".join(imported.stderr.split())  # the sample offers' files stayed behind
+        assert json.loads(call("GET", f"{base}/campaigns/demo")[1]) == published
+        assert jubilee("verify-log", f"{base}/campaigns/demo").returncode == 0
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
