@@ -1,5 +1,6 @@
 """Running `jubilee serve` as a person does (a real process on real ports), for the tests that need it."""
 
+import contextlib
 import json
 import os
 import socket
@@ -47,6 +48,17 @@ def start(*args: str, env: dict[str, str] | None = None):
         process.kill()
         pytest.fail(f"jubilee serve did not start: {process.stdout.read()}")
     return process, base, f"http://127.0.0.1:{aws_port}"
+
+
+@contextlib.contextmanager
+def running(*args: str, env: dict[str, str] | None = None):
+    """`jubilee serve *args` for the length of a `with`: (base URL, AWS endpoint)."""
+    process, base, endpoint = start(*args, env=env)
+    try:
+        yield base, endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def wait_for(base, campaign, key, value):

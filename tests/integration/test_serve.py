@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from tests.fake_stripe import FakeStripe, serve_fake, sign
-from tests.serving import call, start, wait_for, wait_until
+from tests.serving import call, running, start, wait_for, wait_until
 
 
 @pytest.fixture
@@ -82,10 +82,8 @@ def call_raw(url, payload: bytes, headers):
 @pytest.fixture(scope="module")
 def shared_run():
     """One `jubilee serve` for the tests below, which only add to what it holds: (base URL, AWS endpoint)."""
-    process, base, endpoint = start()
-    yield base, endpoint
-    process.terminate()
-    process.wait(timeout=10)
+    with running() as run:
+        yield run
 
 
 @pytest.fixture
@@ -186,14 +184,10 @@ def test_an_export_imports_into_serve_no_sample_but_not_over_its_sample_campaign
 
     over_sample = jubilee("import", str(tmp_path), "--campaign", "demo", "--endpoint-url", shared_run[1])
     assert over_sample.returncode == 2 and "holds campaign 'demo' with other data" in " ".join(over_sample.stderr.split())
-    process, base, endpoint = start("--no-sample")
-    try:
+    with running("--no-sample") as (base, endpoint):
         assert call("GET", f"{base}/campaigns/demo")[0] == 404
         imported = jubilee("import", str(tmp_path), "--campaign", "demo", "--endpoint-url", endpoint)
         assert imported.returncode == 0, imported.stderr
         assert "offer offer-a withdrawn" in " ".join(imported.stderr.split())  # the sample offers' files stayed behind
         assert json.loads(call("GET", f"{base}/campaigns/demo")[1]) == published
         assert jubilee("verify-log", f"{base}/campaigns/demo").returncode == 0
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
