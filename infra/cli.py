@@ -63,6 +63,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--payments", choices=PROVIDERS, default="sandbox",
                        help="the demo campaign's provider; stripe reads STRIPE_WEBHOOK_SECRET (and STRIPE_API_BASE, "
                             "STRIPE_API_KEY when set)")
+    serve.add_argument("--no-sample", action="store_true",
+                       help="start with no campaign (to import one, or create your own) instead of the sample 'demo'")
 
     campaigns = commands.add_parser("campaigns", help="manage campaigns").add_subparsers(dest="action", required=True)
     create = campaigns.add_parser("create", help="create a campaign")
@@ -293,7 +295,7 @@ def run(args: argparse.Namespace) -> int:
         if args.payments == "stripe" and not os.environ.get("STRIPE_WEBHOOK_SECRET"):
             err.print("[red]error:[/red] --payments stripe: set STRIPE_WEBHOOK_SECRET to your endpoint's signing secret")
             return 2
-        return server.serve(args.host, args.port, args.aws_port or args.port + 1, args.payments)
+        return server.serve(args.host, args.port, args.aws_port or args.port + 1, args.payments, not args.no_sample)
     if args.command == "offers" and args.action == "schema":
         from functions.domain.offers import OfferRow
 
@@ -373,7 +375,8 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"exported {args.campaign!r} to {args.out} (manifest.json lists every file's checksum)")
             return 0
         if args.command == "import":
-            written = portability.import_campaign(args.source, args.campaign)
+            written = portability.import_campaign(args.source, args.campaign,
+                                                  warn=lambda note: err.print(f"[yellow]warning:[/yellow] {note}"))
             console.print(f"imported {sum(written.values())} new record(s) into {args.campaign!r}: " +
                           ", ".join(f"{name} {n}" for name, n in written.items() if n))
             return 0

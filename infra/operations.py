@@ -134,7 +134,7 @@ def show_offer(campaign_id: str, offer_id: str) -> dict:
     item = purchases.load_offer(campaign_id, offer_id)
     if item is None:
         raise OperationError(f"ID: no offer {offer_id!r} in campaign {campaign_id!r}")
-    if item["status"] in ("sold", "declined", "lapsed"):  # its file, with the debtors' data, is deleted: forgiven or retired
+    if item["status"] in ("sold", "declined", "lapsed", "withdrawn"):  # its file (debtors' data) is deleted
         shape = OfferProfile.from_dict(item["profile"])
     else:
         shape = _profile(campaign, list(read_accounts(storage.read_lines(item["object_key"]))))

@@ -8,8 +8,14 @@ in the source deployment (a new deployment has KMS keys of its own). Donors' nam
 emails leave only with `include_personal_data`, opened from their seals; without it, no
 donor can be told from another in the export.
 
-`import_campaign` checks the manifest, then writes every record that is not there yet, so
-importing twice changes nothing; afterwards the balances, totals, log head and
+Offers not yet bought need their files (debtors' data, as the seller sent them) to be bought:
+those leave only with `include_personal_data` too. An import without them withdraws such
+offers and voids a plan holding funds for one (the funds go back to the pool), with a warning,
+rather than leave offers that cannot be bought and money held that no plan can settle.
+
+`import_campaign` checks the manifest and refuses, naming what differs, if this deployment
+holds the campaign with other data; otherwise it writes every record that is not there yet,
+so importing twice changes nothing; afterwards the balances, totals, log head and
 `jubilee verify-log` are the source's.
 """
 
@@ -21,12 +27,17 @@ import hashlib
 import io
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from boto3.dynamodb.types import Binary
+from botocore.exceptions import ClientError
 
-from functions.adapters import donors, dynamo, ledger, public_log
+from functions.adapters import donors, dynamo, ledger, public_log, purchases, storage
+from functions.adapters.aws import client, settings
+from functions.domain.ledger import net_deltas, void_transfer
+from functions.domain.money import format_cents
 from functions.domain.planner import purchase_record
 from functions.domain.public_log import GENESIS, compare, verify
 
@@ -36,6 +47,9 @@ DATASETS = ("campaign", "balances", "ledger_entries", "donations", "offers", "pl
 NEVER_EXPORTED = ("sealed", "donor_sealed", "public_key", "private_key", "key")  # ciphertext and keys
 SET_ATTRIBUTES = ("approvers",)  # stored as string sets; JSON has lists
 SEQUENCE_KEYS = {"campaign": "sk", "public_log": "seq"}
+UNBOUGHT = ("open", "held")  # offers whose file is still needed: to be bought, or held for a plan
+OFFER_FILES = "offer_files"
+WITHDRAWN = "imported without its file (exported without --include-personal-data)"
 
 
 class PortabilityError(Exception):
@@ -139,6 +153,12 @@ def export_campaign(campaign_id: str, out: Path, include_personal_data: bool = F
     written: list[tuple[str, int]] = []
     for name, rows in (datasets | {"purchases": purchases_of(datasets)}).items():
         written += _write(out, name, rows)
+    if include_personal_data:  # the files of offers not yet bought, so they can be bought where imported
+        (out / OFFER_FILES).mkdir(exist_ok=True)
+        for offer in (o for o in datasets["offers"] if o["status"] in UNBOUGHT):
+            path = f"{OFFER_FILES}/{offer['offer_id']}.csv"
+            (out / path).write_text("".join(storage.read_lines(offer["object_key"])), encoding="utf-8")
+            written.append((path, offer["accounts"]))
     (out / "published.json").write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
     (out / "grants-360giving.json").write_text(grants_360giving(datasets["campaign"][0],
                                                                 datasets["forgiveness_events"]) + "\n")
@@ -148,7 +168,9 @@ def export_campaign(campaign_id: str, out: Path, include_personal_data: bool = F
         "include_personal_data": include_personal_data,
         "files": [{"path": path, "rows": rows, "bytes": (out / path).stat().st_size, "sha256": _sha256(out / path)}
                   for path, rows in written],
-        "not_exported": "debtors' sealed data and every key (debtors', donors'): they stay in the source deployment",
+        "not_exported": "debtors' sealed data and every key (debtors', donors'): they stay in the source deployment"
+                        + ("" if include_personal_data else "; the files of offers not yet bought (an import "
+                                                               "withdraws those offers)"),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
@@ -197,31 +219,123 @@ def read_jsonl(source: Path, name: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (source / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if line]
 
 
-def import_campaign(source: Path, campaign_id: str) -> dict[str, int]:
-    """Load an export into this deployment; returns how many records were new, by dataset."""
+def import_campaign(source: Path, campaign_id: str, warn: Callable[[str], None] = lambda message: None
+                    ) -> dict[str, int]:
+    """Load an export into this deployment; returns how many records were new, by dataset.
+
+    Refused, with nothing written, if this deployment holds the campaign with other data; what
+    would be a mix of the two is named instead. `warn` is told of each offer withdrawn."""
     manifest = verify_manifest(source)
     if manifest["campaign_id"] != campaign_id:
         raise PortabilityError(f"--campaign: the export is of campaign {manifest['campaign_id']!r}; under another id "
                                "its public log would no longer verify")
-    written: dict[str, int] = {}
-    for name in DATASETS:
-        rows = read_jsonl(source, name)
-        if name == "public_log":
-            items = [public_log.stored_entry(campaign_id, e) for e in rows]
-            items += [public_log.stored_head(campaign_id, rows[-1])] if rows else []
-        else:
-            items = [_stored(row) for row in rows]
-        written[name] = sum(dynamo.put_new(item) for item in items)
+    rows = {name: read_jsonl(source, name) for name in DATASETS}
+    listed = {entry["path"] for entry in manifest["files"]}
+    files = {o["offer_id"]: source / path for o in rows["offers"]
+             if o["status"] in UNBOUGHT and (path := f"{OFFER_FILES}/{o['offer_id']}.csv") in listed}
+    fileless = [o for o in rows["offers"] if o["status"] in UNBOUGHT and o["offer_id"] not in files
+                and not _offer_file_here(o["object_key"])]
+    notes = _withdraw(campaign_id, rows, fileless, manifest["exported_at"])
+    wanted, personal = _records(campaign_id, rows)
+    held = {(i["pk"], i["sk"]): i for i in dynamo.scan() if _dataset(i, campaign_id)}
+    differences = _differences(campaign_id, wanted, held)
+    if differences:
+        raise PortabilityError(f"--campaign: this deployment holds campaign {campaign_id!r} with other data, so the "
+                               "import would mix the two; nothing was imported. What differs: "
+                               + "; ".join(differences) + ". Import into a deployment without it "
+                               "(jubilee serve --no-sample starts one).")
+    for offer_id, path in files.items():  # before its record: an open offer is never without its file
+        storage.upload_offer(campaign_id, offer_id, path.read_bytes())
+    written = dict.fromkeys(DATASETS, 0)
+    # The campaign's own item last: until the rest is in, the campaign is not there to be read.
+    for key in sorted(set(wanted) - set(held), key=lambda k: wanted[k]["sk"] == ledger.META):
+        item = wanted[key] | (donors.sealed(campaign_id, wanted[key]["donation_id"], personal[key])
+                              if key in personal else {})  # sealed anew, under this deployment's keys
+        written[_dataset(item, campaign_id)] += dynamo.put_new(item)
     ledger.register_campaign(campaign_id)
     ledger.forget_checkpoint(campaign_id)  # entries came with their old times: the next reconcile is a full one
+    for note in notes:
+        warn(note)
     return written
 
 
-def _stored(row: dict[str, Any]) -> dict[str, Any]:
-    item = {k: set(v) if k in SET_ATTRIBUTES and v else v for k, v in row.items() if k != "donor"}
-    if row.get("kind") == "donation" and row.get("donor"):  # sealed anew, under this deployment's keys
-        item |= donors.sealed(row["campaign_id"], row["donation_id"], row["donor"])
-    return item
+def _dataset(item: dict[str, Any], campaign_id: str) -> str | None:
+    """dataset_of, and the log's head (made from its last entry, not exported)."""
+    if (item["pk"], item["sk"]) == (dynamo.campaign_pk(campaign_id), public_log.HEAD):
+        return "public_log"
+    return dataset_of(item, campaign_id)
+
+
+def _records(campaign_id: str, rows: dict[str, list[dict[str, Any]]]
+             ) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[str, str], dict[str, Any]]]:
+    """The items the export stands for, by key, and the donors (opened) of those that had them."""
+    wanted, personal = {}, {}
+    for name in DATASETS:
+        if name == "public_log":
+            items = [public_log.stored_entry(campaign_id, e) for e in rows[name]]
+            items += [public_log.stored_head(campaign_id, rows[name][-1])] if rows[name] else []
+        else:
+            items = [{k: set(v) if k in SET_ATTRIBUTES and v else v for k, v in row.items() if k != "donor"}
+                     for row in rows[name]]
+            personal |= {(row["pk"], row["sk"]): row["donor"] for row in rows[name] if row.get("donor")}
+        wanted |= {(item["pk"], item["sk"]): item for item in items}
+    return wanted, personal
+
+
+def _differences(campaign_id: str, wanted: dict[tuple[str, str], dict[str, Any]],
+                 held: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
+    """What this deployment holds of the campaign that the export does not say, by dataset. Records
+    the export has and this deployment lacks are no difference: they are what an import adds."""
+    found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for key, item in sorted(held.items()):
+        name = _dataset(item, campaign_id)
+        if key not in wanted:
+            found[name]["not in the export"].append(key[1])
+            continue
+        ours, theirs = _open_record(item, False), _open_record(wanted[key], False)
+        if ours != theirs:
+            fields = sorted(f for f in set(ours) | set(theirs) if ours.get(f) != theirs.get(f))
+            found[name]["different"].append(f"{key[1]} ({', '.join(fields)})")
+    return [f"{name}: {len(keys)} {how} ({', '.join(keys[:5])}{', …' if len(keys) > 5 else ''})"
+            for name, hows in found.items() for how, keys in hows.items()]
+
+
+def _offer_file_here(key: str) -> bool:
+    try:
+        client("s3").head_object(Bucket=settings().offers_bucket, Key=key)
+        return True
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey"):
+            return False
+        raise
+
+
+def _withdraw(campaign_id: str, rows: dict[str, list[dict[str, Any]]], offers: list[dict[str, Any]],
+              at: str) -> list[str]:
+    """Offers not yet bought whose files did not travel cannot be bought here: mark them withdrawn,
+    and void a plan holding funds for one, as a refused sale is voided (the funds go back to the
+    pool, in a void transfer). Done to the export's records, at the moment of the export, so the
+    same export always lands the same way and importing it twice changes nothing."""
+    notes, balances = [], {row["sk"]: row for row in rows["balances"]}
+    currency = rows["campaign"][0]["currency"] if rows["campaign"] else "USD"
+    for offer in offers:
+        for plan in (p for p in rows["plans"]
+                     if p["offer"]["offer_id"] == offer["offer_id"] and p["status"] in purchases.LIVE):
+            transfer = void_transfer(campaign_id, plan["plan_id"], plan["price_cents"])
+            plan.update(status="voided", finished_at=at, void_reason=WITHDRAWN)
+            rows["ledger_entries"].append(ledger.transfer_item(transfer, at, plan_id=plan["plan_id"]))
+            for account, delta in net_deltas([transfer]).items():
+                row = balances.setdefault(ledger.account_sk(account), {"pk": dynamo.campaign_pk(campaign_id),
+                                                                       "sk": ledger.account_sk(account)})
+                row["balance"] = row.get("balance", 0) + delta
+            offer["attempt"] = offer.get("attempt", 0) + 1
+            notes.append(f"plan {plan['plan_id']} voided: the {format_cents(plan['price_cents'], currency)} it held "
+                         "are back in the pool")
+        offer.update(status="withdrawn", withdrawn_reason=WITHDRAWN)
+        notes.append(f"offer {offer['offer_id']} withdrawn: its file (debtors' data) was not exported; export "
+                     "with --include-personal-data to bring it, or add the offer again")
+    rows["balances"] = list(balances.values())
+    return notes
 
 
 def _fetch_json(url: str) -> Any:

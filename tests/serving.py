@@ -1,5 +1,6 @@
 """Running `jubilee serve` as a person does (a real process on real ports), for the tests that need it."""
 
+import contextlib
 import json
 import os
 import socket
@@ -18,12 +19,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def call(method, url, body=None, headers=None):
+def call(method, url, body=None, headers=None, timeout=10):
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method,
                                      headers={"Content-Type": "application/json", **(headers or {})})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
@@ -39,7 +40,7 @@ def start(*args: str, env: dict[str, str] | None = None):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if call("GET", f"{base}/campaigns/demo")[0] == 200:
+            if call("GET", f"{base}/openapi.json")[0] == 200:  # (the sample campaign is made before)
                 break
         except OSError:
             time.sleep(0.2)
@@ -47,6 +48,17 @@ def start(*args: str, env: dict[str, str] | None = None):
         process.kill()
         pytest.fail(f"jubilee serve did not start: {process.stdout.read()}")
     return process, base, f"http://127.0.0.1:{aws_port}"
+
+
+@contextlib.contextmanager
+def running(*args: str, env: dict[str, str] | None = None):
+    """`jubilee serve *args` for the length of a `with`: (base URL, AWS endpoint)."""
+    process, base, endpoint = start(*args, env=env)
+    try:
+        yield base, endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def wait_for(base, campaign, key, value):

@@ -113,11 +113,13 @@ def count(campaign_id: str, **increments: int) -> dict[str, Any]:
 
 # --- ledger postings -------------------------------------------------------------------
 
+def transfer_item(transfer: Transfer, posted_at: str, **extra: Any) -> dict[str, Any]:
+    return {"pk": f"LEDGER#{transfer.campaign_id}", "sk": transfer.transfer_id, "kind": transfer.kind,
+            "legs": {leg.account: leg.amount_cents for leg in transfer.legs}, "posted_at": posted_at, **extra}
+
+
 def transfer_put(transfer: Transfer, **extra: Any) -> dict[str, Any]:
-    return dynamo.put({
-        "pk": f"LEDGER#{transfer.campaign_id}", "sk": transfer.transfer_id, "kind": transfer.kind,
-        "legs": {leg.account: leg.amount_cents for leg in transfer.legs}, "posted_at": now_iso(), **extra,
-    })
+    return dynamo.put(transfer_item(transfer, now_iso(), **extra))
 
 
 def balance_updates(campaign_id: str, transfers: list[Transfer]) -> list[dict[str, Any]]:

@@ -15,7 +15,8 @@ def receipt_signature(key: bytes, campaign_id: str, donation_id: str) -> str:
 
 
 def signature_matches(key: bytes, campaign_id: str, donation_id: str, given: str) -> bool:
-    return hmac.compare_digest(receipt_signature(key, campaign_id, donation_id), given or "")
+    # As bytes: compare_digest raises TypeError on a str with non-ASCII characters.
+    return hmac.compare_digest(receipt_signature(key, campaign_id, donation_id).encode(), (given or "").encode())
 
 
 @dataclass(frozen=True)

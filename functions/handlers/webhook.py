@@ -39,11 +39,15 @@ def payments(provider_key: str) -> PaymentProvider:
 
 def receive(provider_key: str, headers: dict[str, str], body: bytes) -> Response:
     payments_provider = payments(provider_key)
+    field = f"header.{SIGNATURE_HEADERS[provider_key]}"
+    if not all(v.isascii() for k, v in headers.items() if f"header.{k}".lower() == field.lower()):
+        # No signature is; and hmac.compare_digest raises TypeError on such a str (a 5xx).
+        raise ApiError(400, "bad_webhook", "the signature header is not ASCII", field)
     try:
         event = payments_provider.verify(headers, body)
     except WebhookRejected as rejected:
         logger.warning("webhook rejected", extra={"provider": provider_key, "reason": str(rejected)})
-        raise ApiError(400, "bad_webhook", str(rejected), f"header.{SIGNATURE_HEADERS[provider_key]}") from None
+        raise ApiError(400, "bad_webhook", str(rejected), field) from None
     except WebhookNotYetApplicable as waiting:
         # 409 makes the provider deliver it again later, by when the payment it names is known.
         raise ApiError(409, "not_yet", str(waiting)) from None

@@ -247,10 +247,11 @@ class LocalCloud:
             if match and route.method == method.upper():
                 break
         else:
-            allowed = any(p.match(path) for _, p in self._routes)
+            allowed = sorted({r.method for r, p in self._routes if p.match(path)})
             status = 405 if allowed else 404
             message = "method not allowed" if allowed else "no such route"
-            return HttpResponse(status, {"Content-Type": "application/json"},
+            named = {"Allow": ", ".join(allowed)} if allowed else {}  # what a 405 must say (RFC 9110)
+            return HttpResponse(status, {"Content-Type": "application/json", **named},
                                 json.dumps({"error": "not_found" if status == 404 else "method_not_allowed",
                                             "message": message}))
         identity: dict[str, Any] = {"sourceIp": "127.0.0.1", "userAgent": headers.get("User-Agent", "local")}

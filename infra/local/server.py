@@ -6,6 +6,7 @@ The moto server is a real endpoint, so operator commands reach this local run wi
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -19,11 +20,33 @@ from infra import site
 from infra.local.emulator import LocalCloud, log
 
 PUMP_INTERVAL_S = 0.2
+MAX_BODY = 10 * 1024 * 1024  # API Gateway's limit on a request's payload
+READ_TIMEOUT_S = 5  # a client that announced more body than it sends is answered, not waited on forever
+
+
+class BadBody(Exception):
+    """A request whose body cannot be read as announced: answered at once, in the API's error shape."""
+
+    def __init__(self, status: int, error: str, field: str, problem: str):
+        super().__init__(problem)
+        self.status, self.error, self.field, self.problem = status, error, field, problem
+
+    def payload(self) -> bytes:
+        return json.dumps({"error": self.error, "message": self.problem,
+                           "problems": [{"field": self.field, "problem": self.problem}]}).encode()
+
+
+class Server(ThreadingHTTPServer):
+    """Many donors at once: the default listen backlog of 5 resets connections under a burst."""
+
+    request_queue_size = 128
+    daemon_threads = True
 
 
 def _handler_class(cloud: LocalCloud, campaign: str = "demo") -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "jubilee-local"
+        timeout = READ_TIMEOUT_S  # on the socket: reads of a body that never comes end
 
         def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
             self.send_response(status)
@@ -32,11 +55,35 @@ def _handler_class(cloud: LocalCloud, campaign: str = "demo") -> type[BaseHTTPRe
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":  # HEAD: GET's headers, no body
+                self.wfile.write(payload)
+
+        def _body(self) -> str | None:
+            """The request body as text, or BadBody naming what is wrong with it (never quoting it)."""
+            if self.headers.get("Transfer-Encoding"):
+                raise BadBody(411, "length_required", "header.Transfer-Encoding",
+                              "send the body with a Content-Length, not in chunks")
+            given = (self.headers.get("Content-Length") or "0").strip()
+            if not given.isdigit() or not given.isascii():
+                raise BadBody(400, "bad_content_length", "header.Content-Length", "must be a whole number of bytes")
+            length = int(given)
+            if length > MAX_BODY:
+                raise BadBody(413, "body_too_large", "body", f"must be at most {MAX_BODY} bytes")
+            try:
+                raw = self.rfile.read(length) if length else b""
+            except TimeoutError:
+                raw = b""
+            if len(raw) < length:
+                raise BadBody(400, "incomplete_body", "header.Content-Length",
+                              f"announces {length} bytes; the body ended before them")
+            try:
+                return raw.decode() if length else None
+            except UnicodeDecodeError:
+                raise BadBody(400, "malformed_body", "body", "is not UTF-8 text") from None
 
         def _site(self, path: str) -> bool:
             """The public site at `/`, beside the API, with the headers CloudFront adds when deployed."""
-            if self.command != "GET":
+            if self.command not in ("GET", "HEAD"):  # CloudFront's default: GET and HEAD
                 return False
             if path == f"/{site.CONFIG}":
                 found = (site.config_js("", campaign, cloud.public_base_url).encode(), "text/javascript; charset=utf-8")
@@ -51,13 +98,19 @@ def _handler_class(cloud: LocalCloud, campaign: str = "demo") -> type[BaseHTTPRe
             url = urlsplit(self.path)
             if self._site(url.path):
                 return
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode() if length else None
+            try:
+                body = self._body()
+            except BadBody as bad:
+                self.close_connection = True  # what is left of the body is not a next request
+                self._send(bad.status, bad.payload(), {"Content-Type": "application/json"})
+                return
+            # HEAD and OPTIONS go to the API like any method: a route declares neither, and API
+            # Gateway answers an undeclared method with a 4xx (the emulator's 405, naming what is allowed).
             response = cloud.http(self.command, url.path, body, dict(self.headers.items()),
                                   dict(parse_qsl(url.query)) or None)
             self._send(response.status, response.body.encode(), response.headers)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _relay
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _relay
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
             sys.stderr.write(f"{self.command} {urlsplit(self.path).path} -> {args[1] if len(args) > 1 else ''}\n")
@@ -74,7 +127,7 @@ def _pump(cloud: LocalCloud, stop: threading.Event) -> None:
         stop.wait(PUMP_INTERVAL_S)
 
 
-def serve(host: str, port: int, aws_port: int, payments: str = "sandbox") -> int:
+def serve(host: str, port: int, aws_port: int, payments: str = "sandbox", sample: bool = True) -> int:
     from moto.server import ThreadedMotoServer
 
     from infra.demo import DEMO_CAMPAIGN, seed_campaign
@@ -86,17 +139,23 @@ def serve(host: str, port: int, aws_port: int, payments: str = "sandbox") -> int
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     cloud = LocalCloud(public_base_url=f"http://{host}:{port}", endpoint_url=endpoint).start()
-    seed_campaign(cloud, replace(DEMO_CAMPAIGN, payments=payments))
+    if sample:
+        seed_campaign(cloud, replace(DEMO_CAMPAIGN, payments=payments))
     stop = threading.Event()
     worker = threading.Thread(target=_pump, args=(cloud, stop), daemon=True)
     worker.start()
-    httpd = ThreadingHTTPServer((host, port), _handler_class(cloud))
-    print(f"Jubilee is serving http://{host}:{port}/ (the campaign's site) and its API (campaign {DEMO_CAMPAIGN.campaign_id!r} with sample offers, "
-          f"paid through {payments})\n"
-          f"  try: curl -X POST http://{host}:{port}/campaigns/demo/donations -H 'Idempotency-Key: k1' "
-          f"-H 'Content-Type: application/json' -d '{{\"amount_cents\": 2500, \"currency\": \"USD\"}}'\n"
-          f"AWS endpoint (moto): {endpoint}  e.g. jubilee offers add FILE --campaign demo --seller S "
-          f"--price-cents N --endpoint-url {endpoint}", flush=True)
+    httpd = Server((host, port), _handler_class(cloud))
+    if not sample:
+        print(f"Jubilee is serving http://{host}:{port}/ with no campaign (--no-sample). Bring one in:\n"
+              f"  jubilee import DIR --campaign ID --endpoint-url {endpoint}   (an export, e.g. of another run)\n"
+              f"  jubilee campaigns create ID --name NAME --endpoint-url {endpoint}", flush=True)
+    else:
+        print(f"Jubilee is serving http://{host}:{port}/ (the campaign's site) and its API (campaign {DEMO_CAMPAIGN.campaign_id!r} with sample offers, "
+              f"paid through {payments})\n"
+              f"  try: curl -X POST http://{host}:{port}/campaigns/demo/donations -H 'Idempotency-Key: k1' "
+              f"-H 'Content-Type: application/json' -d '{{\"amount_cents\": 2500, \"currency\": \"USD\"}}'\n"
+              f"AWS endpoint (moto): {endpoint}  e.g. jubilee offers add FILE --campaign demo --seller S "
+              f"--price-cents N --endpoint-url {endpoint}", flush=True)
     try:
         httpd.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

@@ -12,7 +12,7 @@ import pytest
 
 from functions.adapters import aws
 from functions.adapters.secrets import forget_secrets
-from tests.serving import call, start, wait_for, wait_until
+from tests.serving import call, running, wait_for, wait_until
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -31,10 +31,8 @@ expect = sync_api.expect
 
 @pytest.fixture(scope="module")
 def site():
-    process, base, endpoint = start()
-    yield base, endpoint
-    process.terminate()
-    process.wait(timeout=10)
+    with running() as run:
+        yield run
 
 
 @pytest.fixture(scope="module")

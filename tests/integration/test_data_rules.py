@@ -16,6 +16,7 @@ from infra.local.emulator import LocalCloud
 from infra.local.server import _handler_class
 from infra.sample_data import offer_csv
 from tests.conftest import CAMPAIGN
+from functions.domain.campaigns import Campaign
 from tests.support import figures, give, items, pay, public
 
 DONORS = [("Ada Lovelace", "ada@example.org", False), ("Grace Hopper", "grace@example.org", True),
@@ -289,3 +290,94 @@ def test_an_append_that_lost_the_race_for_the_head_chains_onto_the_new_one(cloud
     # And when its own condition fails (the change happened already), nothing is appended.
     assert not log_store.transact_logged("c1", [marker], forgiveness_body("c1", "p", 2, 1, 1, "t"))
     assert len(log_store.entries("c1")) == 2
+
+
+
+APPROVER = "arn:aws:iam::123456789012:user/alice"
+
+
+def exported_with_open_offers(out, **options):
+    """A campaign that needs an approval to buy, exported while a plan holds funds for offer `held`
+    and offer `dear` (too dear for the pool) waits: its figures, and the held plan."""
+    with LocalCloud(public_base_url="http://jubilee.test", app_secret="source-secret") as source:
+        operations.create_campaign(Campaign("c1", "Open Offers", threshold_cents=1_000, approvers=(APPROVER,),
+                                            approvals_required=1))
+        operations.add_offer("c1", offer_csv(4, 1), "sandbox", 1_500, offer_id="held")
+        operations.add_offer("c1", offer_csv(3, 2), "sandbox", 900_000, offer_id="dear")
+        give(source, [2_000, 2_000])
+        source.drain()
+        [plan] = items("plan")
+        assert plan["status"] == "proposed" and figures(source)["held_cents"] == 1_500
+        portability.export_campaign("c1", out, **options)
+        return figures(source), plan
+
+
+def test_open_offers_exported_without_their_files_are_withdrawn_on_import_and_their_hold_released(tmp_path):
+    source, plan = exported_with_open_offers(tmp_path)
+    assert not (tmp_path / portability.OFFER_FILES).exists()  # debtors' data leaves only when asked for
+    with LocalCloud(app_secret="another-secret") as fresh:
+        warned = []
+        portability.import_campaign(tmp_path, "c1", warn=warned.append)
+        assert sorted(w.split(":")[0] for w in warned) == ["offer dear withdrawn", "offer held withdrawn",
+                                                           f"plan {plan['plan_id']} voided"]
+        assert any("$15.00 it held are back in the pool" in w for w in warned)
+        landed = figures(fresh)
+        assert (landed["held_cents"], landed["pool_available_cents"]) == (0, source["pool_available_cents"] + 1_500)
+        assert {k: v for k, v in landed.items() if k not in ("held_cents", "pool_available_cents")} == \
+            {k: v for k, v in source.items() if k not in ("held_cents", "pool_available_cents")}
+        assert {o["offer_id"]: o["status"] for o in items("offer")} == {"held": "withdrawn", "dear": "withdrawn"}
+        [voided] = items("plan")
+        assert voided["status"] == "voided" and "imported without its file" in voided["void_reason"]
+        assert fresh.run_schedule("reconcile")["drifted_accounts"] == 0
+        before = items()
+        assert sum(portability.import_campaign(tmp_path, "c1").values()) == 0  # the same export lands the same way
+        assert items() == before
+        # Nothing is left that a purchase would fail on: more gifts buy nothing, nothing is held or dead.
+        give(fresh, [2_000], prefix="after")
+        fresh.drain()
+        assert figures(fresh)["held_cents"] == 0 and sum(fresh.dlq_depths().values()) == 0
+        with pytest.raises(portability.PortabilityError, match="campaign: 1 different"):  # it has moved on since
+            portability.import_campaign(tmp_path, "c1")
+
+
+def test_open_offers_travel_with_include_personal_data_and_are_bought_where_imported(tmp_path):
+    source, plan = exported_with_open_offers(tmp_path, include_personal_data=True)
+    with LocalCloud(app_secret="another-secret", admin_tokens={"alice-token": "alice"}) as fresh:
+        warned = []
+        portability.import_campaign(tmp_path, "c1", warn=warned.append)
+        assert warned == [] and figures(fresh) == source
+        approved = fresh.http("POST", f"/admin/plans/{plan['plan_id']}/approve",
+                              headers={"Authorization": "Bearer alice-token"})
+        assert approved.status == 200, approved.body
+        fresh.drain()
+        bought = figures(fresh)
+        assert (bought["held_cents"], bought["spent_cents"], bought["accounts_forgiven"]) == (0, 1_500, 4)
+        assert sum(fresh.dlq_depths().values()) == 0
+
+
+def test_an_import_into_a_deployment_holding_the_campaign_with_other_data_refuses_and_names_it(tmp_path):
+    from infra.demo import DEMO_CAMPAIGN, seed_campaign
+
+    with LocalCloud(app_secret="source-secret") as source:  # a demo campaign with gifts, exported
+        seed_campaign(source)
+        for n, amount in enumerate((5_000, 7_500)):
+            answer = source.http("POST", "/campaigns/demo/donations", {"amount_cents": amount, "currency": "USD"},
+                                 {"Idempotency-Key": f"src-{n}"}).json()
+            pay(source, answer)
+        source.drain()
+        portability.export_campaign("demo", tmp_path)
+        published = figures(source, "demo")
+    with LocalCloud(app_secret="target-secret") as target:  # `jubilee serve`: its own sample campaign
+        seed_campaign(target, DEMO_CAMPAIGN)
+        before = items()
+        with pytest.raises(portability.PortabilityError) as refused:
+            portability.import_campaign(tmp_path, "demo")
+        said_ = str(refused.value)
+        assert "holds campaign 'demo' with other data" in said_ and "nothing was imported" in said_
+        assert "campaign: 1 different (META (" in said_ and "donations_confirmed" in said_ and "--no-sample" in said_
+        assert items() == before  # not a record of the export came in
+    with LocalCloud(app_secret="target-secret") as target:  # `jubilee serve --no-sample`
+        portability.import_campaign(tmp_path, "demo")
+        assert figures(target, "demo") == published
+        with served(target) as base:
+            assert cli.main(["verify-log", f"{base}/campaigns/demo"]) == 0

@@ -50,7 +50,8 @@ BAD = [
     ("unknown currency", {"amount_cents": 100, "currency": "XYZ"}, 422, "body.currency"),
     ("another currency than the campaign's", {"amount_cents": 100, "currency": "EUR"}, 422, "body.currency"),
     ("missing amount", {"currency": "USD"}, 422, "body.amount_cents"),
-    ("unexpected field", {"amount_cents": 100, "currency": "USD", "tip": 5}, 422, "body.tip"),
+    ("unexpected field", {"amount_cents": 100, "currency": "USD", "tip": 5}, 422, "body"),  # its name is input
+    ("unexpected donor field", {"amount_cents": 100, "currency": "USD", "donor": {"phone": "1"}}, 422, "body.donor"),
     ("bad email", {"amount_cents": 100, "currency": "USD", "donor": {"email": "nope"}}, 422, "body.donor.email"),
 ]
 
@@ -101,3 +102,46 @@ def test_a_body_that_is_not_json_is_a_415_naming_the_header(cloud):
     assert response.status == 415
     assert response.json()["problems"] == [{"field": "header.Content-Type", "problem": "must be application/json"}]
     assert items("donation") == [] and idempotency_records() == 0
+
+
+PERSONAL = ("Ada Lovelace", "ada@example.org")
+HOSTILE = [  # (case, raw body, Content-Type, status, what the problem says): each a 5xx or an echo once
+    ("nested 50,000 deep", "[" * 50_000 + "]" * 50_000, "application/json", 400, "nested too deeply"),
+    ("an object nested 50,000 deep", '{"a":' * 50_000 + "1" + "}" * 50_000, "application/json", 400,
+     "nested too deeply"),
+    ("a 5,001-digit amount", '{"amount_cents": ' + "9" * 5_001 + ', "currency": "USD"}', "application/json", 400,
+     "more than 30 digits"),
+    ("NaN", '{"amount_cents": NaN, "currency": "USD"}', "application/json", 400, "NaN is not a JSON number"),
+    ("Infinity", '{"amount_cents": -Infinity, "currency": "USD"}', "application/json", 400, "is not a JSON number"),
+    ("multipart without a boundary", "--x\r\n", "multipart/form-data", 415, "must be application/json"),
+    ("multipart", '--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nAda Lovelace\r\n--b--\r\n',
+     "multipart/form-data; boundary=b", 415, "must be application/json"),
+    ("form-encoded", "amount_cents=100&currency=USD&name=Ada+Lovelace&email=ada%40example.org",
+     "application/x-www-form-urlencoded", 415, "must be application/json"),
+    ("form-encoded text", "Ada Lovelace ada@example.org", "application/x-www-form-urlencoded", 415,
+     "must be application/json"),
+    ("personal data as field names", '{"amount_cents": 100, "currency": "USD", "Ada Lovelace": "ada@example.org"}',
+     "application/json", 422, "has a field it does not take"),
+    ("personal data in the wrong field", '{"amount_cents": "Ada Lovelace", "currency": "ada@example.org"}',
+     "application/json", 422, "Input should be"),
+    ("a list", '["Ada Lovelace", "ada@example.org"]', "application/json", 422, "valid dictionary"),
+    ("a string", '"Ada Lovelace ada@example.org"', "application/json", 422, "valid dictionary"),
+]
+
+
+@pytest.mark.parametrize("case,raw,content_type,status,problem", HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_bodies_are_a_4xx_naming_the_problem_without_echoing_them(cloud, case, raw, content_type, status,
+                                                                         problem):
+    response = cloud.http("POST", "/campaigns/c1/donations", raw, {"Idempotency-Key": "k", "Content-Type": content_type})
+    assert response.status == status, response.body
+    assert problem in " ".join(p["problem"] for p in response.json()["problems"])
+    assert not [text for text in PERSONAL if text in response.body]
+    assert items("donation") == [] and idempotency_records() == 0
+
+
+def test_a_receipt_link_or_a_webhook_signature_with_non_ascii_characters_is_refused_not_a_5xx(cloud):
+    assert cloud.http("GET", "/receipts/c1/don_x", query={"sig": "é" * 32}).status == 404
+    for provider, header in (("sandbox", "Jubilee-Sandbox-Signature"), ("stripe", "Stripe-Signature")):
+        response = cloud.http("POST", f"/webhooks/{provider}", "{}", {header: "t=1,v1=é"})
+        assert response.status == 400, response.body
+        assert response.json()["problems"] == [{"field": f"header.{header}", "problem": "the signature header is not ASCII"}]

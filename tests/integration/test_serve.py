@@ -1,15 +1,18 @@
 """`jubilee serve` as a person uses it: a real port, a real process, a donation made over HTTP."""
 
 import json
+import socket
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 from tests.fake_stripe import FakeStripe, serve_fake, sign
-from tests.serving import call, start, wait_for
+from tests.serving import call, running, start, wait_for, wait_until
 
 
 @pytest.fixture
@@ -74,3 +77,117 @@ def call_raw(url, payload: bytes, headers):
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+
+
+@pytest.fixture(scope="module")
+def shared_run():
+    """One `jubilee serve` for the tests below, which only add to what it holds: (base URL, AWS endpoint)."""
+    with running() as run:
+        yield run
+
+
+@pytest.fixture
+def shared(shared_run):
+    return shared_run[0]
+
+
+def raw(base, request: bytes, *, close_sending=False):
+    """Send bytes as they are (a bad Content-Length cannot be sent through urllib): the status, the
+    head, the body, and how long the answer took. `close_sending`: the client then closes its side."""
+    host, port = base.removeprefix("http://").split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(request)
+        if close_sending:
+            conn.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := conn.recv(65_536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), head.decode("latin-1"), body, time.monotonic() - started
+
+
+def test_a_bad_content_length_or_body_is_a_400_at_once_never_a_hang(shared):
+    post = b"POST /campaigns/demo/donations HTTP/1.1\r\nHost: x\r\nIdempotency-Key: cl\r\nContent-Type: application/json\r\n"
+    body = b'{"amount_cents": 2500, "currency": "USD"}'
+    cases = [  # (the rest of the request, the client closes its side after, the status, what the answer names)
+        (b"Content-Length: -1\r\n\r\n" + body, False, 400, "header.Content-Length"),
+        (b"Content-Length: ten\r\n\r\n" + body, False, 400, "header.Content-Length"),
+        (b"Content-Length: 99999999999\r\n\r\n" + body, False, 413, "body"),
+        (b"Content-Length: 500\r\n\r\n" + body, True, 400, "header.Content-Length"),
+        (b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", False, 411, "header.Transfer-Encoding"),
+        (b"Content-Length: 4\r\n\r\n\xff\xfe\x00\x01", False, 400, "body"),
+    ]
+    for rest, close_sending, status, field in cases:
+        answered = raw(shared, post + rest, close_sending=close_sending)
+        assert answered[0] == status and field in json.loads(answered[2])["problems"][0]["field"], (rest, answered)
+        assert answered[3] < 3, (rest, answered[3])
+    # A client that announces more than it sends and then waits is answered after the read timeout.
+    status, _, answer, took = raw(shared, post + b"Content-Length: 500\r\n\r\n" + body)
+    assert status == 400 and "ended before" in json.loads(answer)["message"] and took < 10
+    assert raw(shared, post + b"Content-Length: %d\r\n\r\n" % len(body) + body)[0] == 201  # the server is well
+
+
+def test_head_and_options_are_answered_as_deployed_never_501(shared):
+    status, head, body, _ = raw(shared, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert status == 200 and "text/html" in head and body == b""  # CloudFront serves the site to HEAD
+    for method in (b"HEAD", b"OPTIONS"):  # a method no route declares: API Gateway's 4xx, the allowed named
+        status, head, body, _ = raw(shared, method + b" /campaigns/demo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert status == 405 and "Allow: GET" in head, (method, head)
+        assert body == b"" if method == b"HEAD" else json.loads(body)["error"] == "method_not_allowed"
+
+
+def test_a_hundred_concurrent_donors_are_all_served_none_reset_or_lost(shared):
+    before = json.loads(call("GET", f"{shared}/campaigns/demo")[1])
+    donors = 100
+    start_together = threading.Barrier(donors)
+    outcomes = [None] * donors
+
+    def donor(n):
+        start_together.wait()
+        try:
+            status, body = call("POST", f"{shared}/campaigns/demo/donations", {"amount_cents": 1_000 + n,
+                                "currency": "USD"}, {"Idempotency-Key": f"crowd-{n}"}, timeout=60)
+            outcomes[n] = (status, call("POST", json.loads(body)["checkout_url"], timeout=60)[0] if status == 201 else None)
+        except OSError as error:  # a reset or refused connection
+            outcomes[n] = (type(error).__name__, None)
+
+    threads = [threading.Thread(target=donor, args=(n,)) for n in range(donors)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [o for o in outcomes if o != (201, 200)] == []
+    raised = sum(1_000 + n for n in range(donors))
+    after = wait_until(shared, "demo", lambda f: f["donations_confirmed"] == before["donations_confirmed"] + donors)
+    assert (after["donations_confirmed"] - before["donations_confirmed"],
+            after["raised_cents"] - before["raised_cents"]) == (donors, raised)
+
+
+def test_an_export_imports_into_serve_no_sample_but_not_over_its_sample_campaign(shared_run, tmp_path):
+    from infra import portability
+    from infra.demo import seed_campaign
+    from infra.local.emulator import LocalCloud
+    from tests.support import figures, pay
+
+    with LocalCloud(app_secret="elsewhere") as source:  # another run's demo campaign, with gifts
+        seed_campaign(source)
+        for n, amount in enumerate((5_000, 7_500)):
+            pay(source, source.http("POST", "/campaigns/demo/donations", {"amount_cents": amount, "currency": "USD"},
+                                    {"Idempotency-Key": f"elsewhere-{n}"}).json())
+        source.drain()
+        portability.export_campaign("demo", tmp_path)
+        published = figures(source, "demo")
+
+    def jubilee(*args):
+        return subprocess.run([sys.executable, "-m", "infra.cli", *args], capture_output=True, text=True, timeout=120)
+
+    over_sample = jubilee("import", str(tmp_path), "--campaign", "demo", "--endpoint-url", shared_run[1])
+    assert over_sample.returncode == 2 and "holds campaign 'demo' with other data" in " ".join(over_sample.stderr.split())
+    with running("--no-sample") as (base, endpoint):
+        assert call("GET", f"{base}/campaigns/demo")[0] == 404
+        imported = jubilee("import", str(tmp_path), "--campaign", "demo", "--endpoint-url", endpoint)
+        assert imported.returncode == 0, imported.stderr
+        assert "offer offer-a withdrawn" in " ".join(imported.stderr.split())  # the sample offers' files stayed behind
+        assert json.loads(call("GET", f"{base}/campaigns/demo")[1]) == published
+        assert jubilee("verify-log", f"{base}/campaigns/demo").returncode == 0
