@@ -253,7 +253,8 @@ def import_campaign(source: Path, campaign_id: str, warn: Callable[[str], None] 
                               if key in personal else {})  # sealed anew, under this deployment's keys
         written[_dataset(item, campaign_id)] += dynamo.put_new(item)
     ledger.register_campaign(campaign_id)
-    ledger.forget_checkpoint(campaign_id)  # entries came with their old times: the next reconcile is a full one
+    if any(written.values()):  # entries came with their old times: the next reconcile is a full one
+        ledger.forget_checkpoint(campaign_id)
     for note in notes:
         warn(note)
     return written

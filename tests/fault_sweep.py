@@ -88,9 +88,9 @@ def recover(cloud: LocalCloud) -> None:
 def play(cloud: LocalCloud) -> None:
     operations.create_campaign(CAMPAIGN)
     cid = CAMPAIGN.campaign_id
-    for offer_id, accounts, price in (BOUGHT, DECLINED):
+    for seed, (offer_id, accounts, price) in enumerate((BOUGHT, DECLINED)):  # other people in each offer
         seller = "sandbox" if offer_id == BOUGHT[0] else "sandbox-declines"
-        operations.add_offer(cid, offer_csv(accounts, 5, prefix=offer_id.upper()), seller, price, offer_id=offer_id)
+        operations.add_offer(cid, offer_csv(accounts, seed, prefix=offer_id.upper()), seller, price, offer_id=offer_id)
     provider = SandboxPayments(derived_key("sandbox-webhook"), cloud.public_base_url)
     pledges = [_pledge(cloud, n, amount) for n, amount in enumerate(GIFTS)]
     for pledge in pledges:

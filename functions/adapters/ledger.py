@@ -118,8 +118,8 @@ def transfer_item(transfer: Transfer, posted_at: str, **extra: Any) -> dict[str,
             "legs": {leg.account: leg.amount_cents for leg in transfer.legs}, "posted_at": posted_at, **extra}
 
 
-def transfer_put(transfer: Transfer, **extra: Any) -> dict[str, Any]:
-    return dynamo.put(transfer_item(transfer, now_iso(), **extra))
+def transfer_put(transfer: Transfer, posted_at: str | None = None, **extra: Any) -> dict[str, Any]:
+    return dynamo.put(transfer_item(transfer, posted_at or now_iso(), **extra))
 
 
 def balance_updates(campaign_id: str, transfers: list[Transfer]) -> list[dict[str, Any]]:
