@@ -29,9 +29,10 @@ def build(outdir: str | None = None, context: dict[str, Any] | None = None) -> A
     # No default: a stack taking real money must never come up with the sandbox's free checkout.
     payments = app.node.try_get_context("payments")
     if payments not in PROVIDERS:
+        given = f"-c payments={payments}" if payments else "no -c payments given"
         raise DeployChoiceMissing(
-            f"-c payments={payments or ''}: choose how donors pay in this deployment: -c payments=stripe (real "
-            "money; no sandbox routes) or -c payments=sandbox (trials: a checkout page that confirms without charging)")
+            f"{given}: choose how donors pay in this deployment: -c payments=stripe (real money; no sandbox "
+            "routes) or -c payments=sandbox (trials: a checkout page that confirms without charging)")
     JubileeStack(app, app.node.try_get_context("stack") or "Jubilee", payments=payments,
                  campaign=app.node.try_get_context("campaign") or "demo")
     # Every AwsSolutions finding fails synth unless acknowledged, with a reason, where it arises.
