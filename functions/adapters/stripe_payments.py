@@ -206,7 +206,7 @@ class StripePayments:
                                                            "data.source.charge.payment_intent"]}
         if since is not None:
             params["created"] = {"gte": since}
-        side, campaigns = Side(), {}
+        side, campaigns = Side(), dict[str, str | None]()  # each PaymentIntent's campaign, looked up once
         for page_item in self._client.v1.balance_transactions.list(params).auto_paging_iter():
             txn = page_item.to_dict()
             source = txn.get("source")
