@@ -37,9 +37,12 @@ test-slow: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/jubilee serve
 
+# How donors pay in the deployed stack, chosen at every synth and deploy: PAYMENTS=stripe or PAYMENTS=sandbox.
+CONTEXT = $(if $(PAYMENTS),-c payments=$(PAYMENTS))
+
 # Writes cdk.out/ (the template and the functions' asset); needs Node.js for jsii, not the CDK CLI.
 synth: $(STAMP)
-	$(BIN)/python -m infra.app
+	CDK_CONTEXT_JSON='{"payments": "$(PAYMENTS)"}' $(BIN)/python -m infra.app
 	@echo "cdk.out/$(STACK).template.json written; cdk-nag passed"
 
 node_modules/.stamp: package.json package-lock.json
@@ -51,7 +54,7 @@ bootstrap: $(STAMP) node_modules/.stamp
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk bootstrap
 
 deploy: $(STAMP) node_modules/.stamp
-	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk deploy $(STACK) --require-approval broadening $(CDK_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk deploy $(STACK) --require-approval broadening $(CONTEXT) $(CDK_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -244,8 +244,8 @@ def reconcile(campaign_id: str, since: str | None = None) -> list:
     from functions.adapters.stripe_payments import StripePayments
     from functions.domain.reconciliation import differences, ledger_side
 
-    if ledger_store.load_campaign(campaign_id) is None:
-        raise OperationError(f"--campaign: no campaign {campaign_id!r}")
+    if _campaign(campaign_id).payments != "stripe":
+        raise OperationError(f"--campaign: {campaign_id!r} does not take Stripe payments; there is nothing to reconcile")
     start = None
     if since:
         try:
@@ -255,4 +255,4 @@ def reconcile(campaign_id: str, since: str | None = None) -> list:
     items = [i for i in ledger_store.transfer_items(campaign_id)
              if start is None or i["posted_at"] >= start.isoformat(timespec="seconds")]
     processor = StripePayments.configured().processor_side(campaign_id, int(start.timestamp()) if start else None)
-    return differences(processor, ledger_side(items, "stripe"))
+    return differences(processor, ledger_side(items))

@@ -33,6 +33,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from functions.adapters import dynamo
+from functions.domain.campaigns import PROVIDERS
 from infra import site, topology
 from infra.layer import build_layer
 
@@ -50,8 +51,11 @@ def acknowledge(scope: Construct, rule: str, reason: str) -> None:
 
 
 class JubileeStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, payments: str = "sandbox", campaign: str = "demo",
+    def __init__(self, scope: Construct, construct_id: str, *, payments: str, campaign: str = "demo",
                  **kwargs: object) -> None:
+        """`payments`: the deployment's provider. Only a "sandbox" stack has the sandbox's checkout routes."""
+        if payments not in PROVIDERS:
+            raise ValueError(f"payments must be one of {', '.join(PROVIDERS)}, not {payments!r}")
         super().__init__(scope, construct_id, description="Jubilee: pooled donations that buy and forgive debt",
                          **kwargs)
         self.key = kms.Key(self, "CampaignKey", enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN,

@@ -70,62 +70,109 @@ class FakeStripe:
 
     # --- what happens at Stripe, as scenario steps --------------------------------------
 
-    def pay(self, session_id: str, fee: int | None = None, metadata: dict[str, str] | None = None) -> dict[str, Any]:
-        """The donor pays a Checkout Session: a PaymentIntent, its charge and balance transaction."""
+    def pay(self, session_id: str, fee: int | None = None, metadata: dict[str, str] | None = None,
+            bank_debit: bool = False) -> dict[str, Any]:
+        """The donor pays a Checkout Session: a PaymentIntent, its charge and balance transaction.
+        A bank debit's charge is a `py_` payment, booked as a `payment` balance transaction."""
         session = self.objects[session_id]
         amount, currency = session["amount_total"], session["currency"]
         fee = amount * 290 // 10_000 + 30 if fee is None else fee
-        pi = self._store({"id": self._id("pi"), "object": "payment_intent", "amount": amount, "currency": currency,
-                          "metadata": dict(metadata if metadata is not None else session["payment_intent_metadata"]),
-                          "status": "succeeded", "latest_charge": None})
-        charge = self.charge_for(pi, fee)
-        pi["latest_charge"] = charge["id"]
+        pi = self.payment_intent(amount, currency, metadata if metadata is not None else session["payment_intent_metadata"],
+                                 fee, bank_debit)
         if session["mode"] == "payment":
             session |= {"payment_intent": pi["id"], "payment_status": "paid", "status": "complete"}
         else:
-            session |= {"payment_status": "paid", "status": "complete", "subscription": self._id("sub")}
+            subscription = self._store({"id": self._id("sub"), "object": "subscription", "status": "active",
+                                        "metadata": dict(session["subscription_metadata"])})
+            session |= {"payment_status": "paid", "status": "complete", "subscription": subscription["id"]}
         return pi
 
-    def charge_for(self, pi: dict[str, Any], fee: int) -> dict[str, Any]:
-        charge_id = self._id("ch")
+    def payment_intent(self, amount: int, currency: str = "usd", metadata: dict[str, str] | None = None,
+                       fee: int | None = None, bank_debit: bool = False) -> dict[str, Any]:
+        """A succeeded PaymentIntent and its charge: a donor's, or (other metadata) another product's on the account."""
+        pi = self._store({"id": self._id("pi"), "object": "payment_intent", "amount": amount, "currency": currency,
+                          "metadata": dict(metadata or {}), "status": "succeeded", "latest_charge": None})
+        fee = amount * 290 // 10_000 + 30 if fee is None else fee
+        pi["latest_charge"] = self.charge_for(pi, fee, bank_debit)["id"]
+        return pi
+
+    def charge_for(self, pi: dict[str, Any], fee: int, bank_debit: bool = False) -> dict[str, Any]:
+        charge_id = self._id("py" if bank_debit else "ch")
         txn = self._store({"id": self._id("txn"), "object": "balance_transaction", "amount": pi["amount"],
-                           "fee": fee, "net": pi["amount"] - fee, "currency": pi["currency"], "type": "charge",
-                           "source": charge_id, "created": int(time.time())})
+                           "fee": fee, "net": pi["amount"] - fee, "currency": pi["currency"],
+                           "type": "payment" if bank_debit else "charge", "source": charge_id,
+                           "created": int(time.time())})
         return self._store({"id": charge_id, "object": "charge", "amount": pi["amount"], "currency": pi["currency"],
                             "amount_refunded": 0, "refunded": False, "payment_intent": pi["id"], "paid": True,
                             "balance_transaction": txn["id"], "metadata": {}, "status": "succeeded"})
 
     def invoice_paid(self, subscription_metadata: dict[str, str], amount: int, currency: str = "usd",
                      first: bool = False) -> dict[str, Any]:
-        pi = self._store({"id": self._id("pi"), "object": "payment_intent", "amount": amount, "currency": currency,
-                          "metadata": {}, "status": "succeeded", "latest_charge": None})
-        pi["latest_charge"] = self.charge_for(pi, amount * 290 // 10_000 + 30)["id"]
+        """A subscription's invoice paid: a PaymentIntent with no metadata of its own (Stripe copies none),
+        linked to its invoice only by an invoice payment."""
+        subscription = next((o for o in self.objects.values() if o["object"] == "subscription"
+                             and o["metadata"] == subscription_metadata), None) or self._store(
+            {"id": self._id("sub"), "object": "subscription", "status": "active", "metadata": subscription_metadata})
+        pi = self.payment_intent(amount, currency)
         invoice = self._store({
             "id": self._id("in"), "object": "invoice", "amount_paid": amount, "currency": currency, "status": "paid",
             "billing_reason": "subscription_create" if first else "subscription_cycle",
             "parent": {"type": "subscription_details",
-                       "subscription_details": {"metadata": subscription_metadata, "subscription": "sub_x"}},
+                       "subscription_details": {"metadata": subscription_metadata,
+                                                "subscription": subscription["id"]}},
         })
         self._store({"id": self._id("inpay"), "object": "invoice_payment", "invoice": invoice["id"],
                      "payment": {"type": "payment_intent", "payment_intent": pi["id"]}, "status": "paid"})
         return invoice
 
+    def _balance(self, amount: int, currency: str, kind: str, source: str) -> dict[str, Any]:
+        return self._store({"id": self._id("txn"), "object": "balance_transaction", "amount": amount, "fee": 0,
+                            "net": amount, "currency": currency, "type": kind, "source": source,
+                            "created": int(time.time())})
+
     def refund(self, charge_id: str, amount: int) -> dict[str, Any]:
+        """Refund part or all of a charge; answers the charge (as charge.refunded carries it)."""
         charge = self.objects[charge_id]
         refund = self._store({"id": self._id("re"), "object": "refund", "amount": amount, "charge": charge_id,
-                              "currency": charge["currency"], "status": "succeeded"})
-        self._store({"id": self._id("txn"), "object": "balance_transaction", "amount": -amount, "fee": 0,
-                     "net": -amount, "currency": charge["currency"], "type": "refund", "source": refund["id"],
-                     "created": int(time.time())})
+                              "payment_intent": charge["payment_intent"], "currency": charge["currency"],
+                              "status": "succeeded", "balance_transaction": None, "failure_balance_transaction": None,
+                              "failure_reason": None})
+        # A bank debit's refund is a `payment_refund`; a card's a `refund`.
+        kind = "payment_refund" if charge_id.startswith("py_") else "refund"
+        refund["balance_transaction"] = self._balance(-amount, charge["currency"], kind, refund["id"])["id"]
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] == charge["amount"]
         return charge
 
+    def refunds_of(self, charge_id: str) -> list[dict[str, Any]]:
+        return [o for o in self.objects.values() if o["object"] == "refund" and o["charge"] == charge_id]
+
+    def fail_refund(self, refund_id: str) -> dict[str, Any]:
+        """The donor's bank refuses a refund: it fails, a `refund_failure` balance transaction returns the
+        money, and the charge's `amount_refunded` comes back down. Answers the refund (as refund.failed carries it)."""
+        refund = self.objects[refund_id]
+        charge = self.objects[refund["charge"]]
+        txn = self._balance(refund["amount"], refund["currency"], "refund_failure", refund_id)
+        refund |= {"status": "failed", "failure_reason": "expired_or_canceled_card",
+                   "failure_balance_transaction": txn["id"]}
+        charge["amount_refunded"] -= refund["amount"]
+        charge["refunded"] = False
+        return refund
+
+    def fail_debit(self, charge_id: str) -> dict[str, Any]:
+        """A bank debit that was credited bounces: a `payment_failure_refund` takes the money back."""
+        charge = self.objects[charge_id]
+        self._balance(-charge["amount"], charge["currency"], "payment_failure_refund", charge_id)
+        charge["status"] = "failed"
+        return charge
+
     def dispute(self, charge_id: str, status: str, fee: int = 1_500, dispute_id: str | None = None) -> dict[str, Any]:
+        """A dispute in `status`. Inquiries (`warning_*`) move no money, so they have no balance transactions."""
         charge = self.objects[charge_id]
         dispute_id = dispute_id or self._id("dp")
+        moved = status != "won" and not status.startswith("warning_")
         fees = [{"id": f"txn_{dispute_id}", "object": "balance_transaction", "amount": -charge["amount"],
-                 "fee": fee, "currency": charge["currency"], "type": "adjustment"}] if status != "won" else []
+                 "fee": fee, "currency": charge["currency"], "type": "adjustment"}] if moved else []
         return self._store({"id": dispute_id, "object": "dispute", "amount": charge["amount"], "charge": charge_id,
                             "currency": charge["currency"], "status": status, "balance_transactions": fees})
 
@@ -164,9 +211,12 @@ class FakeStripe:
         elif method == "POST" and len(parts) == 2 and parts[0] == "payment_intents" and parts[1] in self.objects:
             self.objects[parts[1]]["metadata"].update(params.get("metadata", {}))
             body = json.loads(json.dumps(self.objects[parts[1]]))
-        elif method == "GET" and parts == ["invoice_payments"]:
+        elif method == "GET" and parts == ["invoice_payments"]:  # by `invoice`, or by `payment[payment_intent]`
+            wanted = ({"invoice": params["invoice"]} if "invoice" in params
+                      else {"payment_intent": (params.get("payment") or {}).get("payment_intent")})
             body = self._list([o for o in self.objects.values() if o["object"] == "invoice_payment"
-                               and o["invoice"] == params.get("invoice")], params, path)
+                               and ({"invoice": o["invoice"]} == wanted
+                                    or {"payment_intent": o["payment"]["payment_intent"]} == wanted)], params, path)
         elif method == "GET" and parts == ["balance_transactions"]:
             since = int((params.get("created") or {}).get("gte", 0))
             body = self._list([o for o in self.objects.values() if o["object"] == "balance_transaction"

@@ -29,7 +29,7 @@ class Settings:
     donor_key_id: str  # the KMS key that wraps each donor's key (donors.py)
     public_base_url: str  # where donors' browsers reach this API (for checkout links)
     site_url: str  # the campaign's public site, where a paid checkout sends the donor back
-    payments: str  # "sandbox" serves the sandbox provider's checkout page and webhooks; "off" does not
+    payments: str  # the deployment's provider: only "sandbox" serves the sandbox's checkout page and webhooks
 
     @classmethod
     def from_env(cls) -> Settings:

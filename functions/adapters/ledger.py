@@ -241,17 +241,25 @@ def _donation_item(campaign_id: str, donation_id: str, amount_cents: int, curren
             "anonymous": anonymous, "created_at": now_iso(), "refunded_cents": 0, "disputes": {}, **extra}
 
 
+def _refused(gift: PaymentConfirmed, donation: dict[str, Any] | None) -> str | None:
+    """Why an event about `gift` may not touch `donation`: "unknown" (no such pledge here) or
+    "wrong_provider" (it is paid through another provider: only a verified event of its own counts)."""
+    if donation is None:
+        return "unknown"
+    return "wrong_provider" if donation.get("provider") != gift.provider else None
+
+
 def _confirm(gift: PaymentConfirmed) -> str:
     """Mark a donation paid and announce its gift to the pool stage, once per payment.
 
-    "confirmed", "duplicate" (already confirmed), "unknown" (no such pledge) or
-    "mismatch" (amount or currency differ from the pledge).
+    "confirmed", "duplicate" (already confirmed), "unknown" (no such pledge), "wrong_provider"
+    (the pledge is another provider's) or "mismatch" (amount or currency differ from the pledge).
     """
     message = dynamo.outbox("donations", gift.transfer_id, gift.to_message())
     if gift.pledge_id and gift.pledge_id != gift.donation_id:  # a monthly installment: a donation of its own
         pledge = load_donation(gift.campaign_id, gift.pledge_id)
-        if pledge is None:
-            return "unknown"
+        if refusal := _refused(gift, pledge):
+            return refusal
         item = _donation_item(gift.campaign_id, gift.donation_id, gift.amount_cents, gift.currency, gift.provider,
                               "confirmed", {k: pledge[k] for k in ("donor_ref", "donor_sealed") if k in pledge},
                               pledge["anonymous"], pledge_id=gift.pledge_id,
@@ -262,24 +270,27 @@ def _confirm(gift: PaymentConfirmed) -> str:
         campaign_pk(gift.campaign_id), donation_sk(gift.donation_id),
         "SET #status = :confirmed, confirmed_at = :at, posted_at = :at, fee_cents = :fee, payment_id = :payment",
         {":confirmed": "confirmed", ":pending": "pending", ":at": now_iso(), ":fee": gift.fee_cents,
-         ":amount": gift.amount_cents, ":currency": gift.currency, ":payment": gift.payment_id},
-        condition="#status = :pending AND amount_cents = :amount AND currency = :currency",
+         ":amount": gift.amount_cents, ":currency": gift.currency, ":payment": gift.payment_id,
+         ":provider": gift.provider},
+        condition="#status = :pending AND amount_cents = :amount AND currency = :currency AND provider = :provider",
         names={"#status": "status"},
     )
     if dynamo.transact_once([confirm, message]):
         return "confirmed"
     donation = load_donation(gift.campaign_id, gift.donation_id)
-    if donation is None:
-        return "unknown"
+    if refusal := _refused(gift, donation):
+        return refusal
     return "duplicate" if donation["status"] != "pending" else "mismatch"
 
 
 def _fail(gift: PaymentConfirmed) -> str:
     """A payment that never arrived: the pledge is closed, nothing is booked."""
     update = dynamo.update(campaign_pk(gift.campaign_id), donation_sk(gift.donation_id), "SET #status = :failed",
-                           {":failed": "failed", ":pending": "pending"}, condition="#status = :pending",
-                           names={"#status": "status"})
-    return "failed" if dynamo.transact_once([update]) else "duplicate"
+                           {":failed": "failed", ":pending": "pending", ":provider": gift.provider},
+                           condition="#status = :pending AND provider = :provider", names={"#status": "status"})
+    if dynamo.transact_once([update]):
+        return "failed"
+    return _refused(gift, load_donation(gift.campaign_id, gift.donation_id)) or "duplicate"
 
 
 def _announce(donation: dict[str, Any], change: dict[str, Any], adjustments: list[PaymentAdjusted]) -> bool:
@@ -292,14 +303,21 @@ def _announce(donation: dict[str, Any], change: dict[str, Any], adjustments: lis
 
 
 def _record_refund(event: PaymentEvent, donation: dict[str, Any]) -> str:
-    refunded = int(donation.get("refunded_cents", 0))
-    adjustment = refund_adjustment(event, refunded)
+    refunded, failed = int(donation.get("refunded_cents", 0)), int(donation.get("refunds_failed_cents", 0))
+    adjustment = refund_adjustment(event, refunded, failed)
     if adjustment is None:
         return "duplicate"
     total = event.refunded_total_cents
-    change = {"expression": "SET refunded_cents = :total", "values": {":total": total, ":before": refunded},
-              "condition": "refunded_cents = :before"}
-    return "refunded" if _announce(donation, change, [adjustment]) else "retry"
+    after = failed + (adjustment.amount_cents if adjustment.kind == "refund_failed" else 0)
+    # Both totals as they were read, so a concurrent event's change is never overwritten.
+    unchanged = ("refunds_failed_cents = :failed_before" if "refunds_failed_cents" in donation
+                 else "attribute_not_exists(refunds_failed_cents)")
+    change = {"expression": "SET refunded_cents = :total, refunds_failed_cents = :failed",
+              "values": {":total": total, ":before": refunded, ":failed": after}
+              | ({":failed_before": failed} if "refunds_failed_cents" in donation else {}),
+              "condition": f"refunded_cents = :before AND {unchanged}"}
+    outcome = "refunded" if adjustment.kind == "refund" else "refund_failed"
+    return outcome if _announce(donation, change, [adjustment]) else "retry"
 
 
 def _record_dispute(event: PaymentEvent, donation: dict[str, Any]) -> str:
@@ -323,7 +341,8 @@ def apply_payment_event(event: PaymentEvent) -> str:
     if event.failed:
         return _fail(event.gift)
     outcome = _confirm(event.gift)
-    if outcome in ("unknown", "mismatch") or (event.refunded_total_cents is None and event.dispute is None):
+    if outcome in ("unknown", "wrong_provider", "mismatch") or (event.refunded_total_cents is None
+                                                                and event.dispute is None):
         return outcome
     record = _record_refund if event.refunded_total_cents is not None else _record_dispute
     for _ in range(5):  # a concurrent event for the same donation moved it on: read again and redo

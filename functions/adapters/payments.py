@@ -25,10 +25,6 @@ class ProviderUnavailable(Exception):
     """The provider could not be reached or refused the call: retry later; nothing was recorded."""
 
 
-class WebhookNotYetApplicable(Exception):
-    """An authentic event about a payment we cannot place yet; the provider redelivers it later."""
-
-
 class SandboxPayments:
     name = "sandbox"
 

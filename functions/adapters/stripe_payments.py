@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import stripe
 from functions.adapters.aws import settings
-from functions.adapters.payments import ProviderUnavailable, WebhookNotYetApplicable, WebhookRejected
+from functions.adapters.payments import ProviderUnavailable, WebhookRejected
 from functions.adapters.secrets import secret_json
 from functions.domain.campaigns import Campaign
 from functions.domain.donations import DonationRequest
@@ -25,6 +25,14 @@ from functions.domain.reconciliation import Side
 SIGNATURE_HEADER = "Stripe-Signature"
 TOLERANCE_SECONDS = 300
 CHARGE_EXPANSION = ["latest_charge.balance_transaction"]
+# Real disputes freeze money from the moment Stripe withdraws it (an inquiry that escalates does so then).
+DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.funds_withdrawn",
+                  "charge.dispute.closed")
+REFUND_UPDATES = ("charge.refund.updated", "refund.updated", "refund.failed")
+# Balance transactions of gifts (card charges; bank debits as `payment`, a failed one's reversal as
+# `payment_failure_refund`) and of refunds (`payment_refund` for bank debits; `refund_failure` returns a failed one).
+CHARGED = ("charge", "payment", "payment_failure_refund")
+COUNTED = CHARGED + ("refund", "payment_refund", "refund_failure")
 
 
 class StripePayments:
@@ -99,47 +107,79 @@ class StripePayments:
             raise WebhookRejected(f"event is not a readable {data['type']}: {type(error).__name__}") from None
 
     def _reduce(self, event_id: str, kind: str, obj: Any) -> PaymentEvent | None:
+        """What the books need from an event, or None: a type Jubilee does not need, or a payment that is
+        not Jubilee's (another product on the same account), acknowledged either way so Stripe stops."""
         if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
             if obj["mode"] != "payment" or obj["payment_status"] != "paid":
                 return None  # monthly gifts are booked from invoice.paid; unpaid ones wait for async success
-            return PaymentEvent(self._gift(event_id, obj["payment_intent"]))
+            return self._event(event_id, obj["payment_intent"])
         if kind == "checkout.session.async_payment_failed":
-            metadata = obj["metadata"]
+            metadata = obj.get("metadata") or {}
+            if not ours(metadata):
+                return None
             return PaymentEvent(PaymentConfirmed(event_id, self.name, "", metadata["campaign_id"],
                                                  metadata["donation_id"], obj["amount_total"],
                                                  obj["currency"].upper(), 0), failed=True)
         if kind == "invoice.paid":
-            return PaymentEvent(self._installment(event_id, obj))
+            paid = self._installment(event_id, obj)
+            return PaymentEvent(paid[0]) if paid else None
         if kind == "charge.refunded":
-            return PaymentEvent(self._gift(event_id, obj["payment_intent"]), refunded_total_cents=obj["amount_refunded"])
-        if kind in ("charge.dispute.created", "charge.dispute.closed"):
+            return self._event(event_id, obj.get("payment_intent"), refunds=True)
+        if kind in REFUND_UPDATES:  # pending and succeeded refunds reach us as charge.refunded
+            if obj["status"] != "failed":
+                return None
+            return self._event(event_id, obj.get("payment_intent"), refunds=True, refund_failed=True)
+        if kind in DISPUTE_EVENTS:
+            status = dispute_status(obj["status"])
+            if status is None:
+                return None  # an inquiry (warning_*), or prevented: no money moved
             charge = self._client.v1.charges.retrieve(obj["charge"]).to_dict()
-            status = "open" if kind.endswith("created") else ("won" if obj["status"] == "won" else "lost")
             fee = sum(t["fee"] for t in obj.get("balance_transactions") or []) if status == "lost" else 0
-            return PaymentEvent(self._gift(event_id, charge["payment_intent"]),
-                                dispute=DisputeUpdate(obj["id"], obj["amount"], status, fee))
-        return None  # an event type Jubilee does not need: acknowledged and ignored
+            return self._event(event_id, charge.get("payment_intent"),
+                               dispute=DisputeUpdate(obj["id"], obj["amount"], status, fee))
+        return None  # an event type Jubilee does not need
 
-    def _gift(self, event_id: str, payment_intent_id: str, pledge_id: str | None = None,
-              donation_id: str | None = None, intent: dict[str, Any] | None = None) -> PaymentConfirmed:
-        """The gift a PaymentIntent paid, with the processor fee from its balance transaction."""
-        if intent is None:
-            intent = self._client.v1.payment_intents.retrieve(payment_intent_id, {"expand": CHARGE_EXPANSION}).to_dict()
+    def _event(self, event_id: str, payment_intent_id: str | None, refunds: bool = False,
+               refund_failed: bool = False, dispute: DisputeUpdate | None = None) -> PaymentEvent | None:
+        """The event about a PaymentIntent's gift. Refunds are read from the charge as Stripe has it now
+        (a failed refund lowers its `amount_refunded`), never from the event's older copy."""
+        paid = self._paid(event_id, payment_intent_id)
+        if paid is None:
+            return None
+        gift, charge = paid
+        if not refunds:
+            return PaymentEvent(gift, dispute=dispute)
+        return PaymentEvent(gift, refunded_total_cents=charge["amount_refunded"], refund_failed=refund_failed)
+
+    def _paid(self, event_id: str, payment_intent_id: str | None) -> tuple[PaymentConfirmed, dict[str, Any]] | None:
+        """The gift a PaymentIntent paid and its charge, or None if it is not a Jubilee payment."""
+        if not payment_intent_id:
+            return None  # a charge made without a PaymentIntent: no Jubilee checkout made it
+        intent = self._client.v1.payment_intents.retrieve(payment_intent_id, {"expand": CHARGE_EXPANSION}).to_dict()
         metadata = intent["metadata"] or {}
-        if "donation_id" not in metadata and donation_id is None:
-            raise WebhookNotYetApplicable(f"payment {payment_intent_id} names no Jubilee donation yet")
+        if ours(metadata):
+            return self._gift(event_id, intent, metadata["campaign_id"], metadata["donation_id"],
+                              metadata.get("pledge_id"))
+        # A monthly installment whose invoice.paid we have not handled yet carries no metadata of ours:
+        # its invoice names the pledge. Anything else is another product's payment.
+        invoice = self._invoice_of(payment_intent_id)
+        return self._installment(event_id, invoice) if invoice else None
+
+    def _gift(self, event_id: str, intent: dict[str, Any], campaign_id: str, donation_id: str,
+              pledge_id: str | None) -> tuple[PaymentConfirmed, dict[str, Any]]:
+        """The gift a PaymentIntent paid, with the processor fee from its balance transaction."""
         charge = intent["latest_charge"]
         return PaymentConfirmed(
-            event_id=event_id, provider=self.name, payment_id=charge["id"],
-            campaign_id=metadata["campaign_id"], donation_id=donation_id or metadata["donation_id"],
-            amount_cents=charge["amount"], currency=charge["currency"].upper(),
-            fee_cents=charge["balance_transaction"]["fee"], pledge_id=pledge_id or metadata.get("pledge_id"),
-        )
+            event_id=event_id, provider=self.name, payment_id=charge["id"], campaign_id=campaign_id,
+            donation_id=donation_id, amount_cents=charge["amount"], currency=charge["currency"].upper(),
+            fee_cents=charge["balance_transaction"]["fee"], pledge_id=pledge_id,
+        ), charge
 
-    def _installment(self, event_id: str, invoice: Any) -> PaymentConfirmed:
+    def _installment(self, event_id: str, invoice: Any) -> tuple[PaymentConfirmed, dict[str, Any]] | None:
         """Each paid invoice of a monthly pledge is a donation of its own (the first one is the pledge)."""
-        details = (invoice.get("parent") or {}).get("subscription_details") or invoice.get("subscription_details")
-        metadata = dict(details["metadata"])
+        metadata = pledge_metadata(invoice)
+        if metadata is None:
+            return None  # another product's subscription
         pledge_id = metadata["donation_id"]
         donation_id = pledge_id if invoice["billing_reason"] == "subscription_create" else f"{pledge_id}-{invoice['id']}"
         payments = self._client.v1.invoice_payments.list({"invoice": invoice["id"]})
@@ -149,7 +189,14 @@ class StripePayments:
         placed = metadata | {"donation_id": donation_id, "pledge_id": pledge_id}
         intent = self._client.v1.payment_intents.update(
             intent_id, {"metadata": placed, "expand": CHARGE_EXPANSION}).to_dict()  # the update answers with it
-        return self._gift(event_id, intent_id, pledge_id=pledge_id, donation_id=donation_id, intent=intent)
+        return self._gift(event_id, intent, metadata["campaign_id"], donation_id, pledge_id)
+
+    def _invoice_of(self, payment_intent_id: str) -> dict[str, Any] | None:
+        """The Jubilee pledge's invoice a PaymentIntent paid, found through Stripe's invoice payments."""
+        found = self._client.v1.invoice_payments.list({
+            "payment": {"type": "payment_intent", "payment_intent": payment_intent_id}, "expand": ["data.invoice"]})
+        invoice = found.data[0].to_dict()["invoice"] if found.data else None
+        return invoice if isinstance(invoice, dict) and pledge_metadata(invoice) else None
 
     # --- reconciliation -----------------------------------------------------------------------
 
@@ -159,18 +206,50 @@ class StripePayments:
                                                            "data.source.charge.payment_intent"]}
         if since is not None:
             params["created"] = {"gte": since}
-        side = Side()
+        side, campaigns = Side(), dict[str, str | None]()  # each PaymentIntent's campaign, looked up once
         for page_item in self._client.v1.balance_transactions.list(params).auto_paging_iter():
             txn = page_item.to_dict()
             source = txn.get("source")
-            if not isinstance(source, dict) or txn["type"] not in ("charge", "payment", "refund"):
+            if not isinstance(source, dict) or txn["type"] not in COUNTED:
                 continue  # payouts, fees, adjustments: not gifts or refunds
-            charge = source if txn["type"] != "refund" else source.get("charge")
+            charge = source.get("charge") if source.get("object") == "refund" else source
             intent = charge.get("payment_intent") if isinstance(charge, dict) else None
-            if not isinstance(intent, dict) or (intent.get("metadata") or {}).get("campaign_id") != campaign_id:
+            if not isinstance(intent, dict):
+                continue  # not a PaymentIntent's: not Jubilee's
+            if intent["id"] not in campaigns:
+                campaigns[intent["id"]] = self._campaign_of(intent)
+            if campaigns[intent["id"]] != campaign_id:
                 continue  # another campaign's, or not Jubilee's at all
-            if txn["type"] == "refund":
-                side.refund(charge["id"], -txn["amount"])
-            else:
+            if txn["type"] in CHARGED:
                 side.charge(charge["id"], txn["amount"])
+            else:
+                side.refund(charge["id"], -txn["amount"])  # refunds are negative, failed refunds positive
         return side
+
+    def _campaign_of(self, intent: dict[str, Any]) -> str | None:
+        """The campaign a PaymentIntent paid: from its metadata, or, for an installment not yet placed,
+        from its invoice's subscription."""
+        metadata = intent.get("metadata") or {}
+        if "campaign_id" not in metadata:
+            invoice = self._invoice_of(intent["id"])
+            metadata = (pledge_metadata(invoice) if invoice else None) or {}
+        return metadata.get("campaign_id")
+
+
+def ours(metadata: dict[str, Any]) -> bool:
+    """Metadata a Jubilee checkout set: without it, a payment is another product's on the same account."""
+    return "campaign_id" in metadata and "donation_id" in metadata
+
+
+def pledge_metadata(invoice: dict[str, Any]) -> dict[str, Any] | None:
+    """A subscription invoice's Jubilee metadata (its pledge), or None for another product's invoice."""
+    details = (invoice.get("parent") or {}).get("subscription_details") or invoice.get("subscription_details") or {}
+    metadata = dict(details.get("metadata") or {})
+    return metadata if ours(metadata) else None
+
+
+def dispute_status(stripe_status: str) -> str | None:
+    """A dispute's state for the books. Inquiries (`warning_*`) and prevented disputes move no money: None."""
+    if stripe_status in ("won", "lost"):
+        return stripe_status
+    return None if stripe_status.startswith("warning_") or stripe_status == "prevented" else "open"

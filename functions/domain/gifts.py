@@ -15,6 +15,7 @@ from functions.domain.ledger import (
     dispute_lost_transfer,
     dispute_opened_transfer,
     dispute_won_transfer,
+    refund_failed_transfer,
     refund_transfer,
 )
 
@@ -45,7 +46,7 @@ class PaymentConfirmed:
         return {"gift": asdict(self)}
 
 
-AdjustmentKind = Literal["refund", "dispute_opened", "dispute_won", "dispute_lost"]
+AdjustmentKind = Literal["refund", "refund_failed", "dispute_opened", "dispute_won", "dispute_lost"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class PaymentAdjusted:
     payment_id: str
     campaign_id: str
     donation_id: str
-    key: str  # refund: "<payment>@<refunded so far>"; dispute: the dispute id
+    key: str  # refund: "<payment>@<ever refunded>"; refund_failed: "<payment>@<failed so far>"; dispute: its id
     amount_cents: int
     fee_cents: int = 0
 
@@ -76,6 +77,8 @@ class PaymentAdjusted:
     def transfer(self, balances: Mapping[str, int]) -> Transfer:
         if self.kind == "refund":
             return refund_transfer(self.transfer_id, self.campaign_id, self.amount_cents, balances)
+        if self.kind == "refund_failed":
+            return refund_failed_transfer(self.transfer_id, self.campaign_id, self.amount_cents, balances)
         if self.kind == "dispute_opened":
             return dispute_opened_transfer(self.transfer_id, self.campaign_id, self.amount_cents, balances)
         if self.kind == "dispute_won":
@@ -112,16 +115,27 @@ class PaymentEvent:
     refunded_total_cents: int | None = None  # refunds so far on this payment (providers report the running total)
     dispute: DisputeUpdate | None = None
     failed: bool = False  # the payment did not go through (a bank debit that bounced): nothing to book
+    # A refund failed: the running total, read from the provider now, may have come down. Only such an
+    # event may lower it; from any other, a lower total is an older report delivered late.
+    refund_failed: bool = False
 
 
-def refund_adjustment(event: PaymentEvent, refunded_before: int) -> PaymentAdjusted | None:
-    """The refund still to book: the running total's growth since what was booked, or None."""
-    total = event.refunded_total_cents or 0
-    if total <= refunded_before:
+def refund_adjustment(event: PaymentEvent, refunded_before: int, failed_before: int = 0) -> PaymentAdjusted | None:
+    """The refund, or failed refund, still to book: how the running total moved since what was booked.
+
+    Both keys only grow: a refund's is all ever refunded, failed ones included, and a failure's
+    all that failed so far; so a refund after a failed one of the same amount is a new transfer,
+    not a replay of the first.
+    """
+    total, gift = event.refunded_total_cents or 0, event.gift
+    if total > refunded_before:
+        kind, key, amount = "refund", total + failed_before, total - refunded_before
+    elif total < refunded_before and event.refund_failed:
+        kind, key, amount = "refund_failed", failed_before + refunded_before - total, refunded_before - total
+    else:
         return None  # a replay, or an older total delivered late
-    gift = event.gift
-    return PaymentAdjusted("refund", gift.event_id, gift.provider, gift.payment_id, gift.campaign_id,
-                           gift.donation_id, f"{gift.payment_id}@{total}", total - refunded_before)
+    return PaymentAdjusted(kind, gift.event_id, gift.provider, gift.payment_id, gift.campaign_id,
+                           gift.donation_id, f"{gift.payment_id}@{key}", amount)
 
 
 def dispute_adjustments(event: PaymentEvent, known_status: str | None) -> list[PaymentAdjusted]:

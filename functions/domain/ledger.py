@@ -142,12 +142,24 @@ def dispute_opened_transfer(transfer_id: str, campaign_id: str, amount: int, bal
     return funded(transfer_id, campaign_id, "dispute_opened", FROZEN, amount, balances)
 
 
-def dispute_won_transfer(transfer_id: str, campaign_id: str, amount: int, balances: Mapping[str, int]) -> Transfer:
-    """The card network sided with the campaign: the frozen funds come back, first to make good
-    any shortfall outstanding, then to the pool, spendable again."""
+def returned(transfer_id: str, campaign_id: str, kind: str, source: str, amount: int,
+             balances: Mapping[str, int]) -> Transfer:
+    """Money that went out of `source` comes back: first to make good any shortfall outstanding,
+    then to the pool, spendable again."""
     repay = min(amount, max(-int(balances.get(SHORTFALL, 0)), 0))
-    legs = [Leg(FROZEN, -amount)] + [Leg(a, v) for a, v in ((SHORTFALL, repay), (POOL, amount - repay)) if v]
-    return Transfer(transfer_id, campaign_id, "dispute_won", tuple(legs))
+    legs = [Leg(source, -amount)] + [Leg(a, v) for a, v in ((SHORTFALL, repay), (POOL, amount - repay)) if v]
+    return Transfer(transfer_id, campaign_id, kind, tuple(legs))
+
+
+def dispute_won_transfer(transfer_id: str, campaign_id: str, amount: int, balances: Mapping[str, int]) -> Transfer:
+    """The card network sided with the campaign: the frozen funds come back."""
+    return returned(transfer_id, campaign_id, "dispute_won", FROZEN, amount, balances)
+
+
+def refund_failed_transfer(transfer_id: str, campaign_id: str, amount: int, balances: Mapping[str, int]) -> Transfer:
+    """A refund the donor's bank could not take: the processor returned it, so it is no longer refunded.
+    A new transfer reversing the refund's effect, never an edit of it."""
+    return returned(transfer_id, campaign_id, "refund_failed", REFUNDED, amount, balances)
 
 
 def dispute_lost_transfer(transfer_id: str, campaign_id: str, amount: int, fee_cents: int,

@@ -70,17 +70,18 @@ def differences(processor: Side, ledger: Side) -> list[Difference]:
     return found
 
 
-def ledger_side(transfers: Iterable[Mapping], provider: str) -> Side:
-    """Gifts and refunds of one provider, from ledger transfer items (id, kind, legs)."""
+def ledger_side(transfers: Iterable[Mapping]) -> Side:
+    """A campaign's gifts and refunds, from ledger transfer items (id, kind, legs), whichever provider's
+    id they carry: in a Stripe campaign, a gift Stripe never charged must show as a difference."""
     side = Side()
     for item in transfers:
-        kind, transfer_id = item["kind"], item["sk"]
-        if not transfer_id.startswith(f"{kind}#{provider}#"):
+        kind, parts = item["kind"], item["sk"].split("#", 2)
+        if kind not in ("gift", "refund", "refund_failed") or len(parts) < 3:
             continue
-        key = transfer_id.split("#", 2)[2]
+        key = parts[2]  # "<kind>#<provider>#<payment>[@<running total>]"
         if kind == "gift":
             side.charge(key, -int(item["legs"]["donors"]))
-        elif kind == "refund":
+        else:  # a failed refund's leg on `refunded` is negative: it comes off the payment's refunds
             side.refund(key.split("@", 1)[0], int(item["legs"]["refunded"]))
     return side
 

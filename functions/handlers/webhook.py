@@ -16,7 +16,6 @@ from functions.adapters.payments import (
     SIGNATURE_HEADER,
     ProviderUnavailable,
     SandboxPayments,
-    WebhookNotYetApplicable,
     WebhookRejected,
 )
 from functions.adapters.providers import PaymentProvider, UnknownProvider, provider
@@ -26,7 +25,8 @@ from functions.handlers.http import ApiError, make_app
 logger = Logger()
 router = Router()
 Segment = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,80}$")]
-OUTCOME_STATUS = {"unknown": 404, "mismatch": 422}  # every other outcome is a 200: applied, or applied before
+# Every other outcome is a 200: applied, or applied before. A donation only its own provider may touch.
+OUTCOME_STATUS = {"wrong_provider": 403, "mismatch": 422}
 SIGNATURE_HEADERS = {"sandbox": SIGNATURE_HEADER, "stripe": "Stripe-Signature"}
 
 
@@ -48,9 +48,6 @@ def receive(provider_key: str, headers: dict[str, str], body: bytes) -> Response
     except WebhookRejected as rejected:
         logger.warning("webhook rejected", extra={"provider": provider_key, "reason": str(rejected)})
         raise ApiError(400, "bad_webhook", str(rejected), field) from None
-    except WebhookNotYetApplicable as waiting:
-        # 409 makes the provider deliver it again later, by when the payment it names is known.
-        raise ApiError(409, "not_yet", str(waiting)) from None
     except ProviderUnavailable as unavailable:
         raise ApiError(503, "provider_unavailable", str(unavailable)) from None
     if event is None:
@@ -59,6 +56,8 @@ def receive(provider_key: str, headers: dict[str, str], body: bytes) -> Response
     gift = event.gift
     logger.info("webhook applied", extra={"provider": provider_key, "event_id": gift.event_id, "outcome": outcome,
                                           "donation_id": gift.donation_id})
+    if outcome == "unknown":  # not a pledge of this deployment (another one sharing the account): never retried
+        return Response(200, content_types.APPLICATION_JSON, {"status": "ignored"})
     return Response(OUTCOME_STATUS.get(outcome, 200), content_types.APPLICATION_JSON,
                     {"status": outcome, "donation_id": gift.donation_id})
 
@@ -73,6 +72,9 @@ def _pending(campaign_id: str, donation_id: str) -> dict[str, Any]:
     donation = ledger.load_donation(campaign_id, donation_id)
     if donation is None:
         raise ApiError(404, "unknown_donation", "no such donation", "path.donation_id")
+    if donation["provider"] != "sandbox":
+        raise ApiError(403, "wrong_provider", f"this donation is paid through {donation['provider']}, not the sandbox",
+                       "path.donation_id")
     return donation
 
 

@@ -138,7 +138,7 @@ def serve(host: str, port: int, aws_port: int, payments: str = "sandbox", sample
     endpoint = f"http://127.0.0.1:{aws_port}"
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    cloud = LocalCloud(public_base_url=f"http://{host}:{port}", endpoint_url=endpoint).start()
+    cloud = LocalCloud(public_base_url=f"http://{host}:{port}", endpoint_url=endpoint, payments=payments).start()
     if sample:
         seed_campaign(cloud, replace(DEMO_CAMPAIGN, payments=payments))
     stop = threading.Event()

@@ -16,10 +16,15 @@ from infra import topology
 from infra.app import build
 
 
+# What a stack deployed for Stripe serves: everything but the sandbox's checkout.
+STRIPE_ROUTES = [r for r in topology.ROUTES if not r.sandbox_only]
+
+
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app = build(str(outdir))  # with AwsSolutionsChecks: an unacknowledged finding raises here
+    # As `cdk deploy -c payments=stripe` builds it; with AwsSolutionsChecks: an unacknowledged finding raises here
+    app = build(str(outdir), context={"payments": "stripe"})
     assembly = app.synth()
     path = Path(outdir) / "Jubilee.template.json"
     return Template.from_json(json.loads(path.read_text())), path, assembly
@@ -123,7 +128,7 @@ def test_functions_come_from_the_wiring_table_with_powertools(synthesized):
         expected = set(topology.environment(spec, dict.fromkeys(
             [topology.LEDGER, topology.IDEMPOTENCY, topology.OFFERS, topology.LETTERS, topology.APP_SECRET,
              topology.STRIPE_SECRET, topology.PII_KEY, topology.DONOR_KEY], "x"),
-            dict.fromkeys([q.stage for q in topology.QUEUES], "u"), "", "sandbox"))
+            dict.fromkeys([q.stage for q in topology.QUEUES], "u"), "", "stripe"))
         if spec.name in topology.SITE_LINKED:  # they link to the site, whose URL exists only later
             expected.add("SITE_URL")
         assert set(props["Environment"]["Variables"]) == expected
@@ -220,13 +225,13 @@ def test_every_function_that_writes_links_points_them_at_the_site(synthesized):
 def test_the_api_has_the_wiring_tables_routes_throttling_and_access_logs(synthesized):
     template, _, _ = synthesized
     methods = resources(template, "AWS::ApiGateway::Method")
-    assert sorted(m["Properties"]["HttpMethod"] for m in methods.values()) == sorted(r.method for r in topology.ROUTES)
+    assert sorted(m["Properties"]["HttpMethod"] for m in methods.values()) == sorted(r.method for r in STRIPE_ROUTES)
     template.has_resource_properties("AWS::ApiGateway::Stage", {
         "StageName": "prod",
         "AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()}),
         "MethodSettings": Match.array_with([Match.object_like({"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100})]),
     })
-    paths = {r.path.strip("/").split("/")[-1] for r in topology.ROUTES}
+    paths = {r.path.strip("/").split("/")[-1] for r in STRIPE_ROUTES}
     parts = {r["Properties"]["PathPart"] for r in resources(template, "AWS::ApiGateway::Resource").values()}
     assert paths <= parts
 
@@ -278,15 +283,31 @@ def test_only_the_functions_code_and_their_dependencies_are_shipped(synthesized)
     assert any(p.name.endswith("x86_64-linux-gnu.so") for p in (assets["python"] / "python" / "pydantic_core").iterdir())
 
 
-def test_a_stack_without_the_sandbox_has_no_sandbox_routes():
+def test_a_stack_deployed_for_stripe_has_no_sandbox_routes(synthesized):
+    template, _, _ = synthesized
+    parts = {r["Properties"]["PathPart"] for r in resources(template, "AWS::ApiGateway::Resource").values()}
+    assert "sandbox" not in parts and "checkout" not in parts
+    assert "sandbox" not in json.dumps(resources(template, "AWS::ApiGateway::Method"))
+    for name in ("api", "webhook"):  # and the functions refuse the sandbox provider
+        assert function_named(template, name)[1]["Properties"]["Environment"]["Variables"]["PAYMENTS_PROVIDER"] == "stripe"
+
+
+def test_only_a_sandbox_stack_serves_the_sandbox_checkout():
     from infra.stack import JubileeStack
 
-    stack = JubileeStack(App(), "NoSandbox", payments="off")
-    methods = Template.from_stack(stack).find_resources("AWS::ApiGateway::Method")
-    assert len(methods) == len([r for r in topology.ROUTES if not r.sandbox_only])
-    [api] = [f for f in Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
-             if f["Properties"].get("Description") == "Jubilee api"]
-    assert api["Properties"]["Environment"]["Variables"]["PAYMENTS_PROVIDER"] == "off"
+    stack = JubileeStack(App(), "Trial", payments="sandbox")
+    template = Template.from_stack(stack)
+    assert len(template.find_resources("AWS::ApiGateway::Method")) == len(topology.ROUTES)
+    assert "sandbox" in {r["Properties"]["PathPart"] for r in template.find_resources("AWS::ApiGateway::Resource").values()}
+    assert function_named(template, "api")[1]["Properties"]["Environment"]["Variables"]["PAYMENTS_PROVIDER"] == "sandbox"
+
+
+@pytest.mark.parametrize("context", [{}, {"payments": "paypal"}, {"payments": ""}])
+def test_a_deployment_must_choose_stripe_or_sandbox_and_is_told_how(context):
+    from infra.app import DeployChoiceMissing
+
+    with pytest.raises(DeployChoiceMissing, match=r"-c payments=stripe .*-c payments=sandbox"):
+        build(context=context)
 
 
 def test_admin_routes_are_iam_authorized_and_the_rest_public(synthesized):
@@ -294,7 +315,7 @@ def test_admin_routes_are_iam_authorized_and_the_rest_public(synthesized):
     methods = resources(template, "AWS::ApiGateway::Method").values()
     kinds = sorted(m["Properties"]["AuthorizationType"] for m in methods)
     assert kinds.count("AWS_IAM") == len([r for r in topology.ROUTES if r.iam_auth]) == 3
-    assert kinds.count("NONE") == len([r for r in topology.ROUTES if not r.iam_auth])
+    assert kinds.count("NONE") == len([r for r in STRIPE_ROUTES if not r.iam_auth])
     assert not any(a.startswith(("sqs:Send", "s3:", "secretsmanager:")) for a in policy_actions(template, "admin"))
 
 

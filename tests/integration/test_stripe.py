@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from functions.adapters.payments import SandboxPayments
+from functions.adapters.secrets import derived_key
 from functions.adapters.stripe_payments import StripePayments
 from functions.domain.campaigns import Campaign
 from infra import operations
@@ -230,3 +232,150 @@ def test_reconcile_names_a_missing_refund_and_an_unbooked_charge_and_nothing_els
     cloud.drain()
     assert cli.main(["reconcile", "--campaign", "s1", "--endpoint-url", endpoint]) == 0
     assert "0 difference(s)" in capsys.readouterr().out
+
+
+def charge_of(fake, donation):
+    return fake.objects[session_of(fake, donation)["payment_intent"]]["latest_charge"]
+
+
+def paid(cloud, fake, donation, **paying):
+    fake.pay(session_of(fake, donation)["id"], **paying)
+    assert deliver(cloud, fake, "checkout.session.completed", session_of(fake, donation)).json()["status"] == "confirmed"
+
+
+def test_neither_the_sandbox_checkout_nor_a_sandbox_event_can_confirm_a_stripe_pledge(stripe_cloud):
+    cloud, fake = stripe_cloud
+    donation = pledge(cloud)
+    assert cloud.http("POST", f"/sandbox/checkout/s1/{donation['donation_id']}").status == 403
+    # An authentic sandbox event (signed with this deployment's own sandbox key) naming the Stripe pledge.
+    sandbox = SandboxPayments(derived_key("sandbox-webhook"), cloud.public_base_url)
+    headers, body = sandbox.payment_completed({"campaign_id": "s1", "donation_id": donation["donation_id"],
+                                               "amount_cents": 10_000, "currency": "USD"})
+    response = cloud.http("POST", "/webhooks/sandbox", body, headers)
+    assert response.status == 403 and response.json()["status"] == "wrong_provider"
+    cloud.drain()
+    assert items("donation")[0]["status"] == "pending" and items("gift") == []
+    assert figures(cloud, "s1")["raised_cents"] == 0
+    paid(cloud, fake, donation)  # its own provider's event still confirms it
+
+
+def test_an_inquiry_moves_no_money_and_a_chargeback_freezes_it_when_stripe_withdraws_it(stripe_cloud):
+    cloud, fake = stripe_cloud
+    gift, other = pledge(cloud, key="a"), pledge(cloud, 50_000, key="b")
+    for donation in (gift, other):
+        paid(cloud, fake, donation, fee=320)
+    charge_id = charge_of(fake, gift)
+    for kind, status in (("charge.dispute.created", "warning_needs_response"),
+                         ("charge.dispute.updated", "warning_under_review"), ("charge.dispute.closed", "warning_closed")):
+        inquiry = fake.dispute(charge_id, status, dispute_id="dp_inquiry")
+        assert deliver(cloud, fake, kind, inquiry).json()["status"] == "ignored"
+    cloud.drain()
+    f = figures(cloud, "s1")
+    assert (f["frozen_cents"], f["disputes_lost_cents"], f["fees_cents"]) == (0, 0, 320 * 2)
+    # A later inquiry escalates: its funds are withdrawn, and frozen in the books then.
+    escalated = fake.dispute(charge_id, "needs_response", dispute_id="dp_escalated")
+    assert deliver(cloud, fake, "charge.dispute.funds_withdrawn", escalated).json()["status"] == "dispute_open"
+    assert deliver(cloud, fake, "charge.dispute.created", escalated).json()["status"] == "duplicate"
+    cloud.drain()
+    assert figures(cloud, "s1")["frozen_cents"] == 10_000
+    assert_books_balance(figures(cloud, "s1"))
+
+
+def test_a_failed_refund_comes_back_into_the_books_and_a_later_refund_of_the_same_amount_still_counts(stripe_cloud):
+    cloud, fake = stripe_cloud
+    donation = pledge(cloud)
+    paid(cloud, fake, donation, fee=320)
+    charge = fake.refund(charge_of(fake, donation), 4_000)
+    assert deliver(cloud, fake, "charge.refunded", charge).json()["status"] == "refunded"
+    cloud.drain()
+    [refund] = fake.refunds_of(charge["id"])
+    failed = fake.fail_refund(refund["id"])
+    statuses = [deliver(cloud, fake, "charge.refund.updated", failed).json()["status"],
+                deliver(cloud, fake, "refund.failed", failed).json()["status"],
+                deliver(cloud, fake, "charge.refunded", charge).json()["status"]]  # an older copy, delivered late
+    assert statuses == ["refund_failed", "duplicate", "duplicate"]
+    cloud.drain()
+    f = figures(cloud, "s1")
+    assert (f["raised_cents"], f["refunded_cents"], f["fees_cents"]) == (10_000, 0, 320)
+    assert_books_balance(f)
+    [reversal] = items("refund_failed")
+    assert reversal["sk"] == f"refund_failed#stripe#{charge['id']}@4000" and reversal["legs"]["refunded"] == -4_000
+    assert len(items("refund")) == 1  # the refund's own transfer is left as it was
+    charge = fake.refund(charge["id"], 4_000)
+    assert deliver(cloud, fake, "charge.refunded", charge).json()["status"] == "refunded"
+    cloud.drain()
+    f = figures(cloud, "s1")
+    assert f["refunded_cents"] == 4_000 and items("donation")[0]["refunded_cents"] == 4_000
+    assert_books_balance(f)
+    assert operations.reconcile("s1") == []
+
+
+def test_events_about_other_payments_on_the_account_are_acknowledged_and_ignored(stripe_cloud):
+    cloud, fake = stripe_cloud
+    sale = fake.payment_intent(4_900, metadata={"order_id": "42"})  # a shop selling on the same Stripe account
+    shop_session = {"id": "cs_shop", "object": "checkout.session", "mode": "payment", "payment_status": "paid",
+                    "payment_intent": sale["id"], "metadata": {"order_id": "42"}, "amount_total": 4_900,
+                    "currency": "usd"}
+    elsewhere = fake.payment_intent(2_000, metadata={"campaign_id": "s1", "donation_id": "don_of_another_stack"})
+    events = [
+        ("checkout.session.completed", shop_session),
+        ("checkout.session.async_payment_failed", shop_session),
+        ("invoice.paid", fake.invoice_paid({"plan": "pro"}, 900)),
+        ("charge.refunded", fake.refund(sale["latest_charge"], 900)),
+        ("charge.refunded", {"id": "ch_legacy", "object": "charge", "payment_intent": None, "amount_refunded": 100}),
+        ("charge.dispute.created", fake.dispute(sale["latest_charge"], "needs_response")),
+        ("checkout.session.completed", shop_session | {"payment_intent": elsewhere["id"]}),
+    ]
+    for kind, obj in events:
+        response = deliver(cloud, fake, kind, obj)
+        assert (response.status, response.json()) == (200, {"status": "ignored"}), kind
+    assert items("outbox") == [] and items("donation") == []
+
+
+def installment_charge(fake, invoice):
+    [payment] = [o for o in fake.objects.values() if o["object"] == "invoice_payment" and o["invoice"] == invoice["id"]]
+    return fake.objects[payment["payment"]["payment_intent"]]["latest_charge"]
+
+
+def test_a_refund_of_an_installment_whose_invoice_paid_never_came_books_the_installment_too(stripe_cloud):
+    cloud, fake = stripe_cloud
+    donation = pledge(cloud, 2_000, frequency="monthly")
+    metadata = session_of(fake, donation)["subscription_metadata"]
+    deliver(cloud, fake, "invoice.paid", fake.invoice_paid(metadata, 2_000, first=True))
+    second = fake.invoice_paid(metadata, 2_000)  # its invoice.paid never reaches us
+    charge = fake.refund(installment_charge(fake, second), 2_000)
+    assert deliver(cloud, fake, "charge.refunded", charge).json() == {
+        "status": "refunded", "donation_id": f"{donation['donation_id']}-{second['id']}"}
+    cloud.drain()
+    f = figures(cloud, "s1")
+    assert (f["donations_confirmed"], f["raised_cents"], f["refunded_cents"]) == (2, 4_000, 2_000)
+
+
+def test_reconcile_reads_bank_debits_failed_refunds_and_installments_never_placed(stripe_cloud):
+    cloud, fake = stripe_cloud
+    card, bank, bounced = pledge(cloud, 1_000, key="a"), pledge(cloud, 2_000, key="b"), pledge(cloud, 3_000, key="c")
+    paid(cloud, fake, card)
+    for donation in (bank, bounced):
+        paid(cloud, fake, donation, bank_debit=True)
+    monthly = pledge(cloud, 500, key="m", frequency="monthly")
+    metadata = session_of(fake, monthly)["subscription_metadata"]
+    deliver(cloud, fake, "invoice.paid", fake.invoice_paid(metadata, 500, first=True))
+    unplaced = fake.invoice_paid(metadata, 500)  # whose invoice.paid never arrived
+    card_charge = fake.refund(charge_of(fake, card), 300)
+    deliver(cloud, fake, "charge.refunded", card_charge)
+    failed = fake.fail_refund(fake.refunds_of(card_charge["id"])[0]["id"])  # its webhook never arrived either
+    bank_charge = fake.refund(charge_of(fake, bank), 700)  # a `payment_refund`, not delivered
+    fake.fail_debit(charge_of(fake, bounced))  # a `payment_failure_refund`: the debit bounced after it was credited
+    cloud.drain()
+    assert sorted(map(str, operations.reconcile("s1"))) == sorted([
+        f"missing at processor: refunds of {card_charge['id']} (processor 0, ledger 300)",
+        f"missing in ledger: refunds of {bank_charge['id']} (processor 700, ledger 0)",
+        f"amount mismatch: charge of {charge_of(fake, bounced)} (processor 0, ledger 3000)",
+        f"missing in ledger: charge of {installment_charge(fake, unplaced)} (processor 500, ledger 0)",
+    ])
+    for kind, obj in (("refund.failed", failed), ("charge.refunded", bank_charge), ("invoice.paid", unplaced)):
+        assert deliver(cloud, fake, kind, obj).status == 200
+    cloud.drain()
+    # What is left needs an operator: a bank debit that bounced after its gift was booked.
+    assert [str(d) for d in operations.reconcile("s1")] == [
+        f"amount mismatch: charge of {charge_of(fake, bounced)} (processor 0, ledger 3000)"]

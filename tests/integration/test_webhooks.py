@@ -63,3 +63,10 @@ def test_an_amount_other_than_the_pledge_is_refused(cloud):
 def test_unknown_providers_and_donations_are_404(cloud):
     assert cloud.http("POST", "/webhooks/paypal", "{}").status == 404
     assert cloud.http("POST", "/sandbox/checkout/c1/don_missing").status == 404
+
+
+def test_an_event_about_a_pledge_this_deployment_never_took_is_acknowledged_and_ignored(cloud):
+    headers, body = signed(cloud, {"donation_id": "don_of_another_deployment"})
+    response = cloud.http("POST", "/webhooks/sandbox", body, headers)
+    assert (response.status, response.json()) == (200, {"status": "ignored"})  # a 4xx would be redelivered for days
+    assert items("outbox") == [] and items("donation") == []

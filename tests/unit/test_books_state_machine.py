@@ -1,6 +1,6 @@
 """A state machine over everything that moves a campaign's money, checked after every step.
 
-Donations (one-off and monthly), full and partial refunds, disputes won and lost,
+Donations (one-off and monthly), full and partial refunds, refunds that fail, disputes won and lost,
 purchases holding and spending the pool, provider events delivered twice and out of
 order, and queue messages applied but not acknowledged (a crash after the ledger write):
 whatever happens, the books must hold. The store here is in memory; the decisions are
@@ -8,6 +8,8 @@ the domain's own (functions/domain/gifts.py and ledger.py), as the DynamoDB adap
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -64,19 +66,24 @@ class MemoryBooks:
             donation["status"] = "confirmed"
             self.announce(gift)
         if event.refunded_total_cents is not None:
-            adjustment = refund_adjustment(event, donation["refunded"])
+            adjustment = refund_adjustment(event, donation["refunded"], donation["failed"])
             if adjustment:
                 donation["refunded"] = event.refunded_total_cents
+                donation["failed"] += adjustment.amount_cents if adjustment.kind == "refund_failed" else 0
                 self.announce(adjustment)
         if event.dispute:
             for adjustment in dispute_adjustments(event, donation["disputes"].get(event.dispute.dispute_id)):
                 self.announce(adjustment)
             donation["disputes"][event.dispute.dispute_id] = event.dispute.status
 
-    def post(self, transfer: Transfer) -> bool:
+    def post(self, transfer: Transfer, refused_below_zero: bool = False) -> bool:
+        """False if booked before; with `refused_below_zero`, also if it would drive an account below zero
+        (the balance items' conditions refuse it, and the message is retried)."""
         if transfer.transfer_id in self.transfers:
             return False
         after = {a: self.cached[a] + transfer.deltas().get(a, 0) for a in ACCOUNTS}
+        if refused_below_zero and negative_accounts(after):
+            return False
         assert not negative_accounts(after), f"{transfer.transfer_id} would drive {negative_accounts(after)} negative"
         self.transfers[transfer.transfer_id] = transfer
         self.cached = after
@@ -89,6 +96,8 @@ class MemoryBooks:
             return True
         if fact.requires not in self.transfers:
             return False
+        if fact.kind == "refund_failed":  # it may overtake its refund: waits until the refund is booked
+            return fact.transfer_id in self.transfers or self.post(fact.transfer(self.cached), refused_below_zero=True)
         if fact.transfer_id not in self.transfers:
             self.post(fact.transfer(self.cached))
         return True
@@ -103,36 +112,60 @@ class Books(RuleBasedStateMachine):
         self.books = MemoryBooks()
         self.events: list[PaymentEvent] = []  # everything the provider ever sent; any may come again
         self.payments: list[PaymentConfirmed] = []
+        self.refunded: dict[str, int] = {}  # each payment's refunds as the provider has them now
+        self.failures: set[str] = set()  # payments with a failed refund: their events read the total afresh
         self.plans = 0
 
-    def _pay(self, donation_id: str, amount: int, pledge_id: str | None = None) -> None:
+    def _send(self, event: PaymentEvent, prompt: bool) -> None:
+        """The provider sends an event; most arrive at once, any may come again later."""
+        self.events.append(event)
+        if prompt:
+            self._deliver(event)
+
+    def _deliver(self, event: PaymentEvent) -> None:
+        if event.refunded_total_cents is not None and event.gift.payment_id in self.failures:
+            # Where refunds can fail (Stripe), the total is read from the provider when the event is handled.
+            event = replace(event, refunded_total_cents=self.refunded[event.gift.payment_id])
+        self.books.apply_event(event)
+
+    def _pay(self, donation_id: str, amount: int, pledge_id: str | None = None, prompt: bool = False) -> None:
         gift = PaymentConfirmed(f"evt_{len(self.events)}", "sandbox", f"pay_{donation_id}", "c", donation_id,
                                 amount, "USD", min(amount, amount * 290 // 10_000 + 30), pledge_id)
         self.payments.append(gift)
-        self.events.append(PaymentEvent(gift))
+        self._send(PaymentEvent(gift), prompt)
 
-    @rule(amount=amounts)
-    def donate(self, amount: int) -> None:
+    @rule(amount=amounts, prompt=st.booleans())
+    def donate(self, amount: int, prompt: bool) -> None:
         donation_id = f"don_{len(self.books.donations)}"
-        self.books.donations[donation_id] = {"status": "pending", "refunded": 0, "disputes": {}}
-        self._pay(donation_id, amount)
+        self.books.donations[donation_id] = {"status": "pending", "refunded": 0, "failed": 0, "disputes": {}}
+        self._pay(donation_id, amount, prompt=prompt)
 
     @precondition(lambda self: self.payments)
     @rule(data=st.data())
     def monthly_installment(self, data: st.DataObject) -> None:
         pledge = data.draw(st.sampled_from(self.payments))
         installment = f"{pledge.donation_id}-m{len(self.payments)}"
-        self.books.donations[installment] = {"status": "pending", "refunded": 0, "disputes": {}}
+        self.books.donations[installment] = {"status": "pending", "refunded": 0, "failed": 0, "disputes": {}}
         self._pay(installment, pledge.amount_cents, pledge_id=pledge.donation_id)
 
     @precondition(lambda self: self.payments)
-    @rule(data=st.data())
-    def refund(self, data: st.DataObject) -> None:
+    @rule(data=st.data(), prompt=st.booleans())
+    def refund(self, data: st.DataObject, prompt: bool) -> None:
         gift = data.draw(st.sampled_from(self.payments))
-        already = max([e.refunded_total_cents or 0 for e in self.events if e.gift == gift], default=0)
+        already = self.refunded.get(gift.payment_id, 0)
         if already < gift.amount_cents:  # full or partial, never above the charge
-            total = data.draw(st.integers(already + 1, gift.amount_cents))
-            self.events.append(PaymentEvent(gift, refunded_total_cents=total))
+            total = data.draw(st.one_of(st.just(gift.amount_cents), st.integers(already + 1, gift.amount_cents)))
+            self.refunded[gift.payment_id] = total
+            self._send(PaymentEvent(gift, refunded_total_cents=total), prompt)
+
+    @precondition(lambda self: any(self.refunded.values()))
+    @rule(data=st.data(), prompt=st.booleans())
+    def refund_fails(self, data: st.DataObject, prompt: bool) -> None:
+        """The donor's bank refuses some of the refunds: the provider's total comes back down."""
+        gift = data.draw(st.sampled_from([g for g in self.payments if self.refunded.get(g.payment_id)]))
+        self.refunded[gift.payment_id] = data.draw(st.one_of(st.just(0), st.integers(0, self.refunded[gift.payment_id] - 1)))
+        self.failures.add(gift.payment_id)
+        self._send(PaymentEvent(gift, refunded_total_cents=self.refunded[gift.payment_id], refund_failed=True), prompt)
 
     @precondition(lambda self: self.payments)
     @rule(data=st.data(), outcome=st.sampled_from(["won", "lost"]), fee=st.sampled_from([0, 1_500]))
@@ -147,7 +180,7 @@ class Books(RuleBasedStateMachine):
     @rule(data=st.data())
     def deliver_event(self, data: st.DataObject) -> None:
         """Any event, any order, any number of times."""
-        self.books.apply_event(data.draw(st.sampled_from(self.events)))
+        self._deliver(data.draw(st.sampled_from(self.events)))
 
     @precondition(lambda self: self.books.queue)
     @rule(data=st.data(), acknowledged=st.booleans())
@@ -190,11 +223,22 @@ class Books(RuleBasedStateMachine):
                                          + b[FROZEN] + b[HELD] + b[SPENT])
 
     @invariant()
-    def each_payment_is_booked_at_most_once_and_refunds_never_exceed_it(self) -> None:
+    def each_payment_s_refunds_are_booked_or_on_their_way_exactly_and_never_exceed_it(self) -> None:
+        """What a donation records as refunded is what its refund transfers add up to, counting those still
+        queued: never lost to a key reused after a failed refund, never counted twice, never above the gift.
+        (Booked alone, refunds may run ahead of a failure's reversal still in the queue.)"""
+        def net(kind: str, amount: int) -> int:
+            return amount if kind == "refund" else -amount
+
         for gift in self.payments:
-            refunds = [t for t in self.books.transfers.values()
-                       if t.kind == "refund" and t.transfer_id.startswith(f"refund#sandbox#{gift.payment_id}@")]
-            assert sum(t.deltas()[REFUNDED] for t in refunds) <= gift.amount_cents
+            mine = f"{gift.payment_id}@"
+            booked = sum(t.deltas()[REFUNDED] for t in self.books.transfers.values()
+                         if t.kind in ("refund", "refund_failed") and t.transfer_id.split("#", 2)[2].startswith(mine))
+            queued = sum(net(f.kind, f.amount_cents) for f in self.books.queue if isinstance(f, PaymentAdjusted)
+                         and f.kind in ("refund", "refund_failed") and f.key.startswith(mine)
+                         and f.transfer_id not in self.books.transfers)
+            assert booked + queued == self.books.donations[gift.donation_id]["refunded"]
+            assert 0 <= booked + queued <= gift.amount_cents
 
 
 # Runs under the loaded profile (tests/conftest.py): 200 examples in `make test`, 2,000 nightly.

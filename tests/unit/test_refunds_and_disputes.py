@@ -66,3 +66,33 @@ def test_a_dispute_closing_before_its_opening_books_both_in_order():
     assert dispute_adjustments(opening, known_status="open") == []
     lost = dispute_adjustments(closing, known_status="open")[0]
     assert lost.requires == "dispute_opened#sandbox#dp_1" and lost.fee_cents == 1_500
+
+
+def test_a_failed_refund_is_reversed_by_a_new_transfer_and_a_later_refund_gets_a_key_of_its_own():
+    refunded = refund_adjustment(PaymentEvent(GIFT, refunded_total_cents=4_000), refunded_before=0)
+    assert refunded.transfer_id == "refund#sandbox#pay_1@4000"
+    # Only an event reporting a failed refund may lower the total; any other lower total is a late copy.
+    assert refund_adjustment(PaymentEvent(GIFT, refunded_total_cents=0), refunded_before=4_000) is None
+    failed = refund_adjustment(PaymentEvent(GIFT, refunded_total_cents=0, refund_failed=True), refunded_before=4_000)
+    assert (failed.kind, failed.transfer_id, failed.amount_cents) == ("refund_failed", "refund_failed#sandbox#pay_1@4000",
+                                                                      4_000)
+    assert failed.transfer(balances(refunded=4_000, shortfall=-1_000)).deltas() == {REFUNDED: -4_000, SHORTFALL: 1_000,
+                                                                                   POOL: 3_000}
+    # The same amount refunded again: everything ever refunded is now 8000, so it is not mistaken for the first.
+    again = refund_adjustment(PaymentEvent(GIFT, refunded_total_cents=4_000), refunded_before=0, failed_before=4_000)
+    assert (again.kind, again.transfer_id, again.amount_cents) == ("refund", "refund#sandbox#pay_1@8000", 4_000)
+
+
+def test_reconciliation_counts_every_gift_of_the_campaign_whatever_its_provider():
+    from functions.domain.reconciliation import Side, differences, ledger_side
+
+    stripe_side = Side()
+    stripe_side.charge("ch_1", 10_000)
+    ledger = ledger_side([
+        {"sk": "gift#stripe#ch_1", "kind": "gift", "legs": {"donors": -10_000, "pool": 10_000}},
+        {"sk": "gift#sandbox#pay_don_2", "kind": "gift", "legs": {"donors": -2_500, "pool": 2_500}},
+        {"sk": "refund#stripe#ch_1@4000", "kind": "refund", "legs": {"refunded": 4_000, "pool": -4_000}},
+        {"sk": "refund_failed#stripe#ch_1@4000", "kind": "refund_failed", "legs": {"refunded": -4_000, "pool": 4_000}},
+    ])
+    assert [str(d) for d in differences(stripe_side, ledger)] == [
+        "missing at processor: charge of pay_don_2 (processor 0, ledger 2500)"]
