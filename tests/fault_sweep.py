@@ -26,7 +26,7 @@ CAMPAIGN = Campaign("sweep", "Fault Sweep", threshold_cents=3_000, contact="lett
 GIFTS = (1_500, 1_500, 1_200, 900)
 BOUGHT, DECLINED = ("offer-bought", 3, 2_000), ("offer-declined", 2, 1_000)  # id, accounts, price
 REFUNDED_CENTS = 500  # of the second gift
-RECOVERY_ROUNDS = 4
+RECOVERY_ROUNDS = 2  # one fault needs one round to fail in and one to recover
 
 
 def _retrying(call: Any, attempts: int = 8, wait_s: float = 0.0) -> Any:

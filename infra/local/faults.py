@@ -53,6 +53,7 @@ class FaultPlan:
     calls: list[Call] = field(default_factory=list)
     fired: Call | None = None
     written: list[tuple[str, str, str]] = field(default_factory=list)  # (operation, bucket, key) of S3 writes
+    refused: set[int] = field(default_factory=set)  # positions of calls AWS answered with an error
     _current: int | None = None
     _params: dict[str, Any] = field(default_factory=dict)
 
@@ -88,6 +89,8 @@ class FaultPlan:
 
     def _after(self, http_response: Any, model: Any, **_: Any) -> None:
         ok = http_response is not None and http_response.status_code < 300
+        if not ok and self._current is not None:
+            self.refused.add(self._current)  # e.g. a failed condition: no success to crash after
         if ok and model.service_model.service_name == "s3" and model.name in ("PutObject", "CopyObject"):
             self.written.append((model.name, self._params.get("Bucket", ""), self._params.get("Key", "")))
         if self.kind != "crash" or self._current is None or self._current != self.position or self.fired:

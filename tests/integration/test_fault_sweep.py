@@ -52,16 +52,22 @@ def test_the_fault_free_run_ends_as_the_scenario_says():
                                                        "forgiveness", "letters"}
 
 
-def faults(calls: list[Any], sample: bool) -> list[tuple[int, str]]:
+def faults(plan: FaultPlan, sample: bool) -> list[tuple[int, str]]:
     """Every (position, kind) that can strike; the sample strikes each function once, the kinds taking
     turns (its first call; a conflict on its first transaction, or a throttle if it makes none)."""
-    every = [(n, kind) for kind in KINDS for n, call in enumerate(calls) if kind != "conflict" or call.transactional]
+    calls = plan.calls
+
+    def strikes(n: int, kind: str) -> bool:  # a conflict only on a transaction, a crash only after a success
+        return (kind != "conflict" or calls[n].transactional) and (kind != "crash" or n not in plan.refused)
+
+    every = [(n, kind) for kind in KINDS for n in range(len(calls)) if strikes(n, kind)]
     if not sample:
         return every
     first: dict[str, int] = {}
     first_transaction: dict[str, int] = {}
     for n, call in enumerate(calls):
-        first.setdefault(call.function, n)
+        if n not in plan.refused:
+            first.setdefault(call.function, n)
         if call.transactional:
             first_transaction.setdefault(call.function, n)
     chosen = []
@@ -78,7 +84,7 @@ def faults(calls: list[Any], sample: bool) -> list[tuple[int, str]]:
 def sweep(kind: str, sample: bool) -> None:
     expected, plan = baseline()
     differences = []
-    for position, _ in [f for f in faults(plan.calls, sample) if f[1] == kind]:
+    for position, _ in [f for f in faults(plan, sample) if f[1] == kind]:
         ended, faulted = run(position, kind)
         assert faulted.fired is not None, f"the {kind} at call {position} never fired"
         changed = {k: (expected[k], ended[k]) for k in expected if ended[k] != expected[k]}
@@ -101,7 +107,7 @@ def test_every_fault_changes_nothing(kind):
 
 def test_the_sample_reaches_every_function_and_kind():
     _, plan = baseline()
-    struck = {(plan.calls[n].function, kind) for n, kind in faults(plan.calls, sample=True)}
+    struck = {(plan.calls[n].function, kind) for n, kind in faults(plan, sample=True)}
     assert {function for function, _ in struck} == {call.function for call in plan.calls}
     assert {kind for _, kind in struck} == set(KINDS)
 
