@@ -141,7 +141,7 @@ def test_offers_with_bad_rows_are_refused_unless_skipped_and_show_their_profile(
         operations.add_offer("c1", bad.encode(), "sandbox", 900)
     offer, skipped = operations.add_offer("c1", bad.encode(), "sandbox", 900, offer_id="o1", skip_bad_rows=True,
                                           expires="2099-01-01")
-    assert offer.accounts == 3 and [p.column for p in skipped] == ["state", "balance_cents"]
+    assert offer.accounts == 3 and [p.column for p in skipped.shown] == ["state", "balance_cents"]
     shown = operations.show_offer("c1", "o1")
     assert shown["accounts"] == 3 and shown["expires"] == "2099-01-01"
     assert shown["eligible_accounts"] <= 3 and shown["cents_per_dollar"].endswith("¢")
