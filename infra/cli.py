@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TextIO, cast
 
 import rich.progress
-
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
@@ -228,7 +227,7 @@ def _refused(report: FileReport, as_json: bool) -> int:
     else:
         err.print(f"[red]error:[/red] {report.problem_count:,} problem(s) in {report.rows:,} row(s) of the file")
         for line in report.lines():
-            err.print(f"  {line}", highlight=False)
+            err.print(f"  {line}", highlight=False, soft_wrap=True)
     return 2
 
 
@@ -364,11 +363,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.command == "offers" and args.action == "check":
             with _opened(args.file) as lines:
-                report = check_file(lines, args.columns, args.date_format)
-            if report.counts:
-                return _refused(report, args.json)
-            return _show(report.to_dict(), args.json, lambda r: console.print(
-                f"{args.file}: {r['accounts']:,} accounts, {format_cents(r['face_value_cents'])} face value: ready to add"))
+                checked = check_file(lines, args.columns, args.date_format)
+            if checked.counts:
+                return _refused(checked, args.json)
+            return _show(checked.to_dict(), args.json, lambda r: console.print(
+                f"{args.file}: {r['accounts']:,} accounts, {format_cents(r['face_value_cents'])} face value: "
+                "ready to add", soft_wrap=True))
         operations.connect(args.stack, args.endpoint_url)
         if args.command == "campaigns" and args.action == "register":
             added = operations.register_campaigns()
@@ -396,18 +396,20 @@ def run(args: argparse.Namespace) -> int:
             return _show(operations.show_offer(args.campaign, args.offer_id), args.json, print_offer)
         if args.command == "offers":
             with _opened(args.file) as lines:
-                offer, report = operations.add_offer(args.campaign, lines, args.seller, args.price_cents,
+                offer, skipped = operations.add_offer(args.campaign, lines, args.seller, args.price_cents,
                                                      expires=args.expires, skip_bad_rows=args.skip_bad_rows,
                                                      columns=args.columns, date_format=args.date_format)
             from functions.adapters.purchases import load_offer
 
-            met = load_offer(args.campaign, offer.offer_id)["duplicates"]
+            registered = load_offer(args.campaign, offer.offer_id)
+            assert registered is not None  # registered just now
+            met = registered["duplicates"]
             if args.json:
-                print(json.dumps({**asdict(offer), "duplicates": met, "skipped": report.to_dict()},
+                print(json.dumps({**asdict(offer), "duplicates": met, "skipped": skipped.to_dict()},
                                  sort_keys=True, default=str))
                 return 0
-            for line in report.lines():
-                err.print(f"  skipped {line}", highlight=False)
+            for line in skipped.lines():
+                err.print(f"  skipped {line}", highlight=False, soft_wrap=True)
             console.print(f"registered {offer.offer_id}: {offer.accounts} accounts, "
                           f"{format_cents(offer.face_value_cents)} face value "
                           f"({format_cents(offer.eligible_face_value_cents or 0)} eligible) "

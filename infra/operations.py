@@ -93,7 +93,7 @@ def _overlap(campaign: Campaign, offer_id: str, key: bytes, keys: list[tuple[str
     if not seen:
         return Overlap()
     policy, guidelines, today = campaign.eligibility(), campaign.guidelines(poverty_guidelines()), dt.date.today()
-    return overlap(((a, k, assess(a, policy, guidelines, today).eligible) for a, k in zip(accounts(), keys)
+    return overlap(((a, k, assess(a, policy, guidelines, today).eligible) for a, k in zip(accounts(), keys, strict=True)
                     if k[0] in seen or k[1] in seen), seen)
 
 
@@ -129,7 +129,8 @@ def add_offer(campaign_id: str, body: bytes | Iterable[str], seller: str, price_
     if purchases.load_offer(campaign_id, offer_id) is not None:
         raise OperationError(f"offer {offer_id!r} exists already")
     lines = io.StringIO(body.decode("utf-8-sig"), newline="") if isinstance(body, bytes) else body
-    key, report, keys = derived_key("account-claim"), FileReport(), []
+    key, report = derived_key("account-claim"), FileReport()
+    keys: list[tuple[str, str]] = []
     with tempfile.TemporaryFile() as stored:
         canonical = io.TextIOWrapper(stored, encoding="utf-8", newline="")
         accounts = normalised(lines, report, canonical, columns, date_format)

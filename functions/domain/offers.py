@@ -118,7 +118,7 @@ class FileReport:
             why = "; ".join(f"{reason}" + (f" ({n:,})" if len(reasons) > 1 else "")
                             for reason, n in reasons.most_common(3))
             more = f"; {len(reasons) - 3} other reason(s)" if len(reasons) > 3 else ""
-            lines.append(f"{column}: {total:,} {_rows(total, why)}{more}")
+            lines.append(f"{column}: {total:,} {_said_of_rows(total, why)}{more}")
         return lines
 
     def lines(self) -> list[str]:
@@ -132,7 +132,7 @@ class FileReport:
                 "summary": self.summary()}
 
 
-def _rows(count: int, reason: str) -> str:
+def _said_of_rows(count: int, reason: str) -> str:
     """ "1 row is not a date", "3 rows are not a date": a reason said of a count of rows."""
     if count == 1:
         return f"row {reason}" if reason.split(" ", 1)[0] in _VERBS else f"row: {reason}"
@@ -174,7 +174,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "debt_type": ("type", "account type", "debt category"),
     "balance_cents": ("amount cents", "current balance cents"),
     "balance": ("current balance", "balance due", "amount due", "amount owed", "balance owed", "amount"),
-    "charge_off_date": ("charge off", "charged off", "charged off date", "chargeoff date", "co date", "date charged off"),
+    "charge_off_date": ("charge off", "charged off", "charged off date", "chargeoff date", "co date",
+                        "date charged off"),
     "last_payment_date": ("last payment", "last pay date", "date of last payment", "lpd"),
     "household_income": ("annual income", "income"),
     "household_size": ("family size", "household members"),
@@ -209,7 +210,7 @@ def layout(header: list[str], columns: Mapping[str, str] | None = None) -> Layou
     then by name or synonym. Raises OfferFileError naming what is missing, what was found, and the
     closest header to each missing column."""
     problems: list[RowProblem] = []
-    chosen: dict[str, int] = {}
+    chosen: dict[str, tuple[int, bool]] = {}  # Jubilee's column -> (position, in dollars)
     by_header = {h: n for n, h in enumerate(header)}
     for name, wanted in (columns or {}).items():
         if name not in NAMES:
@@ -217,37 +218,34 @@ def layout(header: list[str], columns: Mapping[str, str] | None = None) -> Layou
         elif wanted not in by_header:
             problems.append(RowProblem(1, name, f"--columns: the file has no column {wanted!r}"))
         else:
-            chosen[name] = by_header[wanted]
-    taken = set(chosen.values())
+            chosen[DOLLARS.get(name, name)] = (by_header[wanted], name in DOLLARS)
+    mapped = set(chosen)
     for n, h in enumerate(header):
-        name = KNOWN.get(header_key(h))
-        if name is None or n in taken:
+        known = KNOWN.get(header_key(h))
+        if known is None or any(n == at for at, _ in chosen.values()):
             continue
-        if name in chosen or (name in DOLLARS and DOLLARS[name] in chosen) or (
-                name in DOLLARS.values() and next((d for d, c in DOLLARS.items() if c == name)) in chosen):
-            problems.append(RowProblem(1, name, f"two columns could be it ({header[chosen.get(name, n)]!r} and "
-                                                f"{h!r}): say which with --columns"))
+        column = DOLLARS.get(known, known)
+        if column in mapped:
+            continue  # --columns said which
+        if column in chosen:
+            problems.append(RowProblem(1, column, f"two columns could be it ({header[chosen[column][0]]!r} and "
+                                                  f"{h!r}): say which with --columns"))
             continue
-        chosen[name] = n
-    for dollars, cents in DOLLARS.items():
-        if dollars in chosen and cents in chosen:
-            problems.append(RowProblem(1, cents, f"both {header[chosen[cents]]!r} and {header[chosen[dollars]]!r} "
-                                                 "give it: say which with --columns"))
-    unmatched = [h for n, h in enumerate(header) if n not in chosen.values()]
-    for name in COLUMNS:
-        if name in chosen or any(c == name and d in chosen for d, c in DOLLARS.items()):
+        chosen[column] = (n, known in DOLLARS)
+    unmatched = [h for n, h in enumerate(header) if all(n != at for at, _ in chosen.values())]
+    for column in COLUMNS:
+        if column in chosen:
             continue
-        close = difflib.get_close_matches(header_key(name), {header_key(h): h for h in unmatched}, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(header_key(column), [header_key(h) for h in unmatched], n=1, cutoff=0.6)
         hint = f"; closest: {next(h for h in unmatched if header_key(h) == close[0])!r}" if close else ""
-        problems.append(RowProblem(1, name, f"column is missing{hint}"))
+        problems.append(RowProblem(1, column, f"column is missing{hint}"))
     if problems:
         if any(p.reason.startswith("column is missing") for p in problems):
             found = ", ".join(repr(h) for h in header) or "none"
             problems.append(RowProblem(1, "header", f"the file's columns are {found}; map yours with --columns "
                                                     "MAP.json, e.g. {\"account_ref\": \"Account Ref\"}"))
         raise OfferFileError(problems)
-    fields = tuple((DOLLARS.get(name, name), n, name in DOLLARS) for name, n in chosen.items())
-    return Layout(fields, len(header))
+    return Layout(tuple((column, n, dollars) for column, (n, dollars) in chosen.items()), len(header))
 
 
 def _cents(text: str, dollars: bool) -> int:
@@ -344,7 +342,7 @@ def _rows(reader: Any, shape: Layout, report: FileReport, out: TextIO | None,
             report.add(RowProblem(line, "row", f"has {len(row)} fields, the header has {shape.width}"))
             continue
         values: dict[str, object] = {}
-        bad = set()
+        bad: set[str] = set()
         for name, n, dollars in shape.fields:
             text = row[n].strip()
             if not text:

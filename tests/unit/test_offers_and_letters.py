@@ -1,8 +1,18 @@
+import inspect
+
 import pytest
 
 from functions.domain.campaigns import Campaign, CampaignError
 from functions.domain.forgiveness import account_keys, code_hash, format_code, letter_lines, normalize_code
-from functions.domain.offers import COLUMNS, OPTIONAL_COLUMNS, OfferFileError, check_accounts, read_accounts, write_accounts
+from functions.domain.offers import (
+    COLUMNS,
+    OPTIONAL_COLUMNS,
+    FileReport,
+    OfferFileError,
+    check_accounts,
+    read_accounts,
+    write_accounts,
+)
 from infra.sample_data import offer_csv
 
 GOOD = ("A-1", "Avery Example", "1 Imaginary Lane", "Exampleton", "NY", "10001", "Example Hospital", "medical",
@@ -170,3 +180,102 @@ def test_ingestion_reads_quoted_and_unquoted_chunks_alike_and_refuses_changed_ro
         with pytest.raises(OfferFileError) as caught:
             list(debts(header, changed, 2))
         assert caught.value.problems[0].line == line
+
+
+SELLER_HEADER = "\ufeffAcct #,Full Name,Address,City,ST,Zip Code,Creditor,Type,Current Balance,Charged Off Date\r\n"
+
+
+def seller_file(*rows: str, header: str = SELLER_HEADER) -> list[str]:
+    import io
+
+    return list(io.StringIO(header + "".join(rows), newline=""))
+
+
+def test_a_file_laid_out_as_sellers_send_it_is_read_into_jubilee_s_own_layout():
+    import io
+
+    from functions.domain.offers import CANONICAL, FileReport, normalised
+
+    lines = seller_file('A-1,Avery Example,1 Imaginary Lane,Exampleton,ny,10001-1234,Example Hospital,Medical,'
+                        '"$1,234.56",03/04/2021\r\n', "\r\n", ",,,,,,,,,\r\n",
+                        "A-2,Blake Sample,2 Nowhere Road,Sampleville,CA,90210,Sample Clinic,credit card,99,"
+                        "2020-12-31\r\n")
+    report, out = FileReport(), io.StringIO()
+    accounts = list(normalised(lines, report, out))
+    assert not report.counts and report.rows == 2 and report.face_value_cents == 123_456 + 9_900
+    assert [(a.account_ref, a.zip, a.state, a.debt_type, a.balance_cents, a.charge_off_date.isoformat())
+            for a in accounts] == [("A-1", "10001", "NY", "medical", 123_456, "2021-03-04"),
+                                   ("A-2", "90210", "CA", "credit_card", 9_900, "2020-12-31")]
+    stored = out.getvalue().splitlines()
+    assert stored[0] == ",".join(CANONICAL)  # what forgiveness reads, by its fast comma split
+    assert stored[1].startswith("A-1,Avery Example,1 Imaginary Lane,Exampleton,NY,10001,Example Hospital,medical,"
+                                "123456,2021-03-04")
+    assert list(read_accounts(out.getvalue().splitlines(keepends=True))) == accounts
+
+
+def test_columns_can_be_mapped_and_dates_read_in_another_layout():
+    from functions.domain.offers import check_file
+
+    header = "Loan ID,Name,Street,City,State,Zip,Lender,Kind,Owed Cents,CO\n"
+    row = "L-9,Avery Example,1 Imaginary Lane,Exampleton,NY,10001,Example Bank,auto,5000,04.03.2021\n"
+    mapping = {"account_ref": "Loan ID", "address_line": "Street", "original_creditor": "Lender",
+               "debt_type": "Kind", "balance_cents": "Owed Cents", "charge_off_date": "CO"}
+    report = check_file(seller_file(row, header=header), mapping, "%d.%m.%Y")
+    assert report.accounts == 1 and not report.counts
+    refused = check_file(seller_file(row, header=header), mapping)  # the day-first date needs its format
+    assert refused.lines() == ["line 2, column charge_off_date: is not a date (expected YYYY-MM-DD or MM/DD/YYYY)"]
+
+
+def test_a_missing_column_names_what_was_found_and_the_closest_header():
+    header = "Account Ref,Full Name,Address,City,ST,Zip Code,Creditor,Type,Current Balance,Charge Of Dt\n"
+    said = problems(seller_file(header=header))
+    assert said[0] == "line 1, column charge_off_date: column is missing; closest: 'Charge Of Dt'"
+    assert len(said) == 2 and "'Account Ref', 'Full Name'" in said[1] and "--columns" in said[1]
+
+
+def test_cells_get_plain_reasons_and_a_short_row_says_how_short():
+    rows = ("A-1,Avery Example,1 Imaginary Lane,Exampleton,NY,2108,Example Hospital,medical,12.345,13/01/2021\n",
+            "A-2,Avery Example,1 Imaginary Lane,Exampleton,NY,10001,Example Hospital,medical,100\n")
+    assert problems(seller_file(*rows)) == [
+        "line 2, column zip: has 4 digits: a leading zero lost (a spreadsheet drops them)? write it as 0XXXX",
+        "line 2, column balance_cents: is not an amount in dollars (expected 1234.56 or $1,234.56)",
+        "line 2, column charge_off_date: is not a date (expected YYYY-MM-DD or MM/DD/YYYY)",
+        "line 3, column row: has 9 fields, the header has 10",
+    ]
+
+
+def day_first(accounts: int) -> list[str]:
+    """A sample file whose every date is written day first (31/12/2020): no row can be read."""
+    lines = offer_csv(accounts, 2).decode().splitlines(keepends=True)
+    return lines[:1] + [line.replace("-12-", "/12/").replace("-0", "/0").replace("-1", "/1") for line in lines[1:]]
+
+
+def test_a_refusal_is_bounded_whatever_the_file_s_size():
+    from functions.domain.offers import SHOWN, check_file
+
+    report = check_file(day_first(400))
+    lines = report.lines()
+    assert report.counts["charge_off_date"].total() == 400 and len(report.counts) == 2  # and last_payment_date
+    assert len(lines) == SHOWN + 2
+    assert lines[SHOWN:] == ["charge_off_date: 400 rows are not a date (expected YYYY-MM-DD or MM/DD/YYYY)",
+                             "last_payment_date: 400 rows are not a date (expected YYYY-MM-DD or MM/DD/YYYY)"]
+
+
+def test_checking_streams_memory_does_not_grow_with_the_file():
+    import tracemalloc
+
+    from functions.domain.offers import check_file, normalised
+
+    def peak(rows: int) -> int:
+        lines = iter(bad[:rows + 1])
+        tracemalloc.start()
+        check_file(lines)
+        size = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return size
+
+    bad = day_first(1_000)
+    assert inspect.isgenerator(normalised(bad, FileReport()))  # rows are read one at a time, never listed
+    peak(1_000)  # fills what pydantic-core caches (bounded) first
+    # A row kept would cost its line (~200 bytes) and more; what grows is pydantic-core's bounded string cache.
+    assert (peak(1_000) - peak(200)) / 800 < 64
