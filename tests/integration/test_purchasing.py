@@ -147,3 +147,23 @@ def test_offers_with_bad_rows_are_refused_unless_skipped_and_show_their_profile(
     assert shown["eligible_accounts"] <= 3 and shown["cents_per_dollar"].endswith("¢")
     with pytest.raises(operations.OperationError, match="in the past"):
         operations.add_offer("c1", good.encode(), "sandbox", 900, expires="2020-01-01")
+
+
+def test_a_seller_s_file_is_stored_in_jubilee_s_layout_for_forgiveness_to_read(cloud):
+    import csv
+
+    from functions.adapters import purchases, storage
+    from functions.domain.forgiveness import debts
+    from functions.domain.offers import CANONICAL
+
+    body = ("\ufeffAccount Number,Name,Address,City,State,ZIP,Creditor,Debt Type,Balance,Charge Off Date\r\n"
+            "N-1,Avery Example,1 Imaginary Lane,Exampleton,NY,01234-5678,Example Hospital,medical,\"$1,234.56\","
+            "03/04/2021\r\n\r\n"
+            "N-2,Blake Sample,2 Nowhere Road,Sampleville,CA,90210,Example Hospital,medical,12,2021-03-05\r\n")
+    offer, skipped = operations.add_offer("c1", body.encode(), "sandbox", 900, offer_id="sellers")
+    assert offer.accounts == 2 and offer.face_value_cents == 124_656 and not skipped.counts
+    stored = "".join(storage.read_lines(purchases.load_offer("c1", "sellers")["object_key"]))
+    header, rows = stored.split("\n", 1)
+    assert header == ",".join(CANONICAL)
+    assert [(ref, zip_code, cents) for ref, _, _, _, _, zip_code, _, _, cents in
+            debts(next(csv.reader([header])), rows, 2)] == [("N-1", "01234", 123_456), ("N-2", "90210", 1_200)]

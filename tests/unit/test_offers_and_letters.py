@@ -4,15 +4,7 @@ import pytest
 
 from functions.domain.campaigns import Campaign, CampaignError
 from functions.domain.forgiveness import account_keys, code_hash, format_code, letter_lines, normalize_code
-from functions.domain.offers import (
-    COLUMNS,
-    OPTIONAL_COLUMNS,
-    FileReport,
-    OfferFileError,
-    check_accounts,
-    read_accounts,
-    write_accounts,
-)
+from functions.domain.offers import COLUMNS, OPTIONAL_COLUMNS, OfferFileError, check_accounts, read_accounts, write_accounts
 from infra.sample_data import offer_csv
 
 GOOD = ("A-1", "Avery Example", "1 Imaginary Lane", "Exampleton", "NY", "10001", "Example Hospital", "medical",
@@ -264,7 +256,7 @@ def test_a_refusal_is_bounded_whatever_the_file_s_size():
 def test_checking_streams_memory_does_not_grow_with_the_file():
     import tracemalloc
 
-    from functions.domain.offers import check_file, normalised
+    from functions.domain.offers import FileReport, check_file, normalised
 
     def peak(rows: int) -> int:
         lines = iter(bad[:rows + 1])
