@@ -13,8 +13,9 @@ import datetime as dt
 import difflib
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated, Any, Literal, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -283,21 +284,25 @@ def _zip(text: str) -> str:
     return match[1]  # the ZIP+4's extra digits are dropped: duplicates are found by the 5-digit ZIP
 
 
-def _cell(name: str, text: str, dollars: bool, date_format: str | None) -> object:
-    """A cell as OfferRow takes it; a ValueError's message is the plain reason."""
-    if name in CENTS_COLUMNS:
-        return _cents(text, dollars)
-    if name in DATE_COLUMNS:
-        return _date(text, date_format)
-    if name == "zip":
-        return _zip(text)
-    if name == "state":
-        return text.upper()
-    if name == "debt_type":
-        return "_".join(text.casefold().replace("-", " ").split())  # "Credit Card" is credit_card
+def _text(text: str) -> str:
     if "\n" in text or "\r" in text:  # forgiveness reads the stored file by lines
         raise ValueError("has a line break inside")
     return text
+
+
+def _converter(name: str, dollars: bool, date_format: str | None) -> Callable[[str], object]:
+    """How a column's cells become what OfferRow takes; a ValueError's message is the plain reason."""
+    if name in CENTS_COLUMNS:
+        return partial(_cents, dollars=dollars)
+    if name in DATE_COLUMNS:
+        return partial(_date, date_format=date_format)
+    if name == "zip":
+        return _zip
+    if name == "state":
+        return str.upper
+    if name == "debt_type":
+        return lambda text: "_".join(text.casefold().replace("-", " ").split())  # "Credit Card" is credit_card
+    return _text
 
 
 def check_file(lines: Iterable[str], columns: Mapping[str, str] | None = None,
@@ -333,6 +338,7 @@ def _rows(reader: Any, shape: Layout, report: FileReport, out: TextIO | None,
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CANONICAL)
     refs: set[str] = set()
+    fields = [(name, n, _converter(name, dollars, date_format)) for name, n, dollars in shape.fields]
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue  # a blank line, or a spreadsheet's empty row
@@ -343,12 +349,12 @@ def _rows(reader: Any, shape: Layout, report: FileReport, out: TextIO | None,
             continue
         values: dict[str, object] = {}
         bad: set[str] = set()
-        for name, n, dollars in shape.fields:
+        for name, n, convert in fields:
             text = row[n].strip()
             if not text:
                 continue  # OfferRow says "Field required" where it is
             try:
-                values[name] = _cell(name, text, dollars, date_format)
+                values[name] = convert(text)
             except ValueError as error:
                 report.add(RowProblem(line, name, str(error)))
                 values[name], bad = _PLACEHOLDER.get(name), bad | {name}
