@@ -46,6 +46,16 @@ class OfferRow(BaseModel):
     last_payment_date: dt.date | None = None
     household_income_cents: Annotated[int, Field(ge=0, le=10**11)] | None = None
     household_size: Annotated[int, Field(ge=1, le=30)] | None = None
+    # What sellers often know besides: sealed with the address for the letters (SEALED_EXTRA), never published.
+    address_line_2: Text | None = None
+    first_delinquency_date: dt.date | None = None
+    patient_name: Annotated[str, Field(min_length=1, max_length=200, description=(
+        "the patient, when not the responsible party (debtor_name, who is written to)"))] | None = None
+    case_number: Annotated[str, Field(min_length=1, max_length=100,
+                                      description="the court case of a judgment on the debt")] | None = None
+    current_collector: Annotated[str, Field(min_length=1, max_length=200,
+                                            description="the collection agency holding the account now")] | None = None
+    co_debtor_name: Text | None = None
 
     @field_validator("state")
     @classmethod
@@ -54,14 +64,16 @@ class OfferRow(BaseModel):
             raise ValueError("is not a two-letter US state code")
         return value
 
-    @field_validator("charge_off_date", "last_payment_date")
+    @field_validator("charge_off_date", "last_payment_date", "first_delinquency_date")
     @classmethod
     def _not_future(cls, value: dt.date | None) -> dt.date | None:
         if value is not None and value > dt.date.today():
             raise ValueError("is in the future")
         return value
 
-    @field_validator("last_payment_date", "household_income_cents", "household_size", mode="before")
+    @field_validator("last_payment_date", "household_income_cents", "household_size", "address_line_2",
+                     "first_delinquency_date", "patient_name", "case_number", "current_collector", "co_debtor_name",
+                     mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -70,6 +82,8 @@ class OfferRow(BaseModel):
     def _income_needs_size(self) -> OfferRow:
         if (self.household_income_cents is None) != (self.household_size is None):
             raise ValueError("household_income_cents and household_size go together")
+        if self.first_delinquency_date and self.first_delinquency_date > self.charge_off_date:
+            raise ValueError("first_delinquency_date is after charge_off_date")
         return self
 
 
@@ -180,6 +194,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "last_payment_date": ("last payment", "last pay date", "date of last payment", "lpd"),
     "household_income": ("annual income", "income"),
     "household_size": ("family size", "household members"),
+    "address_line_2": ("address 2", "address2", "addr2", "apt", "apartment", "suite", "unit"),
+    "first_delinquency_date": ("date of first delinquency", "dofd", "first delinquency", "delinquency date"),
+    "patient_name": ("patient", "patient full name"),
+    "case_number": ("case #", "case no", "judgment number", "judgment #", "judgement number", "docket number",
+                    "court case number"),
+    "current_collector": ("collector", "collection agency", "agency", "placed with", "current agency"),
+    "co_debtor_name": ("co debtor", "codebtor", "co borrower", "co borrower name", "cosigner", "co signer",
+                       "co maker"),
 }
 
 
@@ -190,7 +212,7 @@ def header_key(header: str) -> str:
 
 NAMES = {**{c: c for c in COLUMNS + OPTIONAL_COLUMNS}, **{d: d for d in DOLLARS}}  # what --columns may name
 KNOWN = {header_key(alias): name for name in NAMES for alias in (name, *SYNONYMS.get(name, ()))}
-DATE_COLUMNS = frozenset({"charge_off_date", "last_payment_date"})
+DATE_COLUMNS = frozenset({"charge_off_date", "last_payment_date", "first_delinquency_date"})
 CENTS_COLUMNS = frozenset({"balance_cents", "household_income_cents"})
 _DOLLARS = re.compile(r"^(-?)\$?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")

@@ -42,7 +42,7 @@ def test_every_bad_row_is_named_by_line_column_and_reason():
 
 
 def test_income_needs_a_household_size_and_dates_cannot_be_in_the_future():
-    columns = COLUMNS + OPTIONAL_COLUMNS
+    columns = COLUMNS + OPTIONAL_COLUMNS[:3]
     rows = [GOOD + ("", "2500000", ""), ("A-2",) + GOOD[1:9] + ("2099-01-01", "", "", "")]
     assert problems(csv_text(*rows, columns=columns)) == [
         "line 2, column row: household_income_cents and household_size go together",
@@ -150,7 +150,8 @@ def test_the_inlined_ingestion_loop_hashes_and_seals_exactly_as_the_named_functi
         assert plaintext == private_blob(code, account.debtor_name, account.address_line, account.city,
                                          account.state, account.zip)
         opened = read_private(plaintext)
-        assert opened == (code, [account.debtor_name, account.address_line, account.city, account.state, account.zip])
+        assert opened == (code, [account.debtor_name, account.address_line, account.city, account.state, account.zip]
+                          + [""] * 5)
 
 
 def test_ingestion_reads_quoted_and_unquoted_chunks_alike_and_refuses_changed_rows():
@@ -167,7 +168,7 @@ def test_ingestion_reads_quoted_and_unquoted_chunks_alike_and_refuses_changed_ro
     assert '"' not in plain and '"' in quoted.getvalue()
     fast, careful = list(debts(header, plain, 2)), list(debts(header, quoted.getvalue(), 2))
     assert fast == careful and len(fast) == 30
-    assert [d[-1] for d in fast] == [a.balance_cents for a in read_accounts([line + "\n" for line in lines])]
+    assert [d[8] for d in fast] == [a.balance_cents for a in read_accounts([line + "\n" for line in lines])]
     for changed, line in ((plain.replace(",", "\x1f", 40), 2), ("\n".join(lines[1:3] + ["x,y"]), 4)):
         with pytest.raises(OfferFileError) as caught:
             list(debts(header, changed, 2))
@@ -271,3 +272,46 @@ def test_checking_streams_memory_does_not_grow_with_the_file():
     peak(1_000)  # fills what pydantic-core caches (bounded) first
     # A row kept would cost its line (~200 bytes) and more; what grows is pydantic-core's bounded string cache.
     assert (peak(1_000) - peak(200)) / 800 < 64
+
+
+def test_the_fields_sellers_also_send_are_validated_sealed_and_lettered():
+    import io
+
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from functions.adapters import crypto
+    from functions.domain.forgiveness import SEPARATOR, private_blob, read_private
+    from functions.domain.offers import FileReport, normalised
+    from functions.handlers.forgiveness import chunk_items
+
+    header = SELLER_HEADER.rstrip() + ",Address 2,DOFD,Patient,Case #,Collection Agency,Co-Borrower\r\n"
+    base = "Avery Example,1 Imaginary Lane,Exampleton,NY,10001,Example Hospital,medical,100.00,03/04/2021"
+    lines = seller_file(f"A-1,{base},Apt 2,01/05/2020,Casey Example,2021-CV-123,Sample Recovery,Blake Example\r\n",
+                        f"A-2,{base},,,,,,\r\n", f"A-3,{base},,2021-03-05,,,,\r\n", header=header)
+    report, out = FileReport(), io.StringIO()
+    accounts = list(normalised(lines, report, out))
+    assert report.lines() == ["line 4, column row: first_delinquency_date is after charge_off_date"]
+    first, plain = accounts
+    assert (first.address_line_2, first.first_delinquency_date.isoformat(), first.patient_name, first.case_number,
+            first.current_collector, first.co_debtor_name) == ("Apt 2", "2020-01-05", "Casey Example", "2021-CV-123",
+                                                               "Sample Recovery", "Blake Example")
+    assert plain.address_line_2 is None and plain.co_debtor_name is None
+    # Forgiveness seals them after the address, as private_blob does; a blob without them is as before.
+    stored = out.getvalue().splitlines()
+    portfolio = crypto.Opener(X25519PrivateKey.generate())
+    message = {"campaign_id": "c", "plan_id": "p", "chunk": 0, "first_row": 0, "header": stored[0]}
+    items, *_ = chunk_items(message, "\n".join(stored[1:]) + "\n", crypto.Sealer(portfolio.public), b"k" * 32,
+                            "2026-01-01", b"d" * 32)
+    opened = [portfolio.open(item["sealed"]["B"], crypto.aad("c", "p", item["account_hash"]["S"])) for item in items]
+    code = opened[0][:10]
+    extra = ("Apt 2", "Casey Example", "Blake Example", "2021-CV-123", "Sample Recovery")
+    assert opened[0] == private_blob(code, first.debtor_name, first.address_line, first.city, first.state, first.zip,
+                                     extra)
+    assert opened[1].count(SEPARATOR.encode()) == 4  # the five address fields alone, as sealed before
+    assert read_private(opened[1])[1] == [plain.debtor_name, plain.address_line, "Exampleton", "NY", "10001"] + [""] * 5
+    assert read_private(opened[0])[1][5:] == list(extra)
+    letter = letter_lines("Demo Jubilee", first, "USD", "CODE", "team@x.example", "https://x.example/verify")
+    assert letter[:4] == ["Avery Example", "Blake Example", "1 Imaginary Lane", "Apt 2"]
+    assert "Dear Avery Example and Blake Example," in letter
+    text = "\n".join(letter)
+    assert "for the care of Casey Example" in text and "court case 2021-CV-123" in text and "Sample Recovery" in text
