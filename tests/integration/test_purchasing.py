@@ -136,7 +136,7 @@ def test_a_manual_seller_is_paid_by_wire_and_confirmed_by_the_operator(cloud, ca
 
 def test_offers_with_bad_rows_are_refused_unless_skipped_and_show_their_profile(cloud):
     good = offer_csv(3, 4).decode()
-    bad = good + "BAD-1,Someone Example,1 Lane,City,ZZ,12345,Hosp,medical,-5,2020-01-01,,,\n"
+    bad = good + "BAD-1,Someone Example,1 Lane,City,ZZ,12345,Hosp,medical,-5,2020-01-01" + "," * 9 + "\n"
     with pytest.raises(Exception, match="line 5, column state"):
         operations.add_offer("c1", bad.encode(), "sandbox", 900)
     offer, skipped = operations.add_offer("c1", bad.encode(), "sandbox", 900, offer_id="o1", skip_bad_rows=True,
