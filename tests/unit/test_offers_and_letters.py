@@ -235,6 +235,12 @@ def test_cells_get_plain_reasons_and_a_short_row_says_how_short():
         "line 2, column charge_off_date: is not a date (expected YYYY-MM-DD or MM/DD/YYYY)",
         "line 3, column row: has 9 fields, the header has 10",
     ]
+    # What would break the stored file's lines where forgiveness reads them is refused when it is added.
+    for odd in ("\u2028", "\x1c", "\x1f", "\n"):
+        row = f'A-1,"Avery{odd}Example",1 Imaginary Lane,Exampleton,NY,10001,Example Hospital,medical,1,2021-01-01\n'
+        assert problems(seller_file(row)) == [
+            "line 2, column debtor_name: has a line break or control character inside"] if odd != "\n" else [
+            "line 3, column debtor_name: has a line break or control character inside"]
 
 
 def day_first(accounts: int) -> list[str]:
