@@ -6,9 +6,13 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
+from typing import TextIO, cast
 
+import rich.progress
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
@@ -16,7 +20,7 @@ from rich.table import Table
 from functions.adapters.aws import STAGES
 from functions.domain.campaigns import PROVIDERS, Campaign, CampaignError
 from functions.domain.money import format_cents
-from functions.domain.offers import OfferFileError
+from functions.domain.offers import FileReport, OfferFileError, check_file
 
 console = Console()
 err = Console(stderr=True)
@@ -101,7 +105,16 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--price-cents", type=_positive, required=True)
     add.add_argument("--expires", metavar="DATE", help="the seller's offer lapses after this day (YYYY-MM-DD)")
     add.add_argument("--skip-bad-rows", action="store_true", help="register the good rows of a file with bad ones")
+    add.add_argument("--json", action="store_true")
     _where(add)
+    check = offers.add_parser("check", help="validate an offer file as `offers add` would, without uploading it")
+    check.add_argument("file", type=Path)
+    check.add_argument("--json", action="store_true")
+    for reading in (add, check):
+        reading.add_argument("--columns", type=_column_map, metavar="MAP.json",
+                             help='the file\'s headers for Jubilee\'s columns, e.g. {"account_ref": "Loan ID"}')
+        reading.add_argument("--date-format", metavar="FORMAT",
+                             help="dates laid out otherwise than YYYY-MM-DD or MM/DD/YYYY, e.g. %%d.%%m.%%Y")
     show = offers.add_parser("show", help="an offer's profile under the campaign's eligibility policy")
     show.add_argument("offer_id", metavar="ID")
     show.add_argument("--campaign", required=True)
@@ -179,6 +192,45 @@ def print_report(report: dict) -> None:
         console.print(f"The campaign's dashboard, as one file: {report['report']}")
 
 
+def _column_map(path: str) -> dict[str, str]:
+    try:
+        mapping = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        raise argparse.ArgumentTypeError(f"cannot read {path} as JSON: {error}") from None
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        raise argparse.ArgumentTypeError('must be a JSON object of header names, e.g. {"account_ref": "Loan ID"}')
+    return mapping
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[TextIO]:
+    """An offer file's lines as read, with a progress bar on a terminal when it is big enough to wait for."""
+    from infra.operations import OperationError
+
+    try:
+        if err.is_terminal and path.stat().st_size > 2_000_000:
+            with rich.progress.open(path, "rt", encoding="utf-8-sig", newline="", description="reading",
+                                    console=err, transient=True) as lines:
+                yield cast(TextIO, lines)
+        else:
+            with path.open(encoding="utf-8-sig", newline="") as lines:
+                yield lines
+    except OSError as error:
+        raise OperationError(f"FILE: cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise OperationError("FILE: is not UTF-8 text") from None
+
+
+def _refused(report: FileReport, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"refused": True, **report.to_dict()}, sort_keys=True))
+    else:
+        err.print(f"[red]error:[/red] {report.problem_count:,} problem(s) in {report.rows:,} row(s) of the file")
+        for line in report.lines():
+            err.print(f"  {line}", highlight=False, soft_wrap=True)
+    return 2
+
+
 def print_offer(shown: dict) -> None:
     console.print(f"offer {shown['offer_id']} from {shown['seller']} ({shown['status']}): {shown['accounts']} accounts, "
                   f"{format_cents(shown['face_value_cents'])} face value for {format_cents(shown['price_cents'])} "
@@ -243,10 +295,9 @@ def main(argv: list[str] | None = None) -> int:
         err.print(f"[red]error:[/red] AWS said: {error}")
         return 1
     except (CampaignError, OfferFileError, ValueError, LookupError) as error:
-        problems = getattr(error, "problems", None)
-        err.print(f"[red]error:[/red] {error if not problems else f'{len(problems)} problem(s) in the file'}")
-        for problem in problems or []:
-            err.print(f"  {problem}")
+        if isinstance(error, OfferFileError):
+            return _refused(error.report, getattr(args, "json", False))
+        err.print(f"[red]error:[/red] {error}")
         return 2
 
 
@@ -310,6 +361,14 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "verify-log":
         return _verified(args.source, args.json)
     try:
+        if args.command == "offers" and args.action == "check":
+            with _opened(args.file) as lines:
+                checked = check_file(lines, args.columns, args.date_format)
+            if checked.counts:
+                return _refused(checked, args.json)
+            return _show(checked.to_dict(), args.json, lambda r: console.print(
+                f"{args.file}: {r['accounts']:,} accounts, {format_cents(r['face_value_cents'])} face value: "
+                "ready to add", soft_wrap=True))
         operations.connect(args.stack, args.endpoint_url)
         if args.command == "campaigns" and args.action == "register":
             added = operations.register_campaigns()
@@ -336,24 +395,25 @@ def run(args: argparse.Namespace) -> int:
         if args.command == "offers" and args.action == "show":
             return _show(operations.show_offer(args.campaign, args.offer_id), args.json, print_offer)
         if args.command == "offers":
-            try:
-                body = args.file.read_bytes()
-            except OSError as error:
-                raise operations.OperationError(f"FILE: cannot read {args.file}: {error.strerror}") from None
-            try:
-                offer, skipped = operations.add_offer(args.campaign, body, args.seller, args.price_cents,
-                                                      expires=args.expires, skip_bad_rows=args.skip_bad_rows)
-            except UnicodeDecodeError:
-                raise operations.OperationError("FILE: is not UTF-8 text") from None
-            for problem in skipped:
-                err.print(f"  skipped {problem}")
+            with _opened(args.file) as lines:
+                offer, skipped = operations.add_offer(args.campaign, lines, args.seller, args.price_cents,
+                                                     expires=args.expires, skip_bad_rows=args.skip_bad_rows,
+                                                     columns=args.columns, date_format=args.date_format)
+            from functions.adapters.purchases import load_offer
+
+            registered = load_offer(args.campaign, offer.offer_id)
+            assert registered is not None  # registered just now
+            met = registered["duplicates"]
+            if args.json:
+                print(json.dumps({**asdict(offer), "duplicates": met, "skipped": skipped.to_dict()},
+                                 sort_keys=True, default=str))
+                return 0
+            for line in skipped.lines():
+                err.print(f"  skipped {line}", highlight=False, soft_wrap=True)
             console.print(f"registered {offer.offer_id}: {offer.accounts} accounts, "
                           f"{format_cents(offer.face_value_cents)} face value "
                           f"({format_cents(offer.eligible_face_value_cents or 0)} eligible) "
                           f"for {format_cents(offer.price_cents)}")
-            from functions.adapters.purchases import load_offer
-
-            met = load_offer(args.campaign, offer.offer_id)["duplicates"]
             print_duplicates(met, offer.eligible_accounts, offer.eligible_face_value_cents)
             return 0
         if args.command == "purchases":

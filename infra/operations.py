@@ -8,8 +8,11 @@ deployment, found from its CloudFormation stack outputs or at an endpoint like t
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
+import tempfile
 import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from functions.adapters import aws, duplicates, purchases, storage
 from functions.adapters.secrets import derived_key, forget_secrets
@@ -18,7 +21,7 @@ from functions.domain.campaigns import Campaign
 from functions.adapters.reference_data import poverty_guidelines
 from functions.domain.duplicates import Overlap, keys_of, overlap
 from functions.domain.eligibility import OfferProfile, assess, profile
-from functions.domain.offers import OfferFileError, RowProblem, check_accounts, read_accounts, write_accounts
+from functions.domain.offers import FileReport, OfferFileError, OfferRow, normalised, read_accounts
 from functions.domain.planner import Offer, cents_per_dollar
 from infra import topology
 
@@ -78,26 +81,39 @@ def _campaign(campaign_id: str) -> Campaign:
     return campaign
 
 
-def _profile(campaign: Campaign, accounts: list) -> OfferProfile:
+def _profile(campaign: Campaign, accounts: Iterable[OfferRow]) -> OfferProfile:
     return profile(accounts, campaign.eligibility(), campaign.guidelines(poverty_guidelines()))
 
 
-def _overlap(campaign: Campaign, offer_id: str, accounts: list) -> Overlap:
-    """The accounts of an offer the campaign bought already, or that another open offer holds."""
-    key, cid = derived_key("account-claim"), campaign.campaign_id
-    keys = [keys_of(key, cid, account) for account in accounts]
-    seen = duplicates.seen(cid, offer_id, key, keys)
+def _overlap(campaign: Campaign, offer_id: str, key: bytes, keys: list[tuple[str, str]],
+             accounts: Callable[[], Iterable[OfferRow]]) -> Overlap:
+    """The accounts of an offer the campaign bought already, or that another open offer holds
+    (`accounts` reads them again, in the order of their `keys`, only if some were met)."""
+    seen = duplicates.seen(campaign.campaign_id, offer_id, key, keys)
+    if not seen:
+        return Overlap()
     policy, guidelines, today = campaign.eligibility(), campaign.guidelines(poverty_guidelines()), dt.date.today()
-    return overlap(((a, k, assess(a, policy, guidelines, today).eligible) for a, k in zip(accounts, keys)
+    return overlap(((a, k, assess(a, policy, guidelines, today).eligible) for a, k in zip(accounts(), keys, strict=True)
                     if k[0] in seen or k[1] in seen), seen)
 
 
-def add_offer(campaign_id: str, body: bytes, seller: str, price_cents: int, offer_id: str | None = None,
-              expires: str | None = None, skip_bad_rows: bool = False) -> tuple[Offer, list[RowProblem]]:
-    """Validate an offer file, upload it, and register it as open for purchase, profiled under the
-    campaign's eligibility policy. A file with bad rows is refused whole unless skip_bad_rows: then
-    only its good rows are stored, and the problems are returned. Accounts the campaign bought already, or
-    that another open offer holds, are flagged (the offer's `duplicates`) and left out of its eligible value."""
+def _keyed(accounts: Iterable[OfferRow], key: bytes, campaign_id: str,
+           keys: list[tuple[str, str]]) -> Iterator[OfferRow]:
+    for account in accounts:
+        keys.append(keys_of(key, campaign_id, account))
+        yield account
+
+
+def add_offer(campaign_id: str, body: bytes | Iterable[str], seller: str, price_cents: int,
+              offer_id: str | None = None, expires: str | None = None, skip_bad_rows: bool = False,
+              columns: Mapping[str, str] | None = None, date_format: str | None = None
+              ) -> tuple[Offer, FileReport]:
+    """Validate a seller's offer file (bytes, or its lines as they are read), store it in Jubilee's own
+    layout, and register it as open for purchase, profiled under the campaign's eligibility policy. It is
+    read once, as it streams, into a temporary file: memory does not grow with it. A file with bad rows is
+    refused whole unless skip_bad_rows: then only its good rows are stored, and the report says what was
+    left out. Accounts the campaign bought already, or that another open offer holds, are flagged (the
+    offer's `duplicates`) and left out of its eligible value."""
     if price_cents <= 0:
         raise OperationError("--price-cents: must be a positive whole number of cents")
     if not seller.strip():
@@ -109,23 +125,35 @@ def add_offer(campaign_id: str, body: bytes, seller: str, price_cents: int, offe
         except ValueError:
             raise OperationError(f"--expires: {expires!r} is not a date like 2026-12-31") from None
     campaign = _campaign(campaign_id)
-    checked = check_accounts(body.decode("utf-8-sig").splitlines(keepends=True))
-    if checked.problems and (not skip_bad_rows or not checked.accounts):
-        raise OfferFileError(checked.problems)
-    if checked.problems:  # keep only what is good: forgiveness reads the stored file as is
-        body = write_accounts(checked.accounts).encode()
-    shape = _profile(campaign, checked.accounts)
     offer_id = offer_id or f"offer-{uuid.uuid4().hex[:12]}"
     if purchases.load_offer(campaign_id, offer_id) is not None:
         raise OperationError(f"offer {offer_id!r} exists already")
-    met = _overlap(campaign, offer_id, checked.accounts)
-    key = storage.upload_offer(campaign_id, offer_id, body)
-    offer = Offer(offer_id, campaign_id, seller, price_cents, shape.face_value_cents, shape.accounts, key,
+    lines = io.StringIO(body.decode("utf-8-sig"), newline="") if isinstance(body, bytes) else body
+    key, report = derived_key("account-claim"), FileReport()
+    keys: list[tuple[str, str]] = []
+    with tempfile.TemporaryFile() as stored:
+        canonical = io.TextIOWrapper(stored, encoding="utf-8", newline="")
+        accounts = normalised(lines, report, canonical, columns, date_format)
+        shape = _profile(campaign, _keyed(accounts, key, campaign_id, keys))
+        canonical.detach()  # flushed; the file stays open
+        if report.counts and (not skip_bad_rows or not report.accounts):
+            raise OfferFileError(report)
+
+        def again() -> Iterator[OfferRow]:
+            stored.seek(0)
+            text = io.TextIOWrapper(stored, encoding="utf-8", newline="")
+            yield from read_accounts(text)
+            text.detach()
+
+        met = _overlap(campaign, offer_id, key, keys, again)
+        stored.seek(0)
+        object_key = storage.upload_offer(campaign_id, offer_id, stored)
+    offer = Offer(offer_id, campaign_id, seller, price_cents, shape.face_value_cents, shape.accounts, object_key,
                   eligible_face_value_cents=shape.eligible_face_value_cents - met.eligible_face_value_cents,
                   eligible_accounts=shape.eligible_accounts - met.eligible_accounts)
     if not purchases.register_offer(offer, shape.to_dict(), expires, met.to_dict()):
         raise OperationError(f"offer {offer_id!r} exists already")
-    return offer, checked.problems
+    return offer, report
 
 
 def show_offer(campaign_id: str, offer_id: str) -> dict:

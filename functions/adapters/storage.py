@@ -6,6 +6,7 @@ import codecs
 import io
 import zipfile
 from collections.abc import Callable, Iterator
+from typing import IO
 
 from botocore.exceptions import ClientError
 
@@ -19,7 +20,7 @@ def offer_key(campaign_id: str, offer_id: str) -> str:
     return f"offers/{campaign_id}/{offer_id}.csv"
 
 
-def upload_offer(campaign_id: str, offer_id: str, body: bytes) -> str:
+def upload_offer(campaign_id: str, offer_id: str, body: bytes | IO[bytes]) -> str:
     key = offer_key(campaign_id, offer_id)
     client("s3").put_object(Bucket=settings().offers_bucket, Key=key, Body=body, ContentType="text/csv")
     return key

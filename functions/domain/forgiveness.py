@@ -6,7 +6,7 @@ import base64
 import csv
 import hashlib
 import io
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -29,14 +29,25 @@ def account_keys(key: bytes, campaign_id: str, account_ref: str) -> tuple[str, b
 SEPARATOR = "\x1f"  # the ASCII unit separator: joins a debtor's sealed fields (no such character in an address)
 
 
-def private_blob(code: bytes, name: str, address: str, city: str, state: str, zip_code: str) -> bytes:
-    """What is sealed per account for the letters stage: the code's bytes, then the address fields."""
-    return code + SEPARATOR.join((name, address, city, state, zip_code)).encode()
+# Sealed after the address when a seller gives any of them; a blob without them is the five fields alone, as
+# sealed before they existed, and read_private reads either.
+SEALED_EXTRA = ("address_line_2", "patient_name", "co_debtor_name", "case_number", "current_collector")
+NO_EXTRA = ("",) * len(SEALED_EXTRA)
+
+
+def private_blob(code: bytes, name: str, address: str, city: str, state: str, zip_code: str,
+                 extra: tuple[str, ...] = NO_EXTRA) -> bytes:
+    """What is sealed per account for the letters stage: the code's bytes, then the address fields, then
+    (only if any is given) the SEALED_EXTRA fields."""
+    fields = (name, address, city, state, zip_code, *extra) if any(extra) else (name, address, city, state, zip_code)
+    return code + SEPARATOR.join(fields).encode()
 
 
 def read_private(blob: bytes) -> tuple[bytes, list[str]]:
-    """The code's bytes and [name, address line, city, state, zip], as private_blob joined them."""
-    return blob[:CODE_BYTES], blob[CODE_BYTES:].decode().split(SEPARATOR)
+    """The code's bytes and [name, address line, city, state, zip, *SEALED_EXTRA] ("" where not given),
+    as private_blob joined them."""
+    fields = blob[CODE_BYTES:].decode().split(SEPARATOR)
+    return blob[:CODE_BYTES], fields + [""] * (5 + len(SEALED_EXTRA) - len(fields))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +63,18 @@ class Debt:
     original_creditor: str
     debt_type: str
     balance_cents: int
+    address_line_2: str = ""
+    patient_name: str = ""
+    co_debtor_name: str = ""
+    case_number: str = ""
+    current_collector: str = ""
 
 
 def debts(header: list[str], text: str, first_line: int) -> Iterator[tuple]:
     """The hot path of ingestion: the rows of a chunk of a file already validated in full when it
     was registered (offers.OfferRow), checked again for what the books depend on, at about a
-    microsecond a row. Yields plain tuples in Debt's field order (cheaper to make than objects)."""
+    microsecond a row. Yields plain tuples of Debt's first nine fields and a tuple of the SEALED_EXTRA ones
+    (cheaper to make than objects); a file stored before those columns existed has them all empty."""
     if set(COLUMNS) - set(header):
         raise OfferFileError([RowProblem(1, c, "column is missing") for c in COLUMNS if c not in header])
     if SEPARATOR in text:  # once per chunk, not per field: sealed fields are joined with it
@@ -65,6 +82,8 @@ def debts(header: list[str], text: str, first_line: int) -> Iterator[tuple]:
         raise OfferFileError([RowProblem(line, "row", "changed since the offer was registered")])
     pick = itemgetter(*(header.index(c) for c in ("account_ref", "debtor_name", "address_line", "city", "state",
                                                   "zip", "original_creditor", "debt_type", "balance_cents")))
+    extra: Callable[[list[str]], tuple[str, ...]] = (
+        itemgetter(*(header.index(c) for c in SEALED_EXTRA)) if set(SEALED_EXTRA) <= set(header) else _no_extra)
     # Without a quote character, RFC 4180 rows are exactly their lines split at commas: a third of
     # csv.reader's cost. Any quote and the chunk goes through csv.reader.
     rows = csv.reader(io.StringIO(text)) if '"' in text else (line.split(",") for line in text.splitlines())
@@ -72,11 +91,16 @@ def debts(header: list[str], text: str, first_line: int) -> Iterator[tuple]:
         try:
             ref, name, address, city, state, zip_code, creditor, kind, balance = pick(row)
             cents = int(balance)
+            more = extra(row)
         except (IndexError, ValueError):
             raise OfferFileError([RowProblem(line, "row", "is not a row of this offer file")]) from None
         if cents <= 0 or state not in STATES or not ref:
             raise OfferFileError([RowProblem(line, "row", "changed since the offer was registered")])
-        yield ref, name, address, city, state, zip_code, creditor, kind, cents
+        yield ref, name, address, city, state, zip_code, creditor, kind, cents, more
+
+
+def _no_extra(row: list[str]) -> tuple[str, ...]:
+    return NO_EXTRA
 
 
 def chunk_ranges(lines: Iterable[bytes], rows_per_chunk: int) -> tuple[str, list[tuple[int, int, int]]]:
@@ -122,12 +146,18 @@ def format_code(code: bytes) -> str:
 
 def letter_lines(campaign_name: str, debt: Account | Debt, currency: str, code: str, contact: str,
                  verify_url: str) -> list[str]:
+    second, patient, co_debtor, case, collector = (getattr(debt, f) or "" for f in SEALED_EXTRA)
     return [
-        debt.debtor_name, debt.address_line, f"{debt.city}, {debt.state} {debt.zip}", "",
-        f"Dear {debt.debtor_name},", "",
-        f"{campaign_name} bought your debt with {debt.original_creditor} and has forgiven it.",
+        debt.debtor_name, *([co_debtor] if co_debtor else []), debt.address_line, *([second] if second else []),
+        f"{debt.city}, {debt.state} {debt.zip}", "",
+        f"Dear {debt.debtor_name}{f' and {co_debtor}' if co_debtor else ''},", "",
+        f"{campaign_name} bought your debt with {debt.original_creditor}"
+        f"{f' (for the care of {patient})' if patient else ''} and has forgiven it.",
         f"Amount forgiven: {format_cents(debt.balance_cents, currency)}.",
+        *([f"This includes any judgment on it in court case {case}."] if case else []),
         "You owe nothing on this account, and you need do nothing.",
+        *([f"If {collector}, who was collecting it, contacts you about it, show them this letter."]
+          if collector else []),
         "This is a gift, not an offer: no one will ask you for money or details.", "",
         f"Verification code: {code}",
         f"Check this letter at {verify_url} with the code above.",

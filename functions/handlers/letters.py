@@ -56,10 +56,10 @@ def print_batch(campaign: Campaign, plan_id: str, batch_id: str, events: list[di
     batch = {}
     for event in events:
         private = opener.open(bytes(event["sealed"]), crypto.aad(cid, plan_id, event["account_hash"]))
-        code_bytes, (name, address, city, state, zip_code) = read_private(private)
+        code_bytes, (name, address, city, state, zip_code, *extra) = read_private(private)
         code = format_code(code_bytes)
         debt = Debt("", name, address, city, state, zip_code, event["original_creditor"], event["debt_type"],
-                    event["face_value_cents"])
+                    event["face_value_cents"], *extra)
         # The link points at the campaign's site (CloudFront in a deployment), which serves /verify.
         lines = letter_lines(campaign.name, debt, campaign.currency, code, campaign.contact or campaign.name,
                              f"{settings().site_url.rstrip('/')}/verify/{code}")

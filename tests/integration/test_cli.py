@@ -55,12 +55,49 @@ def test_operator_commands_on_a_local_deployment(served_cloud, tmp_path, capsys)
     assert cli.main(["offers", "add", str(good), "--campaign", "nope", "--seller", "s", "--price-cents", "9",
                      *endpoint]) == 2
     assert "--campaign: no campaign 'nope'" in capsys.readouterr().err
+    # A seller's own layout, one header mapped: stored in Jubilee's, and described as JSON for scripts.
+    sellers, mapping = tmp_path / "seller.csv", tmp_path / "map.json"
+    sellers.write_text(SELLERS_FILE)
+    mapping.write_text(json.dumps({"account_ref": "Loan ID"}))
+    assert cli.main(["offers", "add", str(sellers), "--columns", str(mapping), "--campaign", "spring", "--seller", "s",
+                     "--price-cents", "900", "--json", *endpoint]) == 0
+    added = json.loads(capsys.readouterr().out)
+    assert added["accounts"] == 2 and added["face_value_cents"] == 123_456 + 50_000
+    assert cli.main(["offers", "show", added["offer_id"], "--campaign", "spring", "--json", *endpoint]) == 0
+    assert json.loads(capsys.readouterr().out)["by_state"]["NY"] == {"accounts": 2, "face_value_cents": 173_456}
     # A poisoned letter request lands in its DLQ; the operator command puts it back.
     sqs = client("sqs")
     sqs.send_message(QueueUrl=cloud.dlq_urls["letters"], MessageBody="{}")
     assert cli.main(["dlq", "redrive", "letters", *endpoint]) == 0
     assert "moved 1 message" in capsys.readouterr().out
     assert cloud.dlq_depths()["letters"] == 0
+
+
+SELLERS_FILE = ("\ufeffLoan ID,Full Name,Address,City,ST,Zip Code,Creditor,Type,Current Balance,Charged Off Date\r\n"
+                "L-1,Avery Example,1 Imaginary Lane,Exampleton,NY,10001-1234,Example Hospital,medical,"
+                "\"$1,234.56\",03/04/2021\r\n\r\n"
+                "L-2,Blake Sample,2 Nowhere Road,Exampleton,NY,10002,Example Hospital,medical,500,2021-03-05\r\n")
+
+
+def test_offers_check_reads_a_seller_s_file_without_uploading_and_bounds_its_refusal(tmp_path, capsys):
+    sellers, mapping, wrong = tmp_path / "seller.csv", tmp_path / "map.json", tmp_path / "wrong.csv"
+    sellers.write_text(SELLERS_FILE)
+    mapping.write_text(json.dumps({"account_ref": "Loan ID"}))
+    assert cli.main(["offers", "check", str(sellers)]) == 2  # "Loan ID" is no name Jubilee knows
+    said = capsys.readouterr().err
+    assert "column account_ref: column is missing" in said and "'Loan ID', 'Full Name'" in said
+    assert cli.main(["offers", "check", str(sellers), "--columns", str(mapping)]) == 0
+    assert "2 accounts, $1,734.56 face value: ready to add" in capsys.readouterr().out
+    rows = [f"A-{n},Avery Example,1 Imaginary Lane,Exampleton,NY,10001,Example Hospital,medical,100,2021.03.04"
+            for n in range(300)]
+    wrong.write_text("account_ref,debtor_name,address_line,city,state,zip,original_creditor,debt_type,balance_cents,"
+                     "charge_off_date\n" + "\n".join(rows) + "\n")
+    assert cli.main(["offers", "check", str(wrong)]) == 2
+    said = capsys.readouterr().err.splitlines()
+    assert len(said) == 1 + 50 + 1 and said[-1] == ("  charge_off_date: 300 rows are not a date "
+                                                   "(expected YYYY-MM-DD or MM/DD/YYYY)")
+    assert cli.main(["offers", "check", str(wrong), "--date-format", "%Y.%m.%d", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["accounts"] == 300
 
 
 @pytest.mark.parametrize("argv, message", [

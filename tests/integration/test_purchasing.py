@@ -136,14 +136,34 @@ def test_a_manual_seller_is_paid_by_wire_and_confirmed_by_the_operator(cloud, ca
 
 def test_offers_with_bad_rows_are_refused_unless_skipped_and_show_their_profile(cloud):
     good = offer_csv(3, 4).decode()
-    bad = good + "BAD-1,Someone Example,1 Lane,City,ZZ,12345,Hosp,medical,-5,2020-01-01,,,\n"
+    bad = good + "BAD-1,Someone Example,1 Lane,City,ZZ,12345,Hosp,medical,-5,2020-01-01" + "," * 9 + "\n"
     with pytest.raises(Exception, match="line 5, column state"):
         operations.add_offer("c1", bad.encode(), "sandbox", 900)
     offer, skipped = operations.add_offer("c1", bad.encode(), "sandbox", 900, offer_id="o1", skip_bad_rows=True,
                                           expires="2099-01-01")
-    assert offer.accounts == 3 and [p.column for p in skipped] == ["state", "balance_cents"]
+    assert offer.accounts == 3 and [p.column for p in skipped.shown] == ["state", "balance_cents"]
     shown = operations.show_offer("c1", "o1")
     assert shown["accounts"] == 3 and shown["expires"] == "2099-01-01"
     assert shown["eligible_accounts"] <= 3 and shown["cents_per_dollar"].endswith("¢")
     with pytest.raises(operations.OperationError, match="in the past"):
         operations.add_offer("c1", good.encode(), "sandbox", 900, expires="2020-01-01")
+
+
+def test_a_seller_s_file_is_stored_in_jubilee_s_layout_for_forgiveness_to_read(cloud):
+    import csv
+
+    from functions.adapters import purchases, storage
+    from functions.domain.forgiveness import debts
+    from functions.domain.offers import CANONICAL
+
+    body = ("\ufeffAccount Number,Name,Address,City,State,ZIP,Creditor,Debt Type,Balance,Charge Off Date\r\n"
+            "N-1,Avery Example,1 Imaginary Lane,Exampleton,NY,01234-5678,Example Hospital,medical,\"$1,234.56\","
+            "03/04/2021\r\n\r\n"
+            "N-2,Blake Sample,2 Nowhere Road,Sampleville,CA,90210,Example Hospital,medical,12,2021-03-05\r\n")
+    offer, skipped = operations.add_offer("c1", body.encode(), "sandbox", 900, offer_id="sellers")
+    assert offer.accounts == 2 and offer.face_value_cents == 124_656 and not skipped.counts
+    stored = "".join(storage.read_lines(purchases.load_offer("c1", "sellers")["object_key"]))
+    header, rows = stored.split("\n", 1)
+    assert header == ",".join(CANONICAL)
+    assert [(ref, zip_code, cents) for ref, _, _, _, _, zip_code, _, _, cents, _ in
+            debts(next(csv.reader([header])), rows, 2)] == [("N-1", "01234", 123_456), ("N-2", "90210", 1_200)]
