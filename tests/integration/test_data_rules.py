@@ -3,6 +3,7 @@ unchanged, erased donors stay erased, and no personal data reaches a log line.""
 
 import contextlib
 import re
+import importlib
 import json
 import threading
 from http.server import ThreadingHTTPServer
@@ -11,7 +12,7 @@ import pytest
 
 from functions.adapters import donors, forgiveness
 from functions.adapters.aws import client, settings
-from infra import cli, operations, portability
+from infra import topology, cli, operations, portability
 from infra.local.emulator import LocalCloud
 from infra.local.server import _handler_class
 from infra.sample_data import offer_csv
@@ -225,6 +226,12 @@ def test_after_a_demo_no_personal_data_is_in_any_log_line_table_item_or_object(m
 
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
     caplog.set_level("DEBUG")
+    # A handler module imported earlier in this process (e.g. by an in-process `jubilee demo`, which
+    # quiets them) keeps the level its logger was made with: every one logs everything here.
+    loggers = [importlib.import_module(fn.handler.rsplit(".", 1)[0]).logger for fn in topology.FUNCTIONS]
+    levels = [logger.log_level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel("DEBUG")
     stored = {}
 
     def read_everything(_cloud):  # what the deployment holds: every item (but ciphertext) and every object
@@ -234,7 +241,11 @@ def test_after_a_demo_no_personal_data_is_in_any_log_line_table_item_or_object(m
                              for b in (settings().offers_bucket, settings().letters_bucket)
                              for o in s3.list_objects_v2(Bucket=b).get("Contents", [])]
 
-    demo.run(donations=12, seed=3, inspect=read_everything)
+    try:
+        demo.run(donations=12, seed=3, inspect=read_everything)
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
     captured = capsys.readouterr()
     lines = captured.out + captured.err + "\n".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
     assert "donation pledged" in lines and "chunk forgiven" in lines  # the functions did log
