@@ -115,7 +115,7 @@ class _Relaxation:
     def __init__(self, prices: Sequence[int], values: Sequence[int]) -> None:
         self.prices, self.values = prices, values
         self.prefix_price, self.prefix_value = [0], [0]
-        for p, v in zip(prices, values):
+        for p, v in zip(prices, values, strict=True):
             self.prefix_price.append(self.prefix_price[-1] + p)
             self.prefix_value.append(self.prefix_value[-1] + v)
 
@@ -136,6 +136,9 @@ class _Relaxation:
         return self.values[item] + self.fill(capacity - self.prices[item], skip=item)
 
 
+_Trail = tuple[int, "_Trail"] | None  # items toggled from the break plan, newest first
+
+
 def _best(budget: int, items: Sequence[Offer], objective: Objective, share: int = 1) -> _Search:
     """An optimal set (indices into items, ranked by value per dollar), or the best within a share of MAX_STATES."""
     max_states = MAX_STATES // share
@@ -146,7 +149,8 @@ def _best(budget: int, items: Sequence[Offer], objective: Objective, share: int 
     if brk == n:
         return _Search(sum(values), sum(prices), tuple(range(n)), exact=True, upper_bound=sum(values))
     # Greedy, to start from: the LP's plan, then whatever else still fits.
-    z, left, trail = relaxation.prefix_value[brk], budget - relaxation.prefix_price[brk], None
+    trail: _Trail = None
+    z, left = relaxation.prefix_value[brk], budget - relaxation.prefix_price[brk]
     for i in range(brk, n):
         if prices[i] <= left:
             z, left, trail = z + values[i], left - prices[i], (i, trail)
@@ -174,7 +178,7 @@ def _improve(budget: int, prices: Sequence[int], values: Sequence[int], brk: int
         moves = sorted([(prices[a] - prices[d], values[a] - values[d], a, d) for a in outs for d in ins]
                        + [(prices[a], values[a], a, -1) for a in outs])
         costs = [m[0] for m in moves]
-        best_upto = []  # best_upto[k]: the move of most value among moves[:k + 1]
+        best_upto: list[int] = []  # best_upto[k]: the move of most value among moves[:k + 1]
         for k, move in enumerate(moves):
             best_upto.append(k if not best_upto or move[1] > moves[best_upto[-1]][1] else best_upto[-1])
         gain, plan = 0, chosen
@@ -192,8 +196,6 @@ def _improve(budget: int, prices: Sequence[int], values: Sequence[int], brk: int
         chosen = plan
     return chosen
 
-
-_Trail = tuple[int, "_Trail"] | None  # items toggled from the break plan, newest first
 
 
 class _Core:
@@ -243,6 +245,7 @@ class _Core:
             work += len(states)
             if work > max_work:
                 break
+            grown: list[tuple[int, int, _Trail]]
             if t < n and (s < 0 or t - self.brk <= self.brk - 1 - s):  # alternating, nearest the break first
                 item, t = t, t + 1
                 grown = [(w + prices[item], p + values[item], (item, tr)) for w, p, tr in states]
@@ -324,11 +327,10 @@ def optimal_plan(budget_cents: int, offers: Iterable[Offer], objective: Objectiv
             why = f"costs {offer.price_cents} cents, more than the {budget_cents} available"
         elif ceilings[oid] < value:
             why = f"with it, no plan is worth more than {ceilings[oid]}, less than the {value} chosen"
-        elif oid in with_it and with_it[oid] is not None:
-            best_with = with_it[oid]
+        elif (best_with := with_it.get(oid)) is not None:
             why = (f"the best plan that includes it is worth {best_with}, less than the {value} chosen"
                    if best_with < value else f"the best plan that includes it is worth {value} too: a tie, "
-                   "broken by value per dollar, then offer id")
+                   "and the plan found first is kept")
         elif search.exact:
             why = (f"a close call: with it, no plan is worth more than {ceilings[oid]}, and none beats the "
                    f"{value} chosen (proven optimal)")

@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.run import highs_value, planner_offers
+from functions.domain import planner
 from functions.domain.campaigns import Campaign
 from functions.domain.ledger import HELD, POOL, SPENT, Leg, Transfer, balances_from, hold_transfer, post_transfer, void_transfer
-from functions.domain import planner
 from functions.domain.planner import Offer, greedy_plan, optimal_plan
 from functions.domain.purchase import Plan, SellerError, approval_outcome, plan_id_for, run_purchase_check
 
@@ -75,9 +75,13 @@ def test_at_100_offers_of_each_shape_the_plan_is_as_good_as_highs_proves_and_wit
 
 
 def test_the_explanation_comes_from_one_solve_not_one_per_offer(monkeypatch):
-    solves = []
-    real = planner._best
-    monkeypatch.setattr(planner, "_best", lambda *args, **kwargs: solves.append(1) or real(*args, **kwargs))
+    solves, real = [], planner._best
+
+    def counted(*args, **kwargs):
+        solves.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(planner, "_best", counted)
     budget, offers = planner_offers("random", 200, 0)
     plan = optimal_plan(budget, offers)
     assert sum(not c.chosen for c in plan.explanation) > 50 and all(c.why for c in plan.explanation)
