@@ -26,6 +26,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import accumulate
 from typing import Literal
 
 Objective = Literal["face_value", "people"]
@@ -154,16 +155,54 @@ def _best(budget: int, items: Sequence[Offer], objective: Objective, share: int 
     for i in range(brk, n):
         if prices[i] <= left:
             z, left, trail = z + values[i], left - prices[i], (i, trail)
-    core = _Core(budget, prices, values, brk, (z, budget - left, trail))
-    # A quick pass keeping only the most promising partial plans finds a plan near the LP bound;
-    # the exact pass then drops every partial plan that cannot beat it, which is most of them.
-    if core.best[0] < relaxation.fill(budget):
+    core, ceiling = _Core(budget, prices, values, brk, (z, budget - left, trail)), relaxation.fill(budget)
+    # Most shapes are settled by a short exact pass. Otherwise quick passes, keeping only the most
+    # promising partial plans, then swaps near the break (from the best plan so far and from the LP's),
+    # find a plan at or near the bound. A plan at the bound is proven optimal at once; otherwise the
+    # exact pass drops every partial plan that cannot beat it, which is most of them.
+    if core.best[0] < ceiling:
+        core.expand(max_states // 20)
+        ceiling = min(ceiling, core.ceiling())
+    if core.best[0] < ceiling:
         core.expand(max_states, beam=BEAM)
-    if core.best[0] < relaxation.fill(budget):
+    if core.best[0] < ceiling:
         core.adopt(_improve(budget, prices, values, brk, core.chosen()))
-    core.expand(max_states)
-    return _Search(core.best[0], core.best[1], tuple(sorted(core.chosen())), exact=core.exact,
-                   upper_bound=core.ceiling())
+        core.adopt(_improve(budget, prices, values, brk, set(range(brk))))
+    if core.best[0] < ceiling:
+        ceiling = min(ceiling, _cardinality_bound(budget, prices, values))
+    if core.best[0] < ceiling:
+        core.expand(max_states)
+        ceiling = min(ceiling, core.ceiling())
+    return _Search(core.best[0], core.best[1], tuple(sorted(core.chosen())), exact=core.best[0] >= ceiling,
+                   upper_bound=ceiling)
+
+
+def _cardinality_bound(budget: int, prices: Sequence[int], values: Sequence[int]) -> int:
+    """No plan holds more offers than the most of the cheapest that fit together, k; so for any m >= 0
+    no plan is worth more than m * k plus the LP bound with every value less m. Offers whose value is a
+    fixed multiple of their price plus a constant (strongly correlated, where the plain LP bound stays
+    out of reach) meet this bound at m = that constant. m is searched for: the bound is convex in it."""
+    k = bisect_right(list(accumulate(sorted(prices))), budget)
+
+    def bound(m: int, exactly: bool = False) -> int:
+        """The bound at m; ranking by float ratio is only good enough to search for m with."""
+        rank = (lambda item: Fraction(-item[0], item[1])) if exactly else (lambda item: -item[0] / item[1])
+        total, room = 0, budget
+        for v, p in sorted(((v - m, p) for v, p in zip(values, prices, strict=True) if v > m), key=rank):
+            if p > room:
+                total += v * room // p
+                break
+            total, room = total + v, room - p
+        return m * k + total
+
+    low, high = 0, max(values)
+    while high - low > 2:  # ternary search over whole m: each step keeps the side with the least bound
+        left, right = low + (high - low) // 3, high - (high - low) // 3
+        if bound(left) <= bound(right):
+            high = right
+        else:
+            low = left
+    return min(bound(m, exactly=True) for m in range(low, high + 1))
 
 
 def _improve(budget: int, prices: Sequence[int], values: Sequence[int], brk: int, chosen: set[int]) -> set[int]:
