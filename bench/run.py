@@ -196,17 +196,17 @@ def planner_section() -> list[str]:
                          f"{'yes' if plan.exact else 'NO'} | {gap:.2e} | {ours:.2f} s | {ours / greedy:,.0f} | "
                          f"+{(plan.value - greedy_value) / greedy_value:.3%} |")
             if not plan.exact:
-                short.append(f"{kind} at {offers:,} (proven within {gap:.1e} of the optimum)")
+                short.append(f"{kind} at {offers:,} (proven within {plan.upper_bound - plan.value:,} cents of face "
+                             f"value of the optimum, {gap:.1e} of it)")
     from functions.domain.planner import MAX_STATES
 
     lines += ["", "Every goal met." if not short else
               f"Not met: exactness on {'; '.join(short)}. What stands in the way: with ratios this close "
-              "(a thousand offers within 0.1% of each other) the best plan misses the LP bound by a few "
-              "thousand cents of face value, and ruling out every other plan takes more partial plans than "
-              f"the search's limit of {MAX_STATES:,} (kept so that a plan takes seconds, not minutes, in "
-              "pure Python); HiGHS proves none of these within its limit either, and finds no better plan. "
-              "The plan is marked inexact, with its bound, in what approvers read, and is never worse than "
-              "greedy's."]
+              "(a thousand offers within 0.1% of each other) the best plan misses the LP bound, and ruling out "
+              f"every other plan takes more partial plans than the search's limit of {MAX_STATES:,} (kept so "
+              "that a plan takes seconds, not minutes, in pure Python); HiGHS proves none of these within its "
+              "limit either, and finds no better plan. The plan is marked inexact, with its bound, in what "
+              "approvers read, and is never worse than greedy's."]
     return lines
 
 
