@@ -74,6 +74,16 @@ def test_at_100_offers_of_each_shape_the_plan_is_as_good_as_highs_proves_and_wit
     assert plan.spent_cents == sum(o.price_cents for o in plan.chosen) <= budget
 
 
+@pytest.mark.parametrize("shape", ["correlated", "equal"])
+def test_at_1000_offers_the_hard_shapes_are_proven_optimal_in_one_plan(shape):
+    # Strongly correlated (proven by counting offers) and a subset-sum in disguise (proven by a plan
+    # that spends the budget to the cent): HiGHS proves neither within 10 s (bench/RESULTS.md).
+    budget, offers = planner_offers(shape, 1_000, 0)
+    plan = optimal_plan(budget, offers)
+    assert plan.exact and plan.value == plan.upper_bound
+    assert plan.spent_cents == sum(o.price_cents for o in plan.chosen) <= budget
+
+
 def test_the_explanation_comes_from_one_solve_not_one_per_offer(monkeypatch):
     solves, real = [], planner._best
 
