@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,7 @@ def count_calls(donations: int, batch_size: int) -> tuple[Counter, dict]:
     with LocalCloud(app_secret="bench", batch_sizes={"donations": batch_size}) as cloud:
         # After the mock starts (it resets boto3's default session), before any handler makes a client.
         boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
         boto3.DEFAULT_SESSION.events.register("before-call", on_call)
         aws.reset()
         seed_campaign(cloud)
@@ -78,6 +80,7 @@ def forgiveness_calls(accounts: int) -> dict:
 
     with LocalCloud(app_secret="bench") as cloud:
         boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
         boto3.DEFAULT_SESSION.events.register("before-call", on_call)
         aws.reset()
         operations.create_campaign(Campaign("bench", "Bench", threshold_cents=1_000))
@@ -106,27 +109,105 @@ def import_seconds(statement: str, repeats: int = 7) -> float:
                                                   capture_output=True, text=True).stdout) for _ in range(repeats))
 
 
-def planner_timing(offers: int = 100, repeats: int = 5) -> tuple[float, float, int, int]:
-    """Median seconds of the exact planner and of greedy on the same random offers, and their values."""
+PLANNER_KINDS = ("random", "correlated", "near-equal", "equal")
+
+
+def planner_offers(kind: str, offers: int, seed: int) -> tuple[int, list]:
+    """Offers of one shape, and a budget of half their total price. random: face value unrelated to
+    price; correlated: face value 100x price plus a fixed 50,000,000 (strongly correlated, the classic
+    hard knapsack); near-equal: 100x price within 0.1%; equal: exactly 100x (a subset-sum in disguise)."""
     import random
 
-    from functions.domain.planner import Offer, greedy_plan, optimal_plan
+    from functions.domain.planner import Offer
 
-    rng = random.Random(42)
-    sample = [Offer(f"o{n:03d}", "c", "s", rng.randrange(100_000, 5_000_000), rng.randrange(5_000_000, 500_000_000),
-                    rng.randrange(5, 500), "k", eligible_face_value_cents=None) for n in range(offers)]
-    budget = sum(o.price_cents for o in sample) // 3
+    rng, made = random.Random(f"{kind}-{offers}-{seed}"), []
+    for n in range(offers):
+        price = rng.randrange(100_000, 5_000_000)
+        if kind == "random":
+            face = rng.randrange(5_000_000, 500_000_000)
+        elif kind == "correlated":
+            face = price * 100 + 50_000_000
+        elif kind == "near-equal":
+            face = price * 100 + rng.randrange(-price // 10, price // 10 + 1)
+        else:
+            face = price * 100
+        made.append(Offer(f"o{n:04d}", "c", "s", price, face, 1, "k"))
+    return sum(o.price_cents for o in made) // 2, made
 
-    def timed(run) -> float:
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - start)
-        return statistics.median(times)
 
-    exact, greedy = timed(lambda: optimal_plan(budget, sample)), timed(lambda: greedy_plan(budget, sample))
-    return exact, greedy, optimal_plan(budget, sample).value, sum(o.value() for o in greedy_plan(budget, sample))
+def highs_value(budget: int, offers: list, seconds: float) -> tuple[int, bool]:
+    """HiGHS (scipy's milp, no gap allowed) on the same offers: the value of its plan, checked in
+    integers against the budget, and whether it proved that plan optimal within its time."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    values = np.array([o.value() for o in offers], dtype=float)
+    prices = np.array([[o.price_cents for o in offers]], dtype=float)
+    sys.stdout.flush()
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # HiGHS prints from C whatever its options say
+    os.close(devnull)
+    try:
+        found = milp(-values, constraints=LinearConstraint(prices, -np.inf, budget),
+                     integrality=np.ones(len(offers)), bounds=Bounds(0, 1),
+                     options={"mip_rel_gap": 0, "time_limit": seconds})
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    picked = [o for o, x in zip(offers, np.round(found.x), strict=True) if x] if found.x is not None else []
+    if sum(o.price_cents for o in picked) > budget:  # its tolerance is not ours: over by a cent is over
+        return -1, False
+    return sum(o.value() for o in picked), found.status == 0
+
+
+def median_seconds(run, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def planner_section() -> list[str]:
+    """Exactness against HiGHS and the time of a plan with its explanation, per shape and size."""
+    from functions.domain.planner import greedy_plan, optimal_plan
+
+    lines = ["## Purchase planner: exact, against HiGHS, and quick to explain", "",
+             "Budget half the offers' total price. Goals: the plan is proven optimal (gap 0), worth at least "
+             "what HiGHS finds (scipy `milp`, `mip_rel_gap` 0, 10 s limit; its plan checked in integers), and "
+             "planned with every offer's explanation within a few seconds (the purchase function's timeout is "
+             "60 s). Time as the median of 3, and as a ratio to greedy's in the same run. The proven gap is "
+             "(upper bound - value) / value: where it is not 0 the search hit its limit and says so in the plan.",
+             "", "| shape | offers | ours - HiGHS | HiGHS proved | exact (goal: yes) | proven gap | "
+             "plan + explanation | ratio to greedy | vs greedy's value |", "|---|---|---|---|---|---|---|---|---|"]
+    short: list[str] = []
+    for offers in (100, 1_000):
+        for kind in PLANNER_KINDS:
+            budget, sample = planner_offers(kind, offers, 0)
+            plan = optimal_plan(budget, sample)
+            assert plan.spent_cents == sum(o.price_cents for o in plan.chosen) <= budget
+            reference, proved = highs_value(budget, sample, 10.0)
+            greedy_value = sum(o.value() for o in greedy_plan(budget, sample))
+            ours = median_seconds(partial(optimal_plan, budget, sample), 3)
+            greedy = median_seconds(partial(greedy_plan, budget, sample), 3)
+            gap = (plan.upper_bound - plan.value) / plan.value
+            lines.append(f"| {kind} | {offers:,} | {plan.value - reference:+,} | {'yes' if proved else 'no (time)'} | "
+                         f"{'yes' if plan.exact else 'NO'} | {gap:.2e} | {ours:.2f} s | {ours / greedy:,.0f} | "
+                         f"+{(plan.value - greedy_value) / greedy_value:.3%} |")
+            if not plan.exact:
+                short.append(f"{kind} at {offers:,} (proven within {plan.upper_bound - plan.value:,} cents of face "
+                             f"value of the optimum, {gap:.1e} of it)")
+    from functions.domain.planner import MAX_STATES
+
+    lines += ["", "Every goal met." if not short else
+              f"Not met: exactness on {'; '.join(short)}. What stands in the way: with ratios this close "
+              "(a thousand offers within 0.1% of each other) the best plan misses the LP bound, and ruling out "
+              f"every other plan takes more partial plans than the search's limit of {MAX_STATES:,} (kept so "
+              "that a plan takes seconds, not minutes, in pure Python); HiGHS proves none of these within its "
+              "limit either, and finds no better plan. The plan is marked inexact, with its bound, in what "
+              "approvers read, and is never worse than greedy's."]
+    return lines
 
 
 def ingestion_cpu(accounts: int = 1_000_000, repeats: int = 3) -> tuple[float, float, int]:
@@ -204,11 +285,7 @@ def main() -> None:
     for fn in FUNCTIONS:
         module = fn.handler.rsplit(".", 1)[0]
         lines.append(f"| {module} | {import_seconds(f'import {module}') / baseline:.2f} |")
-    exact, greedy, exact_value, greedy_value = planner_timing()
-    lines += ["", "## Purchase planner (100 random offers, budget a third of their total price)", "",
-              "| planner | median time | ratio to greedy | value found |", "|---|---|---|---|",
-              f"| greedy by ratio (baseline) | {greedy * 1000:.2f} ms | 1.00 | {greedy_value} |",
-              f"| exact (with its explanation) | {exact * 1000:.1f} ms | {exact / greedy:.0f} | {exact_value} |"]
+    lines += [""] + planner_section()
     out = subprocess.run([sys.executable, "-m", "bench.run", "--forgiveness-calls", "10000"], cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout
     counted = json.loads(out.strip().splitlines()[-1])
@@ -220,14 +297,14 @@ def main() -> None:
               "| service.operation | requests | per account |", "|---|---|---|"]
     lines += [f"| {k} | {n} | {n / per:.4f} |" for k, n in sorted(counted["calls"].items())]
     lines += [f"| **DynamoDB, all** | {dynamodb} | {dynamodb / per:.4f} |", f"| **KMS, all** | {kms} | {kms / per:.4f} |"]
-    bare, ours, rows = ingestion_cpu()
+    bare, ingestion, rows = ingestion_cpu()
     lines += ["", f"## Forgiveness ingestion CPU ({rows:,} generated accounts, one process)", "",
               "Parse, validate, hash, seal (AES-GCM) and build the DynamoDB items of every account, chunk by chunk, "
               "against a bare `csv.reader` pass over the same file in the same run (goal: at most 5x). "
               "Process CPU time, fastest of 3 interleaved runs each.", "",
               "| pass | per account | ratio to bare parse |", "|---|---|---|",
               f"| bare csv.reader (baseline) | {bare / rows * 1e6:.2f} us | 1.00 |",
-              f"| ingestion | {ours / rows * 1e6:.2f} us | {ours / bare:.2f} |"]
+              f"| ingestion | {ingestion / rows * 1e6:.2f} us | {ingestion / bare:.2f} |"]
     text = "\n".join(lines) + "\n"
     (ROOT / "bench" / "RESULTS.md").write_text(text)
     print(text)
@@ -239,5 +316,12 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["--calls"]:
         counted, totals = count_calls(int(sys.argv[2]), int(sys.argv[3]))
         print(json.dumps({"calls": {f"{f} {op}": n for (f, op), n in counted.items()}, "figures": totals}))
+    elif sys.argv[1:2] == ["--planner"]:  # the planner's section alone, replaced in RESULTS.md
+        section, results = "\n".join(planner_section()) + "\n", ROOT / "bench" / "RESULTS.md"
+        text = results.read_text()
+        start = text.index("## Purchase planner")
+        end = text.find("\n## ", start + 1)
+        results.write_text(text[:start] + section + (text[end:] if end >= 0 else ""))
+        print(section)
     else:
         main()
