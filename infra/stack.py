@@ -82,6 +82,14 @@ class JubileeStack(Stack):
         acknowledge(self.stripe_secret, "AwsSolutions-SMG4",
                     "Stripe keys are rolled in Stripe's dashboard, which Secrets Manager cannot drive; the operator "
                     "writes the new key here, and webhook secrets hold old and new during a roll.")
+        # Lob's API key and tracking webhook secret, for campaigns that mail through Lob (README, Letters).
+        self.lob_secret = secretsmanager.Secret(
+            self, "LobSecret", encryption_key=self.key, description="Jubilee: Lob API key and webhook secret",
+            secret_object_value={"api_key": SecretValue.unsafe_plain_text(""),
+                                 "webhook_secret": SecretValue.unsafe_plain_text("")})
+        acknowledge(self.lob_secret, "AwsSolutions-SMG4",
+                    "Lob keys are rolled in Lob's dashboard, which Secrets Manager cannot drive; the operator "
+                    "writes the new key here.")
         self._queues()
         self._functions(payments)
         self._wire_events()
@@ -151,12 +159,13 @@ class JubileeStack(Stack):
         layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", POWERTOOLS_LAYER.format(region=Aws.REGION))
         dependencies = lambda_.LayerVersion(
             self, "Dependencies", code=lambda_.Code.from_asset(str(build_layer()), exclude=["**/__pycache__", "bin", ".*"]),
-            compatible_runtimes=[RUNTIME], description="stripe, cryptography, pydantic (functions/requirements.txt)")
+            compatible_runtimes=[RUNTIME], description="stripe, lob-python, cryptography, pydantic (functions/requirements.txt)")
         code = lambda_.Code.from_asset(str(ROOT), exclude=ASSET_EXCLUDES)
         names = {topology.LEDGER: self.ledger.table_name, topology.IDEMPOTENCY: self.idempotency.table_name,
                  topology.OFFERS: self.buckets[topology.OFFERS].bucket_name,
                  topology.LETTERS: self.buckets[topology.LETTERS].bucket_name, topology.APP_SECRET: self.secret.secret_arn,
-                 topology.STRIPE_SECRET: self.stripe_secret.secret_arn, topology.PII_KEY: self.pii_key.key_arn,
+                 topology.STRIPE_SECRET: self.stripe_secret.secret_arn, topology.LOB_SECRET: self.lob_secret.secret_arn,
+                 topology.PII_KEY: self.pii_key.key_arn,
                  topology.DONOR_KEY: self.donor_key.key_arn}
         queue_urls = {stage: q.queue_url for stage, q in self.queues.items()}
         self.functions: dict[str, lambda_.Function] = {}
@@ -192,6 +201,8 @@ class JubileeStack(Stack):
                 self.secret.grant_read(function)
             elif resource == topology.STRIPE_SECRET:
                 self.stripe_secret.grant_read(function)
+            elif resource == topology.LOB_SECRET:
+                self.lob_secret.grant_read(function)
             elif resource == topology.PII_KEY:  # seal: wrap a portfolio's new private key; open: unwrap it
                 self.pii_key.grant(function, "kms:Encrypt" if access == "seal" else "kms:Decrypt")
             elif resource == topology.DONOR_KEY:  # make a donor's key, or open it to seal another gift
@@ -381,6 +392,7 @@ class JubileeStack(Stack):
                    "OffersBucketName": self.buckets[topology.OFFERS].bucket_name,
                    "LettersBucketName": self.buckets[topology.LETTERS].bucket_name,
                    "AppSecretArn": self.secret.secret_arn, "StripeSecretArn": self.stripe_secret.secret_arn,
+                   "LobSecretArn": self.lob_secret.secret_arn,
                    "DonorKeyArn": self.donor_key.key_arn, "DebtorKeyArn": self.pii_key.key_arn,
                    "ApiUrl": self.rest_api.url, "SiteUrl": self.site_url}
         outputs |= {f"{stage.title()}QueueUrl": q.queue_url for stage, q in self.queues.items()}
