@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from functions.adapters.aws import STAGES
-from functions.domain.campaigns import PROVIDERS, Campaign, CampaignError
+from functions.domain.campaigns import MAILERS, PROVIDERS, Campaign, CampaignError
 from functions.domain.money import format_cents
 from functions.domain.offers import OfferFileError
 
@@ -88,6 +88,11 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--policy", type=json.loads, default={},
                         help='eligibility as JSON, e.g. \'{"income_multiple_pct": 400, "debt_types": ["medical"]}\'')
     create.add_argument("--guidelines", type=Path, help="extra poverty guidelines CSV (e.g. Alaska, Hawaii)")
+    create.add_argument("--mailer", choices=MAILERS, default="sandbox",
+                        help="how letters leave: sandbox (the letters bucket) or lob (Lob prints and mails them)")
+    create.add_argument("--legal-name", default="", help="the letterhead's legal name (required with --mailer lob)")
+    create.add_argument("--postal-address", nargs=4, default=(), metavar=("STREET", "CITY", "STATE", "ZIP"),
+                        help="the letterhead's postal address, the letters' return address (required with --mailer lob)")
     _where(create)
     register = campaigns.add_parser("register", help="add campaigns created before the campaign registry to it "
                                                      "(once, after upgrading; the hourly schedules see only these)")
@@ -329,7 +334,8 @@ def run(args: argparse.Namespace) -> int:
                                 objective=args.objective, policy=args.policy, extra_guidelines=extra,
                                 approvers=tuple(args.approver), approvals_required=args.approvals_required,
                                 auto_approve_cents=args.auto_approve_cents, plan_ttl_hours=args.plan_ttl_hours,
-                                debtor_data_days=args.debtor_data_days)
+                                debtor_data_days=args.debtor_data_days, mailer=args.mailer,
+                                legal_name=args.legal_name, postal_address=tuple(args.postal_address))
             operations.create_campaign(campaign)
             console.print(f"created campaign {campaign.campaign_id!r}")
             return 0

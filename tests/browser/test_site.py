@@ -182,6 +182,8 @@ def test_the_demo_report_is_one_file_that_needs_nothing_else(browser, tmp_path):
     raised = report["raised_cents"]
     assert visit.page.text_content("#raised") == f"${raised // 100:,}.{raised % 100:02d}"
     assert visit.page.text_content("#people") == str(report["accounts_forgiven"])
+    assert visit.page.text_content("#letters-mailed") == str(report["letters_sent"])
+    assert visit.page.text_content("#letters-returned") == "0"
     assert visit.page.text_content("#log-head") == report["log_head"]
     assert visit.page.locator("#purchases tbody tr").count() == report["purchases"]
     assert [url for url in visit.requests if url != path.as_uri()] == [] and visit.errors == []
