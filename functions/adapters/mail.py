@@ -29,6 +29,7 @@ from functions.adapters.forgiveness import debtor_key_sk
 from functions.adapters.secrets import secret_json
 from functions.domain import letters as rules
 from functions.domain.campaigns import Campaign
+from functions.domain.letter_text import Letter as LetterText
 
 DEFAULT_BASE = "https://api.lob.com/v1"
 TOLERANCE_SECONDS = 300  # a signed webhook older (or newer) than this is refused: a replay
@@ -104,12 +105,17 @@ class LobMailer:
         return str(created["id"])
 
 
-def letter_html(lines: list[str]) -> str:
-    """The letter as Lob renders it: its lines, under the space Lob keeps for the address window."""
-    body = "".join(f"<p>{escape(line)}</p>" if line else "<br>" for line in lines)
-    return ("<html><head><meta charset='utf-8'><style>body{font-family:sans-serif;font-size:11pt;"
-            "margin:0 0.75in}p{margin:0 0 4pt}</style></head>"
-            f"<body><div style='height:3.4in'></div>{body}</body></html>")
+def letter_html(letter: LetterText) -> str:
+    """The letter as Lob renders it (its own fonts: any accent prints): the sender's block and each
+    language's page, under the space Lob keeps on the first page for the recipient's address."""
+
+    def paragraphs(lines: list[str]) -> str:
+        return "".join(f"<p>{escape(line)}</p>" if line else "<br>" for line in lines)
+
+    pages = "<div style='page-break-before:always'></div>".join(paragraphs(page) for page in letter.pages)
+    return ("<html><head><meta charset='utf-8'><style>body{font-family:sans-serif;font-size:10pt;"
+            "margin:0 0.75in}p{margin:0 0 3pt}</style></head>"
+            f"<body><div style='height:3.3in'></div>{paragraphs(letter.sender)}<br>{pages}</body></html>")
 
 
 def verify_webhook(headers: dict[str, str], body: bytes, secret: str, now: float | None = None) -> dict[str, Any]:
@@ -202,8 +208,7 @@ def settle_key(campaign_id: str, plan_id: str, keep_days: int) -> bool:
     return dynamo.transact_once([op])
 
 
-Letter = tuple[str, list[str], list[str]]  # (account hash, [name, line, city, state, zip], the letter's lines)
-ADDRESS_LINES = 4  # letter_lines opens with the address block (3 lines and a blank): Lob prints its own
+Letter = tuple[str, list[str], LetterText]  # (account hash, [name, line, city, state, zip], what it says)
 
 
 def mail_chunk(campaign: Campaign, plan_id: str, chunk: int, batch_id: str, rendered: Iterable[Letter]) -> str:
@@ -212,7 +217,7 @@ def mail_chunk(campaign: Campaign, plan_id: str, chunk: int, batch_id: str, rend
     which Lob answers with the letter it made. Returns the batch's name for the chunk's record."""
     cid = campaign.campaign_id
     mailer: LobMailer | None = None
-    for account_hash, address, lines in rendered:
+    for account_hash, address, text in rendered:
         if letter(cid, plan_id, account_hash) is not None:
             continue
         mailer = mailer or LobMailer.from_secret()
@@ -222,6 +227,6 @@ def mail_chunk(campaign: Campaign, plan_id: str, chunk: int, batch_id: str, rend
         metadata = {"campaign_id": cid, "plan_id": plan_id, "account": account_hash}
         service_id = mailer.send(rules.idempotency_key(batch_id, account_hash, 1), address,
                                  (campaign.legal_name, *campaign.postal_address),
-                                 letter_html(lines[ADDRESS_LINES:]), metadata)
+                                 letter_html(text), metadata)
         record_sent(cid, plan_id, account_hash, chunk, rules.PRINTED, service_id)
     return f"lob:{batch_id}"

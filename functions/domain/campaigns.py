@@ -6,6 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from functions.domain.eligibility import Guidelines, Policy
+from functions.domain.letter_text import ENTITY_TYPES, LANGUAGES
 from functions.domain.money import BPS, CURRENCIES, is_cents
 from functions.domain.offers import STATES
 
@@ -46,6 +47,10 @@ class Campaign:
     mailer: str = "sandbox"
     legal_name: str = ""
     postal_address: tuple = ()  # (street line, city, state, ZIP)
+    letter_languages: tuple = ("en",)  # one page per language, in this order: "en", "es"
+    entity_type: str = "charity"  # what the letter's default tax note says: "charity" or "other"
+    letter_tax_note: str = ""  # the campaign's own tax note, printed instead of the default
+    generic_creditor: bool = False  # print "a medical provider" instead of the provider's name
 
     def __post_init__(self) -> None:
         if not CAMPAIGN_ID.match(self.campaign_id):
@@ -96,12 +101,22 @@ class Campaign:
                 raise CampaignError("postal_address", "must be [street line, city, state, ZIP], none empty")
             if self.postal_address[2] not in STATES or not re.fullmatch(r"\d{5}(-\d{4})?", self.postal_address[3]):
                 raise CampaignError("postal_address", "needs a US state code and a 5-digit ZIP")
+        if not self.letter_languages or not set(self.letter_languages) <= set(LANGUAGES) or len(
+                set(self.letter_languages)) != len(self.letter_languages):
+            raise CampaignError("letter_languages", f"must be one or more of {', '.join(LANGUAGES)}, each once")
+        if self.entity_type not in ENTITY_TYPES:
+            raise CampaignError("entity_type", f"must be one of {', '.join(ENTITY_TYPES)}")
+        if len(self.letter_tax_note) > 1_000:
+            raise CampaignError("letter_tax_note", "must be at most 1000 characters")
+        if not isinstance(self.generic_creditor, bool):
+            raise CampaignError("generic_creditor", "must be true or false")
         if self.mailer != "sandbox" and not (self.legal_name.strip() and self.postal_address):
             raise CampaignError("legal_name" if not self.legal_name.strip() else "postal_address",
                                 "is required before letters can be mailed (it is the letter's return address)")
 
     def to_dict(self) -> dict:
         return asdict(self) | {"approvers": list(self.approvers), "postal_address": list(self.postal_address),
+                               "letter_languages": list(self.letter_languages),
                                "extra_guidelines": [list(row) for row in self.extra_guidelines]}
 
     @classmethod

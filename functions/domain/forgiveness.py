@@ -29,14 +29,18 @@ def account_keys(key: bytes, campaign_id: str, account_ref: str) -> tuple[str, b
 SEPARATOR = "\x1f"  # the ASCII unit separator: joins a debtor's sealed fields (no such character in an address)
 
 
-def private_blob(code: bytes, name: str, address: str, city: str, state: str, zip_code: str) -> bytes:
-    """What is sealed per account for the letters stage: the code's bytes, then the address fields."""
-    return code + SEPARATOR.join((name, address, city, state, zip_code)).encode()
+def private_blob(code: bytes, name: str, address: str, city: str, state: str, zip_code: str,
+                 account_last4: str = "", charge_off_date: str = "") -> bytes:
+    """What is sealed per account for the letters stage: the code's bytes, then the address fields, then
+    what the letter names the account by (the account number's last four characters, the charge-off date)."""
+    return code + SEPARATOR.join((name, address, city, state, zip_code, account_last4, charge_off_date)).encode()
 
 
 def read_private(blob: bytes) -> tuple[bytes, list[str]]:
-    """The code's bytes and [name, address line, city, state, zip], as private_blob joined them."""
-    return blob[:CODE_BYTES], blob[CODE_BYTES:].decode().split(SEPARATOR)
+    """The code's bytes and [name, address line, city, state, zip, account last 4, charge-off date], as
+    private_blob joined them (data sealed before the last two were kept has them empty)."""
+    fields = blob[CODE_BYTES:].decode().split(SEPARATOR)
+    return blob[:CODE_BYTES], fields + [""] * (7 - len(fields))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,26 +61,28 @@ class Debt:
 def debts(header: list[str], text: str, first_line: int) -> Iterator[tuple]:
     """The hot path of ingestion: the rows of a chunk of a file already validated in full when it
     was registered (offers.OfferRow), checked again for what the books depend on, at about a
-    microsecond a row. Yields plain tuples in Debt's field order (cheaper to make than objects)."""
+    microsecond a row. Yields plain tuples in Debt's field order, then the charge-off date (cheaper to
+    make than objects)."""
     if set(COLUMNS) - set(header):
         raise OfferFileError([RowProblem(1, c, "column is missing") for c in COLUMNS if c not in header])
     if SEPARATOR in text:  # once per chunk, not per field: sealed fields are joined with it
         line = first_line + text[:text.index(SEPARATOR)].count("\n")
         raise OfferFileError([RowProblem(line, "row", "changed since the offer was registered")])
     pick = itemgetter(*(header.index(c) for c in ("account_ref", "debtor_name", "address_line", "city", "state",
-                                                  "zip", "original_creditor", "debt_type", "balance_cents")))
+                                                  "zip", "original_creditor", "debt_type", "balance_cents",
+                                                  "charge_off_date")))
     # Without a quote character, RFC 4180 rows are exactly their lines split at commas: a third of
     # csv.reader's cost. Any quote and the chunk goes through csv.reader.
     rows = csv.reader(io.StringIO(text)) if '"' in text else (line.split(",") for line in text.splitlines())
     for line, row in enumerate(rows, start=first_line):
         try:
-            ref, name, address, city, state, zip_code, creditor, kind, balance = pick(row)
+            ref, name, address, city, state, zip_code, creditor, kind, balance, charged_off = pick(row)
             cents = int(balance)
         except (IndexError, ValueError):
             raise OfferFileError([RowProblem(line, "row", "is not a row of this offer file")]) from None
         if cents <= 0 or state not in STATES or not ref:
             raise OfferFileError([RowProblem(line, "row", "changed since the offer was registered")])
-        yield ref, name, address, city, state, zip_code, creditor, kind, cents
+        yield ref, name, address, city, state, zip_code, creditor, kind, cents, charged_off
 
 
 def chunk_ranges(lines: Iterable[bytes], rows_per_chunk: int) -> tuple[str, list[tuple[int, int, int]]]:

@@ -7,6 +7,7 @@ letters to the printer, sealed again to the portfolio's public key.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -16,10 +17,12 @@ from aws_lambda_powertools import Logger
 from functions.adapters import crypto, ledger, mail
 from functions.adapters import forgiveness as store
 from functions.adapters.aws import settings
-from functions.adapters.letters_pdf import render_pdf
+from functions.adapters.letters_pdf import letter_pages, render_pages
 from functions.adapters.storage import S3LetterPrinter
 from functions.domain.campaigns import Campaign
-from functions.domain.forgiveness import Debt, format_code, letter_lines, read_private
+from functions.domain.forgiveness import format_code, read_private
+from functions.domain.letter_text import Facts, compose
+from functions.domain.letter_text import Letter as LetterText
 from functions.handlers.queue import each_message
 
 logger = Logger()
@@ -56,18 +59,29 @@ def opener_of(campaign_id: str, plan_id: str) -> crypto.Opener:
 
 def rendered(campaign: Campaign, plan_id: str, events: list[dict[str, Any]],
              opener: crypto.Opener | None = None) -> Iterator[mail.Letter]:
-    """Each account's letter, opened from its sealed debtor data: (account hash, address, lines)."""
+    """Each account's letter, opened from its sealed debtor data: (account hash, address, letter)."""
     cid = campaign.campaign_id
     opener = opener or opener_of(cid, plan_id)
+    today = dt.datetime.now(dt.UTC).date()
     for event in events:
         private = opener.open(bytes(event["sealed"]), crypto.aad(cid, plan_id, event["account_hash"]))
-        code_bytes, address = read_private(private)
+        code_bytes, fields = read_private(private)
         code = format_code(code_bytes)
-        debt = Debt("", *address, event["original_creditor"], event["debt_type"], event["face_value_cents"])
         # The link points at the campaign's site (CloudFront in a deployment), which serves /verify.
-        lines = letter_lines(campaign.name, debt, campaign.currency, code, campaign.contact or campaign.name,
-                             f"{settings().site_url.rstrip('/')}/verify/{code}")
-        yield event["account_hash"], address, lines
+        name, line, city, state, zip_code, last4, charged_off = fields[:7]
+        facts = Facts(name, line, city, state, zip_code, event["original_creditor"], event["debt_type"],
+                      int(event["face_value_cents"]), last4, charged_off, code,
+                      f"{settings().site_url.rstrip('/')}/verify/{code}")
+        yield event["account_hash"], fields[:5], compose_for(campaign, facts, today)
+
+
+def compose_for(campaign: Campaign, facts: Facts, today: dt.date) -> LetterText:
+    sender = campaign.legal_name or campaign.name
+    street = ([campaign.postal_address[0], "{}, {} {}".format(*campaign.postal_address[1:])]
+              if campaign.postal_address else [])
+    return compose(facts, sender=[sender, *street], signer=sender, contact=campaign.contact or campaign.name,
+                   currency=campaign.currency, languages=campaign.letter_languages, entity_type=campaign.entity_type,
+                   tax_note=campaign.letter_tax_note, generic_creditor=campaign.generic_creditor, today=today)
 
 
 def print_batch(campaign: Campaign, plan_id: str, batch_id: str, events: list[dict[str, Any]]) -> str:
@@ -75,8 +89,9 @@ def print_batch(campaign: Campaign, plan_id: str, batch_id: str, events: list[di
     opener = opener_of(campaign.campaign_id, plan_id)
     sealer = crypto.Sealer(opener.public)  # its own ephemeral key, so random nonces never meet the events' ones
     printer = S3LetterPrinter(lambda pdf, aad: sealer.seal(os.urandom(crypto.NONCE_BYTES), pdf, aad))
-    batch = {account: render_pdf(lines, f"Letter from {campaign.name}")
-             for account, _, lines in rendered(campaign, plan_id, events, opener)}
+    batch = {account: render_pages(letter_pages(letter.sender, letter.recipient, letter.pages),
+                                   f"Letter from {campaign.name}")
+             for account, _, letter in rendered(campaign, plan_id, events, opener)}
     return printer.send_batch(batch_id, batch)
 
 

@@ -68,6 +68,8 @@ def test_each_account_gets_one_lob_letter_tracked_to_delivery(lob):
     sent = next(iter(fake.letters.values()))
     assert sent["from"]["name"] == "Test Campaign Inc." and sent["address_placement"] == "top_first_page"
     assert sent["use_type"] == "operational" and "Verification code: " in sent["file"]
+    # The account as the debtor knows it: from the sealed data (the number's last 4, the charge-off date).
+    assert "Account number ending in: 00" in sent["file"] and "Charge-off or service date: 20" in sent["file"]
     assert sent["metadata"]["campaign_id"] == "c1" and "account" in sent["metadata"]
     # Handed over is not mailed: nothing counted yet, and the debtors' key is kept for them.
     assert figures(cloud)["letters_sent"] == 0

@@ -145,10 +145,12 @@ def test_the_inlined_ingestion_loop_hashes_and_seals_exactly_as_the_named_functi
         assert sealed[:crypto.PUBLIC_BYTES] == sealer.header
         assert sealed[crypto.PUBLIC_BYTES:crypto.PUBLIC_BYTES + 12] == crypto.nonce(4, row)
         plaintext = portfolio.open(sealed, crypto.aad("c", "c.o.0", digest))
+        charged_off = account.charge_off_date.isoformat()
         assert plaintext == private_blob(code, account.debtor_name, account.address_line, account.city,
-                                         account.state, account.zip)
+                                         account.state, account.zip, account.account_ref[-4:], charged_off)
         opened = read_private(plaintext)
-        assert opened == (code, [account.debtor_name, account.address_line, account.city, account.state, account.zip])
+        assert opened == (code, [account.debtor_name, account.address_line, account.city, account.state, account.zip,
+                                 account.account_ref[-4:], charged_off])
 
 
 def test_ingestion_reads_quoted_and_unquoted_chunks_alike_and_refuses_changed_rows():
@@ -165,7 +167,7 @@ def test_ingestion_reads_quoted_and_unquoted_chunks_alike_and_refuses_changed_ro
     assert '"' not in plain and '"' in quoted.getvalue()
     fast, careful = list(debts(header, plain, 2)), list(debts(header, quoted.getvalue(), 2))
     assert fast == careful and len(fast) == 30
-    assert [d[-1] for d in fast] == [a.balance_cents for a in read_accounts([line + "\n" for line in lines])]
+    assert [d[8] for d in fast] == [a.balance_cents for a in read_accounts([line + "\n" for line in lines])]
     for changed, line in ((plain.replace(",", "\x1f", 40), 2), ("\n".join(lines[1:3] + ["x,y"]), 4)):
         with pytest.raises(OfferFileError) as caught:
             list(debts(header, changed, 2))
