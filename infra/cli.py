@@ -15,6 +15,7 @@ from rich.table import Table
 
 from functions.adapters.aws import STAGES
 from functions.domain.campaigns import MAILERS, PROVIDERS, Campaign, CampaignError
+from functions.domain.letter_text import ENTITY_TYPES, LANGUAGES
 from functions.domain.money import format_cents
 from functions.domain.offers import OfferFileError
 
@@ -92,7 +93,14 @@ def parser() -> argparse.ArgumentParser:
                         help="how letters leave: sandbox (the letters bucket) or lob (Lob prints and mails them)")
     create.add_argument("--legal-name", default="", help="the letterhead's legal name (required with --mailer lob)")
     create.add_argument("--postal-address", nargs=4, default=(), metavar=("STREET", "CITY", "STATE", "ZIP"),
-                        help="the letterhead's postal address, the letters' return address (required with --mailer lob)")
+                        help="the letterhead's postal address, the letters' return address (needed with --mailer lob)")
+    create.add_argument("--letter-language", action="append", choices=LANGUAGES, dest="letter_languages",
+                        help="a language of the letters, one page each (repeat; default en)")
+    create.add_argument("--entity-type", choices=ENTITY_TYPES, default="charity",
+                        help="who forgives: what the letter's default tax note says")
+    create.add_argument("--letter-tax-note", default="", help="the letter's tax note, instead of the default")
+    create.add_argument("--generic-creditor", action="store_true",
+                        help="print 'a medical provider' on letters instead of the provider's name")
     _where(create)
     register = campaigns.add_parser("register", help="add campaigns created before the campaign registry to it "
                                                      "(once, after upgrading; the hourly schedules see only these)")
@@ -335,7 +343,10 @@ def run(args: argparse.Namespace) -> int:
                                 approvers=tuple(args.approver), approvals_required=args.approvals_required,
                                 auto_approve_cents=args.auto_approve_cents, plan_ttl_hours=args.plan_ttl_hours,
                                 debtor_data_days=args.debtor_data_days, mailer=args.mailer,
-                                legal_name=args.legal_name, postal_address=tuple(args.postal_address))
+                                legal_name=args.legal_name, postal_address=tuple(args.postal_address),
+                                letter_languages=tuple(args.letter_languages or ("en",)),
+                                entity_type=args.entity_type, letter_tax_note=args.letter_tax_note,
+                                generic_creditor=args.generic_creditor)
             operations.create_campaign(campaign)
             console.print(f"created campaign {campaign.campaign_id!r}")
             return 0

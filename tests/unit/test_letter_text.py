@@ -17,9 +17,9 @@ FACTS = Facts("José Núñez", "12 Calle Ñandú", "San Antonio", "TX", "78205",
 
 
 def letter(**overrides):
-    settings = dict(sender=["Example Jubilee Inc.", "1 Main St", "Springfield, IL 62701"], signer="Example Jubilee Inc.",
-                    contact="letters@jubilee.example", currency="USD", languages=("en", "es"),
-                    entity_type="charity", tax_note="", generic_creditor=False, today=dt.date(2026, 11, 29))
+    settings = dict(sender=["Example Jubilee Inc.", "1 Main St", "Springfield, IL 62701"],
+                    signer="Example Jubilee Inc.", contact="letters@jubilee.example", currency="USD",
+                    languages=("en", "es"), entity_type="charity", tax_note="", generic_creditor=False, today=dt.date(2026, 11, 29))
     return compose(FACTS, **(settings | overrides))
 
 
