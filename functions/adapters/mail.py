@@ -26,6 +26,7 @@ from typing import Any
 from functions.adapters import dynamo, ledger
 from functions.adapters.dynamo import campaign_pk
 from functions.adapters.forgiveness import debtor_key_sk
+from functions.adapters.letter_facts import Rendered, rendered
 from functions.adapters.secrets import secret_json
 from functions.domain import letters as rules
 from functions.domain.campaigns import Campaign
@@ -208,10 +209,18 @@ def settle_key(campaign_id: str, plan_id: str, keep_days: int) -> bool:
     return dynamo.transact_once([op])
 
 
-Letter = tuple[str, list[str], LetterText]  # (account hash, [name, line, city, state, zip], what it says)
+def hand_over(campaign: Campaign, plan_id: str, chunk: int, batch_id: str, events: list[dict[str, Any]]) -> str:
+    """A chunk's letters to the campaign's way out: Lob, or the operator's next print bundle."""
+    if campaign.mailer == "lob":
+        return mail_chunk(campaign, plan_id, chunk, batch_id, rendered(campaign, plan_id, events))
+    cid = campaign.campaign_id
+    for event in events:  # printed by the operator: `jubilee letters export` takes every letter waiting
+        if letter(cid, plan_id, event["account_hash"]) is None:
+            record_sent(cid, plan_id, event["account_hash"], chunk, rules.PRINTED, f"bundle:{batch_id}")
+    return f"bundle:{batch_id}"
 
 
-def mail_chunk(campaign: Campaign, plan_id: str, chunk: int, batch_id: str, rendered: Iterable[Letter]) -> str:
+def mail_chunk(campaign: Campaign, plan_id: str, chunk: int, batch_id: str, rendered: Iterable[Rendered]) -> str:
     """Hand each letter of a chunk to Lob, once per letter, ever: one recorded already is skipped, and one
     Lob accepted before a crash (not yet recorded) is asked for again under the same Idempotency-Key,
     which Lob answers with the letter it made. Returns the batch's name for the chunk's record."""
@@ -230,3 +239,60 @@ def mail_chunk(campaign: Campaign, plan_id: str, chunk: int, batch_id: str, rend
                                  letter_html(text), metadata)
         record_sent(cid, plan_id, account_hash, chunk, rules.PRINTED, service_id)
     return f"lob:{batch_id}"
+
+
+def queue_resend(campaign_id: str, plan_id: str, account_hash: str, sealed_address: bytes) -> int:
+    """A returned (or undeliverable) letter, to be sent again to a corrected address (sealed like the
+    debtor data): its next attempt, queued for the letters function in the same transaction."""
+    found = letter(campaign_id, plan_id, account_hash)
+    if found is None:
+        raise LookupError(f"--account: no letter {account_hash} in plan {plan_id}")
+    if not rules.can_resend(found["status"]):
+        raise ValueError(f"--account: the letter is {found['status']}; only a returned or undeliverable one is resent")
+    attempt = int(found["attempt"]) + 1
+    ops = [dynamo.update(found["pk"], found["sk"], "SET #s = :queued, attempt = :next, sealed_address = :address, "
+                         "service_id = :none, updated_at = :at",
+                         {":queued": rules.QUEUED, ":next": attempt, ":address": sealed_address, ":none": "",
+                          ":at": ledger.now_iso(), ":was": found["status"], ":attempt": attempt - 1},
+                         condition="#s = :was AND attempt = :attempt", names={"#s": "status"}),
+           dynamo.outbox("letters", f"resend#{plan_id}#{account_hash}#{attempt}",
+                         {"kind": "resend", "campaign_id": campaign_id, "plan_id": plan_id, "account": account_hash,
+                          "attempt": attempt})]
+    if not dynamo.transact_once(ops):
+        raise ValueError("--account: the letter changed meanwhile; look again")
+    return attempt
+
+
+def resend(campaign_id: str, plan_id: str, account_hash: str, attempt: int) -> None:
+    """The letters function's part of a resend: the letter again, to its corrected address, by the
+    campaign's way out, under an Idempotency-Key of its own attempt (a retry mails it once)."""
+    found = letter(campaign_id, plan_id, account_hash)
+    campaign = ledger.load_campaign(campaign_id)
+    if found is None or campaign is None or found["status"] != rules.QUEUED or int(found["attempt"]) != attempt:
+        return  # done already (or superseded by a later resend)
+    batch_id = f"{campaign_id}/{plan_id}/resend"
+    service_id = f"bundle:{batch_id}"
+    if campaign.mailer == "lob":
+        event = dynamo.get(f"FORGIVEN#{campaign_id}#{plan_id}", f"{int(found['chunk']):06d}#{account_hash}")
+        if event is None:
+            raise LookupError(f"no forgiveness event for letter {account_hash}")
+        [(_, address, text)] = list(rendered(campaign, plan_id, [event],
+                                             addresses={account_hash: bytes(found["sealed_address"])}))
+        mailer = LobMailer.from_secret()
+        if not mailer.deliverable(address):
+            service_id = ""
+        else:
+            service_id = mailer.send(rules.idempotency_key(batch_id, account_hash, attempt), address,
+                                     (campaign.legal_name, *campaign.postal_address), letter_html(text),
+                                     {"campaign_id": campaign_id, "plan_id": plan_id, "account": account_hash})
+    status = rules.PRINTED if service_id else rules.UNDELIVERABLE
+    dynamo.transact_once([dynamo.update(found["pk"], found["sk"], "SET #s = :new, service_id = :id, updated_at = :at",
+                                        {":new": status, ":id": service_id, ":at": ledger.now_iso(),
+                                         ":queued": rules.QUEUED, ":attempt": attempt},
+                                        condition="#s = :queued AND attempt = :attempt", names={"#s": "status"})])
+
+
+def waiting(campaign_id: str, plan_id: str) -> list[dict[str, Any]]:
+    """The letters an operator's print bundle is to hold: printed for the bundle, not yet posted."""
+    return [i for i in letters(campaign_id, plan_id)
+            if i["status"] == rules.PRINTED and str(i.get("service_id", "")).startswith("bundle:")]

@@ -11,7 +11,7 @@ from functions.domain.money import BPS, CURRENCIES, is_cents
 from functions.domain.offers import STATES
 
 PROVIDERS = ("sandbox", "stripe")
-MAILERS = ("sandbox", "lob")  # how letters leave: the sandbox printer (a bucket), or Lob's print-and-mail
+MAILERS = ("sandbox", "lob", "bundle")  # how letters leave: the sandbox printer (a bucket), Lob, or print bundles
 CAMPAIGN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 

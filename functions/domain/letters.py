@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 PRINTED, MAILED, DELIVERED, RETURNED, UNDELIVERABLE = "printed", "mailed", "delivered", "returned", "undeliverable"
-STATUSES = (PRINTED, MAILED, DELIVERED, RETURNED, UNDELIVERABLE)
-_RANK = {PRINTED: 0, UNDELIVERABLE: 0, MAILED: 1, DELIVERED: 2, RETURNED: 2}
+QUEUED = "queued"  # to be sent again, to a corrected address (then printed again)
+STATUSES = (PRINTED, MAILED, DELIVERED, RETURNED, UNDELIVERABLE, QUEUED)
+_RANK = {PRINTED: 0, UNDELIVERABLE: 0, QUEUED: 0, MAILED: 1, DELIVERED: 2, RETURNED: 2}
 
 # Lob's letter tracking events (https://docs.lob.com/#tag/Tracking-Events): every scan in the mail
 # stream means the letter was mailed; the last two are the ends of its journey.

@@ -155,3 +155,24 @@ def test_events_of_another_deployment_or_kind_are_acknowledged_and_ignored(lob):
     assert track(cloud, fake, letter_id, "letter.mailed").json()["status"] == "ignored"
     assert track(cloud, fake, letter_id, "postcard.mailed").json()["status"] == "ignored"
     assert figures(cloud)["letters_sent"] == 0
+
+
+def test_a_returned_letter_resent_to_a_corrected_address_goes_to_lob_once(lob):
+    from infra import mailroom
+
+    cloud, fake = lob
+    plan = buy(cloud, accounts=1)
+    [first] = fake.letters
+    track(cloud, fake, first, "letter.mailed")
+    track(cloud, fake, first, "letter.returned_to_sender")
+    [item] = items("letter")
+    assert mailroom.resend("c1", plan, item["sk"], ["9 New Rd", "Austin", "TX", "78701"]) == 2
+    cloud.drain()
+    [again] = [letter_id for letter_id in fake.letters if letter_id != first]
+    assert fake.letters[again]["to"]["address_line1"] == "9 New Rd" and len(fake.letters) == 2
+    [item] = items("letter")
+    assert (item["status"], item["service_id"], item["attempt"]) == ("printed", again, 2)
+    assert track(cloud, fake, first, "letter.delivered").json()["status"] == "unchanged"  # the old mailing's
+    track(cloud, fake, again, "letter.mailed")
+    f = figures(cloud)
+    assert (f["letters_sent"], f["letters_returned"]) == (2, 1) and "expires_at" in key_item(plan)
