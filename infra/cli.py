@@ -169,6 +169,9 @@ def parser() -> argparse.ArgumentParser:
     redrive.add_argument("stage", choices=(*STAGES, "outbox"),
                          help="a stage, or outbox: announce again what the dispatcher could not relay")
     _where(redrive)
+    from infra import mailroom
+
+    mailroom.add_parsers(commands, _where)
     return top
 
 
@@ -404,6 +407,10 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"erased: {erased} donation(s) of that donor kept their amounts; their name and email "
                           "can no longer be read" if erased else "no donation of that donor in this campaign")
             return 0
+        if args.command == "letters":
+            from infra import mailroom
+
+            return mailroom.run(args, console.print)
         if args.command == "dlq" and args.stage == "outbox":
             announced, cleared = operations.redrive_outbox(args.stack, args.endpoint_url)
             console.print(f"announced {announced} waiting outbox item(s) again; cleared {cleared} failure record(s) "

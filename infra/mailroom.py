@@ -108,3 +108,36 @@ def resend(campaign_id: str, plan_id: str, account: str, address: list[str]) -> 
         return mail.queue_resend(campaign_id, plan_id, account, sealed)
     except (LookupError, ValueError) as refused:
         raise MailroomError(str(refused)) from None
+
+
+# --- the `jubilee letters` commands ------------------------------------------------------------------
+
+def add_parsers(commands: Any, where: Any) -> None:
+    letters = commands.add_parser("letters", help="print bundles, what was posted, resends").add_subparsers(
+        dest="action", required=True)
+    export_cmd = letters.add_parser("export", help="the plan's letters waiting to be posted, as one PDF to print "
+                                                   "and a mailing list (needs the LetterOperatorRole)")
+    mark = letters.add_parser("mark-mailed", help="record the exported letters as posted (and returned envelopes)")
+    again = letters.add_parser("resend", help="send a returned letter again, to a corrected address")
+    for command in (export_cmd, mark, again):
+        command.add_argument("--campaign", required=True)
+        command.add_argument("--plan", required=True)
+        where(command)
+    export_cmd.add_argument("--out", type=Path, required=True, help="a folder (the files name debtors: keep it safe)")
+    mark.add_argument("--returned", action="append", default=[], metavar="ACCOUNT",
+                      help="an account (its hash, from the mailing list) whose envelope came back (repeat)")
+    again.add_argument("--account", required=True, help="the letter's account hash (from the mailing list)")
+    again.add_argument("--address", nargs=4, required=True, metavar=("STREET", "CITY", "STATE", "ZIP"))
+
+
+def run(args: Any, say: Any) -> int:
+    if args.action == "export":
+        done = export(args.campaign, args.plan, args.out)
+        say(f"wrote {done['letters']} letter(s), {done['pages']} page(s): {done['pdf']} and {done['mailing_list']}")
+    elif args.action == "mark-mailed":
+        done = mark_mailed(args.campaign, args.plan, args.returned)
+        say(f"recorded {done['mailed']} letter(s) posted, {done['returned']} returned")
+    else:
+        attempt = resend(args.campaign, args.plan, args.account, args.address)
+        say(f"queued the letter again (attempt {attempt}); the letters function sends it")
+    return 0

@@ -92,6 +92,7 @@ class JubileeStack(Stack):
                     "writes the new key here.")
         self._queues()
         self._functions(payments)
+        self._letter_operator()
         self._wire_events()
         self._api(payments)
         self._site(campaign)
@@ -220,6 +221,21 @@ class JubileeStack(Stack):
             acknowledge(function.role, f"AwsSolutions-IAM5[{finding}]", reason)
         acknowledge(function, "AwsSolutions-L1",
                     "Pinned to Python 3.13, the newest runtime the pinned Powertools layer is published for.")
+
+    def _letter_operator(self) -> None:
+        """The role an operator assumes to open a print bundle (`jubilee letters export`): with the letters
+        function, the only holder of kms:Decrypt on the debtors' key. Nobody has it without assuming it."""
+        role = iam.Role(self, "LetterOperatorRole", assumed_by=iam.AccountRootPrincipal(),
+                        max_session_duration=Duration.hours(1),
+                        description="Jubilee: print letter bundles (opens debtors' sealed data)")
+        self.pii_key.grant(role, "kms:Decrypt")
+        self.ledger.grant_read_write_data(role)
+        acknowledge(role, f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(self.ledger.node.default_child)}"
+                          ".Arn>/index/*]", "The grant helper's wildcard over the ledger table's own indexes.")
+        for action in ("GenerateDataKey*", "ReEncrypt*"):
+            acknowledge(role, f"AwsSolutions-IAM5[Action::kms:{action}]",
+                        "The grant helper's KMS data-key variants, on the campaign's own table key.")
+        self.letter_operator = role
 
     def _wire_events(self) -> None:
         for queue in topology.QUEUES:
@@ -393,6 +409,7 @@ class JubileeStack(Stack):
                    "LettersBucketName": self.buckets[topology.LETTERS].bucket_name,
                    "AppSecretArn": self.secret.secret_arn, "StripeSecretArn": self.stripe_secret.secret_arn,
                    "LobSecretArn": self.lob_secret.secret_arn,
+                   "LetterOperatorRoleArn": self.letter_operator.role_arn,
                    "DonorKeyArn": self.donor_key.key_arn, "DebtorKeyArn": self.pii_key.key_arn,
                    "ApiUrl": self.rest_api.url, "SiteUrl": self.site_url}
         outputs |= {f"{stage.title()}QueueUrl": q.queue_url for stage, q in self.queues.items()}

@@ -182,6 +182,25 @@ def test_lobs_secret_is_output_and_read_only_by_the_letters_and_their_tracking_w
     assert {"mail", "{service}"} <= paths
 
 
+def test_only_the_letter_operator_role_it_outputs_may_open_debtor_data_besides_the_letters_function(synthesized):
+    template, _, _ = synthesized
+    [(role_id, role)] = [(k, v) for k, v in resources(template, "AWS::IAM::Role").items()
+                         if "print letter bundles" in v["Properties"].get("Description", "")]
+    assert role["Properties"]["MaxSessionDuration"] == 3600
+    [key_id] = [k for k, v in resources(template, "AWS::KMS::Key").items()
+                if "debtor" in v["Properties"].get("Description", "").lower()]
+    decrypting = set()
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if "kms:Decrypt" in actions and key_id in json.dumps(statement.get("Resource")):
+                decrypting |= {r["Ref"] for r in policy["Properties"]["Roles"]}
+    letters_role = function_named(template, "letters")[1]["Properties"]["Role"]["Fn::GetAtt"][0]
+    assert decrypting == {letters_role, role_id}
+    assert template.find_outputs("LetterOperatorRoleArn")["LetterOperatorRoleArn"]["Value"] == {
+        "Fn::GetAtt": [role_id, "Arn"]}
+
+
 def key_users(template, description: str) -> dict[str, set[str]]:
     """Which functions' policies name the KMS key so described, with which actions."""
     [key_id] = [k for k, v in resources(template, "AWS::KMS::Key").items()

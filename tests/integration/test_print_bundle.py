@@ -83,3 +83,25 @@ def test_bad_requests_name_the_argument_and_change_nothing(bundled, tmp_path):
     with pytest.raises(mailroom.MailroomError, match="--campaign: no campaign"):
         mailroom.export("nope", plan, tmp_path)
     assert {i["status"] for i in items("letter")} == {"printed"}
+
+
+def test_the_letters_commands_work_against_jubilee_serves_endpoint(served_cloud, tmp_path, capsys):
+    from dataclasses import replace
+
+    from infra import cli
+    from tests.support import donate, pay
+
+    cloud, endpoint = served_cloud
+    operations.create_campaign(replace(CAMPAIGN, campaign_id="b1", letter_languages=("en",)))
+    operations.add_offer("b1", offer_csv(2, 4, prefix="B"), "sandbox", 1_000, offer_id="offer-b")
+    assert pay(cloud, donate(cloud, 5_000, key="b-1", campaign="b1").json()).status == 200
+    cloud.drain()
+    [plan] = {i["plan_id"] for i in items("letter")}
+    where = ["--campaign", "b1", "--plan", plan, "--endpoint-url", endpoint]
+    assert cli.main(["letters", "export", *where, "--out", str(tmp_path)]) == 0
+    assert "wrote 2 letter(s), 2 page(s)" in capsys.readouterr().out
+    assert cli.main(["letters", "mark-mailed", *where]) == 0
+    assert "recorded 2 letter(s) posted, 0 returned" in capsys.readouterr().out
+    assert figures(cloud, "b1")["letters_sent"] == 2
+    assert cli.main(["letters", "resend", *where, "--account", "nope", "--address", "1 A St", "B", "TX", "7"]) == 2
+    assert "--address: give STREET CITY STATE ZIP" in capsys.readouterr().err
