@@ -19,6 +19,7 @@ from functions.adapters import crypto, dynamo, ledger, mail, public_log
 from functions.adapters import forgiveness as store
 from functions.adapters.letter_facts import opener_of, rendered
 from functions.adapters.letters_pdf import letter_pages, render_pages
+from functions.adapters.pdf_font import TrueTypeFont, find_font
 from functions.domain import letters as rules
 from functions.domain.campaigns import Campaign
 from functions.domain.forgiveness import SEPARATOR
@@ -47,10 +48,14 @@ def export(campaign_id: str, plan_id: str, out: Path) -> dict[str, Any]:
         raise MailroomError(f"--plan: no letter of plan {plan_id!r} is waiting to be printed")
     events = [e for e in store.events(campaign_id, plan_id) if e["account_hash"] in waiting]
     resent = {k: bytes(i["sealed_address"]) for k, i in waiting.items() if "sealed_address" in i}
+    found = find_font()
+    if found is None:
+        raise MailroomError("no TrueType font to embed: install fonts-dejavu-core, or set JUBILEE_LETTER_FONT")
+    font = TrueTypeFont(found.read_bytes())  # embedded once: every name prints as written
     pages: list[bytes] = []
     rows = []
     for account, address, letter in rendered(campaign, plan_id, events, opener_of(campaign_id, plan_id), resent):
-        pages += letter_pages(letter.sender, letter.recipient, letter.pages)
+        pages += letter_pages(letter.sender, letter.recipient, letter.pages, font)
         rows.append([account, *address])
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{campaign_id}-{plan_id}-letters"
@@ -58,7 +63,7 @@ def export(campaign_id: str, plan_id: str, out: Path) -> dict[str, Any]:
     # Created readable by the operator alone: they name debtors.
     fd = os.open(pdf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as file:
-        file.write(render_pages(pages, f"Letters from {campaign.name}"))
+        file.write(render_pages(pages, f"Letters from {campaign.name}", font))
     fd = os.open(listing, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import textwrap
 
+from functions.adapters.pdf_font import TrueTypeFont
+
 LEFT, TOP, LEADING, SIZE = 72, 720, 16, 11  # points: a one-inch margin, 11 pt Helvetica
 Block = tuple[int, int, list[str]]  # (x, y of the first line's baseline, lines)
 
@@ -26,27 +28,32 @@ def pdf_string(text: str) -> str:
     return "(" + safe.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
 
 
-def _stream(blocks: list[Block], size: float, leading: float) -> bytes:
+def _stream(blocks: list[Block], size: float, leading: float, font: TrueTypeFont | None = None) -> bytes:
     parts = []
+    encode = font.encode if font else pdf_string
     for x, y, lines in blocks:
-        parts += [f"BT /F1 {size} Tf {leading} TL {x} {y} Td"] + [f"{pdf_string(line)} Tj T*" for line in lines]
+        parts += [f"BT /F1 {size} Tf {leading} TL {x} {y} Td"] + [f"{encode(line)} Tj T*" for line in lines]
         parts.append("ET")
     return "\n".join(parts).encode("latin-1")
 
 
-def render_pages(pages: list[bytes], title: str) -> bytes:
-    """A PDF of the given content streams, one a page, in one font."""
+def render_pages(pages: list[bytes], title: str, font: TrueTypeFont | None = None) -> bytes:
+    """A PDF of the given content streams, one a page, in one font: Helvetica, or `font` (embedded once),
+    which the streams were written with."""
     kids = " ".join(f"{5 + 2 * n} 0 R" for n in range(len(pages)))
+    after = 5 + 2 * len(pages)  # the embedded font's other objects come after the pages
+    embedded = font.objects([3, *range(after, after + 4)]) if font else []
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        *(embedded[:1] or [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]),
         b"<< /Title " + pdf_string(title).encode("latin-1") + b" /Producer (Jubilee) >>",
     ]
     for n, stream in enumerate(pages):
         objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
                        + f"/Contents {6 + 2 * n} 0 R >>".encode())
         objects.append(b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream")
+    objects += embedded[1:]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -69,7 +76,8 @@ def _wrap(line: str) -> list[str]:
                          break_long_words=False, break_on_hyphens=False) or [""]
 
 
-def letter_pages(sender: list[str], recipient: list[str], texts: list[list[str]]) -> list[bytes]:
+def letter_pages(sender: list[str], recipient: list[str], texts: list[list[str]],
+                 font: TrueTypeFont | None = None) -> list[bytes]:
     """A letter's pages: the two window blocks on the first, then each text (a language) from a new page,
     wrapped to the width and continued on further pages when long."""
     pages, first = [], True
@@ -79,7 +87,7 @@ def letter_pages(sender: list[str], recipient: list[str], texts: list[list[str]]
         per_page = int((top - BOTTOM) // BODY_LEADING) + 1
         blocks: list[Block] = [(*SENDER_AT, sender), (*RECIPIENT_AT, recipient)] if first else []
         while True:
-            pages.append(_stream(blocks + [(LEFT, top, wrapped[:per_page])], BODY_SIZE, BODY_LEADING))
+            pages.append(_stream(blocks + [(LEFT, top, wrapped[:per_page])], BODY_SIZE, BODY_LEADING, font))
             wrapped, blocks, first = wrapped[per_page:], [], False
             if not wrapped:
                 break

@@ -15,7 +15,7 @@ from functions.domain.campaigns import Campaign
 from infra import mailroom, operations
 from infra.local.emulator import LocalCloud
 from infra.sample_data import offer_csv
-from tests.support import figures, give, items, pdf_lines
+from tests.support import embedded_pdf_lines, figures, give, items
 
 CAMPAIGN = Campaign("c1", "Test Campaign", threshold_cents=1_000, contact="team@test.example", mailer="bundle",
                     legal_name="Test Campaign Inc.", postal_address=("1 Main St", "Springfield", "IL", "62701"),
@@ -44,7 +44,7 @@ def test_the_bundle_is_one_printable_pdf_and_a_mailing_list_and_mailing_it_is_re
     done = mailroom.export("c1", plan, tmp_path / "bundle")
     assert done["letters"] == 3 and done["pages"] == 6  # English and Spanish: a page each
     pdf = (tmp_path / "bundle" / f"c1-{plan}-letters.pdf").read_bytes()
-    text = pdf_lines(pdf)
+    text = embedded_pdf_lines(pdf)
     assert pdf.count(b"/Type /Page ") == 6 and sum(line.startswith("Verification code: ") for line in text) == 3
     assert "Test Campaign Inc." in text and "Springfield, IL 62701" in text
     with open(tmp_path / "bundle" / f"c1-{plan}-letters.csv", newline="") as file:
@@ -67,7 +67,7 @@ def test_the_bundle_is_one_printable_pdf_and_a_mailing_list_and_mailing_it_is_re
     cloud.drain()  # the letters function takes the queued resend
     again = mailroom.export("c1", plan, tmp_path / "again")
     assert again["letters"] == 1
-    resent = pdf_lines((tmp_path / "again" / f"c1-{plan}-letters.pdf").read_bytes())
+    resent = embedded_pdf_lines((tmp_path / "again" / f"c1-{plan}-letters.pdf").read_bytes())
     assert "9 New Rd" in resent and "Austin, TX 78701" in resent and rows[0]["address_line"] not in resent
     assert mailroom.mark_mailed("c1", plan)["mailed"] == 1
     assert figures(cloud)["letters_sent"] == 4 and key_item(plan)["unsettled"] == 0 and "expires_at" in key_item(plan)

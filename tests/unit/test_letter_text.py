@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -47,6 +48,22 @@ def test_the_pdf_holds_every_section_in_english_and_spanish_with_accents_intact(
     ):
         assert section in text, section
     assert pdf.count(b"/Type /Page ") == 2  # one page per language
+
+
+def test_with_an_embedded_font_every_name_prints_as_written():
+    from functions.adapters.pdf_font import TrueTypeFont, find_font
+    from tests.support import embedded_pdf_lines
+
+    found = find_font()
+    assert found is not None, "install fonts-dejavu-core (Debian) or set JUBILEE_LETTER_FONT"
+    font = TrueTypeFont(found.read_bytes())
+    made = compose(replace(FACTS, name="Zoë Łukasiewicz-Ōta"), sender=["Jubilee"], signer="Jubilee", contact="x",
+                   currency="USD", languages=("es",), entity_type="other", tax_note="", generic_creditor=False,
+                   today=dt.date(2026, 1, 5))
+    pdf = render_pages(letter_pages(made.sender, made.recipient, made.pages, font), "Letter", font)
+    text = embedded_pdf_lines(pdf)
+    assert "Zoë Łukasiewicz-Ōta" in text and "5 de enero de 2026" in text and "12 Calle Ñandú" in text
+    assert b"/FontFile2" in pdf and b"/Subtype /CIDFontType2" in pdf and b"/Helvetica" not in pdf
 
 
 def test_a_generic_creditor_label_and_the_campaigns_own_tax_note_replace_the_defaults():
