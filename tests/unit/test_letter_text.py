@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from functions.adapters.letters_pdf import letter_pages, render_pages
 from functions.adapters.mail import letter_html
 from functions.domain.campaigns import Campaign, CampaignError
-from functions.domain.letter_text import Facts, compose
+from functions.domain.letter_text import Facts, Letter, compose
 from tests.support import pdf_lines
 
 FACTS = Facts("José Núñez", "12 Calle Ñandú", "San Antonio", "TX", "78205", "St. Example Hospital", "medical",
               125_000, "4321", "2021-03-04", "ABCD-EFGH-IJKL-MNOP", "https://jubilee.example/verify/ABCD-EFGH-IJKL-MNOP")
 
 
-def letter(**overrides):
-    settings = dict(sender=["Example Jubilee Inc.", "1 Main St", "Springfield, IL 62701"],
-                    signer="Example Jubilee Inc.", contact="letters@jubilee.example", currency="USD",
-                    languages=("en", "es"), entity_type="charity", tax_note="", generic_creditor=False, today=dt.date(2026, 11, 29))
+def letter(**overrides: Any) -> Letter:
+    settings: dict[str, Any] = dict(
+        sender=["Example Jubilee Inc.", "1 Main St", "Springfield, IL 62701"], signer="Example Jubilee Inc.",
+        contact="letters@jubilee.example", currency="USD", languages=("en", "es"), entity_type="charity",
+        tax_note="", generic_creditor=False, today=dt.date(2026, 11, 29))
     return compose(FACTS, **(settings | overrides))
 
 
