@@ -74,22 +74,11 @@ class JubileeStack(Stack):
         acknowledge(self.secret, "AwsSolutions-SMG4",
                     "Account hashes and letter codes derive from this secret; rotating it would change published "
                     "hashes, so it is rotated by a documented re-key, not on a schedule.")
-        # Stripe's API key and webhook signing secrets: the operator puts them in after deploy (README).
-        self.stripe_secret = secretsmanager.Secret(
-            self, "StripeSecret", encryption_key=self.key, description="Jubilee: Stripe API key and webhook secrets",
-            secret_object_value={"api_key": SecretValue.unsafe_plain_text(""),
-                                 "webhook_secrets": SecretValue.unsafe_plain_text("[]")})
-        acknowledge(self.stripe_secret, "AwsSolutions-SMG4",
-                    "Stripe keys are rolled in Stripe's dashboard, which Secrets Manager cannot drive; the operator "
-                    "writes the new key here, and webhook secrets hold old and new during a roll.")
-        # Lob's API key and tracking webhook secret, for campaigns that mail through Lob (README, Letters).
-        self.lob_secret = secretsmanager.Secret(
-            self, "LobSecret", encryption_key=self.key, description="Jubilee: Lob API key and webhook secret",
-            secret_object_value={"api_key": SecretValue.unsafe_plain_text(""),
-                                 "webhook_secret": SecretValue.unsafe_plain_text("")})
-        acknowledge(self.lob_secret, "AwsSolutions-SMG4",
-                    "Lob keys are rolled in Lob's dashboard, which Secrets Manager cannot drive; the operator "
-                    "writes the new key here.")
+        # Outside services' keys and webhook secrets: the operator puts them in after deploy (README).
+        self.stripe_secret = self._service_secret("Stripe", {"api_key": "", "webhook_secrets": "[]"},
+                                                  "webhook secrets hold old and new during a roll.")
+        self.lob_secret = self._service_secret("Lob", {"api_key": "", "webhook_secret": ""},
+                                               "Lob's webhook secret is rolled the same way.")
         self._queues()
         self._functions(payments)
         self._letter_operator()
@@ -221,6 +210,16 @@ class JubileeStack(Stack):
             acknowledge(function.role, f"AwsSolutions-IAM5[{finding}]", reason)
         acknowledge(function, "AwsSolutions-L1",
                     "Pinned to Python 3.13, the newest runtime the pinned Powertools layer is published for.")
+
+    def _service_secret(self, service: str, fields: dict[str, str], rolled: str) -> secretsmanager.Secret:
+        words = "API key and webhook secrets" if service == "Stripe" else "API key and webhook secret"
+        secret = secretsmanager.Secret(
+            self, f"{service}Secret", encryption_key=self.key, description=f"Jubilee: {service} {words}",
+            secret_object_value={k: SecretValue.unsafe_plain_text(v) for k, v in fields.items()})
+        acknowledge(secret, "AwsSolutions-SMG4",
+                    f"{service} keys are rolled in {service}'s dashboard, which Secrets Manager cannot drive; the "
+                    f"operator writes the new key here, and {rolled}")
+        return secret
 
     def _letter_operator(self) -> None:
         """The role an operator assumes to open a print bundle (`jubilee letters export`): with the letters

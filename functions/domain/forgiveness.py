@@ -7,12 +7,10 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from functions.domain.money import format_cents
-from functions.domain.offers import COLUMNS, STATES, Account, OfferFileError, RowProblem
+from functions.domain.offers import COLUMNS, STATES, OfferFileError, RowProblem
 
 
 CODE_BYTES = 10  # a letter's verification code: 80 bits
@@ -43,26 +41,11 @@ def read_private(blob: bytes) -> tuple[bytes, list[str]]:
     return blob[:CODE_BYTES], fields + [""] * (7 - len(fields))
 
 
-@dataclass(frozen=True, slots=True)
-class Debt:
-    """One account as ingestion reads it: the fields letters and the public record need."""
-
-    account_ref: str
-    debtor_name: str
-    address_line: str
-    city: str
-    state: str
-    zip: str
-    original_creditor: str
-    debt_type: str
-    balance_cents: int
-
-
 def debts(header: list[str], text: str, first_line: int) -> Iterator[tuple]:
     """The hot path of ingestion: the rows of a chunk of a file already validated in full when it
     was registered (offers.OfferRow), checked again for what the books depend on, at about a
-    microsecond a row. Yields plain tuples in Debt's field order, then the charge-off date (cheaper to
-    make than objects)."""
+    microsecond a row. Yields plain tuples (cheaper to make than objects): account_ref, debtor_name,
+    address_line, city, state, zip, original_creditor, debt_type, balance_cents, charge_off_date."""
     if set(COLUMNS) - set(header):
         raise OfferFileError([RowProblem(1, c, "column is missing") for c in COLUMNS if c not in header])
     if SEPARATOR in text:  # once per chunk, not per field: sealed fields are joined with it
@@ -124,18 +107,3 @@ def format_code(code: bytes) -> str:
     """The code as printed: 16 base32 characters (no 0/1/8/9 to misread) in groups of four."""
     text = base64.b32encode(code).decode()
     return "-".join(text[i:i + 4] for i in range(0, 16, 4))
-
-
-def letter_lines(campaign_name: str, debt: Account | Debt, currency: str, code: str, contact: str,
-                 verify_url: str) -> list[str]:
-    return [
-        debt.debtor_name, debt.address_line, f"{debt.city}, {debt.state} {debt.zip}", "",
-        f"Dear {debt.debtor_name},", "",
-        f"{campaign_name} bought your debt with {debt.original_creditor} and has forgiven it.",
-        f"Amount forgiven: {format_cents(debt.balance_cents, currency)}.",
-        "You owe nothing on this account, and you need do nothing.",
-        "This is a gift, not an offer: no one will ask you for money or details.", "",
-        f"Verification code: {code}",
-        f"Check this letter at {verify_url} with the code above.",
-        f"Questions: {contact}",
-    ]

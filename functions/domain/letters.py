@@ -36,8 +36,8 @@ class Move:
 def move(current: str, new: str) -> Move | None:
     """The effect of moving a letter from `current` to `new`, or None if it must not move (a status
     never goes back, and one end of the journey never becomes the other)."""
-    if new not in _RANK or current not in _RANK or _RANK[new] <= _RANK[current]:
-        return None
+    if new not in _RANK or current not in _RANK or _RANK[new] <= _RANK[current] or current == QUEUED:
+        return None  # (a queued letter is printed again by the letters function, then tracked anew)
     mailed_now = _RANK[current] == 0  # first scan of this mailing: it counts as sent, whatever the scan
     if new == RETURNED:
         # Returned: it was mailed (sent), and it is unsettled again until it is resent.

@@ -1,7 +1,7 @@
 import pytest
 
 from functions.domain.campaigns import Campaign, CampaignError
-from functions.domain.forgiveness import account_keys, code_hash, format_code, letter_lines, normalize_code
+from functions.domain.forgiveness import account_keys, code_hash, format_code, normalize_code
 from functions.domain.offers import COLUMNS, OPTIONAL_COLUMNS, OfferFileError, check_accounts, read_accounts, write_accounts
 from infra.sample_data import offer_csv
 
@@ -91,9 +91,18 @@ def test_verification_codes_carry_80_bits_and_are_stable_per_account():
 
 
 def test_the_letter_says_the_debt_is_gone_and_how_to_check_it():
+    import datetime as dt
+
+    from functions.domain.letter_text import Facts, compose
+
     account = next(read_accounts(csv_text(GOOD)))
-    letter = "\n".join(letter_lines("Demo Jubilee", account, "USD", "ABCD-EFGH-IJKL-MNOP", "team@x.example",
-                                     "https://x.example/verify/ABCD-EFGH-IJKL-MNOP"))
+    facts = Facts(account.debtor_name, account.address_line, account.city, account.state, account.zip,
+                  account.original_creditor, account.debt_type, account.balance_cents, account.account_ref[-4:],
+                  account.charge_off_date.isoformat(), "ABCD-EFGH-IJKL-MNOP",
+                  "https://x.example/verify/ABCD-EFGH-IJKL-MNOP")
+    letter = "\n".join(compose(facts, sender=["Demo Jubilee"], signer="Demo Jubilee", contact="team@x.example",
+                               currency="USD", languages=("en",), entity_type="charity", tax_note="",
+                               generic_creditor=False, today=dt.date(2026, 1, 1)).lines())
     assert "$1,250.00" in letter and "You owe nothing" in letter and "ABCD-EFGH-IJKL-MNOP" in letter
     assert "Example Hospital" in letter and "team@x.example" in letter
 
