@@ -34,11 +34,18 @@ from functions.domain.letter_text import Letter as LetterText
 
 DEFAULT_BASE = "https://api.lob.com/v1"
 TOLERANCE_SECONDS = 300  # a signed webhook older (or newer) than this is refused: a replay
+# Lob takes a letter in about a second: a chunk of 2,000 cannot be mailed within one invocation (300 s).
+# Each delivery mails what fits in this budget and fails the message, whose next delivery goes on.
+BUDGET_SECONDS = 200.0
 SIGNATURE, TIMESTAMP = "Lob-Signature", "Lob-Signature-Timestamp"
 
 
 class MailRefused(Exception):
     """The mail service refused a request (bad key, bad letter): the chunk fails and is retried."""
+
+
+class ChunkUnfinished(Exception):
+    """The chunk's time budget ran out with letters left: the message is retried and goes on from there."""
 
 
 class WebhookRejected(Exception):
@@ -226,9 +233,12 @@ def mail_chunk(campaign: Campaign, plan_id: str, chunk: int, batch_id: str, rend
     which Lob answers with the letter it made. Returns the batch's name for the chunk's record."""
     cid = campaign.campaign_id
     mailer: LobMailer | None = None
+    started = time.monotonic()
     for account_hash, address, text in rendered:
         if letter(cid, plan_id, account_hash) is not None:
             continue
+        if mailer is not None and time.monotonic() - started > BUDGET_SECONDS:
+            raise ChunkUnfinished(f"{batch_id}: time budget spent; the next delivery goes on")
         mailer = mailer or LobMailer.from_secret()
         if not mailer.deliverable(address):
             record_sent(cid, plan_id, account_hash, chunk, rules.UNDELIVERABLE, "")

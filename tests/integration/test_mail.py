@@ -176,3 +176,11 @@ def test_a_returned_letter_resent_to_a_corrected_address_goes_to_lob_once(lob):
     track(cloud, fake, again, "letter.mailed")
     f = figures(cloud)
     assert (f["letters_sent"], f["letters_returned"]) == (2, 1) and "expires_at" in key_item(plan)
+
+
+def test_a_chunk_too_big_for_one_invocation_is_mailed_across_deliveries(lob, monkeypatch):
+    cloud, fake = lob
+    monkeypatch.setattr(mail, "BUDGET_SECONDS", -1.0)  # every delivery has time for one letter only
+    plan = buy(cloud, accounts=3)
+    assert cloud.invocations["letters"] == 3 and len(fake.letters) == 3 == len(items("letter"))
+    assert key_item(plan)["unsettled"] == 3 and sum(cloud.dlq_depths().values()) == 0
