@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from functions.adapters.aws import STAGES
-from functions.domain.campaigns import PROVIDERS, Campaign, CampaignError
+from functions.domain.campaigns import MAILERS, PROVIDERS, Campaign, CampaignError
+from functions.domain.letter_text import ENTITY_TYPES, LANGUAGES
 from functions.domain.money import format_cents
 from functions.domain.offers import FileReport, OfferFileError, check_file
 
@@ -92,6 +93,18 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--policy", type=json.loads, default={},
                         help='eligibility as JSON, e.g. \'{"income_multiple_pct": 400, "debt_types": ["medical"]}\'')
     create.add_argument("--guidelines", type=Path, help="extra poverty guidelines CSV (e.g. Alaska, Hawaii)")
+    create.add_argument("--mailer", choices=MAILERS, default="sandbox",
+                        help="how letters leave: sandbox (the letters bucket) or lob (Lob prints and mails them)")
+    create.add_argument("--legal-name", default="", help="the letterhead's legal name (required with --mailer lob)")
+    create.add_argument("--postal-address", nargs=4, default=(), metavar=("STREET", "CITY", "STATE", "ZIP"),
+                        help="the letterhead's postal address, the letters' return address (needed with --mailer lob)")
+    create.add_argument("--letter-language", action="append", choices=LANGUAGES, dest="letter_languages",
+                        help="a language of the letters, one page each (repeat; default en)")
+    create.add_argument("--entity-type", choices=ENTITY_TYPES, default="charity",
+                        help="who forgives: what the letter's default tax note says")
+    create.add_argument("--letter-tax-note", default="", help="the letter's tax note, instead of the default")
+    create.add_argument("--generic-creditor", action="store_true",
+                        help="print 'a medical provider' on letters instead of the provider's name")
     _where(create)
     register = campaigns.add_parser("register", help="add campaigns created before the campaign registry to it "
                                                      "(once, after upgrading; the hourly schedules see only these)")
@@ -169,6 +182,9 @@ def parser() -> argparse.ArgumentParser:
     redrive.add_argument("stage", choices=(*STAGES, "outbox"),
                          help="a stage, or outbox: announce again what the dispatcher could not relay")
     _where(redrive)
+    from infra import mailroom
+
+    mailroom.add_parsers(commands, _where)
     return top
 
 
@@ -388,7 +404,11 @@ def run(args: argparse.Namespace) -> int:
                                 objective=args.objective, policy=args.policy, extra_guidelines=extra,
                                 approvers=tuple(args.approver), approvals_required=args.approvals_required,
                                 auto_approve_cents=args.auto_approve_cents, plan_ttl_hours=args.plan_ttl_hours,
-                                debtor_data_days=args.debtor_data_days)
+                                debtor_data_days=args.debtor_data_days, mailer=args.mailer,
+                                legal_name=args.legal_name, postal_address=tuple(args.postal_address),
+                                letter_languages=tuple(args.letter_languages or ("en",)),
+                                entity_type=args.entity_type, letter_tax_note=args.letter_tax_note,
+                                generic_creditor=args.generic_creditor)
             operations.create_campaign(campaign)
             console.print(f"created campaign {campaign.campaign_id!r}")
             return 0
@@ -447,6 +467,10 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"erased: {erased} donation(s) of that donor kept their amounts; their name and email "
                           "can no longer be read" if erased else "no donation of that donor in this campaign")
             return 0
+        if args.command == "letters":
+            from infra import mailroom
+
+            return mailroom.run(args, console.print)
         if args.command == "dlq" and args.stage == "outbox":
             announced, cleared = operations.redrive_outbox(args.stack, args.endpoint_url)
             console.print(f"announced {announced} waiting outbox item(s) again; cleared {cleared} failure record(s) "

@@ -74,16 +74,14 @@ class JubileeStack(Stack):
         acknowledge(self.secret, "AwsSolutions-SMG4",
                     "Account hashes and letter codes derive from this secret; rotating it would change published "
                     "hashes, so it is rotated by a documented re-key, not on a schedule.")
-        # Stripe's API key and webhook signing secrets: the operator puts them in after deploy (README).
-        self.stripe_secret = secretsmanager.Secret(
-            self, "StripeSecret", encryption_key=self.key, description="Jubilee: Stripe API key and webhook secrets",
-            secret_object_value={"api_key": SecretValue.unsafe_plain_text(""),
-                                 "webhook_secrets": SecretValue.unsafe_plain_text("[]")})
-        acknowledge(self.stripe_secret, "AwsSolutions-SMG4",
-                    "Stripe keys are rolled in Stripe's dashboard, which Secrets Manager cannot drive; the operator "
-                    "writes the new key here, and webhook secrets hold old and new during a roll.")
+        # Outside services' keys and webhook secrets: the operator puts them in after deploy (README).
+        self.stripe_secret = self._service_secret("Stripe", {"api_key": "", "webhook_secrets": "[]"},
+                                                  "webhook secrets hold old and new during a roll.")
+        self.lob_secret = self._service_secret("Lob", {"api_key": "", "webhook_secret": ""},
+                                               "Lob's webhook secret is rolled the same way.")
         self._queues()
         self._functions(payments)
+        self._letter_operator()
         self._wire_events()
         self._api(payments)
         self._site(campaign)
@@ -151,12 +149,13 @@ class JubileeStack(Stack):
         layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", POWERTOOLS_LAYER.format(region=Aws.REGION))
         dependencies = lambda_.LayerVersion(
             self, "Dependencies", code=lambda_.Code.from_asset(str(build_layer()), exclude=["**/__pycache__", "bin", ".*"]),
-            compatible_runtimes=[RUNTIME], description="stripe, cryptography, pydantic (functions/requirements.txt)")
+            compatible_runtimes=[RUNTIME], description="stripe, lob-python, cryptography, pydantic (functions/requirements.txt)")
         code = lambda_.Code.from_asset(str(ROOT), exclude=ASSET_EXCLUDES)
         names = {topology.LEDGER: self.ledger.table_name, topology.IDEMPOTENCY: self.idempotency.table_name,
                  topology.OFFERS: self.buckets[topology.OFFERS].bucket_name,
                  topology.LETTERS: self.buckets[topology.LETTERS].bucket_name, topology.APP_SECRET: self.secret.secret_arn,
-                 topology.STRIPE_SECRET: self.stripe_secret.secret_arn, topology.PII_KEY: self.pii_key.key_arn,
+                 topology.STRIPE_SECRET: self.stripe_secret.secret_arn, topology.LOB_SECRET: self.lob_secret.secret_arn,
+                 topology.PII_KEY: self.pii_key.key_arn,
                  topology.DONOR_KEY: self.donor_key.key_arn}
         queue_urls = {stage: q.queue_url for stage, q in self.queues.items()}
         self.functions: dict[str, lambda_.Function] = {}
@@ -192,6 +191,8 @@ class JubileeStack(Stack):
                 self.secret.grant_read(function)
             elif resource == topology.STRIPE_SECRET:
                 self.stripe_secret.grant_read(function)
+            elif resource == topology.LOB_SECRET:
+                self.lob_secret.grant_read(function)
             elif resource == topology.PII_KEY:  # seal: wrap a portfolio's new private key; open: unwrap it
                 self.pii_key.grant(function, "kms:Encrypt" if access == "seal" else "kms:Decrypt")
             elif resource == topology.DONOR_KEY:  # make a donor's key, or open it to seal another gift
@@ -209,6 +210,31 @@ class JubileeStack(Stack):
             acknowledge(function.role, f"AwsSolutions-IAM5[{finding}]", reason)
         acknowledge(function, "AwsSolutions-L1",
                     "Pinned to Python 3.13, the newest runtime the pinned Powertools layer is published for.")
+
+    def _service_secret(self, service: str, fields: dict[str, str], rolled: str) -> secretsmanager.Secret:
+        words = "API key and webhook secrets" if service == "Stripe" else "API key and webhook secret"
+        secret = secretsmanager.Secret(
+            self, f"{service}Secret", encryption_key=self.key, description=f"Jubilee: {service} {words}",
+            secret_object_value={k: SecretValue.unsafe_plain_text(v) for k, v in fields.items()})
+        acknowledge(secret, "AwsSolutions-SMG4",
+                    f"{service} keys are rolled in {service}'s dashboard, which Secrets Manager cannot drive; the "
+                    f"operator writes the new key here, and {rolled}")
+        return secret
+
+    def _letter_operator(self) -> None:
+        """The role an operator assumes to open a print bundle (`jubilee letters export`): with the letters
+        function, the only holder of kms:Decrypt on the debtors' key. Nobody has it without assuming it."""
+        role = iam.Role(self, "LetterOperatorRole", assumed_by=iam.AccountRootPrincipal(),
+                        max_session_duration=Duration.hours(1),
+                        description="Jubilee: print letter bundles (opens debtors' sealed data)")
+        self.pii_key.grant(role, "kms:Decrypt")
+        self.ledger.grant_read_write_data(role)
+        acknowledge(role, f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(self.ledger.node.default_child)}"
+                          ".Arn>/index/*]", "The grant helper's wildcard over the ledger table's own indexes.")
+        for action in ("GenerateDataKey*", "ReEncrypt*"):
+            acknowledge(role, f"AwsSolutions-IAM5[Action::kms:{action}]",
+                        "The grant helper's KMS data-key variants, on the campaign's own table key.")
+        self.letter_operator = role
 
     def _wire_events(self) -> None:
         for queue in topology.QUEUES:
@@ -381,6 +407,8 @@ class JubileeStack(Stack):
                    "OffersBucketName": self.buckets[topology.OFFERS].bucket_name,
                    "LettersBucketName": self.buckets[topology.LETTERS].bucket_name,
                    "AppSecretArn": self.secret.secret_arn, "StripeSecretArn": self.stripe_secret.secret_arn,
+                   "LobSecretArn": self.lob_secret.secret_arn,
+                   "LetterOperatorRoleArn": self.letter_operator.role_arn,
                    "DonorKeyArn": self.donor_key.key_arn, "DebtorKeyArn": self.pii_key.key_arn,
                    "ApiUrl": self.rest_api.url, "SiteUrl": self.site_url}
         outputs |= {f"{stage.title()}QueueUrl": q.queue_url for stage, q in self.queues.items()}

@@ -19,6 +19,7 @@ APP_SECRET = "app-secret"
 PII_KEY = "pii-key"  # wraps each portfolio's private debtor-data key: forgiveness may wrap, only letters unwrap
 DONOR_KEY = "donor-key"  # wraps each donor's key: only the API (and operators) may use it
 STRIPE_SECRET = "stripe-secret"  # {"api_key", "webhook_secrets": [...]}: the operator puts the values in
+LOB_SECRET = "lob-secret"  # {"api_key", "webhook_secret"}: Lob's, for campaigns that mail through it
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,9 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("forgiveness", "functions.handlers.forgiveness.handler", 300, 1024,
              grants=("ledger:write", "offers:write", "secret:read", "pii-key:seal")),
     Function("letters", "functions.handlers.letters.handler", 300, 1024,
-             grants=("ledger:write", "letters:write", "pii-key:open")),
+             grants=("ledger:write", "letters:write", "pii-key:open", "lob-secret:read")),
+    Function("mail_webhook", "functions.handlers.mail_webhook.handler", 10,
+             grants=("ledger:write", "lob-secret:read")),
     Function("reconcile", "functions.handlers.reconcile.handler", 300, 512, grants=("ledger:write",)),
     Function("sweep", "functions.handlers.sweep.handler", 300, grants=("ledger:write", "offers:write")),
 )
@@ -108,6 +111,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/admin/plans/{plan_id}/reject", "admin", iam_auth=True),
     Route("GET", "/openapi.json", "api"),
     Route("POST", "/webhooks/{provider}", "webhook"),
+    Route("POST", "/webhooks/mail/{service}", "mail_webhook"),
     Route("GET", "/sandbox/checkout/{campaign_id}/{donation_id}", "webhook", sandbox_only=True),
     Route("POST", "/sandbox/checkout/{campaign_id}/{donation_id}", "webhook", sandbox_only=True),
 )
@@ -133,6 +137,7 @@ SCHEDULES: tuple[Schedule, ...] = (Schedule("reconcile", 60), Schedule("sweep", 
 # Names used where nothing generates them: the local emulator, and operator commands given --endpoint-url.
 LOCAL_NAMES = {LEDGER: "jubilee-ledger", IDEMPOTENCY: "jubilee-idempotency", OFFERS: "jubilee-offers",
                LETTERS: "jubilee-letters", APP_SECRET: "jubilee/app-secret", STRIPE_SECRET: "jubilee/stripe",
+               LOB_SECRET: "jubilee/lob",
                PII_KEY: "alias/jubilee-pii", DONOR_KEY: "alias/jubilee-donors"}
 
 
@@ -161,6 +166,7 @@ def environment(fn: Function, names: dict[str, str], queue_urls: dict[str, str],
            "PUBLIC_BASE_URL": public_base_url}
     wanted = {LEDGER: "TABLE_NAME", IDEMPOTENCY: "IDEMPOTENCY_TABLE_NAME", OFFERS: "OFFERS_BUCKET",
               LETTERS: "LETTERS_BUCKET", "secret": "APP_SECRET_ID", STRIPE_SECRET: "STRIPE_SECRET_ID",
+              LOB_SECRET: "LOB_SECRET_ID",
               PII_KEY: "PII_KEY_ID", DONOR_KEY: "DONOR_KEY_ID"}
     for resource, variable in wanted.items():
         if resource in resources:

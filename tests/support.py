@@ -94,3 +94,18 @@ def public(item: dict[str, Any]) -> dict[str, Any]:
     """An item without its sealed (encrypted) fields: what a reader without the key could see."""
     return {k: v.value.hex() if isinstance(v, Binary) else v for k, v in item.items()
             if k not in ("sealed", "private_key")}
+
+
+def embedded_pdf_lines(pdf: bytes) -> list[str]:
+    """The text lines of a PDF written in an embedded font (glyph ids, `<hex> Tj`), read back through the
+    document's own ToUnicode map, as a PDF reader extracts them."""
+    import re
+    import zlib
+
+    streams = re.findall(rb"/Filter /FlateDecode >>\nstream\n(.*?)\nendstream", pdf, re.S)
+    cmap = zlib.decompress(streams[-1]).decode("latin-1")  # the ToUnicode map is the document's last object
+    assert "beginbfchar" in cmap
+    glyphs = {int(g, 16): bytes.fromhex(u).decode("utf-16-be")
+              for g, u in re.findall(r"<([0-9A-F]{4})> <([0-9A-F]+)>", cmap)}
+    lines = [hexed.decode() for hexed in re.findall(rb"<([0-9A-F]*)> Tj", pdf)]
+    return ["".join(glyphs[int(line[i:i + 4], 16)] for i in range(0, len(line), 4)) for line in lines]

@@ -122,10 +122,12 @@ def events(campaign_id: str, plan_id: str) -> list[dict[str, Any]]:
     return list(dynamo.query(f"FORGIVEN#{campaign_id}#{plan_id}"))
 
 
-def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int, keep_days: int) -> bool:
+def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int, keep_days: int,
+                   expire: bool = True) -> bool:
     """Count a chunk's letters once, however often the chunk is redelivered, and set the portfolio's
     key to expire `keep_days` after the latest letter: DynamoDB's TTL then deletes it, and with it
-    every sealed copy of the debtors' data (events, printed batches) becomes unreadable."""
+    every sealed copy of the debtors' data (events, printed batches) becomes unreadable. Letters a mail
+    service takes are counted, and the key set to expire, as it reports them mailed (adapters/mail.py)."""
     now = time.time()
     return dynamo.transact_once([
         dynamo.put({"pk": f"LETTERS#{campaign_id}#{plan_id}", "sk": f"{chunk:06d}", "kind": "letters",
@@ -133,7 +135,7 @@ def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int, keep_d
         ledger.count(campaign_id, letters_sent=sent),
         dynamo.update(campaign_pk(campaign_id), debtor_key_sk(plan_id), "SET expires_at = :at",
                       {":at": int(now) + keep_days * 86_400}, condition="attribute_exists(pk)"),
-    ])
+    ][:3 if expire else 2])
 
 
 def _mailing_key(campaign_id: str, plan_id: str, chunk: int) -> tuple[str, str]:

@@ -24,7 +24,8 @@ from functions.domain.ledger import ACCOUNTS, EXTERNAL, POOL, Leg, Totals, Trans
 META = "META"
 REGISTRY = "CAMPAIGNS"
 CHECKPOINT = "RECONCILED"  # the reconciler's checkpoint, in the campaign's partition
-COUNTERS = ("donations_confirmed", "purchases", "accounts_forgiven", "face_value_forgiven_cents", "letters_sent")
+COUNTERS = ("donations_confirmed", "purchases", "accounts_forgiven", "face_value_forgiven_cents", "letters_sent",
+            "letters_returned")
 
 
 def now_iso() -> str:
@@ -99,6 +100,7 @@ def public_figures(campaign_id: str) -> dict[str, Any] | None:
         "purchases": meta["purchases"],
         "face_value_forgiven_cents": meta["face_value_forgiven_cents"],
         "accounts_forgiven": meta["accounts_forgiven"], "letters_sent": meta["letters_sent"],
+        "letters_returned": meta.get("letters_returned", 0),  # (campaigns made before it was counted)
         "ledger_balanced": totals.balanced, "log_head": log["hash"], "log_entries": log["seq"],
     }
 

@@ -6,9 +6,12 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from functions.domain.eligibility import Guidelines, Policy
+from functions.domain.letter_text import ENTITY_TYPES, LANGUAGES
 from functions.domain.money import BPS, CURRENCIES, is_cents
+from functions.domain.offers import STATES
 
 PROVIDERS = ("sandbox", "stripe")
+MAILERS = ("sandbox", "lob", "bundle")  # how letters leave: the sandbox printer (a bucket), Lob, or print bundles
 CAMPAIGN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -39,6 +42,15 @@ class Campaign:
     auto_approve_cents: int = 0  # plans at or under this price need no approval
     plan_ttl_hours: int = 72  # a plan not approved by then is voided and its funds released
     debtor_data_days: int = 30  # debtors' sealed data is shredded this long after their letters are sent
+    # Letters: who mails them, and the letterhead they go out under (required for a real mailer: the
+    # sender's legal name and postal address are the letter's return address).
+    mailer: str = "sandbox"
+    legal_name: str = ""
+    postal_address: tuple = ()  # (street line, city, state, ZIP)
+    letter_languages: tuple = ("en",)  # one page per language, in this order: "en", "es"
+    entity_type: str = "charity"  # what the letter's default tax note says: "charity" or "other"
+    letter_tax_note: str = ""  # the campaign's own tax note, printed instead of the default
+    generic_creditor: bool = False  # print "a medical provider" instead of the provider's name
 
     def __post_init__(self) -> None:
         if not CAMPAIGN_ID.match(self.campaign_id):
@@ -75,11 +87,36 @@ class Campaign:
             Policy.from_dict(self.policy)
         except (TypeError, ValueError) as error:
             raise CampaignError("policy", str(error)) from None
+        self._check_letterhead()
         if self.min_donation_cents > self.max_donation_cents:
             raise CampaignError("min_donation_cents", "must not exceed max_donation_cents")
 
+    def _check_letterhead(self) -> None:
+        if self.mailer not in MAILERS:
+            raise CampaignError("mailer", f"must be one of {', '.join(MAILERS)}")
+        if len(self.legal_name) > 200:
+            raise CampaignError("legal_name", "must be at most 200 characters")
+        if self.postal_address:
+            if len(self.postal_address) != 4 or not all(isinstance(p, str) and p.strip() for p in self.postal_address):
+                raise CampaignError("postal_address", "must be [street line, city, state, ZIP], none empty")
+            if self.postal_address[2] not in STATES or not re.fullmatch(r"\d{5}(-\d{4})?", self.postal_address[3]):
+                raise CampaignError("postal_address", "needs a US state code and a 5-digit ZIP")
+        if not self.letter_languages or not set(self.letter_languages) <= set(LANGUAGES) or len(
+                set(self.letter_languages)) != len(self.letter_languages):
+            raise CampaignError("letter_languages", f"must be one or more of {', '.join(LANGUAGES)}, each once")
+        if self.entity_type not in ENTITY_TYPES:
+            raise CampaignError("entity_type", f"must be one of {', '.join(ENTITY_TYPES)}")
+        if len(self.letter_tax_note) > 1_000:
+            raise CampaignError("letter_tax_note", "must be at most 1000 characters")
+        if not isinstance(self.generic_creditor, bool):
+            raise CampaignError("generic_creditor", "must be true or false")
+        if self.mailer != "sandbox" and not (self.legal_name.strip() and self.postal_address):
+            raise CampaignError("legal_name" if not self.legal_name.strip() else "postal_address",
+                                "is required before letters can be mailed (it is the letter's return address)")
+
     def to_dict(self) -> dict:
-        return asdict(self) | {"approvers": list(self.approvers),
+        return asdict(self) | {"approvers": list(self.approvers), "postal_address": list(self.postal_address),
+                               "letter_languages": list(self.letter_languages),
                                "extra_guidelines": [list(row) for row in self.extra_guidelines]}
 
     @classmethod

@@ -7,12 +7,10 @@ import csv
 import hashlib
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from functions.domain.money import format_cents
-from functions.domain.offers import COLUMNS, STATES, Account, OfferFileError, RowProblem
+from functions.domain.offers import COLUMNS, STATES, OfferFileError, RowProblem
 
 
 CODE_BYTES = 10  # a letter's verification code: 80 bits
@@ -29,59 +27,42 @@ def account_keys(key: bytes, campaign_id: str, account_ref: str) -> tuple[str, b
 SEPARATOR = "\x1f"  # the ASCII unit separator: joins a debtor's sealed fields (no such character in an address)
 
 
-# Sealed after the address when a seller gives any of them; a blob without them is the five fields alone, as
-# sealed before they existed, and read_private reads either.
+# Sealed after the address: what the letter names the account by (the account number's last four
+# characters, the charge-off date), then, only when a seller gives any of them, the SEALED_EXTRA fields.
+# read_private reads blobs of five fields (sealed before the others were kept), seven or twelve.
 SEALED_EXTRA = ("address_line_2", "patient_name", "co_debtor_name", "case_number", "current_collector")
 NO_EXTRA = ("",) * len(SEALED_EXTRA)
 
 
 def private_blob(code: bytes, name: str, address: str, city: str, state: str, zip_code: str,
-                 extra: tuple[str, ...] = NO_EXTRA) -> bytes:
+                 account_last4: str = "", charge_off_date: str = "", extra: tuple[str, ...] = NO_EXTRA) -> bytes:
     """What is sealed per account for the letters stage: the code's bytes, then the address fields, then
-    (only if any is given) the SEALED_EXTRA fields."""
-    fields = (name, address, city, state, zip_code, *extra) if any(extra) else (name, address, city, state, zip_code)
-    return code + SEPARATOR.join(fields).encode()
+    what the letter names the account by, then (only if any is given) the SEALED_EXTRA fields."""
+    fields = (name, address, city, state, zip_code, account_last4, charge_off_date)
+    return code + SEPARATOR.join(fields + tuple(extra) if any(extra) else fields).encode()
 
 
 def read_private(blob: bytes) -> tuple[bytes, list[str]]:
-    """The code's bytes and [name, address line, city, state, zip, *SEALED_EXTRA] ("" where not given),
-    as private_blob joined them."""
+    """The code's bytes and [name, address line, city, state, zip, account last 4, charge-off date,
+    *SEALED_EXTRA], as private_blob joined them ("" for what was not given or not yet kept)."""
     fields = blob[CODE_BYTES:].decode().split(SEPARATOR)
-    return blob[:CODE_BYTES], fields + [""] * (5 + len(SEALED_EXTRA) - len(fields))
-
-
-@dataclass(frozen=True, slots=True)
-class Debt:
-    """One account as ingestion reads it: the fields letters and the public record need."""
-
-    account_ref: str
-    debtor_name: str
-    address_line: str
-    city: str
-    state: str
-    zip: str
-    original_creditor: str
-    debt_type: str
-    balance_cents: int
-    address_line_2: str = ""
-    patient_name: str = ""
-    co_debtor_name: str = ""
-    case_number: str = ""
-    current_collector: str = ""
+    return blob[:CODE_BYTES], fields + [""] * (7 + len(SEALED_EXTRA) - len(fields))
 
 
 def debts(header: list[str], text: str, first_line: int) -> Iterator[tuple]:
     """The hot path of ingestion: the rows of a chunk of a file already validated in full when it
     was registered (offers.OfferRow), checked again for what the books depend on, at about a
-    microsecond a row. Yields plain tuples of Debt's first nine fields and a tuple of the SEALED_EXTRA ones
-    (cheaper to make than objects); a file stored before those columns existed has them all empty."""
+    microsecond a row. Yields plain tuples (cheaper to make than objects): account_ref, debtor_name,
+    address_line, city, state, zip, original_creditor, debt_type, balance_cents, charge_off_date, and a
+    tuple of the SEALED_EXTRA fields (all empty for a file stored before those columns existed)."""
     if set(COLUMNS) - set(header):
         raise OfferFileError([RowProblem(1, c, "column is missing") for c in COLUMNS if c not in header])
     if SEPARATOR in text:  # once per chunk, not per field: sealed fields are joined with it
         line = first_line + text[:text.index(SEPARATOR)].count("\n")
         raise OfferFileError([RowProblem(line, "row", "changed since the offer was registered")])
     pick = itemgetter(*(header.index(c) for c in ("account_ref", "debtor_name", "address_line", "city", "state",
-                                                  "zip", "original_creditor", "debt_type", "balance_cents")))
+                                                  "zip", "original_creditor", "debt_type", "balance_cents",
+                                                  "charge_off_date")))
     extra: Callable[[list[str]], tuple[str, ...]] = (
         itemgetter(*(header.index(c) for c in SEALED_EXTRA)) if set(SEALED_EXTRA) <= set(header) else _no_extra)
     # Without a quote character, RFC 4180 rows are exactly their lines split at commas: a third of
@@ -89,14 +70,14 @@ def debts(header: list[str], text: str, first_line: int) -> Iterator[tuple]:
     rows = csv.reader(io.StringIO(text)) if '"' in text else (line.split(",") for line in text.splitlines())
     for line, row in enumerate(rows, start=first_line):
         try:
-            ref, name, address, city, state, zip_code, creditor, kind, balance = pick(row)
+            ref, name, address, city, state, zip_code, creditor, kind, balance, charged_off = pick(row)
             cents = int(balance)
             more = extra(row)
         except (IndexError, ValueError):
             raise OfferFileError([RowProblem(line, "row", "is not a row of this offer file")]) from None
         if cents <= 0 or state not in STATES or not ref:
             raise OfferFileError([RowProblem(line, "row", "changed since the offer was registered")])
-        yield ref, name, address, city, state, zip_code, creditor, kind, cents, more
+        yield ref, name, address, city, state, zip_code, creditor, kind, cents, charged_off, more
 
 
 def _no_extra(row: list[str]) -> tuple[str, ...]:
@@ -142,24 +123,3 @@ def format_code(code: bytes) -> str:
     """The code as printed: 16 base32 characters (no 0/1/8/9 to misread) in groups of four."""
     text = base64.b32encode(code).decode()
     return "-".join(text[i:i + 4] for i in range(0, 16, 4))
-
-
-def letter_lines(campaign_name: str, debt: Account | Debt, currency: str, code: str, contact: str,
-                 verify_url: str) -> list[str]:
-    second, patient, co_debtor, case, collector = (getattr(debt, f) or "" for f in SEALED_EXTRA)
-    return [
-        debt.debtor_name, *([co_debtor] if co_debtor else []), debt.address_line, *([second] if second else []),
-        f"{debt.city}, {debt.state} {debt.zip}", "",
-        f"Dear {debt.debtor_name}{f' and {co_debtor}' if co_debtor else ''},", "",
-        f"{campaign_name} bought your debt with {debt.original_creditor}"
-        f"{f' (for the care of {patient})' if patient else ''} and has forgiven it.",
-        f"Amount forgiven: {format_cents(debt.balance_cents, currency)}.",
-        *([f"This includes any judgment on it in court case {case}."] if case else []),
-        "You owe nothing on this account, and you need do nothing.",
-        *([f"If {collector}, who was collecting it, contacts you about it, show them this letter."]
-          if collector else []),
-        "This is a gift, not an offer: no one will ask you for money or details.", "",
-        f"Verification code: {code}",
-        f"Check this letter at {verify_url} with the code above.",
-        f"Questions: {contact}",
-    ]

@@ -29,7 +29,8 @@ from functions.domain.donations import DonationRequest, DonationResponse, limit_
 from functions.domain.forgiveness import code_hash, normalize_code
 from functions.domain.planner import purchase_record
 from functions.domain.receipts import receipt, receipt_signature, signature_matches
-from functions.handlers import webhook
+from functions.domain.verify_page import forgiven_page, miss_page
+from functions.handlers import mail_webhook, webhook
 from functions.handlers.http import ApiError, make_app
 
 logger = Logger()
@@ -145,7 +146,7 @@ def donor_receipt(campaign_id: CampaignId, donation_id: Annotated[str, Path(patt
 
 
 @router.get("/verify/<code>", summary="Check a forgiveness letter by its code", tags=["debtors"])
-def verify_letter(code: Annotated[str, Path(max_length=64)]) -> dict:
+def verify_letter(code: Annotated[str, Path(max_length=64)]):  # a dict, or a page's Response (see webhook.py)
     """Creditor, amount and date of a forgiven debt: no name, no address. One answer for every miss.
 
     Codes are stored only as hashes, and a miss costs the same lookup as a hit (a malformed code
@@ -153,15 +154,28 @@ def verify_letter(code: Annotated[str, Path(max_length=64)]) -> dict:
     """
     normalized = normalize_code(code)
     record = forgiveness.verification(code_hash(normalized or code.encode()))
+    if "text/html" in ((router.current_event.headers or {}).get("accept") or ""):
+        return verify_html(record if normalized else None)  # a person's browser: a page to read
     if normalized is None or record is None:
         raise ApiError(404, "no_such_letter", "no forgiven debt has this code")
     return {"creditor": record["original_creditor"], "amount_forgiven_cents": record["face_value_cents"],
             "forgiven_on": record["forgiven_at"][:10], "campaign_id": record["campaign_id"]}
 
 
+def verify_html(record: dict | None) -> Response:
+    site = settings().site_url
+    # A miss reads a campaign too (one that is never there): hits and misses cost the same lookups.
+    campaign = ledger.load_campaign(record["campaign_id"] if record else "-")
+    if record is None or campaign is None:
+        return Response(404, "text/html; charset=utf-8", miss_page(site))
+    return Response(200, "text/html; charset=utf-8", forgiven_page(
+        campaign.name, record["original_creditor"], int(record["face_value_cents"]), campaign.currency,
+        record["forgiven_at"][:10], f"{site.rstrip('/')}/?campaign={campaign.campaign_id}"))
+
+
 @router.get("/openapi.json", summary="This API's OpenAPI description", include_in_schema=False)
 def openapi():  # a Response (see webhook.py)
-    spec = make_app(router, webhook.router).get_openapi_json_schema(
+    spec = make_app(router, webhook.router, mail_webhook.router).get_openapi_json_schema(
         title="Jubilee", version="0.1.0", description="Pooled donations that buy and forgive debt.")
     return Response(status_code=200, body=spec, content_type="application/json")
 

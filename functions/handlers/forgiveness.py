@@ -78,15 +78,16 @@ def _chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash
     keyed = blake2b(f"{cid}|".encode(), key=hash_key, digest_size=KEYED_BYTES)  # copied: keying once is cheaper
     sort_prefix = f"{chunk:06d}#"
     by_account, by_person = primed(claim_key, ACCOUNT, cid), primed(claim_key, PERSON, cid)
-    for row, (ref, name, address, city, state, zip_code, creditor, debt_type, cents, extra) in enumerate(
+    for row, (ref, name, address, city, state, zip_code, creditor, debt_type, cents, charged_off, extra) in enumerate(
             debts(header, text, message["first_row"] + 2)):
         mac = keyed.copy()
         mac.update(ref.encode())
         raw = mac.digest()
         digest, code = raw[:16].hex(), raw[16:]
         nonce = (nonce_base | row).to_bytes(12, "big")
-        private = code + SEPARATOR.join((name, address, city, state, zip_code, *extra) if any(extra)
-                                        else (name, address, city, state, zip_code)).encode()
+        private = code + SEPARATOR.join((name, address, city, state, zip_code, ref[-4:], charged_off, *extra)
+                                        if any(extra) else (name, address, city, state, zip_code, ref[-4:],
+                                                            charged_off)).encode()
         items.append({
             "pk": partition, "sk": {"S": f"{sort_prefix}{digest}"}, "kind": kind, "campaign_id": campaign,
             "plan_id": plan, "account_hash": {"S": digest}, "original_creditor": {"S": creditor},

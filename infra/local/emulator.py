@@ -193,6 +193,10 @@ class LocalCloud:
             client("s3").create_bucket(Bucket=names[bucket])
         client("secretsmanager").create_secret(Name=names[topology.APP_SECRET], SecretString=self.app_secret)
         client("secretsmanager").create_secret(Name=names[topology.STRIPE_SECRET], SecretString=json.dumps(self.stripe))
+        # Lob locally: a test key (Lob mails nothing for it) and the webhook secret, from the environment.
+        lob = {"api_key": os.environ.get("LOB_API_KEY", "test_local"), "webhook_secret": os.environ.get(
+            "LOB_WEBHOOK_SECRET", "")}
+        client("secretsmanager").create_secret(Name=names[topology.LOB_SECRET], SecretString=json.dumps(lob))
         for key, purpose in ((topology.PII_KEY, "debtor"), (topology.DONOR_KEY, "donor")):
             made = client("kms").create_key(Description=f"Jubilee {purpose} data (local)")["KeyMetadata"]["KeyId"]
             client("kms").create_alias(AliasName=names[key], TargetKeyId=made)

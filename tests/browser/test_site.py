@@ -166,6 +166,15 @@ def test_a_debtor_checks_their_letter_on_the_dashboard(site, browser, monkeypatc
     assert visit.page.get_attribute("#code-result", "class") == "ok"
     visit.screenshot("letter-checked")
     assert visit.foreign_requests() == [] and visit.errors == []
+    # The letter's link, opened in a browser: a page a person can read, with what to do next.
+    visit.page.goto(f"{base}/verify/{code}")
+    expect(visit.page.locator("h1")).to_have_text("Your debt is forgiven")
+    assert "Nothing is owed on it" in visit.page.text_content("body")
+    assert "debt collector" in visit.page.text_content("body")
+    visit.screenshot("verify-page")
+    visit.page.goto(f"{base}/verify/AAAA-BBBB-CCCC-DDDD")
+    expect(visit.page.locator("h1")).to_have_text("Code not found")
+    assert visit.foreign_requests() == [] and visit.errors == []
 
 
 def test_the_demo_report_is_one_file_that_needs_nothing_else(browser, tmp_path):
@@ -182,6 +191,8 @@ def test_the_demo_report_is_one_file_that_needs_nothing_else(browser, tmp_path):
     raised = report["raised_cents"]
     assert visit.page.text_content("#raised") == f"${raised // 100:,}.{raised % 100:02d}"
     assert visit.page.text_content("#people") == str(report["accounts_forgiven"])
+    assert visit.page.text_content("#letters-mailed") == str(report["letters_sent"])
+    assert visit.page.text_content("#letters-returned") == "0"
     assert visit.page.text_content("#log-head") == report["log_head"]
     assert visit.page.locator("#purchases tbody tr").count() == report["purchases"]
     assert [url for url in visit.requests if url != path.as_uri()] == [] and visit.errors == []

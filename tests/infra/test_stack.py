@@ -127,7 +127,7 @@ def test_functions_come_from_the_wiring_table_with_powertools(synthesized):
         assert "AWSLambdaPowertoolsPythonV3" in json.dumps(props["Layers"]) and len(props["Layers"]) == 2
         expected = set(topology.environment(spec, dict.fromkeys(
             [topology.LEDGER, topology.IDEMPOTENCY, topology.OFFERS, topology.LETTERS, topology.APP_SECRET,
-             topology.STRIPE_SECRET, topology.PII_KEY, topology.DONOR_KEY], "x"),
+             topology.STRIPE_SECRET, topology.LOB_SECRET, topology.PII_KEY, topology.DONOR_KEY], "x"),
             dict.fromkeys([q.stage for q in topology.QUEUES], "u"), "", "stripe"))
         if spec.name in topology.SITE_LINKED:  # they link to the site, whose URL exists only later
             expected.add("SITE_URL")
@@ -161,6 +161,44 @@ def test_each_function_may_do_only_what_it_uses(synthesized):
     assert "secretsmanager" in services["forgiveness"] and "secretsmanager" not in services["pool"]
     assert "s3:PutObject" in policy_actions(template, "letters")
     assert "s3:PutObject" not in policy_actions(template, "api")
+
+
+def test_lobs_secret_is_output_and_read_only_by_the_letters_and_their_tracking_webhook(synthesized):
+    template, _, _ = synthesized
+    [(secret_id, secret)] = [(k, v) for k, v in resources(template, "AWS::SecretsManager::Secret").items()
+                             if "Lob" in v["Properties"].get("Description", "")]
+    assert json.loads(secret["Properties"]["SecretString"]) == {"api_key": "", "webhook_secret": ""}
+    readers = set()
+    for spec in topology.FUNCTIONS:
+        role = function_named(template, spec.name)[1]["Properties"]["Role"]["Fn::GetAtt"][0]
+        for policy in resources(template, "AWS::IAM::Policy").values():
+            if {"Ref": role} in policy["Properties"]["Roles"] and secret_id in json.dumps(policy):
+                readers.add(spec.name)
+    assert readers == {"letters", "mail_webhook"}
+    assert template.find_outputs("LobSecretArn")["LobSecretArn"]["Value"] == {"Ref": secret_id}
+    env = function_named(template, "letters")[1]["Properties"]["Environment"]["Variables"]
+    assert env["LOB_SECRET_ID"] == {"Ref": secret_id}
+    paths = {r["Properties"]["PathPart"] for r in resources(template, "AWS::ApiGateway::Resource").values()}
+    assert {"mail", "{service}"} <= paths
+
+
+def test_only_the_letter_operator_role_it_outputs_may_open_debtor_data_besides_the_letters_function(synthesized):
+    template, _, _ = synthesized
+    [(role_id, role)] = [(k, v) for k, v in resources(template, "AWS::IAM::Role").items()
+                         if "print letter bundles" in v["Properties"].get("Description", "")]
+    assert role["Properties"]["MaxSessionDuration"] == 3600
+    [key_id] = [k for k, v in resources(template, "AWS::KMS::Key").items()
+                if "debtor" in v["Properties"].get("Description", "").lower()]
+    decrypting = set()
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if "kms:Decrypt" in actions and key_id in json.dumps(statement.get("Resource")):
+                decrypting |= {r["Ref"] for r in policy["Properties"]["Roles"]}
+    letters_role = function_named(template, "letters")[1]["Properties"]["Role"]["Fn::GetAtt"][0]
+    assert decrypting == {letters_role, role_id}
+    assert template.find_outputs("LetterOperatorRoleArn")["LetterOperatorRoleArn"]["Value"] == {
+        "Fn::GetAtt": [role_id, "Arn"]}
 
 
 def key_users(template, description: str) -> dict[str, set[str]]:

@@ -103,6 +103,9 @@ def test_offers_check_reads_a_seller_s_file_without_uploading_and_bounds_its_ref
 @pytest.mark.parametrize("argv, message", [
     (["campaigns", "create", "Bad Id", "--name", "x"], "campaign_id"),
     (["campaigns", "create", "ok", "--name", "x", "--reserve-bps", "20000"], "reserve_bps"),
+    (["campaigns", "create", "ok", "--name", "x", "--mailer", "lob"], "legal_name: is required before letters"),
+    (["campaigns", "create", "ok", "--name", "x", "--mailer", "lob", "--legal-name", "X Inc",
+      "--postal-address", "1 Main St", "Springfield", "ZZ", "62701"], "postal_address: needs a US state code"),
 ])
 def test_bad_campaign_settings_are_named(capsys, monkeypatch, argv, message):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "")  # restored after: settings are refused before any AWS call

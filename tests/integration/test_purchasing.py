@@ -165,5 +165,5 @@ def test_a_seller_s_file_is_stored_in_jubilee_s_layout_for_forgiveness_to_read(c
     stored = "".join(storage.read_lines(purchases.load_offer("c1", "sellers")["object_key"]))
     header, rows = stored.split("\n", 1)
     assert header == ",".join(CANONICAL)
-    assert [(ref, zip_code, cents) for ref, _, _, _, _, zip_code, _, _, cents, _ in
+    assert [(ref, zip_code, cents) for ref, _, _, _, _, zip_code, _, _, cents, _, _ in
             debts(next(csv.reader([header])), rows, 2)] == [("N-1", "01234", 123_456), ("N-2", "90210", 1_200)]

@@ -3,7 +3,7 @@ import inspect
 import pytest
 
 from functions.domain.campaigns import Campaign, CampaignError
-from functions.domain.forgiveness import account_keys, code_hash, format_code, letter_lines, normalize_code
+from functions.domain.forgiveness import account_keys, code_hash, format_code, normalize_code
 from functions.domain.offers import COLUMNS, OPTIONAL_COLUMNS, OfferFileError, check_accounts, read_accounts, write_accounts
 from infra.sample_data import offer_csv
 
@@ -93,9 +93,18 @@ def test_verification_codes_carry_80_bits_and_are_stable_per_account():
 
 
 def test_the_letter_says_the_debt_is_gone_and_how_to_check_it():
+    import datetime as dt
+
+    from functions.domain.letter_text import Facts, compose
+
     account = next(read_accounts(csv_text(GOOD)))
-    letter = "\n".join(letter_lines("Demo Jubilee", account, "USD", "ABCD-EFGH-IJKL-MNOP", "team@x.example",
-                                     "https://x.example/verify/ABCD-EFGH-IJKL-MNOP"))
+    facts = Facts(account.debtor_name, account.address_line, account.city, account.state, account.zip,
+                  account.original_creditor, account.debt_type, account.balance_cents, account.account_ref[-4:],
+                  account.charge_off_date.isoformat(), "ABCD-EFGH-IJKL-MNOP",
+                  "https://x.example/verify/ABCD-EFGH-IJKL-MNOP")
+    letter = "\n".join(compose(facts, sender=["Demo Jubilee"], signer="Demo Jubilee", contact="team@x.example",
+                               currency="USD", languages=("en",), entity_type="charity", tax_note="",
+                               generic_creditor=False, today=dt.date(2026, 1, 1)).lines())
     assert "$1,250.00" in letter and "You owe nothing" in letter and "ABCD-EFGH-IJKL-MNOP" in letter
     assert "Example Hospital" in letter and "team@x.example" in letter
 
@@ -147,11 +156,12 @@ def test_the_inlined_ingestion_loop_hashes_and_seals_exactly_as_the_named_functi
         assert sealed[:crypto.PUBLIC_BYTES] == sealer.header
         assert sealed[crypto.PUBLIC_BYTES:crypto.PUBLIC_BYTES + 12] == crypto.nonce(4, row)
         plaintext = portfolio.open(sealed, crypto.aad("c", "c.o.0", digest))
+        charged_off = account.charge_off_date.isoformat()
         assert plaintext == private_blob(code, account.debtor_name, account.address_line, account.city,
-                                         account.state, account.zip)
+                                         account.state, account.zip, account.account_ref[-4:], charged_off)
         opened = read_private(plaintext)
-        assert opened == (code, [account.debtor_name, account.address_line, account.city, account.state, account.zip]
-                          + [""] * 5)
+        assert opened == (code, [account.debtor_name, account.address_line, account.city, account.state, account.zip,
+                                 account.account_ref[-4:], charged_off] + [""] * 5)
 
 
 def test_ingestion_reads_quoted_and_unquoted_chunks_alike_and_refuses_changed_rows():
@@ -286,7 +296,10 @@ def test_the_fields_sellers_also_send_are_validated_sealed_and_lettered():
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
     from functions.adapters import crypto
+    import datetime as dt
+
     from functions.domain.forgiveness import SEPARATOR, private_blob, read_private
+    from functions.domain.letter_text import Facts, compose
     from functions.domain.offers import FileReport, normalised
     from functions.handlers.forgiveness import chunk_items
 
@@ -312,12 +325,18 @@ def test_the_fields_sellers_also_send_are_validated_sealed_and_lettered():
     code = opened[0][:10]
     extra = ("Apt 2", "Casey Example", "Blake Example", "2021-CV-123", "Sample Recovery")
     assert opened[0] == private_blob(code, first.debtor_name, first.address_line, first.city, first.state, first.zip,
-                                     extra)
-    assert opened[1].count(SEPARATOR.encode()) == 4  # the five address fields alone, as sealed before
-    assert read_private(opened[1])[1] == [plain.debtor_name, plain.address_line, "Exampleton", "NY", "10001"] + [""] * 5
-    assert read_private(opened[0])[1][5:] == list(extra)
-    letter = letter_lines("Demo Jubilee", first, "USD", "CODE", "team@x.example", "https://x.example/verify")
-    assert letter[:4] == ["Avery Example", "Blake Example", "1 Imaginary Lane", "Apt 2"]
-    assert "Dear Avery Example and Blake Example," in letter
-    text = "\n".join(letter)
-    assert "for the care of Casey Example" in text and "court case 2021-CV-123" in text and "Sample Recovery" in text
+                                     "A-1"[-4:], "2021-03-04", extra)
+    assert opened[1].count(SEPARATOR.encode()) == 6  # the seven fields alone, as sealed before sellers sent more
+    assert read_private(opened[1])[1] == [plain.debtor_name, plain.address_line, "Exampleton", "NY", "10001",
+                                          "A-2", "2021-03-04"] + [""] * 5
+    assert read_private(opened[0])[1][7:] == list(extra)
+    facts = Facts(first.debtor_name, first.address_line, first.city, first.state, first.zip, "Example Hospital",
+                  "medical", 10_000, "A-1", "2021-03-04", "CODE", "https://x.example/verify", *extra)
+    letter = compose(facts, sender=["Demo Jubilee"], signer="Demo Jubilee", contact="team@x.example", currency="USD",
+                     languages=("en", "es"), entity_type="charity", tax_note="", generic_creditor=False,
+                     today=dt.date(2026, 11, 29))
+    assert letter.recipient == ["Avery Example & Blake Example", "1 Imaginary Lane", "Apt 2", "Exampleton, NY 10001"]
+    assert "Dear Avery Example & Blake Example," in letter.lines()
+    text = "\n".join(letter.lines())
+    assert "For the care of: Casey Example" in text and "Court case: 2021-CV-123" in text and "Sample Recovery" in text
+    assert "Por la atención de: Casey Example" in text and "Caso judicial: 2021-CV-123" in text
