@@ -12,10 +12,10 @@ import os
 import uuid
 
 from functions.adapters import aws, duplicates, purchases, storage
-from functions.adapters.secrets import derived_key, forget_secrets
 from functions.adapters import ledger as ledger_store
-from functions.domain.campaigns import Campaign
 from functions.adapters.reference_data import poverty_guidelines
+from functions.adapters.secrets import derived_key, forget_secrets
+from functions.domain.campaigns import Campaign
 from functions.domain.duplicates import Overlap, keys_of, overlap
 from functions.domain.eligibility import OfferProfile, assess, profile
 from functions.domain.offers import OfferFileError, RowProblem, check_accounts, read_accounts, write_accounts
@@ -223,9 +223,8 @@ def redrive_outbox(stack: str = "Jubilee", endpoint_url: str | None = None) -> t
 
 def statement(email: str, year: int) -> dict:
     """A donor's year-end statement across campaigns: each confirmed gift, net of refunds."""
-    from functions.domain.receipts import year_end_statement
-
     from functions.adapters.donors import donor_ref
+    from functions.domain.receipts import year_end_statement
 
     theirs = [d for d in ledger_store.all_donations() if d.get("donor_ref") == donor_ref(d["campaign_id"], email)]
     result = year_end_statement(theirs, email, year)

@@ -14,7 +14,6 @@ from typing import Any
 from functions.domain.money import format_cents
 from functions.domain.offers import COLUMNS, STATES, Account, OfferFileError, RowProblem
 
-
 CODE_BYTES = 10  # a letter's verification code: 80 bits
 
 

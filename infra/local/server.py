@@ -11,8 +11,8 @@ import logging
 import os
 import sys
 import threading
-from dataclasses import replace
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 

@@ -15,7 +15,6 @@ from cfnlint.api import ManualArgs, lint_file
 from infra import topology
 from infra.app import build
 
-
 # What a stack deployed for Stripe serves: everything but the sandbox's checkout.
 STRIPE_ROUTES = [r for r in topology.ROUTES if not r.sandbox_only]
 

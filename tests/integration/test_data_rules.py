@@ -2,8 +2,8 @@
 unchanged, erased donors stay erased, and no personal data reaches a log line."""
 
 import contextlib
-import re
 import json
+import re
 import threading
 from http.server import ThreadingHTTPServer
 
@@ -11,12 +11,12 @@ import pytest
 
 from functions.adapters import donors, forgiveness
 from functions.adapters.aws import client, settings
+from functions.domain.campaigns import Campaign
 from infra import cli, operations, portability
 from infra.local.emulator import LocalCloud
 from infra.local.server import _handler_class
 from infra.sample_data import offer_csv
 from tests.conftest import CAMPAIGN
-from functions.domain.campaigns import Campaign
 from tests.support import figures, give, items, pay, public
 
 DONORS = [("Ada Lovelace", "ada@example.org", False), ("Grace Hopper", "grace@example.org", True),

@@ -9,7 +9,6 @@ test-slow` runs every position with every kind.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from functools import cache
 from typing import Any

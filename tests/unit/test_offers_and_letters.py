@@ -2,7 +2,14 @@ import pytest
 
 from functions.domain.campaigns import Campaign, CampaignError
 from functions.domain.forgiveness import account_keys, code_hash, format_code, letter_lines, normalize_code
-from functions.domain.offers import COLUMNS, OPTIONAL_COLUMNS, OfferFileError, check_accounts, read_accounts, write_accounts
+from functions.domain.offers import (
+    COLUMNS,
+    OPTIONAL_COLUMNS,
+    OfferFileError,
+    check_accounts,
+    read_accounts,
+    write_accounts,
+)
 from infra.sample_data import offer_csv
 
 GOOD = ("A-1", "Avery Example", "1 Imaginary Lane", "Exampleton", "NY", "10001", "Example Hospital", "medical",
