@@ -219,7 +219,8 @@ def main() -> None:
               "Goal: at most 0.1 DynamoDB requests and no KMS request per account.", "",
               "| service.operation | requests | per account |", "|---|---|---|"]
     lines += [f"| {k} | {n} | {n / per:.4f} |" for k, n in sorted(counted["calls"].items())]
-    lines += [f"| **DynamoDB, all** | {dynamodb} | {dynamodb / per:.4f} |", f"| **KMS, all** | {kms} | {kms / per:.4f} |"]
+    lines += [f"| **DynamoDB, all** | {dynamodb} | {dynamodb / per:.4f} |",
+              f"| **KMS, all** | {kms} | {kms / per:.4f} |"]
     bare, ours, rows = ingestion_cpu()
     lines += ["", f"## Forgiveness ingestion CPU ({rows:,} generated accounts, one process)", "",
               "Parse, validate, hash, seal (AES-GCM) and build the DynamoDB items of every account, chunk by chunk, "

@@ -180,7 +180,8 @@ def print_report(report: dict) -> None:
 
 
 def print_offer(shown: dict) -> None:
-    console.print(f"offer {shown['offer_id']} from {shown['seller']} ({shown['status']}): {shown['accounts']} accounts, "
+    console.print(f"offer {shown['offer_id']} from {shown['seller']} ({shown['status']}): "
+                  f"{shown['accounts']} accounts, "
                   f"{format_cents(shown['face_value_cents'])} face value for {format_cents(shown['price_cents'])} "
                   f"= {shown['cents_per_dollar']} per dollar")
     console.print(f"eligible under the campaign's policy: {shown['eligible_accounts']} accounts, "
@@ -218,7 +219,8 @@ def print_statement(result: dict) -> None:
         table.add_column(column)
     for gift in result["gifts"]:
         table.add_row(gift["date"], gift["campaign_id"], gift["donation_id"],
-                      *(format_cents(gift[k], gift["currency"]) for k in ("amount_cents", "refunded_cents", "net_cents")))
+                      *(format_cents(gift[k], gift["currency"])
+                        for k in ("amount_cents", "refunded_cents", "net_cents")))
     console.print(table)
     for currency, total in result["totals"].items():
         console.print(f"Total given: {format_cents(total, currency)}")
@@ -293,7 +295,8 @@ def run(args: argparse.Namespace) -> int:
         from infra.local import server
 
         if args.payments == "stripe" and not os.environ.get("STRIPE_WEBHOOK_SECRET"):
-            err.print("[red]error:[/red] --payments stripe: set STRIPE_WEBHOOK_SECRET to your endpoint's signing secret")
+            err.print("[red]error:[/red] --payments stripe: "
+                      "set STRIPE_WEBHOOK_SECRET to your endpoint's signing secret")
             return 2
         return server.serve(args.host, args.port, args.aws_port or args.port + 1, args.payments, not args.no_sample)
     if args.command == "offers" and args.action == "schema":

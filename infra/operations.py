@@ -88,7 +88,7 @@ def _overlap(campaign: Campaign, offer_id: str, accounts: list) -> Overlap:
     keys = [keys_of(key, cid, account) for account in accounts]
     seen = duplicates.seen(cid, offer_id, key, keys)
     policy, guidelines, today = campaign.eligibility(), campaign.guidelines(poverty_guidelines()), dt.date.today()
-    return overlap(((a, k, assess(a, policy, guidelines, today).eligible) for a, k in zip(accounts, keys)
+    return overlap(((a, k, assess(a, policy, guidelines, today).eligible) for a, k in zip(accounts, keys, strict=True)
                     if k[0] in seen or k[1] in seen), seen)
 
 
@@ -244,7 +244,8 @@ def reconcile(campaign_id: str, since: str | None = None) -> list:
     from functions.domain.reconciliation import differences, ledger_side
 
     if _campaign(campaign_id).payments != "stripe":
-        raise OperationError(f"--campaign: {campaign_id!r} does not take Stripe payments; there is nothing to reconcile")
+        raise OperationError(f"--campaign: {campaign_id!r} does not take Stripe payments; "
+                             "there is nothing to reconcile")
     start = None
     if since:
         try:

@@ -164,7 +164,8 @@ def export_campaign(campaign_id: str, out: Path, include_personal_data: bool = F
                                                                 datasets["forgiveness_events"]) + "\n")
     written += [("published.json", 1), ("grants-360giving.json", 1)]
     manifest = {
-        "format": FORMAT, "campaign_id": campaign_id, "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "format": FORMAT, "campaign_id": campaign_id,
+        "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "include_personal_data": include_personal_data,
         "files": [{"path": path, "rows": rows, "bytes": (out / path).stat().st_size, "sha256": _sha256(out / path)}
                   for path, rows in written],

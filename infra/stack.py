@@ -124,7 +124,8 @@ class JubileeStack(Stack):
 
         def data_bucket(name: str) -> s3.Bucket:
             return s3.Bucket(self, name, encryption=s3.BucketEncryption.KMS, encryption_key=self.key,
-                             bucket_key_enabled=True, enforce_ssl=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                             bucket_key_enabled=True, enforce_ssl=True,
+                             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
                              server_access_logs_bucket=self.access_logs, server_access_logs_prefix=f"{name.lower()}/",
                              removal_policy=RemovalPolicy.RETAIN)
 
@@ -138,7 +139,8 @@ class JubileeStack(Stack):
             dlq = sqs.Queue(self, f"{queue.stage.title()}Dlq", retention_period=Duration.days(14), **common)
             self.dlqs[queue.stage] = dlq
             self.queues[queue.stage] = sqs.Queue(
-                self, f"{queue.stage.title()}Queue", visibility_timeout=Duration.seconds(topology.visibility_timeout_s(queue)),
+                self, f"{queue.stage.title()}Queue",
+                visibility_timeout=Duration.seconds(topology.visibility_timeout_s(queue)),
                 dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=queue.max_receives, queue=dlq), **common)
         # Stream batches the dispatcher could not relay after its retries.
         self.dlqs["outbox"] = sqs.Queue(self, "OutboxDlq", retention_period=Duration.days(14), **common)
@@ -148,14 +150,17 @@ class JubileeStack(Stack):
     # --- functions --------------------------------------------------------------------------
 
     def _functions(self, payments: str) -> None:
-        layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", POWERTOOLS_LAYER.format(region=Aws.REGION))
+        layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools",
+                                                            POWERTOOLS_LAYER.format(region=Aws.REGION))
         dependencies = lambda_.LayerVersion(
-            self, "Dependencies", code=lambda_.Code.from_asset(str(build_layer()), exclude=["**/__pycache__", "bin", ".*"]),
+            self, "Dependencies",
+            code=lambda_.Code.from_asset(str(build_layer()), exclude=["**/__pycache__", "bin", ".*"]),
             compatible_runtimes=[RUNTIME], description="stripe, cryptography, pydantic (functions/requirements.txt)")
         code = lambda_.Code.from_asset(str(ROOT), exclude=ASSET_EXCLUDES)
         names = {topology.LEDGER: self.ledger.table_name, topology.IDEMPOTENCY: self.idempotency.table_name,
                  topology.OFFERS: self.buckets[topology.OFFERS].bucket_name,
-                 topology.LETTERS: self.buckets[topology.LETTERS].bucket_name, topology.APP_SECRET: self.secret.secret_arn,
+                 topology.LETTERS: self.buckets[topology.LETTERS].bucket_name,
+                 topology.APP_SECRET: self.secret.secret_arn,
                  topology.STRIPE_SECRET: self.stripe_secret.secret_arn, topology.PII_KEY: self.pii_key.key_arn,
                  topology.DONOR_KEY: self.donor_key.key_arn}
         queue_urls = {stage: q.queue_url for stage, q in self.queues.items()}
@@ -169,7 +174,8 @@ class JubileeStack(Stack):
                                                    resources=[log_group.log_group_arn]))
             env = topology.environment(fn, names, queue_urls, public_base_url="", payments=payments)
             function = lambda_.Function(
-                self, f"{fn.name.title()}Function", runtime=RUNTIME, handler=fn.handler, code=code, layers=[layer, dependencies],
+                self, f"{fn.name.title()}Function", runtime=RUNTIME, handler=fn.handler, code=code,
+                layers=[layer, dependencies],
                 memory_size=fn.memory_mb, timeout=Duration.seconds(fn.timeout_s), environment=env, role=role,
                 log_group=log_group, architecture=lambda_.Architecture.X86_64,
                 description=f"Jubilee {fn.name}")
@@ -187,7 +193,8 @@ class JubileeStack(Stack):
                     continue
                 (table.grant_read_write_data if access == "write" else table.grant_read_data)(function)
             elif resource in self.buckets:
-                (self.buckets[resource].grant_read_write if access == "write" else self.buckets[resource].grant_read)(function)
+                bucket = self.buckets[resource]
+                (bucket.grant_read_write if access == "write" else bucket.grant_read)(function)
             elif resource == "secret":
                 self.secret.grant_read(function)
             elif resource == topology.STRIPE_SECRET:
@@ -205,7 +212,8 @@ class JubileeStack(Stack):
         for finding in ("Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*", "Action::s3:GetObject*",
                         "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*", "Action::s3:Abort*",
                         f"Resource::<{self.get_logical_id(self.ledger.node.default_child)}.Arn>/index/*",
-                        *(f"Resource::<{self.get_logical_id(b.node.default_child)}.Arn>/*" for b in self.buckets.values())):
+                        *(f"Resource::<{self.get_logical_id(b.node.default_child)}.Arn>/*"
+                          for b in self.buckets.values())):
             acknowledge(function.role, f"AwsSolutions-IAM5[{finding}]", reason)
         acknowledge(function, "AwsSolutions-L1",
                     "Pinned to Python 3.13, the newest runtime the pinned Powertools layer is published for.")
@@ -250,7 +258,8 @@ class JubileeStack(Stack):
                     caller=False, http_method=True, ip=False, protocol=True, request_time=True, resource_path=True,
                     response_length=True, status=True, user=False)))
         validator = api.add_request_validator("Validator", validate_request_body=True, validate_request_parameters=True)
-        integrations = {name: apigw.LambdaIntegration(self.functions[name]) for name in {r.function for r in topology.ROUTES}}
+        integrations = {name: apigw.LambdaIntegration(self.functions[name])
+                        for name in {r.function for r in topology.ROUTES}}
         for route in topology.ROUTES:
             if route.sandbox_only and payments != "sandbox":
                 continue
@@ -282,7 +291,8 @@ class JubileeStack(Stack):
         """site/ in a private bucket behind CloudFront (origin access control), with the public API
         routes on the same distribution, so the pages call nothing but their own origin."""
         bucket = s3.Bucket(self, "Site", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
-                           block_public_access=s3.BlockPublicAccess.BLOCK_ALL, server_access_logs_bucket=self.access_logs,
+                           block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                           server_access_logs_bucket=self.access_logs,
                            server_access_logs_prefix="site/", removal_policy=RemovalPolicy.RETAIN)
         headers = site.SECURITY_HEADERS
         policy = cloudfront.ResponseHeadersPolicy(
@@ -320,7 +330,8 @@ class JubileeStack(Stack):
             additional_behaviors={pattern: api for pattern in topology.site_api_paths()})
         acknowledge(distribution, "AwsSolutions-CFR1", "A campaign takes gifts and letters' checks from anywhere.")
         acknowledge(distribution, "AwsSolutions-CFR2",
-                    "No WAF by default (cost at rest); API Gateway throttles the API behind it. Add a WebACL for production.")
+                    "No WAF by default (cost at rest); API Gateway throttles the API behind it. "
+                    "Add a WebACL for production.")
         acknowledge(distribution, "AwsSolutions-CFR3",
                     "No viewer logs by design: they would hold every donor's and debtor's IP address (data policy).")
         acknowledge(distribution, "AwsSolutions-CFR4",
@@ -360,13 +371,15 @@ class JubileeStack(Stack):
     def _alarms(self) -> None:
         for stage, dlq in self.dlqs.items():
             self._alarm(f"{stage.title()}DlqAlarm", dlq.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1)), f"Messages in the {stage} dead-letter queue: redrive with `jubilee dlq redrive`")
+                period=Duration.minutes(1)),
+                f"Messages in the {stage} dead-letter queue: redrive with `jubilee dlq redrive`")
         for name, function in self.functions.items():
             self._alarm(f"{name.title()}ErrorsAlarm", function.metric_errors(period=Duration.minutes(5)),
                         f"The {name} function failed")
         self._alarm("LedgerDriftAlarm", cloudwatch.Metric(
             namespace="Jubilee", metric_name="LedgerDrift", dimensions_map={"service": "jubilee-reconcile"},
-            statistic="Maximum", period=Duration.hours(1)), "A cached balance differs from the sum of its ledger entries")
+            statistic="Maximum", period=Duration.hours(1)),
+            "A cached balance differs from the sum of its ledger entries")
         self._alarm("UnpooledGiftsAlarm", cloudwatch.Metric(
             namespace="Jubilee", metric_name="UnpooledGifts", dimensions_map={"service": "jubilee-reconcile"},
             statistic="Maximum", period=Duration.hours(1)),

@@ -103,8 +103,8 @@ def play(cloud: LocalCloud) -> None:
 
 
 def outcome(cloud: LocalCloud) -> dict[str, Any]:
-    """What a fault must not change: the books (every balance, in `figures`), each gift once, forgiveness and letters once, the
-    verified log, no debtor's file left in plaintext, empty dead-letter queues."""
+    """What a fault must not change: the books (every balance, in `figures`), each gift once, forgiveness and
+    letters once, the verified log, no debtor's file left in plaintext, empty dead-letter queues."""
     cid = CAMPAIGN.campaign_id
     figures = cloud.http("GET", f"/campaigns/{cid}").json()
     log = public_log.entries(cid)

@@ -144,7 +144,7 @@ def post_gifts(campaign: Campaign, gifts: list[PaymentConfirmed], pool_before: i
     def build(pending: list[PaymentConfirmed]) -> list[dict[str, Any]]:
         transfers = [gift_transfer(g.transfer_id, cid, g.amount_cents, g.fee_cents, campaign.reserve_bps)
                      for g in pending]
-        items = [transfer_put(t, donation_id=g.donation_id) for t, g in zip(transfers, pending)]
+        items = [transfer_put(t, donation_id=g.donation_id) for t, g in zip(transfers, pending, strict=True)]
         items += balance_updates(cid, transfers) + [count(cid, donations_confirmed=len(pending))]
         pool_after = pool_before + net_deltas(transfers).get(POOL, 0)
         if pool_after >= campaign.threshold_cents:

@@ -61,7 +61,8 @@ class SandboxPayments:
     def payment_completed(self, donation: dict[str, Any], now: int | None = None) -> tuple[dict[str, str], bytes]:
         return self._event("payment.succeeded", self._payment(donation), now)
 
-    def installment_paid(self, pledge: dict[str, Any], month: int, now: int | None = None) -> tuple[dict[str, str], bytes]:
+    def installment_paid(self, pledge: dict[str, Any], month: int,
+                         now: int | None = None) -> tuple[dict[str, str], bytes]:
         """A monthly pledge's payment for month >= 2 (month 1 is the checkout itself)."""
         return self._event("payment.succeeded", self._payment(pledge, installment=month), now)
 

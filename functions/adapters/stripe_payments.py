@@ -182,7 +182,8 @@ class StripePayments:
         if metadata is None:
             return None  # another product's subscription
         pledge_id = metadata["donation_id"]
-        donation_id = pledge_id if invoice["billing_reason"] == "subscription_create" else f"{pledge_id}-{invoice['id']}"
+        first = invoice["billing_reason"] == "subscription_create"
+        donation_id = pledge_id if first else f"{pledge_id}-{invoice['id']}"
         payments = self._client.v1.invoice_payments.list({"invoice": invoice["id"]})
         intent_id = payments.data[0].to_dict()["payment"]["payment_intent"]
         # Charges of a subscription carry no metadata of ours: put it on the PaymentIntent, so a later

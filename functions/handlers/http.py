@@ -91,7 +91,8 @@ def make_app(*routers: Router) -> APIGatewayRestResolver:
         malformed = next((p for p in problems if p.get("type") == "json_invalid"), None)
         if malformed:  # the parser's own words (like "Expecting value") quote nothing of the body
             reason = f"not valid JSON: {(malformed.get('ctx') or {}).get('error') or 'unreadable'}"
-            return error_response(400, "malformed_json", f"the body is {reason}", [{"field": "body", "problem": reason}])
+            return error_response(400, "malformed_json", f"the body is {reason}",
+                                  [{"field": "body", "problem": reason}])
         listed = [_problem(p) for p in problems]
         return error_response(422, "invalid_request", "; ".join(f"{p['field']}: {p['problem']}" for p in listed),
                               listed)

@@ -278,7 +278,8 @@ class LocalCloud:
         except Exception:
             log.exception("function %s failed on %s %s", route.function, method, route.path)
             # What API Gateway answers when the function itself fails.
-            return HttpResponse(502, {"Content-Type": "application/json"}, json.dumps({"message": "Internal server error"}))
+            return HttpResponse(502, {"Content-Type": "application/json"},
+                                json.dumps({"message": "Internal server error"}))
         out_headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
         out_headers.update(result.get("headers") or {})
         text = result.get("body") or ""

@@ -83,7 +83,8 @@ class FaultPlan:
             raise ClientError({"Error": {"Code": "TransactionCanceledException",
                                          "Message": "Transaction cancelled, please refer cancellation reasons for "
                                                     "specific reasons [TransactionConflict] (injected)"},
-                               "CancellationReasons": [{"Code": "TransactionConflict"}] + [{"Code": "None"}] * (len(items) - 1),
+                               "CancellationReasons": [{"Code": "TransactionConflict"}]
+                               + [{"Code": "None"}] * (len(items) - 1),
                                "ResponseMetadata": {"HTTPStatusCode": 400}}, model.name)
 
     def _after(self, http_response: Any, model: Any, **_: Any) -> None:

@@ -150,7 +150,8 @@ def serve(host: str, port: int, aws_port: int, payments: str = "sandbox", sample
               f"  jubilee import DIR --campaign ID --endpoint-url {endpoint}   (an export, e.g. of another run)\n"
               f"  jubilee campaigns create ID --name NAME --endpoint-url {endpoint}", flush=True)
     else:
-        print(f"Jubilee is serving http://{host}:{port}/ (the campaign's site) and its API (campaign {DEMO_CAMPAIGN.campaign_id!r} with sample offers, "
+        print(f"Jubilee is serving http://{host}:{port}/ (the campaign's site) and its API "
+              f"(campaign {DEMO_CAMPAIGN.campaign_id!r} with sample offers, "
               f"paid through {payments})\n"
               f"  try: curl -X POST http://{host}:{port}/campaigns/demo/donations -H 'Idempotency-Key: k1' "
               f"-H 'Content-Type: application/json' -d '{{\"amount_cents\": 2500, \"currency\": \"USD\"}}'\n"

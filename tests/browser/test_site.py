@@ -141,7 +141,8 @@ def test_a_debtor_checks_their_letter_on_the_dashboard(site, browser, monkeypatc
                             {"Idempotency-Key": f"letter-{n}"})
         assert status == 201, body
         assert call("POST", json.loads(body)["checkout_url"])[0] == 200
-    settled = wait_until(base, "demo", lambda f: f["purchases"] >= 1 and 0 < f["accounts_forgiven"] == f["letters_sent"])
+    settled = wait_until(base, "demo",
+                         lambda f: f["purchases"] >= 1 and 0 < f["accounts_forgiven"] == f["letters_sent"])
     assert settled["letters_sent"] > 0, settled
     monkeypatch.setattr(os, "environ", dict(os.environ))  # operator access to the local run, undone after
     operations.connect(endpoint_url=endpoint)

@@ -209,7 +209,8 @@ def test_the_debtors_key_expires_a_set_number_of_days_after_their_letters(cloud)
     from functions.handlers.letters import print_batch, send
 
     with pytest.raises(LookupError, match="shredded"):
-        print_batch(load_campaign("c1"), plan["plan_id"], "again", forgiveness.events_of_chunk("c1", plan["plan_id"], 0))
+        print_batch(load_campaign("c1"), plan["plan_id"], "again",
+                    forgiveness.events_of_chunk("c1", plan["plan_id"], 0))
     send({"campaign_id": "c1", "plan_id": plan["plan_id"], "chunk": 0})  # mailed already: nothing to open
 
 
@@ -282,7 +283,8 @@ def test_an_append_that_lost_the_race_for_the_head_chains_onto_the_new_one(cloud
 
     monkeypatch.setattr(log_store, "head", stale_then_real)
     marker = dynamo.put({"pk": "TEST#marker", "sk": "x", "kind": "marker"})
-    assert log_store.transact_logged("c1", [marker], forgiveness_body("c1", "p", 0, 2, 200, "2026-01-01T00:00:00+00:00"))
+    body = forgiveness_body("c1", "p", 0, 2, 200, "2026-01-01T00:00:00+00:00")
+    assert log_store.transact_logged("c1", [marker], body)
     assert len(reads) == 2  # it lost once, read the new head and won
     entries = log_store.entries("c1")
     assert [e["seq"] for e in entries] == [1, 2] and verify(entries).ok

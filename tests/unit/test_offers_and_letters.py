@@ -144,7 +144,7 @@ def test_the_inlined_ingestion_loop_hashes_and_seals_exactly_as_the_named_functi
     accounts = list(read_accounts([line + "\n" for line in lines]))
     assert count == 3 and face == sum(a.balance_cents for a in accounts) and skipped == 0
     assert claimed == [keys_of(b"d" * 32, "c", account) for account in accounts]
-    for row, (item, account) in enumerate(zip(items, accounts)):
+    for row, (item, account) in enumerate(zip(items, accounts, strict=True)):
         digest, code = account_keys(b"k" * 32, "c", account.account_ref)
         assert item["account_hash"]["S"] == digest and item["sk"]["S"] == f"000004#{digest}"
         assert item["code_hash"]["S"] == code_hash(code)
