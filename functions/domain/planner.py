@@ -103,7 +103,7 @@ def _best(budget: int, items: Sequence[Offer], objective: Objective) -> _Search:
     values = [o.value(objective) for o in items]
     prices = [o.price_cents for o in items]
     prefix_price, prefix_value = [0], [0]
-    for p, v in zip(prices, values):
+    for p, v in zip(prices, values, strict=True):
         prefix_price.append(prefix_price[-1] + p)
         prefix_value.append(prefix_value[-1] + v)
 
