@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from functions.domain.eligibility import Guidelines, Policy
 from functions.domain.money import BPS, CURRENCIES, is_cents
@@ -84,9 +86,10 @@ class Campaign:
 
     @classmethod
     def from_dict(cls, data: dict) -> Campaign:
-        fields = cls.__dataclass_fields__
-        kinds = {"int": int, "tuple": lambda v: tuple(tuple(x) if isinstance(x, list) else x for x in v)}
-        return cls(**{k: kinds.get(fields[k].type, lambda v: v)(v) for k, v in data.items() if k in fields})
+        fields = cls.__dataclass_fields__  # annotations are strings here (from __future__ import annotations)
+        kinds: dict[str, Callable[[Any], Any]] = {
+            "int": int, "tuple": lambda v: tuple(tuple(x) if isinstance(x, list) else x for x in v)}
+        return cls(**{k: kinds.get(str(fields[k].type), lambda v: v)(v) for k, v in data.items() if k in fields})
 
     def eligibility(self) -> Policy:
         return Policy.from_dict(self.policy)

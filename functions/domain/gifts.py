@@ -128,6 +128,7 @@ def refund_adjustment(event: PaymentEvent, refunded_before: int, failed_before: 
     not a replay of the first.
     """
     total, gift = event.refunded_total_cents or 0, event.gift
+    kind: AdjustmentKind
     if total > refunded_before:
         kind, key, amount = "refund", total + failed_before, total - refunded_before
     elif total < refunded_before and event.refund_failed:
