@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -21,7 +21,7 @@ STATES = frozenset(
     "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR".split()
 )
 DebtType = Literal["medical", "credit_card", "student", "auto", "payday", "utility", "other"]
-DEBT_TYPES = frozenset(DebtType.__args__)
+DEBT_TYPES = frozenset(get_args(DebtType))
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 
