@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cache
+from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
@@ -55,8 +56,12 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
+# The AWS services Jubilee calls (cloudformation: the operator CLI reads the stack's outputs).
+Service = Literal["dynamodb", "s3", "sqs", "kms", "secretsmanager", "cloudformation"]
+
+
 @cache
-def client(service: str):
+def client(service: Service) -> Any:
     return boto3.client(service, config=_BOTO_CONFIG)
 
 

@@ -13,6 +13,7 @@ from functions.adapters.aws import client, settings
 from functions.adapters.dynamo import campaign_pk
 from functions.domain.campaigns import Campaign
 from functions.domain.gifts import (
+    DisputeUpdate,
     PaymentAdjusted,
     PaymentConfirmed,
     PaymentEvent,
@@ -260,6 +261,7 @@ def _confirm(gift: PaymentConfirmed) -> str:
         pledge = load_donation(gift.campaign_id, gift.pledge_id)
         if refusal := _refused(gift, pledge):
             return refusal
+        assert pledge is not None  # _refused answered "unknown" otherwise
         item = _donation_item(gift.campaign_id, gift.donation_id, gift.amount_cents, gift.currency, gift.provider,
                               "confirmed", {k: pledge[k] for k in ("donor_ref", "donor_sealed") if k in pledge},
                               pledge["anonymous"], pledge_id=gift.pledge_id,
@@ -280,6 +282,7 @@ def _confirm(gift: PaymentConfirmed) -> str:
     donation = load_donation(gift.campaign_id, gift.donation_id)
     if refusal := _refused(gift, donation):
         return refusal
+    assert donation is not None  # _refused answered "unknown" otherwise
     return "duplicate" if donation["status"] != "pending" else "mismatch"
 
 
@@ -320,8 +323,7 @@ def _record_refund(event: PaymentEvent, donation: dict[str, Any]) -> str:
     return outcome if _announce(donation, change, [adjustment]) else "retry"
 
 
-def _record_dispute(event: PaymentEvent, donation: dict[str, Any]) -> str:
-    dispute = event.dispute
+def _record_dispute(event: PaymentEvent, dispute: DisputeUpdate, donation: dict[str, Any]) -> str:
     known = (donation.get("disputes") or {}).get(dispute.dispute_id)
     adjustments = dispute_adjustments(event, known)
     if not adjustments:
@@ -344,10 +346,15 @@ def apply_payment_event(event: PaymentEvent) -> str:
     if outcome in ("unknown", "wrong_provider", "mismatch") or (event.refunded_total_cents is None
                                                                 and event.dispute is None):
         return outcome
-    record = _record_refund if event.refunded_total_cents is not None else _record_dispute
+    dispute = event.dispute
     for _ in range(5):  # a concurrent event for the same donation moved it on: read again and redo
         donation = load_donation(event.gift.campaign_id, event.gift.donation_id)
-        result = record(event, donation)
+        if donation is None:  # confirmed just now, so only a shredded or deleted item gets here
+            return "unknown"
+        if event.refunded_total_cents is not None or dispute is None:
+            result = _record_refund(event, donation)
+        else:
+            result = _record_dispute(event, dispute, donation)
         if result != "retry":
             return result
     raise RuntimeError("the donation kept changing under this event; the provider will redeliver it")

@@ -46,6 +46,7 @@ class PaymentConfirmed:
         return {"gift": asdict(self)}
 
 
+DisputeStatus = Literal["open", "won", "lost"]
 AdjustmentKind = Literal["refund", "refund_failed", "dispute_opened", "dispute_won", "dispute_lost"]
 
 
@@ -99,7 +100,7 @@ def from_message(message: Mapping[str, Any]) -> PaymentConfirmed | PaymentAdjust
 class DisputeUpdate:
     dispute_id: str
     amount_cents: int
-    status: Literal["open", "won", "lost"]
+    status: DisputeStatus
     fee_cents: int = 0
 
 
