@@ -66,6 +66,8 @@ def sealed(campaign_id: str, donation_id: str, donor: dict[str, Any]) -> dict[st
         return {}
     ref = donor_ref(campaign_id, donor["email"]) if donor.get("email") else f"donation-{donation_id}"
     key = _key(campaign_id, ref, create=True)
+    if key is None:  # create=True makes one or reads the one a concurrent gift made
+        raise LookupError("the donor's key could not be made or read")
     nonce = os.urandom(NONCE_BYTES)
     blob = nonce + AESGCM(key).encrypt(nonce, json.dumps(donor, sort_keys=True).encode(), _aad(campaign_id, ref))
     return {"donor_ref": ref, "donor_sealed": blob}

@@ -48,7 +48,10 @@ def ensure_key_pair(campaign_id: str, plan_id: str, new_pair: Any) -> bytes:
                        "campaign_id": campaign_id, "plan_id": plan_id, "public_key": public,
                        "private_key": encrypted_private}):
         return public
-    return bytes(debtor_key(campaign_id, plan_id)["public_key"])  # another delivery got there first
+    stored = debtor_key(campaign_id, plan_id)  # another delivery got there first
+    if stored is None:  # and then the pair expired (shredded) at once: never for a plan being forgiven
+        raise LookupError(f"plan {plan_id}'s debtor key is gone")
+    return bytes(stored["public_key"])
 
 
 def chunk_ranges(portfolio_key: str) -> tuple[str, list[tuple[int, int, int]]]:

@@ -32,7 +32,7 @@ def plan_sk(plan_id: str) -> str:
 
 
 def _offer(item: dict[str, Any]) -> Offer:
-    return Offer(**{f: item.get(f) for f in OFFER_FIELDS if f in item})
+    return Offer(**{f: item[f] for f in OFFER_FIELDS if f in item})
 
 
 def plan_from_item(item: dict[str, Any]) -> Plan:

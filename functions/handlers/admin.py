@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from functions.adapters import ledger, purchases
 from functions.domain.campaigns import Campaign
@@ -25,7 +26,8 @@ PlanId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}\.[A-Za-z0-9_-]{1
 
 
 def _caller() -> str:
-    arn = router.current_event.request_context.identity.user_arn
+    event = router.current_event  # a REST API's (make_app), so it carries the IAM caller's identity
+    arn = event.request_context.identity.user_arn if isinstance(event, APIGatewayProxyEvent) else None
     if not arn:  # API Gateway's IAM authorizer always sets it; without it, nobody signed this request
         raise ApiError(401, "unauthenticated", "sign the request with AWS credentials (IAM)")
     return arn
