@@ -320,7 +320,7 @@ def run(args: argparse.Namespace) -> int:
                           else "every campaign is registered already")
             return 0
         if args.command == "campaigns":
-            extra = ()
+            extra: tuple[tuple[int, str, int, int], ...] = ()
             if args.guidelines:
                 from functions.domain.eligibility import read_guidelines
 
@@ -356,7 +356,10 @@ def run(args: argparse.Namespace) -> int:
                           f"for {format_cents(offer.price_cents)}")
             from functions.adapters.purchases import load_offer
 
-            met = load_offer(args.campaign, offer.offer_id)["duplicates"]
+            stored = load_offer(args.campaign, offer.offer_id)
+            if stored is None:  # registered just now: only a concurrent removal gets here
+                raise operations.OperationError(f"offer {offer.offer_id} is gone again")
+            met = stored["duplicates"]
             print_duplicates(met, offer.eligible_accounts, offer.eligible_face_value_cents)
             return 0
         if args.command == "purchases":

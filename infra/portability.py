@@ -146,8 +146,8 @@ def export_campaign(campaign_id: str, out: Path, include_personal_data: bool = F
             datasets[name].append(json.loads(item["entry"]))
         elif name:
             datasets[name].append(_open_record(item, include_personal_data))
-    for name, rows in datasets.items():
-        rows.sort(key=lambda row: (row.get(SEQUENCE_KEYS.get(name, "pk")), row.get("sk", "")))
+    for dataset, rows in datasets.items():
+        rows.sort(key=lambda row: (row.get(SEQUENCE_KEYS.get(dataset, "pk")), row.get("sk", "")))
     _check_consistent(datasets, figures)
     out.mkdir(parents=True, exist_ok=True)
     written: list[tuple[str, int]] = []
@@ -245,14 +245,16 @@ def import_campaign(source: Path, campaign_id: str, warn: Callable[[str], None] 
                                "import would mix the two; nothing was imported. What differs: "
                                + "; ".join(differences) + ". Import into a deployment without it "
                                "(jubilee serve --no-sample starts one).")
-    for offer_id, path in files.items():  # before its record: an open offer is never without its file
-        storage.upload_offer(campaign_id, offer_id, path.read_bytes())
+    for offer_id, file in files.items():  # before its record: an open offer is never without its file
+        storage.upload_offer(campaign_id, offer_id, file.read_bytes())
     written = dict.fromkeys(DATASETS, 0)
     # The campaign's own item last: until the rest is in, the campaign is not there to be read.
     for key in sorted(set(wanted) - set(held), key=lambda k: wanted[k]["sk"] == ledger.META):
         item = wanted[key] | (donors.sealed(campaign_id, wanted[key]["donation_id"], personal[key])
                               if key in personal else {})  # sealed anew, under this deployment's keys
-        written[_dataset(item, campaign_id)] += dynamo.put_new(item)
+        name = _dataset(item, campaign_id)
+        assert name is not None  # wanted holds only the export's datasets' records
+        written[name] += dynamo.put_new(item)
     ledger.register_campaign(campaign_id)
     if any(written.values()):  # entries came with their old times: the next reconcile is a full one
         ledger.forget_checkpoint(campaign_id)
@@ -271,7 +273,8 @@ def _dataset(item: dict[str, Any], campaign_id: str) -> str | None:
 def _records(campaign_id: str, rows: dict[str, list[dict[str, Any]]]
              ) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[str, str], dict[str, Any]]]:
     """The items the export stands for, by key, and the donors (opened) of those that had them."""
-    wanted, personal = {}, {}
+    wanted: dict[tuple[str, str], dict[str, Any]] = {}
+    personal: dict[tuple[str, str], dict[str, Any]] = {}
     for name in DATASETS:
         if name == "public_log":
             items = [public_log.stored_entry(campaign_id, e) for e in rows[name]]
@@ -291,6 +294,8 @@ def _differences(campaign_id: str, wanted: dict[tuple[str, str], dict[str, Any]]
     found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for key, item in sorted(held.items()):
         name = _dataset(item, campaign_id)
+        if name is None:
+            continue  # not the campaign's (held holds only its items)
         if key not in wanted:
             found[name]["not in the export"].append(key[1])
             continue
@@ -357,12 +362,13 @@ def published_log(source: str) -> tuple[list[dict[str, Any]], dict[str, Any], li
     a campaign's URL (https://.../campaigns/ID) or an export directory."""
     if source.startswith(("http://", "https://")):
         base = source.rstrip("/")
-        figures, entries, page = _fetch_json(base), [], f"{base}/log"
+        figures, page = _fetch_json(base), f"{base}/log"
+        entries: list[dict[str, Any]] = []
         root = base[:base.index("/campaigns/")] if "/campaigns/" in base else base
         while page and len(entries) < figures.get("log_entries", 0):
             answer = _fetch_json(page)
             entries += answer["entries"]
-            page = f"{root}{answer['next']}" if answer.get("next") and answer["entries"] else None
+            page = f"{root}{answer['next']}" if answer.get("next") and answer["entries"] else ""
         # The figures are of one moment; entries appended since belong to a later one.
         return entries[:figures.get("log_entries", 0)], figures, []
     directory = Path(source)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import (
     Acknowledgment,
     Aws,
+    CfnElement,
     CfnOutput,
     Duration,
     RemovalPolicy,
@@ -30,7 +32,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from functions.adapters import dynamo
 from functions.domain.campaigns import PROVIDERS
@@ -46,13 +48,15 @@ STAGE = "prod"
 ASSET_EXCLUDES = ["*", ".*", "!functions", "!functions/**", "**/__pycache__", "**/*.pyc"]
 
 
-def acknowledge(scope: Construct, rule: str, reason: str) -> None:
+def acknowledge(scope: IConstruct | None, rule: str, reason: str) -> None:
+    if scope is None:  # e.g. a function's role, which every function here is given
+        raise ValueError(f"nothing to acknowledge {rule} on")
     Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=reason))
 
 
 class JubileeStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, payments: str, campaign: str = "demo",
-                 **kwargs: object) -> None:
+                 **kwargs: Any) -> None:
         """`payments`: the deployment's provider. Only a "sandbox" stack has the sandbox's checkout routes."""
         if payments not in PROVIDERS:
             raise ValueError(f"payments must be one of {', '.join(PROVIDERS)}, not {payments!r}")
@@ -93,7 +97,7 @@ class JubileeStack(Stack):
     # --- storage --------------------------------------------------------------------------
 
     def _tables(self) -> None:
-        common = dict(billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        common: dict[str, Any] = dict(billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
                       encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED, encryption_key=self.key,
                       point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                           point_in_time_recovery_enabled=True))
@@ -134,7 +138,8 @@ class JubileeStack(Stack):
     def _queues(self) -> None:
         self.queues: dict[str, sqs.Queue] = {}
         self.dlqs: dict[str, sqs.Queue] = {}
-        common = dict(encryption=sqs.QueueEncryption.KMS, encryption_master_key=self.key, enforce_ssl=True)
+        common: dict[str, Any] = dict(encryption=sqs.QueueEncryption.KMS, encryption_master_key=self.key,
+                                      enforce_ssl=True)
         for queue in topology.QUEUES:
             dlq = sqs.Queue(self, f"{queue.stage.title()}Dlq", retention_period=Duration.days(14), **common)
             self.dlqs[queue.stage] = dlq
@@ -211,8 +216,8 @@ class JubileeStack(Stack):
                   "KMS data-key variants, the ledger table's indexes and object keys inside one bucket.")
         for finding in ("Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*", "Action::s3:GetObject*",
                         "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*", "Action::s3:Abort*",
-                        f"Resource::<{self.get_logical_id(self.ledger.node.default_child)}.Arn>/index/*",
-                        *(f"Resource::<{self.get_logical_id(b.node.default_child)}.Arn>/*"
+                        f"Resource::<{self._logical_id(self.ledger)}.Arn>/index/*",
+                        *(f"Resource::<{self._logical_id(b)}.Arn>/*"
                           for b in self.buckets.values())):
             acknowledge(function.role, f"AwsSolutions-IAM5[{finding}]", reason)
         acknowledge(function, "AwsSolutions-L1",
@@ -350,7 +355,7 @@ class JubileeStack(Stack):
                 ("AwsSolutions-L1", "CDK's BucketDeployment function: its runtime is CDK's choice."),
                 *((f"AwsSolutions-IAM5[Action::s3:{action}]", f"{copies}: the grant helpers' object actions.")
                   for action in ("GetObject*", "GetBucket*", "List*", "DeleteObject*", "Abort*")),
-                (f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(bucket.node.default_child)}.Arn>/*]",
+                (f"AwsSolutions-IAM5[Resource::<{self._logical_id(bucket)}.Arn>/*]",
                  f"{copies}: any object of the site bucket."),
                 ("AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-"
                  "<AWS::Region>/*]", f"{copies}: the asset is an object of CDK's bootstrap bucket."),
@@ -361,6 +366,13 @@ class JubileeStack(Stack):
             self.functions[name].add_environment("SITE_URL", self.site_url)
 
     # --- alarms and outputs -------------------------------------------------------------------
+
+    def _logical_id(self, construct: IConstruct) -> str:
+        """The CloudFormation id of an L2 construct's resource (cdk-nag names findings by it)."""
+        child = construct.node.default_child
+        if not isinstance(child, CfnElement):
+            raise TypeError(f"{construct.node.path} has no CloudFormation resource of its own")
+        return self.get_logical_id(child)
 
     def _alarm(self, construct_id: str, metric: cloudwatch.Metric, description: str) -> None:
         """Any datapoint above zero is a page: each of these should never happen."""

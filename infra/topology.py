@@ -7,6 +7,7 @@ built from it, so what runs on a laptop and what is deployed cannot drift apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from functions.adapters.aws import STAGES
 from functions.adapters.dynamo import INDEXES
@@ -94,7 +95,7 @@ QUEUES: tuple[Queue, ...] = (
 STREAM_CONSUMER = "dispatcher"
 STREAM_BATCH_SIZE = 100
 STREAM_RETRIES = 5  # then the batch goes to the dispatcher's failure queue
-OUTBOX_FILTER = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["outbox"]}}}}
+OUTBOX_FILTER: dict[str, Any] = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["outbox"]}}}}
 
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/campaigns/{campaign_id}/donations", "api"),

@@ -119,7 +119,7 @@ class LocalCloud:
         self._lock = threading.RLock()  # `jubilee serve` calls in from several threads; handlers share state
         self._handlers: dict[str, Callable[[dict, Any], Any]] = {}
         self._routes = [(r, _route_pattern(r.path)) for r in ROUTES if payments == "sandbox" or not r.sandbox_only]
-        self._mock = None
+        self._mock: Any = None  # moto's mock_aws(), unless an endpoint URL names a running moto
         # Stands in for API Gateway's IAM authorization on admin routes: bearer token -> user name.
         self.admin_tokens = admin_tokens or {}
 

@@ -86,7 +86,8 @@ def _handler_class(cloud: LocalCloud, campaign: str = "demo") -> type[BaseHTTPRe
             if self.command not in ("GET", "HEAD"):  # CloudFront's default: GET and HEAD
                 return False
             if path == f"/{site.CONFIG}":
-                found = (site.config_js("", campaign, cloud.public_base_url).encode(), "text/javascript; charset=utf-8")
+                found: tuple[bytes, str] | None = (site.config_js("", campaign, cloud.public_base_url).encode(),
+                                                   "text/javascript; charset=utf-8")
             else:
                 found = site.static_file(path)
             if found is None:
