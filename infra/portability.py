@@ -34,7 +34,7 @@ from typing import Any
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
-from functions.adapters import donors, dynamo, ledger, public_log, purchases, storage
+from functions.adapters import donors, dynamo, keys, ledger, public_log, purchases, storage
 from functions.adapters.aws import client, settings
 from functions.domain.ledger import net_deltas, void_transfer
 from functions.domain.money import format_cents
@@ -42,8 +42,7 @@ from functions.domain.planner import purchase_record
 from functions.domain.public_log import GENESIS, compare, verify
 
 FORMAT = "jubilee-export/1"
-DATASETS = ("campaign", "balances", "ledger_entries", "donations", "offers", "plans", "planning",
-            "forgiveness_events", "forgiveness_chunks", "letter_batches", "letter_verifications", "public_log")
+DATASETS = keys.DATASETS  # one per family of item that leaves the deployment (functions/adapters/keys.py)
 NEVER_EXPORTED = ("sealed", "donor_sealed", "public_key", "private_key", "key")  # ciphertext and keys
 SET_ATTRIBUTES = ("approvers",)  # stored as string sets; JSON has lists
 SEQUENCE_KEYS = {"campaign": "sk", "public_log": "seq"}
@@ -59,23 +58,10 @@ class PortabilityError(Exception):
 def dataset_of(item: dict[str, Any], campaign_id: str) -> str | None:
     """Which dataset a stored item belongs to, if it is this campaign's and leaves the deployment.
 
-    Not exported, as derived: the campaign's registry entry and the reconciler's checkpoint (an import
-    registers the campaign, and its next reconcile recomputes every balance from the entries)."""
-    pk, sk = item["pk"], item["sk"]
-    if pk == dynamo.campaign_pk(campaign_id):
-        prefixes = {"META": "campaign", "ACCOUNT#": "balances", "DONATION#": "donations", "OFFER#": "offers",
-                    "PLAN#": "plans", "PLANNING": "planning"}
-        return next((name for prefix, name in prefixes.items() if sk.startswith(prefix)), None)
-    owned = {f"LEDGER#{campaign_id}": "ledger_entries", public_log.log_pk(campaign_id): "public_log"}
-    if pk in owned:
-        return owned[pk]
-    for prefix, name in (("FORGIVEN#", "forgiveness_events"), ("CHUNK#", "forgiveness_chunks"),
-                         ("LETTERS#", "letter_batches")):
-        if pk.startswith(f"{prefix}{campaign_id}#"):
-            return name
-    if pk.startswith("VERIFY#") and item.get("campaign_id") == campaign_id:
-        return "letter_verifications"
-    return None
+    The families that never leave say why in keys.FAMILIES (e.g. the registry entry and the
+    reconciler's checkpoint are derived again after an import)."""
+    family = keys.family_of(item, campaign_id)
+    return family.dataset if family else None
 
 
 def _open_record(item: dict[str, Any], include_personal_data: bool) -> dict[str, Any]:
@@ -192,7 +178,7 @@ def _check_consistent(datasets: dict[str, list[dict[str, Any]]], figures: dict[s
     for transfer in datasets["ledger_entries"]:
         for account, amount in transfer["legs"].items():
             sums[account] += amount
-    cached = {row["sk"].removeprefix("ACCOUNT#"): row.get("balance", 0) for row in datasets["balances"]}
+    cached = {row["sk"].removeprefix(keys.account_sk("")): row.get("balance", 0) for row in datasets["balances"]}
     log = datasets["public_log"]
     if any(cached.get(a, 0) != sums.get(a, 0) for a in set(cached) | set(sums)) or \
             (log[-1]["hash"] if log else GENESIS) != figures["log_head"]:
@@ -249,7 +235,7 @@ def import_campaign(source: Path, campaign_id: str, warn: Callable[[str], None] 
         storage.upload_offer(campaign_id, offer_id, file.read_bytes())
     written = dict.fromkeys(DATASETS, 0)
     # The campaign's own item last: until the rest is in, the campaign is not there to be read.
-    for key in sorted(set(wanted) - set(held), key=lambda k: wanted[k]["sk"] == ledger.META):
+    for key in sorted(set(wanted) - set(held), key=lambda k: wanted[k]["sk"] == keys.META):
         item = wanted[key] | (donors.sealed(campaign_id, wanted[key]["donation_id"], personal[key])
                               if key in personal else {})  # sealed anew, under this deployment's keys
         name = _dataset(item, campaign_id)
@@ -265,7 +251,7 @@ def import_campaign(source: Path, campaign_id: str, warn: Callable[[str], None] 
 
 def _dataset(item: dict[str, Any], campaign_id: str) -> str | None:
     """dataset_of, and the log's head (made from its last entry, not exported)."""
-    if (item["pk"], item["sk"]) == (dynamo.campaign_pk(campaign_id), public_log.HEAD):
+    if (item["pk"], item["sk"]) == (keys.campaign_pk(campaign_id), keys.LOG_HEAD):
         return "public_log"
     return dataset_of(item, campaign_id)
 
@@ -332,8 +318,8 @@ def _withdraw(campaign_id: str, rows: dict[str, list[dict[str, Any]]], offers: l
             plan.update(status="voided", finished_at=at, void_reason=WITHDRAWN)
             rows["ledger_entries"].append(ledger.transfer_item(transfer, at, plan_id=plan["plan_id"]))
             for account, delta in net_deltas([transfer]).items():
-                row = balances.setdefault(ledger.account_sk(account), {"pk": dynamo.campaign_pk(campaign_id),
-                                                                       "sk": ledger.account_sk(account)})
+                row = balances.setdefault(keys.account_sk(account), {"pk": keys.campaign_pk(campaign_id),
+                                                                     "sk": keys.account_sk(account)})
                 row["balance"] = row.get("balance", 0) + delta
             offer["attempt"] = offer.get("attempt", 0) + 1
             notes.append(f"plan {plan['plan_id']} voided: the {format_cents(plan['price_cents'], currency)} it held "

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from functions.adapters import public_log
+from functions.adapters import keys, public_log
 from functions.adapters.aws import client, settings
 from functions.adapters.payments import SandboxPayments
 from functions.adapters.secrets import derived_key
@@ -136,7 +136,7 @@ def _transfers(cid: str) -> list[Any]:
 def _donations(cid: str) -> list[dict[str, Any]]:
     from functions.adapters import dynamo
 
-    return list(dynamo.query(dynamo.campaign_pk(cid), "DONATION#"))
+    return list(dynamo.query(keys.campaign_pk(cid), keys.donation_sk("")))
 
 
 def _events(cid: str) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from functions.adapters import clock
+from functions.adapters import clock, keys
 from functions.adapters.aws import client, settings
 
 _serializer = TypeSerializer()
@@ -56,10 +56,6 @@ def _plain(value: Any) -> Any:
 
 def key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
-
-
-def campaign_pk(campaign_id: str) -> str:
-    return f"CAMPAIGN#{campaign_id}"
 
 
 def put(data: dict[str, Any], *, new: bool = True, condition: str | None = None,
@@ -131,7 +127,7 @@ def outbox(stage: str, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """
     now = int(clock.now().timestamp())
     return put({
-        "pk": f"OUTBOX#{message_id}", "sk": "OUTBOX", "kind": "outbox", "stage": stage,
+        "pk": keys.outbox_pk(message_id), "sk": keys.OUTBOX, "kind": "outbox", "stage": stage,
         "message_id": message_id, "body": json.dumps(body, sort_keys=True),
         OUTBOX_SHARD: str(zlib.crc32(message_id.encode()) % OUTBOX_SHARDS), OUTBOX_AT: now,
         "expires_at": now + OUTBOX_TTL_SECONDS,
@@ -141,7 +137,7 @@ def outbox(stage: str, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
 def _outbox_id(op: dict[str, Any]) -> str | None:
     """The key of an outbox Put in a transaction, else None."""
     pk = op.get("Put", {}).get("Item", {}).get("pk", {}).get("S", "")
-    return pk if pk.startswith("OUTBOX#") else None
+    return pk if pk.startswith(keys.OUTBOX_PREFIX) else None
 
 
 class TransactionCancelled(Exception):

@@ -10,7 +10,16 @@ from typing import Any
 
 from functions.adapters import donors, dynamo, public_log
 from functions.adapters.aws import client, settings
-from functions.adapters.dynamo import campaign_pk
+from functions.adapters.keys import (
+    CHECKPOINT,
+    LOG_HEAD,
+    META,
+    REGISTRY,
+    account_sk,
+    campaign_pk,
+    donation_sk,
+    ledger_pk,
+)
 from functions.domain.campaigns import Campaign
 from functions.domain.gifts import (
     DisputeUpdate,
@@ -22,18 +31,11 @@ from functions.domain.gifts import (
 )
 from functions.domain.ledger import ACCOUNTS, EXTERNAL, POOL, Leg, Totals, Transfer, gift_transfer, net_deltas
 
-META = "META"
-REGISTRY = "CAMPAIGNS"
-CHECKPOINT = "RECONCILED"  # the reconciler's checkpoint, in the campaign's partition
 COUNTERS = ("donations_confirmed", "purchases", "accounts_forgiven", "face_value_forgiven_cents", "letters_sent")
 
 
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def account_sk(account: str) -> str:
-    return f"ACCOUNT#{account}"
 
 
 # --- campaigns -------------------------------------------------------------------------
@@ -88,8 +90,8 @@ def _campaign_items(campaign_id: str, read: Any, *extra_sks: str) -> tuple[dict[
 def public_figures(campaign_id: str) -> dict[str, Any] | None:
     # One TransactGetItems: the figures and the log head are of the same moment (a BatchGetItem's
     # reads are each consistent, but a transaction may land between them).
-    items, balances = _campaign_items(campaign_id, dynamo.transact_get, public_log.HEAD)
-    meta, log = items.get(META), public_log.head_of(items.get(public_log.HEAD))
+    items, balances = _campaign_items(campaign_id, dynamo.transact_get, LOG_HEAD)
+    meta, log = items.get(META), public_log.head_of(items.get(LOG_HEAD))
     if meta is None:
         return None
     totals = Totals.from_balances(balances)
@@ -115,7 +117,7 @@ def count(campaign_id: str, **increments: int) -> dict[str, Any]:
 # --- ledger postings -------------------------------------------------------------------
 
 def transfer_item(transfer: Transfer, posted_at: str, **extra: Any) -> dict[str, Any]:
-    return {"pk": f"LEDGER#{transfer.campaign_id}", "sk": transfer.transfer_id, "kind": transfer.kind,
+    return {"pk": ledger_pk(transfer.campaign_id), "sk": transfer.transfer_id, "kind": transfer.kind,
             "legs": {leg.account: leg.amount_cents for leg in transfer.legs}, "posted_at": posted_at, **extra}
 
 
@@ -158,12 +160,12 @@ def post_gifts(campaign: Campaign, gifts: list[PaymentConfirmed], pool_before: i
 
 
 def transfer_items(campaign_id: str) -> Iterator[dict[str, Any]]:
-    return iter(dynamo.query(f"LEDGER#{campaign_id}"))
+    return iter(dynamo.query(ledger_pk(campaign_id)))
 
 
 def posted_since(campaign_id: str, since: str) -> Iterator[dict[str, Any]]:
     """Ledger entries posted at `since` or later (posted_at, legs), from the posting index."""
-    return iter(dynamo.query_index(dynamo.BY_POSTING, f"LEDGER#{campaign_id}", since))
+    return iter(dynamo.query_index(dynamo.BY_POSTING, ledger_pk(campaign_id), since))
 
 
 def confirmed_since(campaign_id: str, since: str = "") -> Iterator[dict[str, Any]]:
@@ -171,13 +173,13 @@ def confirmed_since(campaign_id: str, since: str = "") -> Iterator[dict[str, Any
     without `since`, every confirmed donation, from the table (ones confirmed before the index included)."""
     if since:
         return iter(dynamo.query_index(dynamo.BY_POSTING, campaign_pk(campaign_id), since))
-    return (dict(d, posted_at=d["confirmed_at"]) for d in dynamo.query(campaign_pk(campaign_id), "DONATION#")
+    return (dict(d, posted_at=d["confirmed_at"]) for d in dynamo.query(campaign_pk(campaign_id), donation_sk(""))
             if d.get("confirmed_at"))
 
 
 def transfers_exist(campaign_id: str, transfer_ids: Iterable[str]) -> set[str]:
     """Which of these transfers are booked."""
-    found = dynamo.batch_get((f"LEDGER#{campaign_id}", t) for t in transfer_ids)
+    found = dynamo.batch_get((ledger_pk(campaign_id), t) for t in transfer_ids)
     return {sk for _, sk in found}
 
 
@@ -206,10 +208,6 @@ def transfers(campaign_id: str) -> Iterator[Transfer]:
 
 
 # --- donations -------------------------------------------------------------------------
-
-def donation_sk(donation_id: str) -> str:
-    return f"DONATION#{donation_id}"
-
 
 def create_donation(campaign_id: str, donation_id: str, amount_cents: int, currency: str,
                     provider: str, checkout_url: str, donor: dict[str, Any], anonymous: bool,
@@ -367,7 +365,7 @@ class NotYetBookable(Exception):
 def post_adjustment(adjustment: PaymentAdjusted, transfer: Transfer) -> bool:
     """Book a refund or dispute step once. False if it was booked before."""
     cid = adjustment.campaign_id
-    requirement = {"ConditionCheck": {"TableName": dynamo.settings().table, "Key": dynamo.key(f"LEDGER#{cid}",
+    requirement = {"ConditionCheck": {"TableName": dynamo.settings().table, "Key": dynamo.key(ledger_pk(cid),
                                                                                           adjustment.requires),
                                       "ConditionExpression": "attribute_exists(pk)"}}
     items = [transfer_put(transfer, donation_id=adjustment.donation_id), requirement,
