@@ -13,10 +13,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
-from functions.adapters.aws import STAGES
 from functions.domain.campaigns import PROVIDERS, Campaign, CampaignError
 from functions.domain.money import format_cents
 from functions.domain.offers import OfferFileError
+from functions.wiring import STAGES
 
 console = Console()
 err = Console(stderr=True)

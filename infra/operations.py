@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import uuid
 
+from functions import wiring
 from functions.adapters import aws, duplicates, purchases, storage
 from functions.adapters import ledger as ledger_store
 from functions.adapters.reference_data import poverty_guidelines
@@ -23,10 +24,7 @@ from functions.domain.planner import Offer, cents_per_dollar
 from infra import topology
 
 # Stack output name -> environment variable the adapters read.
-OUTPUTS = {"TableName": "TABLE_NAME", "IdempotencyTableName": "IDEMPOTENCY_TABLE_NAME",
-           "OffersBucketName": "OFFERS_BUCKET", "LettersBucketName": "LETTERS_BUCKET",
-           "AppSecretArn": "APP_SECRET_ID", "StripeSecretArn": "STRIPE_SECRET_ID", "DonorKeyArn": "DONOR_KEY_ID",
-           "DebtorKeyArn": "PII_KEY_ID"}
+OUTPUTS = {r.output: r.variable for r in wiring.RESOURCES}
 
 
 class OperationError(Exception):
@@ -45,11 +43,7 @@ def connect(stack: str = "Jubilee", endpoint_url: str | None = None) -> None:
             os.environ.setdefault(variable, "testing")  # a local endpoint takes any credentials
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         names = topology.LOCAL_NAMES
-        os.environ.update({"TABLE_NAME": names[topology.LEDGER], "IDEMPOTENCY_TABLE_NAME": names[topology.IDEMPOTENCY],
-                           "OFFERS_BUCKET": names[topology.OFFERS], "LETTERS_BUCKET": names[topology.LETTERS],
-                           "APP_SECRET_ID": names[topology.APP_SECRET],
-                           "STRIPE_SECRET_ID": names[topology.STRIPE_SECRET], "DONOR_KEY_ID": names[topology.DONOR_KEY],
-                           "PII_KEY_ID": names[topology.PII_KEY]})
+        os.environ.update({r.variable: names[r.name] for r in wiring.RESOURCES})
     else:
         outputs = stack_outputs(stack)
         missing = [k for k in OUTPUTS if k not in outputs]
@@ -201,8 +195,8 @@ def redrive_outbox(stack: str = "Jubilee", endpoint_url: str | None = None) -> t
     failure records read before. Returns (items announced, failure records cleared)."""
     from functions.adapters import clock, outbox
 
-    os.environ.update({f"QUEUE_URL_{stage.upper()}": queue_urls(stage, stack, endpoint_url)[0]
-                       for stage in aws.STAGES})
+    os.environ.update({wiring.queue_variable(stage): queue_urls(stage, stack, endpoint_url)[0]
+                       for stage in wiring.STAGES})
     aws.settings.cache_clear()
     if endpoint_url:
         dlq_url = aws.client("sqs").get_queue_url(QueueName=topology.local_queue_name("outbox", dead_letters=True))[

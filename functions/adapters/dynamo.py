@@ -7,7 +7,6 @@ import random
 import time
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -16,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from functions.adapters import clock, keys
 from functions.adapters.aws import client, settings
+from functions.wiring import Index
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -216,22 +216,6 @@ def scan(kind: str | None = None) -> Iterable[dict[str, Any]]:
         yield from (from_item(item) for item in page["Items"])
 
 
-@dataclass(frozen=True)
-class Index:
-    """A global secondary index of the table, partitioned by `pk` like the table and sorted by `sort_key`:
-    sparse (it holds only the items that have `sort_key`), with only `projected` besides the keys."""
-
-    name: str
-    sort_key: str
-    projected: tuple[str, ...]
-
-
-# What a campaign posted, in order: its ledger entries (under LEDGER#<id>) and its donations' confirmations
-# (under CAMPAIGN#<id>), for the reconciler to read on from its checkpoint. Entries always carried
-# `posted_at`, so creating the index on a table in use backfills them. (One index: CloudFormation
-# creates one per table update.)
-BY_POSTING = Index("by_posting", "posted_at", ("legs", "provider", "payment_id"))
-INDEXES = (BY_POSTING,)
 
 
 def query_index(index: Index, pk: str, since: str) -> Iterable[dict[str, Any]]:

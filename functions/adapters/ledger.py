@@ -30,6 +30,7 @@ from functions.domain.gifts import (
     refund_adjustment,
 )
 from functions.domain.ledger import ACCOUNTS, EXTERNAL, POOL, Leg, Totals, Transfer, gift_transfer, net_deltas
+from functions.wiring import BY_POSTING
 
 COUNTERS = ("donations_confirmed", "purchases", "accounts_forgiven", "face_value_forgiven_cents", "letters_sent")
 
@@ -165,14 +166,14 @@ def transfer_items(campaign_id: str) -> Iterator[dict[str, Any]]:
 
 def posted_since(campaign_id: str, since: str) -> Iterator[dict[str, Any]]:
     """Ledger entries posted at `since` or later (posted_at, legs), from the posting index."""
-    return iter(dynamo.query_index(dynamo.BY_POSTING, ledger_pk(campaign_id), since))
+    return iter(dynamo.query_index(BY_POSTING, ledger_pk(campaign_id), since))
 
 
 def confirmed_since(campaign_id: str, since: str = "") -> Iterator[dict[str, Any]]:
     """Donations confirmed at `since` or later (posted_at, provider, payment_id), from the posting index;
     without `since`, every confirmed donation, from the table (ones confirmed before the index included)."""
     if since:
-        return iter(dynamo.query_index(dynamo.BY_POSTING, campaign_pk(campaign_id), since))
+        return iter(dynamo.query_index(BY_POSTING, campaign_pk(campaign_id), since))
     return (dict(d, posted_at=d["confirmed_at"]) for d in dynamo.query(campaign_pk(campaign_id), donation_sk(""))
             if d.get("confirmed_at"))
 
