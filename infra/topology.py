@@ -175,10 +175,6 @@ def function(name: str) -> Function:
     return next(f for f in FUNCTIONS if f.name == name)
 
 
-def queue_for(consumer: str) -> Queue | None:
-    return next((q for q in QUEUES if q.consumer == consumer), None)
-
-
 def visibility_timeout_s(queue: Queue) -> int:
     """AWS's advice: at least six times the consumer's timeout, so a slow batch isn't redelivered mid-run."""
     return 6 * function(queue.consumer).timeout_s

@@ -21,8 +21,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -445,12 +444,3 @@ class LocalCloud:
         sqs = self.clients("sqs")
         return {stage: int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
                            ["Attributes"]["ApproximateNumberOfMessages"]) for stage, url in self.dlq_urls.items()}
-
-
-@contextmanager
-def local_cloud(**kwargs: Any) -> Iterator[LocalCloud]:
-    cloud = LocalCloud(**kwargs).start()
-    try:
-        yield cloud
-    finally:
-        cloud.stop()
