@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_variable_the_function_lacks_is_an_error_naming_it_not_an_empty_name(monkeypatch):
-    for resource in wiring.RESOURCES:
-        monkeypatch.delenv(resource.variable, raising=False)
+    for variable in [r.variable for r in wiring.RESOURCES] + [wiring.queue_variable(s) for s in wiring.STAGES]:
+        monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("TABLE_NAME", "t")
     settings = Settings.from_env()
     assert settings.table == "t"
