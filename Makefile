@@ -30,10 +30,10 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
-# ruff (E,F,I,B,UP) over the tree and mypy (pydantic plugin, check_untyped_defs) over functions/ and infra/:
+# ruff (E,F,I,B,UP) over the tree and mypy (pydantic plugin, check_untyped_defs) over functions/, infra/, ops/ and local/:
 # both at zero findings; settings in pyproject.toml.
 lint: $(STAMP)
-	$(BIN)/ruff check functions infra tests bench
+	$(BIN)/ruff check functions infra ops local tests bench
 	$(BIN)/mypy
 
 # The full-size runs (a 100,000-account portfolio through the emulator): minutes, not seconds.

@@ -32,8 +32,8 @@ def count_calls(donations: int, batch_size: int) -> tuple[Counter, dict]:
     import boto3
 
     from functions.adapters import aws
-    from infra.demo import seed_campaign
-    from infra.local.emulator import LocalCloud, current_function
+    from local.emulator import LocalCloud, current_function
+    from local.sample_data import seed_campaign
 
     calls: Counter = Counter()
 
@@ -66,9 +66,9 @@ def forgiveness_calls(accounts: int) -> dict:
 
     from functions.adapters import aws
     from functions.domain.campaigns import Campaign
-    from infra import operations
-    from infra.local.emulator import LocalCloud, current_function
-    from infra.sample_data import offer_csv
+    from local.emulator import LocalCloud, current_function
+    from local.sample_data import offer_csv
+    from ops import operations
 
     calls: Counter = Counter()
 
@@ -142,7 +142,7 @@ def ingestion_cpu(accounts: int = 1_000_000, repeats: int = 3) -> tuple[float, f
     from functions.adapters.forgiveness import CHUNK_ROWS
     from functions.domain.forgiveness import chunk_ranges
     from functions.handlers.forgiveness import chunk_items
-    from infra.sample_data import offer_csv
+    from local.sample_data import offer_csv
 
     data = offer_csv(accounts, 11)
     header, ranges = chunk_ranges(io.BytesIO(data), CHUNK_ROWS)

@@ -1,6 +1,6 @@
 """The one wiring table: functions, queues, tables, buckets, routes, schedules as plain data.
 
-The CDK stack (infra/stack.py) and the local emulator (infra/local/emulator.py) are both
+The CDK stack (infra/stack.py) and the local emulator (local/emulator.py) are both
 built from it, so what runs on a laptop and what is deployed cannot drift apart.
 """
 

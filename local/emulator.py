@@ -28,8 +28,8 @@ from urllib.parse import parse_qsl
 
 from functions.adapters import dynamo
 from infra import topology
-from infra.local import moto_speedups
 from infra.topology import FUNCTIONS, QUEUES, ROUTES
+from local import moto_speedups
 
 log = logging.getLogger("jubilee.emulator")
 REGION = "us-east-1"

@@ -23,7 +23,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from infra.local.emulator import InjectedFault, LocalCloud, current_function
+from local.emulator import InjectedFault, LocalCloud, current_function
 
 KINDS = ("throttle", "crash", "conflict")
 TRANSACTIONS = ("dynamodb.TransactWriteItems", "dynamodb.TransactGetItems")

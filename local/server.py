@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from infra import site
-from infra.local.emulator import LocalCloud, log
+from local.emulator import LocalCloud, log
 
 PUMP_INTERVAL_S = 0.2
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's limit on a request's payload
@@ -131,7 +131,7 @@ def _pump(cloud: LocalCloud, stop: threading.Event) -> None:
 def serve(host: str, port: int, aws_port: int, payments: str = "sandbox", sample: bool = True) -> int:
     from moto.server import ThreadedMotoServer
 
-    from infra.demo import DEMO_CAMPAIGN, seed_campaign
+    from local.sample_data import DEMO_CAMPAIGN, seed_campaign
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines drown the useful ones
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)

@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _verified(source: str, as_json: bool) -> int:
-    from infra import portability
+    from ops import portability
 
     try:
         result = portability.verify_log(source)
@@ -276,10 +276,10 @@ def _verified(source: str, as_json: bool) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from infra import operations, portability
+    from ops import operations, portability
 
     if args.command == "demo":
-        from infra import demo
+        from local import demo
 
         # The functions log (and emit metrics) to stdout, as in Lambda: here that goes to stderr,
         # so stdout carries only the report. Set before the handler modules bind their loggers.
@@ -292,7 +292,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout = stdout
         return _show(report, args.json, print_report)
     if args.command == "serve":
-        from infra.local import server
+        from local import server
 
         if args.payments == "stripe" and not os.environ.get("STRIPE_WEBHOOK_SECRET"):
             err.print("[red]error:[/red] --payments stripe: "
@@ -305,7 +305,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(OfferRow.model_json_schema(), indent=2))
         return 0
     if args.command == "offers" and args.action == "sample":
-        from infra.sample_data import offer_csv
+        from local.sample_data import offer_csv
 
         args.out.write_bytes(offer_csv(args.accounts, args.seed))
         console.print(f"wrote {args.accounts} fictional accounts to {args.out}")

@@ -18,9 +18,10 @@ from functions.adapters.payments import SandboxPayments
 from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import Campaign
 from functions.domain.public_log import compare, verify
-from infra import operations, topology
-from infra.local.emulator import LocalCloud
-from infra.sample_data import offer_csv
+from infra import topology
+from local.emulator import LocalCloud
+from local.sample_data import offer_csv
+from ops import operations
 
 CAMPAIGN = Campaign("sweep", "Fault Sweep", threshold_cents=3_000, contact="letters@sweep.example")
 GIFTS = (1_500, 1_500, 1_200, 900)

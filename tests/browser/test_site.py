@@ -133,7 +133,7 @@ def test_a_server_refusal_is_shown_with_its_field(site, browser):
 
 def test_a_debtor_checks_their_letter_on_the_dashboard(site, browser, monkeypatch):
     base, endpoint = site
-    from infra import operations
+    from ops import operations
     from tests.support import letters_in_bucket
 
     for n in range(4):  # enough for the demo campaign to buy its first portfolio
@@ -170,7 +170,7 @@ def test_a_debtor_checks_their_letter_on_the_dashboard(site, browser, monkeypatc
 
 
 def test_the_demo_report_is_one_file_that_needs_nothing_else(browser, tmp_path):
-    from infra import demo
+    from local import demo
 
     path = tmp_path / "index.html"
     report = demo.run(donations=40, seed=5, report_path=path)

@@ -12,10 +12,10 @@ import pytest
 from functions.adapters import donors, forgiveness, keys
 from functions.adapters.aws import client, settings
 from functions.domain.campaigns import Campaign
-from infra import cli, operations, portability
-from infra.local.emulator import LocalCloud
-from infra.local.server import _handler_class
-from infra.sample_data import offer_csv
+from local.emulator import LocalCloud
+from local.sample_data import offer_csv
+from local.server import _handler_class
+from ops import cli, operations, portability
 from tests.conftest import CAMPAIGN
 from tests.support import figures, give, items, pay, public
 
@@ -221,8 +221,8 @@ def _epoch(iso: str) -> float:
 
 
 def test_after_a_demo_no_personal_data_is_in_any_log_line_table_item_or_object(monkeypatch, capsys, caplog):
-    from infra import demo
-    from infra.sample_data import SAMPLE_OFFERS
+    from local import demo
+    from local.sample_data import SAMPLE_OFFERS
 
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
     caplog.set_level("DEBUG")
@@ -362,7 +362,7 @@ def test_open_offers_travel_with_include_personal_data_and_are_bought_where_impo
 
 
 def test_an_import_into_a_deployment_holding_the_campaign_with_other_data_refuses_and_names_it(tmp_path):
-    from infra.demo import DEMO_CAMPAIGN, seed_campaign
+    from local.sample_data import DEMO_CAMPAIGN, seed_campaign
 
     with LocalCloud(app_secret="source-secret") as source:  # a demo campaign with gifts, exported
         seed_campaign(source)

@@ -32,7 +32,7 @@ def test_the_same_key_with_another_body_is_refused(cloud):
 
 def test_the_key_is_per_campaign(cloud):
     from functions.domain.campaigns import Campaign
-    from infra import operations
+    from ops import operations
 
     operations.create_campaign(Campaign("c2", "Other"))
     assert donate(cloud, key="k").json() != donate(cloud, key="k", campaign="c2").json()

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from infra.local.emulator import LocalCloud
-from infra.local.faults import KINDS, FaultPlan, injected
+from local.emulator import LocalCloud
+from local.faults import KINDS, FaultPlan, injected
 from tests import fault_sweep as scenario
 
 

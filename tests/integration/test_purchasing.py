@@ -3,9 +3,9 @@
 import pytest
 
 from functions.domain.campaigns import Campaign
-from infra import operations
-from infra.local.emulator import LocalCloud
-from infra.sample_data import offer_csv
+from local.emulator import LocalCloud
+from local.sample_data import offer_csv
+from ops import operations
 from tests.support import assert_books_balance, figures, give, items
 
 TOKENS = {"tok-alice": "alice", "tok-bob": "bob", "tok-carol": "carol", "tok-mallory": "mallory"}

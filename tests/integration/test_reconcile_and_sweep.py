@@ -13,8 +13,8 @@ from functions.domain.gifts import PaymentConfirmed
 from functions.domain.ledger import POOL, balances_from, gift_transfer, hold_transfer
 from functions.domain.planner import Offer
 from functions.handlers import reconcile
-from infra import operations
-from infra.sample_data import offer_csv
+from local.sample_data import offer_csv
+from ops import operations
 from tests.conftest import CAMPAIGN
 from tests.support import give, items
 

@@ -37,7 +37,7 @@ def test_a_donation_over_http_reaches_the_public_totals(server):
                {"Idempotency-Key": "serve-2"})
     assert bad[0] == 422 and "body.amount_cents" in bad[1]
     # The operator CLI reaches the same run through its AWS endpoint.
-    created = subprocess.run([sys.executable, "-m", "infra.cli", "campaigns", "create", "autumn", "--name", "Autumn",
+    created = subprocess.run([sys.executable, "-m", "ops.cli", "campaigns", "create", "autumn", "--name", "Autumn",
                               "--endpoint-url", endpoint], capture_output=True, text=True, timeout=60)
     assert created.returncode == 0, created.stderr
     assert call("GET", f"{base}/campaigns/autumn")[0] == 200
@@ -168,9 +168,9 @@ def test_a_hundred_concurrent_donors_are_all_served_none_reset_or_lost(shared):
 
 
 def test_an_export_imports_into_serve_no_sample_but_not_over_its_sample_campaign(shared_run, tmp_path):
-    from infra import portability
-    from infra.demo import seed_campaign
-    from infra.local.emulator import LocalCloud
+    from local.emulator import LocalCloud
+    from local.sample_data import seed_campaign
+    from ops import portability
     from tests.support import figures, pay
 
     with LocalCloud(app_secret="elsewhere") as source:  # another run's demo campaign, with gifts
@@ -183,7 +183,7 @@ def test_an_export_imports_into_serve_no_sample_but_not_over_its_sample_campaign
         published = figures(source, "demo")
 
     def jubilee(*args):
-        return subprocess.run([sys.executable, "-m", "infra.cli", *args], capture_output=True, text=True, timeout=120)
+        return subprocess.run([sys.executable, "-m", "ops.cli", *args], capture_output=True, text=True, timeout=120)
 
     over_sample = jubilee("import", str(tmp_path), "--campaign", "demo", "--endpoint-url", shared_run[1])
     assert over_sample.returncode == 2

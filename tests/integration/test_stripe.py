@@ -8,8 +8,8 @@ from functions.adapters.payments import SandboxPayments
 from functions.adapters.secrets import derived_key
 from functions.adapters.stripe_payments import StripePayments
 from functions.domain.campaigns import Campaign
-from infra import operations
-from infra.local.emulator import LocalCloud
+from local.emulator import LocalCloud
+from ops import operations
 from tests.fake_stripe import FakeStripe, FakeStripeHTTPClient, sign
 from tests.support import assert_books_balance, figures, items
 
@@ -205,7 +205,7 @@ def stripe_env(monkeypatch):
 
 
 def test_reconcile_names_a_missing_refund_and_an_unbooked_charge_and_nothing_else(stripe_env, served_cloud, capsys):
-    from infra import cli
+    from ops import cli
 
     fake, (cloud, endpoint) = stripe_env, served_cloud
     operations.create_campaign(Campaign("s1", "Stripe Campaign", threshold_cents=10**9, payments="stripe"))

@@ -1,7 +1,7 @@
 """One key schema: every family of stored item either leaves in an export dataset or says why not."""
 
 from functions.adapters import keys
-from infra import portability
+from ops import portability
 
 CID = "c1"
 

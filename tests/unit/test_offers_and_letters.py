@@ -10,7 +10,7 @@ from functions.domain.offers import (
     read_accounts,
     write_accounts,
 )
-from infra.sample_data import offer_csv
+from local.sample_data import offer_csv
 
 GOOD = ("A-1", "Avery Example", "1 Imaginary Lane", "Exampleton", "NY", "10001", "Example Hospital", "medical",
         "125000", "2021-03-04")

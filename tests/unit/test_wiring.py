@@ -1,5 +1,5 @@
 """The wiring: one resource -> variable map, settings checked with a clear error, alarms on metrics that
-exist, and imports that only point down (domain <- adapters <- handlers; functions never import infra)."""
+exist, and imports that only point down (domain <- adapters <- handlers <- infra <- ops <- local)."""
 
 import ast
 import importlib.util
@@ -70,6 +70,11 @@ def _imports(path: Path) -> set[str]:
     ("functions/adapters", ("functions.handlers", "infra")),
     ("functions/handlers", ("infra",)),
     ("functions/wiring.py", ("functions.adapters", "functions.handlers", "functions.domain", "infra")),
+    ("functions", ("infra", "ops", "local")),
+    ("infra", ("ops", "local")),  # deployment only
+    # The operator's library never needs the emulator; only the CLI's serve/demo/sample commands reach it.
+    ("ops/operations.py", ("local",)),
+    ("ops/portability.py", ("local",)),
 ])
 def test_imports_only_point_down(room, may_not):
     path = ROOT / room
