@@ -285,7 +285,7 @@ def _local() -> bool:
     try:
         import moto  # noqa: F401
     except ImportError:
-        err.print("[red]error:[/red] this command runs on the local emulator: pip install 'jubilee[local]'")
+        err.print("[red]error:[/red] this command runs on the local emulator: pip install 'jubilee\\[local]'")
         return False
     return True
 
