@@ -12,7 +12,7 @@ import os
 import uuid
 
 from functions import wiring
-from functions.adapters import aws, duplicates, purchases, storage
+from functions.adapters import aws, clock, duplicates, purchases, storage
 from functions.adapters import ledger as ledger_store
 from functions.adapters.reference_data import poverty_guidelines
 from functions.adapters.secrets import derived_key, forget_secrets
@@ -81,7 +81,7 @@ def _overlap(campaign: Campaign, offer_id: str, accounts: list) -> Overlap:
     key, cid = derived_key("account-claim"), campaign.campaign_id
     keys = [keys_of(key, cid, account) for account in accounts]
     seen = duplicates.seen(cid, offer_id, key, keys)
-    policy, guidelines, today = campaign.eligibility(), campaign.guidelines(poverty_guidelines()), dt.date.today()
+    policy, guidelines, today = campaign.eligibility(), campaign.guidelines(poverty_guidelines()), clock.now().date()
     return overlap(((a, k, assess(a, policy, guidelines, today).eligible) for a, k in zip(accounts, keys, strict=True)
                     if k[0] in seen or k[1] in seen), seen)
 
@@ -98,7 +98,7 @@ def add_offer(campaign_id: str, body: bytes, seller: str, price_cents: int, offe
         raise OperationError("--seller: must not be empty")
     if expires:
         try:
-            if dt.date.fromisoformat(expires) < dt.date.today():
+            if dt.date.fromisoformat(expires) < clock.now().date():
                 raise OperationError(f"--expires: {expires} is in the past")
         except ValueError:
             raise OperationError(f"--expires: {expires!r} is not a date like 2026-12-31") from None
@@ -193,7 +193,7 @@ def redrive_outbox(stack: str = "Jubilee", endpoint_url: str | None = None) -> t
     """The dispatcher's failure queue holds where failed stream batches were, not their items: announce
     every outbox item still waiting (what the scheduled relay does, without waiting), then clear the
     failure records read before. Returns (items announced, failure records cleared)."""
-    from functions.adapters import clock, outbox
+    from functions.adapters import outbox
 
     os.environ.update({wiring.queue_variable(stage): queue_urls(stage, stack, endpoint_url)[0]
                        for stage in wiring.STAGES})

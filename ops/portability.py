@@ -34,7 +34,7 @@ from typing import Any
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
-from functions.adapters import donors, dynamo, keys, ledger, public_log, purchases, storage
+from functions.adapters import clock, donors, dynamo, keys, ledger, public_log, purchases, storage
 from functions.adapters.aws import client, settings
 from functions.domain.ledger import net_deltas, void_transfer
 from functions.domain.money import format_cents
@@ -151,7 +151,7 @@ def export_campaign(campaign_id: str, out: Path, include_personal_data: bool = F
     written += [("published.json", 1), ("grants-360giving.json", 1)]
     manifest = {
         "format": FORMAT, "campaign_id": campaign_id,
-        "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "exported_at": clock.now().astimezone(dt.UTC).isoformat(timespec="seconds"),
         "include_personal_data": include_personal_data,
         "files": [{"path": path, "rows": rows, "bytes": (out / path).stat().st_size, "sha256": _sha256(out / path)}
                   for path, rows in written],

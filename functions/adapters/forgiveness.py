@@ -10,10 +10,9 @@ copy of the debtors' data, is deleted.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from functions.adapters import dynamo, ledger, public_log
+from functions.adapters import clock, dynamo, ledger, public_log
 from functions.adapters.aws import client, settings
 from functions.adapters.keys import (
     VERIFY,
@@ -135,7 +134,7 @@ def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int, keep_d
     """Count a chunk's letters once, however often the chunk is redelivered, and set the portfolio's
     key to expire `keep_days` after the latest letter: DynamoDB's TTL then deletes it, and with it
     every sealed copy of the debtors' data (events, printed batches) becomes unreadable."""
-    now = time.time()
+    now = clock.now().timestamp()
     return dynamo.transact_once([
         dynamo.put({"pk": letters_pk(campaign_id, plan_id), "sk": chunk_sk(chunk), "kind": "letters",
                     "sent": sent, "sent_at": ledger.now_iso()}),

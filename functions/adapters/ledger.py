@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
 
-from functions.adapters import donors, dynamo, public_log
+from functions.adapters import clock, donors, dynamo, public_log
 from functions.adapters.aws import client, settings
 from functions.adapters.keys import (
     CHECKPOINT,
@@ -36,7 +36,7 @@ COUNTERS = ("donations_confirmed", "purchases", "accounts_forgiven", "face_value
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return clock.now().astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 # --- campaigns -------------------------------------------------------------------------
