@@ -16,7 +16,7 @@ from functions.adapters import aws, clock, duplicates, purchases, storage
 from functions.adapters import ledger as ledger_store
 from functions.adapters.reference_data import poverty_guidelines
 from functions.adapters.secrets import derived_key, forget_secrets
-from functions.domain.campaigns import Campaign
+from functions.domain.campaigns import Campaign, UnknownCampaign
 from functions.domain.duplicates import Overlap, keys_of, overlap
 from functions.domain.eligibility import OfferProfile, assess, profile
 from functions.domain.offers import OfferFileError, RowProblem, check_accounts, read_accounts, write_accounts
@@ -68,7 +68,7 @@ def register_campaigns() -> list[str]:
 def _campaign(campaign_id: str) -> Campaign:
     campaign = ledger_store.load_campaign(campaign_id)
     if campaign is None:
-        raise OperationError(f"--campaign: no campaign {campaign_id!r}")
+        raise OperationError(f"--campaign: {UnknownCampaign(campaign_id)}")
     return campaign
 
 

@@ -36,6 +36,7 @@ from botocore.exceptions import ClientError
 
 from functions.adapters import clock, donors, dynamo, keys, ledger, public_log, purchases, storage
 from functions.adapters.aws import client, settings
+from functions.domain.campaigns import UnknownCampaign
 from functions.domain.ledger import net_deltas, void_transfer
 from functions.domain.money import format_cents
 from functions.domain.planner import purchase_record
@@ -124,7 +125,7 @@ def export_campaign(campaign_id: str, out: Path, include_personal_data: bool = F
     """Write the campaign's data to `out`; returns the manifest."""
     figures = ledger.public_figures(campaign_id)
     if figures is None:
-        raise PortabilityError(f"--campaign: no campaign {campaign_id!r} here")
+        raise PortabilityError(f"--campaign: {UnknownCampaign(campaign_id)} here")
     datasets: dict[str, list[dict[str, Any]]] = {name: [] for name in DATASETS}
     for item in dynamo.scan():
         name = dataset_of(item, campaign_id)

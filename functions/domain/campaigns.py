@@ -11,7 +11,16 @@ from functions.domain.eligibility import Guidelines, Policy
 from functions.domain.money import BPS, CURRENCIES, is_cents
 
 PROVIDERS = ("sandbox", "stripe")
-CAMPAIGN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+CAMPAIGN_ID_SHAPE = r"[a-z0-9][a-z0-9-]{0,62}"  # the one pattern: campaigns, the API's paths, plan ids
+CAMPAIGN_ID = re.compile(f"^{CAMPAIGN_ID_SHAPE}$")
+
+
+class UnknownCampaign(LookupError):
+    """The one way to say a campaign is not here: the API's 404, the stages' and the operator's errors."""
+
+    def __init__(self, campaign_id: str):
+        super().__init__(f"no campaign {campaign_id!r}")
+        self.campaign_id = campaign_id
 
 
 class CampaignError(ValueError):

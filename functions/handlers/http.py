@@ -18,6 +18,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from functions.domain.campaigns import UnknownCampaign
+
 logger = Logger()
 MAX_DIGITS = 30  # far past any amount; Python refuses int strings over 4,300 digits with a bare ValueError
 
@@ -26,6 +28,10 @@ class ApiError(Exception):
     def __init__(self, status: int, error: str, message: str, field: str | None = None):
         super().__init__(message)
         self.status, self.error, self.message, self.field = status, error, message, field
+
+
+def unknown_campaign(campaign_id: str) -> ApiError:
+    return ApiError(404, "unknown_campaign", str(UnknownCampaign(campaign_id)), "path.campaign_id")
 
 
 def error_response(status: int, error: str, message: str, problems: list[dict[str, str]] | None = None) -> Response:
