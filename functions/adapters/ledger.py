@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal
 
 from functions.adapters import clock, donors, dynamo, public_log
 from functions.adapters.aws import client, settings
@@ -22,6 +22,7 @@ from functions.adapters.keys import (
 )
 from functions.domain.campaigns import Campaign
 from functions.domain.gifts import (
+    DisputeStatus,
     DisputeUpdate,
     PaymentAdjusted,
     PaymentConfirmed,
@@ -241,7 +242,16 @@ def _donation_item(campaign_id: str, donation_id: str, amount_cents: int, curren
             "anonymous": anonymous, "created_at": now_iso(), "refunded_cents": 0, "disputes": {}, **extra}
 
 
-def _refused(gift: PaymentConfirmed, donation: dict[str, Any] | None) -> str | None:
+# What applying a provider's event did; the webhook answers with it ("retry" never leaves this module).
+Refusal = Literal["unknown", "wrong_provider"]
+Confirmation = Literal["confirmed", "duplicate", "mismatch"] | Refusal
+PaymentOutcome = Confirmation | Literal["failed", "refunded", "refund_failed", "dispute_open", "dispute_won",
+                                         "dispute_lost"]
+Recorded = Literal["duplicate", "refunded", "refund_failed", "dispute_open", "dispute_won", "dispute_lost", "retry"]
+DISPUTE_OUTCOMES: dict[DisputeStatus, Recorded] = {"open": "dispute_open", "won": "dispute_won", "lost": "dispute_lost"}
+
+
+def _refused(gift: PaymentConfirmed, donation: dict[str, Any] | None) -> Refusal | None:
     """Why an event about `gift` may not touch `donation`: "unknown" (no such pledge here) or
     "wrong_provider" (it is paid through another provider: only a verified event of its own counts)."""
     if donation is None:
@@ -249,7 +259,7 @@ def _refused(gift: PaymentConfirmed, donation: dict[str, Any] | None) -> str | N
     return "wrong_provider" if donation.get("provider") != gift.provider else None
 
 
-def _confirm(gift: PaymentConfirmed) -> str:
+def _confirm(gift: PaymentConfirmed) -> Confirmation:
     """Mark a donation paid and announce its gift to the pool stage, once per payment.
 
     "confirmed", "duplicate" (already confirmed), "unknown" (no such pledge), "wrong_provider"
@@ -285,7 +295,7 @@ def _confirm(gift: PaymentConfirmed) -> str:
     return "duplicate" if donation["status"] != "pending" else "mismatch"
 
 
-def _fail(gift: PaymentConfirmed) -> str:
+def _fail(gift: PaymentConfirmed) -> Literal["failed", "duplicate"] | Refusal:
     """A payment that never arrived: the pledge is closed, nothing is booked."""
     update = dynamo.update(campaign_pk(gift.campaign_id), donation_sk(gift.donation_id), "SET #status = :failed",
                            {":failed": "failed", ":pending": "pending", ":provider": gift.provider},
@@ -304,7 +314,7 @@ def _announce(donation: dict[str, Any], change: dict[str, Any], adjustments: lis
                                              for a in adjustments])
 
 
-def _record_refund(event: PaymentEvent, donation: dict[str, Any]) -> str:
+def _record_refund(event: PaymentEvent, donation: dict[str, Any]) -> Recorded:
     refunded, failed = int(donation.get("refunded_cents", 0)), int(donation.get("refunds_failed_cents", 0))
     adjustment = refund_adjustment(event, refunded, failed)
     if adjustment is None:
@@ -318,11 +328,11 @@ def _record_refund(event: PaymentEvent, donation: dict[str, Any]) -> str:
               "values": {":total": total, ":before": refunded, ":failed": after}
               | ({":failed_before": failed} if "refunds_failed_cents" in donation else {}),
               "condition": f"refunded_cents = :before AND {unchanged}"}
-    outcome = "refunded" if adjustment.kind == "refund" else "refund_failed"
+    outcome: Recorded = "refunded" if adjustment.kind == "refund" else "refund_failed"
     return outcome if _announce(donation, change, [adjustment]) else "retry"
 
 
-def _record_dispute(event: PaymentEvent, dispute: DisputeUpdate, donation: dict[str, Any]) -> str:
+def _record_dispute(event: PaymentEvent, dispute: DisputeUpdate, donation: dict[str, Any]) -> Recorded:
     known = (donation.get("disputes") or {}).get(dispute.dispute_id)
     adjustments = dispute_adjustments(event, known)
     if not adjustments:
@@ -330,10 +340,10 @@ def _record_dispute(event: PaymentEvent, dispute: DisputeUpdate, donation: dict[
     condition = "attribute_not_exists(disputes.#d)" if known is None else "disputes.#d = :known"
     change = {"expression": "SET disputes.#d = :status", "names": {"#d": dispute.dispute_id},
               "values": {":status": dispute.status} | ({":known": known} if known else {}), "condition": condition}
-    return f"dispute_{dispute.status}" if _announce(donation, change, adjustments) else "retry"
+    return DISPUTE_OUTCOMES[dispute.status] if _announce(donation, change, adjustments) else "retry"
 
 
-def apply_payment_event(event: PaymentEvent) -> str:
+def apply_payment_event(event: PaymentEvent) -> PaymentOutcome:
     """Apply a verified provider event once, whatever order and however often it comes.
 
     The gift it names is confirmed first if no earlier event did, so a refund or a dispute
