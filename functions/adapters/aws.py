@@ -10,21 +10,8 @@ from typing import Any, Literal
 import boto3
 from botocore.config import Config
 
+from functions import wiring
 from functions.domain.campaigns import PROVIDERS
-from functions.wiring import (
-    APP_SECRET,
-    DONOR_KEY,
-    IDEMPOTENCY,
-    LEDGER,
-    LETTERS,
-    OFFERS,
-    PII_KEY,
-    RESOURCES,
-    STAGES,
-    STRIPE_SECRET,
-    VARIABLES,
-    queue_variable,
-)
 
 # Standard retry mode backs off on throttling; adaptive would add client-side rate limiting we don't need.
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
@@ -57,8 +44,8 @@ class Settings:
             if url and not url.startswith(("http://", "https://")):
                 raise ConfigurationError(f"{variable} must be an http(s) URL")
         return cls(
-            names={r.name: env[r.variable] for r in RESOURCES if env.get(r.variable)},
-            queue_urls={s: env[queue_variable(s)] for s in STAGES if env.get(queue_variable(s))},
+            names={r.name: env[r.variable] for r in wiring.RESOURCES if env.get(r.variable)},
+            queue_urls={s: env[wiring.queue_variable(s)] for s in wiring.STAGES if env.get(wiring.queue_variable(s))},
             public_base_url=base,
             site_url=env.get("SITE_URL") or f"{base}/",  # served together locally
             payments=payments,
@@ -66,24 +53,24 @@ class Settings:
 
     def name_of(self, resource: str) -> str:
         if resource not in self.names:
-            raise ConfigurationError(f"{VARIABLES[resource]} is not set: this function is not wired to "
+            raise ConfigurationError(f"{wiring.VARIABLES[resource]} is not set: this function is not wired to "
                                      f"the {resource} (its grants in infra/topology.py)")
         return self.names[resource]
 
     def queue_url(self, stage: str) -> str:
         if stage not in self.queue_urls:
-            raise ConfigurationError(f"{queue_variable(stage)} is not set: this function may not send to "
+            raise ConfigurationError(f"{wiring.queue_variable(stage)} is not set: this function may not send to "
                                      f"the {stage} queue (its grants in infra/topology.py)")
         return self.queue_urls[stage]
 
-    table = property(lambda self: self.name_of(LEDGER))
-    idempotency_table = property(lambda self: self.name_of(IDEMPOTENCY))
-    offers_bucket = property(lambda self: self.name_of(OFFERS))
-    letters_bucket = property(lambda self: self.name_of(LETTERS))
-    secret_id = property(lambda self: self.name_of(APP_SECRET))
-    stripe_secret_id = property(lambda self: self.name_of(STRIPE_SECRET))  # {"api_key", "webhook_secrets"}
-    pii_key_id = property(lambda self: self.name_of(PII_KEY))  # wraps each portfolio's debtor-data key
-    donor_key_id = property(lambda self: self.name_of(DONOR_KEY))  # wraps each donor's key (donors.py)
+    table = property(lambda self: self.name_of(wiring.LEDGER))
+    idempotency_table = property(lambda self: self.name_of(wiring.IDEMPOTENCY))
+    offers_bucket = property(lambda self: self.name_of(wiring.OFFERS))
+    letters_bucket = property(lambda self: self.name_of(wiring.LETTERS))
+    secret_id = property(lambda self: self.name_of(wiring.APP_SECRET))
+    stripe_secret_id = property(lambda self: self.name_of(wiring.STRIPE_SECRET))  # {"api_key", "webhook_secrets"}
+    pii_key_id = property(lambda self: self.name_of(wiring.PII_KEY))  # wraps each portfolio's debtor-data key
+    donor_key_id = property(lambda self: self.name_of(wiring.DONOR_KEY))  # wraps each donor's key (donors.py)
 
 
 @cache

@@ -21,83 +21,45 @@ LOG_HEAD = "LOGHEAD"  # the public log's last sequence number and hash
 REGISTRY = "CAMPAIGNS"  # one partition listing every campaign (sort key: its id)
 
 
-def campaign_pk(campaign_id: str) -> str:
-    return f"CAMPAIGN#{campaign_id}"
+def _key(prefix: str) -> Callable[[str], str]:
+    """A key builder: `prefix` and the one id it is given."""
+    return lambda value: f"{prefix}{value}"
 
 
-def account_sk(account: str) -> str:
-    """A ledger account's cached balance."""
-    return f"ACCOUNT#{account}"
+def _per_plan(prefix: str) -> Callable[[str, str], str]:
+    """A partition per campaign and plan (one portfolio's chunks, events or letters)."""
+    return lambda campaign_id, plan_id: f"{prefix}{campaign_id}#{plan_id}"
 
 
-def donation_sk(donation_id: str) -> str:
-    return f"DONATION#{donation_id}"
-
-
-def offer_sk(offer_id: str) -> str:
-    return f"OFFER#{offer_id}"
-
-
-def plan_sk(plan_id: str) -> str:
-    return f"PLAN#{plan_id}"
-
-
-def donor_key_sk(ref: str) -> str:
-    return f"DONORKEY#{ref}"
-
-
-def debtor_key_sk(plan_id: str) -> str:
-    return f"DEBTORKEY#{plan_id}"
-
+campaign_pk = _key("CAMPAIGN#")
+account_sk = _key("ACCOUNT#")  # a ledger account's cached balance
+donation_sk = _key("DONATION#")
+offer_sk = _key("OFFER#")
+plan_sk = _key("PLAN#")
+donor_key_sk = _key("DONORKEY#")
+debtor_key_sk = _key("DEBTORKEY#")
 
 # --- partitions of their own --------------------------------------------------------------------
 
-
-def ledger_pk(campaign_id: str) -> str:
-    """The campaign's ledger entries (sort key: the transfer id)."""
-    return f"LEDGER#{campaign_id}"
-
-
-def log_pk(campaign_id: str) -> str:
-    """The public log's entries (sort key: the zero-padded sequence number)."""
-    return f"LOG#{campaign_id}"
-
-
-def chunk_pk(campaign_id: str, plan_id: str) -> str:
-    return f"CHUNK#{campaign_id}#{plan_id}"
-
-
-def forgiven_pk(campaign_id: str, plan_id: str) -> str:
-    return f"FORGIVEN#{campaign_id}#{plan_id}"
-
-
-def letters_pk(campaign_id: str, plan_id: str) -> str:
-    return f"LETTERS#{campaign_id}#{plan_id}"
+ledger_pk = _key("LEDGER#")  # the campaign's ledger entries (sort key: the transfer id)
+log_pk = _key("LOG#")  # the public log's entries (sort key: the zero-padded sequence number)
+chunk_pk = _per_plan("CHUNK#")
+forgiven_pk = _per_plan("FORGIVEN#")
+letters_pk = _per_plan("LETTERS#")
+verify_pk = _key("VERIFY#")  # a letter's verification code (its digest), looked up by the public verify page
+VERIFY = "VERIFY"
+outbox_pk = _key("OUTBOX#")
+OUTBOX = "OUTBOX"
+OUTBOX_PREFIX = outbox_pk("")
 
 
 def chunk_sk(chunk: int) -> str:
     return f"{chunk:06d}"
 
 
-def verify_pk(digest: str) -> str:
-    """A letter's verification code (its digest), looked up by the public verify page."""
-    return f"VERIFY#{digest}"
-
-
-VERIFY = "VERIFY"
-
-
 def claim_pk(campaign_id: str, key: str) -> str:
     """An account (sort key ACCOUNT) or person (PERSON) met by the campaign, by keyed hash."""
     return f"ACCOUNT#{campaign_id}#{key}"
-
-
-def outbox_pk(message_id: str) -> str:
-    return f"OUTBOX#{message_id}"
-
-
-OUTBOX = "OUTBOX"
-OUTBOX_PREFIX = outbox_pk("")
 
 
 # --- the families, and where each goes in an export ------------------------------------------

@@ -20,10 +20,9 @@ from functions.adapters.keys import (
     donation_sk,
     ledger_pk,
 )
+from functions.domain import gifts
 from functions.domain.campaigns import Campaign
 from functions.domain.gifts import (
-    DisputeStatus,
-    DisputeUpdate,
     PaymentAdjusted,
     PaymentConfirmed,
     PaymentEvent,
@@ -248,7 +247,8 @@ Confirmation = Literal["confirmed", "duplicate", "mismatch"] | Refusal
 PaymentOutcome = Confirmation | Literal["failed", "refunded", "refund_failed", "dispute_open", "dispute_won",
                                          "dispute_lost"]
 Recorded = Literal["duplicate", "refunded", "refund_failed", "dispute_open", "dispute_won", "dispute_lost", "retry"]
-DISPUTE_OUTCOMES: dict[DisputeStatus, Recorded] = {"open": "dispute_open", "won": "dispute_won", "lost": "dispute_lost"}
+DISPUTE_OUTCOMES: dict[gifts.DisputeStatus, Recorded] = {"open": "dispute_open", "won": "dispute_won",
+                                                         "lost": "dispute_lost"}
 
 
 def _refused(gift: PaymentConfirmed, donation: dict[str, Any] | None) -> Refusal | None:
@@ -332,7 +332,7 @@ def _record_refund(event: PaymentEvent, donation: dict[str, Any]) -> Recorded:
     return outcome if _announce(donation, change, [adjustment]) else "retry"
 
 
-def _record_dispute(event: PaymentEvent, dispute: DisputeUpdate, donation: dict[str, Any]) -> Recorded:
+def _record_dispute(event: PaymentEvent, dispute: gifts.DisputeUpdate, donation: dict[str, Any]) -> Recorded:
     known = (donation.get("disputes") or {}).get(dispute.dispute_id)
     adjustments = dispute_adjustments(event, known)
     if not adjustments:
