@@ -187,3 +187,20 @@ def test_the_demo_report_is_one_file_that_needs_nothing_else(browser, tmp_path):
     assert visit.page.locator("#purchases tbody tr").count() == report["purchases"]
     assert [url for url in visit.requests if url != path.as_uri()] == [] and visit.errors == []
     visit.screenshot("demo-report")
+
+
+def test_the_pages_format_money_as_the_api_and_the_cli_do(site, browser):
+    from functions.domain.money import format_cents
+    from functions.domain.planner import cents_per_dollar
+
+    base, _ = site
+    visit = Visit(browser, base)
+    visit.page.goto(f"{base}/")
+    amounts = [(0, "USD"), (5, "USD"), (123_456_789, "USD"), (-4_050, "EUR"), (99, "GBP"), (250_00, "CAD"),
+               (1_01, "AUD")]
+    ratios = [(1_500, 100_000), (1, 3), (2, 3), (999_999, 1_000_000), (7, 0)]
+    shown = visit.page.evaluate("""([amounts, ratios]) => [amounts.map(([c, cur]) => Jubilee.cents(c, cur)),
+                                                          ratios.map(([p, f]) => Jubilee.perDollar(p, f))]""",
+                                [amounts, ratios])
+    assert shown[0] == [format_cents(c, cur) for c, cur in amounts]
+    assert shown[1] == [cents_per_dollar(p, f) for p, f in ratios]
