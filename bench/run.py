@@ -33,8 +33,8 @@ def count_calls(donations: int, batch_size: int) -> tuple[Counter, dict]:
     import boto3
 
     from functions.adapters import aws
-    from infra.demo import seed_campaign
-    from infra.local.emulator import LocalCloud, current_function
+    from local.emulator import LocalCloud, current_function
+    from local.sample_data import seed_campaign
 
     calls: Counter = Counter()
 
@@ -68,9 +68,9 @@ def forgiveness_calls(accounts: int) -> dict:
 
     from functions.adapters import aws
     from functions.domain.campaigns import Campaign
-    from infra import operations
-    from infra.local.emulator import LocalCloud, current_function
-    from infra.sample_data import offer_csv
+    from local.emulator import LocalCloud, current_function
+    from local.sample_data import offer_csv
+    from ops import operations
 
     calls: Counter = Counter()
 
@@ -223,7 +223,7 @@ def ingestion_cpu(accounts: int = 1_000_000, repeats: int = 3) -> tuple[float, f
     from functions.adapters.forgiveness import CHUNK_ROWS
     from functions.domain.forgiveness import chunk_ranges
     from functions.handlers.forgiveness import chunk_items
-    from infra.sample_data import offer_csv
+    from local.sample_data import offer_csv
 
     data = offer_csv(accounts, 11)
     header, ranges = chunk_ranges(io.BytesIO(data), CHUNK_ROWS)
@@ -296,7 +296,8 @@ def main() -> None:
               "Goal: at most 0.1 DynamoDB requests and no KMS request per account.", "",
               "| service.operation | requests | per account |", "|---|---|---|"]
     lines += [f"| {k} | {n} | {n / per:.4f} |" for k, n in sorted(counted["calls"].items())]
-    lines += [f"| **DynamoDB, all** | {dynamodb} | {dynamodb / per:.4f} |", f"| **KMS, all** | {kms} | {kms / per:.4f} |"]
+    lines += [f"| **DynamoDB, all** | {dynamodb} | {dynamodb / per:.4f} |",
+              f"| **KMS, all** | {kms} | {kms / per:.4f} |"]
     bare, ingestion, rows = ingestion_cpu()
     lines += ["", f"## Forgiveness ingestion CPU ({rows:,} generated accounts, one process)", "",
               "Parse, validate, hash, seal (AES-GCM) and build the DynamoDB items of every account, chunk by chunk, "

@@ -1,25 +1,33 @@
 """The one wiring table: functions, queues, tables, buckets, routes, schedules as plain data.
 
-The CDK stack (infra/stack.py) and the local emulator (infra/local/emulator.py) are both
+The CDK stack (infra/stack.py) and the local emulator (local/emulator.py) are both
 built from it, so what runs on a laptop and what is deployed cannot drift apart.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from functions.adapters.aws import STAGES
-from functions.adapters.dynamo import INDEXES
+# The resources, the stages and the ledger's indexes, as the functions expect them (shipped with them).
+from functions.wiring import (
+    APP_SECRET,
+    DONOR_KEY,
+    IDEMPOTENCY,
+    INDEXES,
+    LEDGER,
+    LETTERS,
+    LOB_SECRET,
+    OFFERS,
+    PII_KEY,
+    RESOURCES,
+    STAGES,
+    STRIPE_SECRET,
+    queue_variable,
+    service_name,
+)
 
-LEDGER, IDEMPOTENCY = "ledger", "idempotency"  # tables
 LEDGER_INDEXES = INDEXES  # the ledger table's global secondary indexes
-
-OFFERS, LETTERS = "offers", "letters"  # buckets
-APP_SECRET = "app-secret"
-PII_KEY = "pii-key"  # wraps each portfolio's private debtor-data key: forgiveness may wrap, only letters unwrap
-DONOR_KEY = "donor-key"  # wraps each donor's key: only the API (and operators) may use it
-STRIPE_SECRET = "stripe-secret"  # {"api_key", "webhook_secrets": [...]}: the operator puts the values in
-LOB_SECRET = "lob-secret"  # {"api_key", "webhook_secret"}: Lob's, for campaigns that mail through it
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,19 @@ class Route:
     sandbox_only: bool = False
     iam_auth: bool = False  # only callers signing with AWS credentials; the emulator takes bearer tokens
     throttle_per_second: int | None = None  # tighter than the stage's limit (guessing codes is slow work)
+
+
+@dataclass(frozen=True)
+class MetricAlarm:
+    """A page on a metric a function emits (namespace Jubilee; Powertools adds the `service` dimension,
+    service_name(function)): named here by function, so renaming one cannot orphan its alarm."""
+
+    construct_id: str
+    metric: str
+    function: str
+    statistic: str
+    period_minutes: int
+    description: str
 
 
 @dataclass(frozen=True)
@@ -97,7 +118,7 @@ QUEUES: tuple[Queue, ...] = (
 STREAM_CONSUMER = "dispatcher"
 STREAM_BATCH_SIZE = 100
 STREAM_RETRIES = 5  # then the batch goes to the dispatcher's failure queue
-OUTBOX_FILTER = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["outbox"]}}}}
+OUTBOX_FILTER: dict[str, Any] = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["outbox"]}}}}
 
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/campaigns/{campaign_id}/donations", "api"),
@@ -134,6 +155,16 @@ SITE_LINKED = ("api", "webhook", "letters")
 # sweep: plan expiry, lapsed offers and debtors' files, apart from the reconcile's checks.
 SCHEDULES: tuple[Schedule, ...] = (Schedule("reconcile", 60), Schedule("sweep", 60), Schedule("relay", 5))
 
+METRIC_NAMESPACE = "Jubilee"
+METRIC_ALARMS: tuple[MetricAlarm, ...] = (
+    MetricAlarm("LedgerDriftAlarm", "LedgerDrift", "reconcile", "Maximum", 60,
+                "A cached balance differs from the sum of its ledger entries"),
+    MetricAlarm("UnpooledGiftsAlarm", "UnpooledGifts", "reconcile", "Maximum", 60,
+                "Confirmed donations have no gift transfer: paid, but never pooled (the reconcile log names them)"),
+    MetricAlarm("ShortfallAlarm", "ShortfallCents", "pool", "Sum", 5,
+                "A refund or lost dispute paid out more than the reserve and pool held"),
+)
+
 # Names used where nothing generates them: the local emulator, and operator commands given --endpoint-url.
 LOCAL_NAMES = {LEDGER: "jubilee-ledger", IDEMPOTENCY: "jubilee-idempotency", OFFERS: "jubilee-offers",
                LETTERS: "jubilee-letters", APP_SECRET: "jubilee/app-secret", STRIPE_SECRET: "jubilee/stripe",
@@ -149,10 +180,6 @@ def function(name: str) -> Function:
     return next(f for f in FUNCTIONS if f.name == name)
 
 
-def queue_for(consumer: str) -> Queue | None:
-    return next((q for q in QUEUES if q.consumer == consumer), None)
-
-
 def visibility_timeout_s(queue: Queue) -> int:
     """AWS's advice: at least six times the consumer's timeout, so a slow batch isn't redelivered mid-run."""
     return 6 * function(queue.consumer).timeout_s
@@ -162,17 +189,13 @@ def environment(fn: Function, names: dict[str, str], queue_urls: dict[str, str],
                 payments: str) -> dict[str, str]:
     """The environment variables `fn` reads (see functions/adapters/aws.py), from resource names."""
     resources = {grant.split(":")[0] for grant in fn.grants}
-    env = {"POWERTOOLS_SERVICE_NAME": f"jubilee-{fn.name}", "PAYMENTS_PROVIDER": payments,
+    env = {"POWERTOOLS_SERVICE_NAME": service_name(fn.name), "PAYMENTS_PROVIDER": payments,
            "PUBLIC_BASE_URL": public_base_url}
-    wanted = {LEDGER: "TABLE_NAME", IDEMPOTENCY: "IDEMPOTENCY_TABLE_NAME", OFFERS: "OFFERS_BUCKET",
-              LETTERS: "LETTERS_BUCKET", "secret": "APP_SECRET_ID", STRIPE_SECRET: "STRIPE_SECRET_ID",
-              LOB_SECRET: "LOB_SECRET_ID",
-              PII_KEY: "PII_KEY_ID", DONOR_KEY: "DONOR_KEY_ID"}
-    for resource, variable in wanted.items():
-        if resource in resources:
-            env[variable] = names[APP_SECRET if resource == "secret" else resource]
+    for resource in RESOURCES:
+        if resource.name in resources or (resource.name == APP_SECRET and "secret" in resources):
+            env[resource.variable] = names[resource.name]
     for grant in fn.grants:
         if grant.startswith("send:"):
             stage = grant.split(":", 1)[1]
-            env[f"QUEUE_URL_{stage.upper()}"] = queue_urls[stage]
+            env[queue_variable(stage)] = queue_urls[stage]
     return env

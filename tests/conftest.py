@@ -11,8 +11,8 @@ import moto  # noqa: E402,F401  (registers moto's botocore hook before any clien
 import pytest  # noqa: E402
 
 from functions.domain.campaigns import Campaign  # noqa: E402
-from infra import operations  # noqa: E402
-from infra.local.emulator import LocalCloud  # noqa: E402
+from local.emulator import LocalCloud  # noqa: E402
+from ops import operations  # noqa: E402
 
 CAMPAIGN = Campaign("c1", "Test Campaign", threshold_cents=1_000, contact="team@test.example")
 

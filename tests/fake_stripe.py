@@ -26,7 +26,7 @@ def nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     for key, value in pairs:
         parts = key.replace("]", "").split("[")
         node: Any = root
-        for part, following in zip(parts, parts[1:] + [None]):
+        for part, following in zip(parts, parts[1:] + [None], strict=True):
             container: Any = [] if following is not None and following.isdigit() else {}
             if isinstance(node, list):
                 index = int(part)
@@ -77,8 +77,8 @@ class FakeStripe:
         session = self.objects[session_id]
         amount, currency = session["amount_total"], session["currency"]
         fee = amount * 290 // 10_000 + 30 if fee is None else fee
-        pi = self.payment_intent(amount, currency, metadata if metadata is not None else session["payment_intent_metadata"],
-                                 fee, bank_debit)
+        metadata = metadata if metadata is not None else session["payment_intent_metadata"]
+        pi = self.payment_intent(amount, currency, metadata, fee, bank_debit)
         if session["mode"] == "payment":
             session |= {"payment_intent": pi["id"], "payment_status": "paid", "status": "complete"}
         else:

@@ -12,15 +12,16 @@ import time
 from collections import Counter
 from typing import Any
 
-from functions.adapters import public_log
+from functions.adapters import keys, public_log
 from functions.adapters.aws import client, settings
 from functions.adapters.payments import SandboxPayments
 from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import Campaign
 from functions.domain.public_log import compare, verify
-from infra import operations, topology
-from infra.local.emulator import LocalCloud
-from infra.sample_data import offer_csv
+from infra import topology
+from local.emulator import LocalCloud
+from local.sample_data import offer_csv
+from ops import operations
 
 CAMPAIGN = Campaign("sweep", "Fault Sweep", threshold_cents=3_000, contact="letters@sweep.example")
 GIFTS = (1_500, 1_500, 1_200, 900)
@@ -103,8 +104,8 @@ def play(cloud: LocalCloud) -> None:
 
 
 def outcome(cloud: LocalCloud) -> dict[str, Any]:
-    """What a fault must not change: the books (every balance, in `figures`), each gift once, forgiveness and letters once, the
-    verified log, no debtor's file left in plaintext, empty dead-letter queues."""
+    """What a fault must not change: the books (every balance, in `figures`), each gift once, forgiveness and
+    letters once, the verified log, no debtor's file left in plaintext, empty dead-letter queues."""
     cid = CAMPAIGN.campaign_id
     figures = cloud.http("GET", f"/campaigns/{cid}").json()
     log = public_log.entries(cid)
@@ -136,7 +137,7 @@ def _transfers(cid: str) -> list[Any]:
 def _donations(cid: str) -> list[dict[str, Any]]:
     from functions.adapters import dynamo
 
-    return list(dynamo.query(dynamo.campaign_pk(cid), "DONATION#"))
+    return list(dynamo.query(keys.campaign_pk(cid), keys.donation_sk("")))
 
 
 def _events(cid: str) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ def call(method, url, body=None, headers=None, timeout=10):
 def start(*args: str, env: dict[str, str] | None = None):
     port, aws_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")} | (env or {})
-    process = subprocess.Popen([sys.executable, "-m", "infra.cli", "serve", "--port", str(port),
+    process = subprocess.Popen([sys.executable, "-m", "ops.cli", "serve", "--port", str(port),
                                 "--aws-port", str(aws_port), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                env=env, text=True)
     base = f"http://127.0.0.1:{port}"

@@ -5,49 +5,72 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cache
+from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
 
+from functions import wiring
+from functions.domain.campaigns import PROVIDERS
+
 # Standard retry mode backs off on throttling; adaptive would add client-side rate limiting we don't need.
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 
-# Every stage queue, in flow order. The wiring table (infra/topology.py) builds one queue per name.
-STAGES = ("donations", "purchases", "forgiveness", "letters")
+class ConfigurationError(RuntimeError):
+    """The function's environment lacks or garbles a setting: a deployment fault, named plainly."""
 
 
 @dataclass(frozen=True)
 class Settings:
-    table: str
-    idempotency_table: str
-    offers_bucket: str
-    letters_bucket: str
+    """The deployment as a function sees it. Resource names come from the variables functions/wiring.py
+    lists; a function reading a resource it was not wired to gets a ConfigurationError naming the
+    variable, never "" and a puzzling failure at the first AWS call."""
+
+    names: dict[str, str]  # resource (wiring.RESOURCES) -> its name, ARN or id
     queue_urls: dict[str, str]
-    secret_id: str
-    stripe_secret_id: str  # {"api_key": ..., "webhook_secrets": [...]}, set by the operator
-    pii_key_id: str  # the KMS key that wraps each portfolio's debtor-data key
-    donor_key_id: str  # the KMS key that wraps each donor's key (donors.py)
     public_base_url: str  # where donors' browsers reach this API (for checkout links)
     site_url: str  # the campaign's public site, where a paid checkout sends the donor back
     payments: str  # the deployment's provider: only "sandbox" serves the sandbox's checkout page and webhooks
 
     @classmethod
     def from_env(cls) -> Settings:
+        """Read and check once per cold start: a malformed value stops the function here, by name."""
         env = os.environ
+        payments = env.get("PAYMENTS_PROVIDER", "sandbox")
+        if payments not in PROVIDERS:
+            raise ConfigurationError(f"PAYMENTS_PROVIDER must be one of {', '.join(PROVIDERS)}, not {payments!r}")
+        base = env.get("PUBLIC_BASE_URL", "").rstrip("/")
+        for variable, url in (("PUBLIC_BASE_URL", base), ("SITE_URL", env.get("SITE_URL", ""))):
+            if url and not url.startswith(("http://", "https://")):
+                raise ConfigurationError(f"{variable} must be an http(s) URL")
         return cls(
-            table=env.get("TABLE_NAME", ""),
-            idempotency_table=env.get("IDEMPOTENCY_TABLE_NAME", ""),
-            offers_bucket=env.get("OFFERS_BUCKET", ""),
-            letters_bucket=env.get("LETTERS_BUCKET", ""),
-            queue_urls={s: env[f"QUEUE_URL_{s.upper()}"] for s in STAGES if f"QUEUE_URL_{s.upper()}" in env},
-            secret_id=env.get("APP_SECRET_ID", ""),
-            stripe_secret_id=env.get("STRIPE_SECRET_ID", ""),
-            pii_key_id=env.get("PII_KEY_ID", ""),
-            donor_key_id=env.get("DONOR_KEY_ID", ""),
-            public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
-            site_url=env.get("SITE_URL") or f"{env.get('PUBLIC_BASE_URL', '').rstrip('/')}/",  # served together locally
-            payments=env.get("PAYMENTS_PROVIDER", "sandbox"),
+            names={r.name: env[r.variable] for r in wiring.RESOURCES if env.get(r.variable)},
+            queue_urls={s: env[wiring.queue_variable(s)] for s in wiring.STAGES if env.get(wiring.queue_variable(s))},
+            public_base_url=base,
+            site_url=env.get("SITE_URL") or f"{base}/",  # served together locally
+            payments=payments,
         )
+
+    def name_of(self, resource: str) -> str:
+        if resource not in self.names:
+            raise ConfigurationError(f"{wiring.VARIABLES[resource]} is not set: this function is not wired to "
+                                     f"the {resource} (its grants in infra/topology.py)")
+        return self.names[resource]
+
+    def queue_url(self, stage: str) -> str:
+        if stage not in self.queue_urls:
+            raise ConfigurationError(f"{wiring.queue_variable(stage)} is not set: this function may not send to "
+                                     f"the {stage} queue (its grants in infra/topology.py)")
+        return self.queue_urls[stage]
+
+    table = property(lambda self: self.name_of(wiring.LEDGER))
+    idempotency_table = property(lambda self: self.name_of(wiring.IDEMPOTENCY))
+    offers_bucket = property(lambda self: self.name_of(wiring.OFFERS))
+    letters_bucket = property(lambda self: self.name_of(wiring.LETTERS))
+    secret_id = property(lambda self: self.name_of(wiring.APP_SECRET))
+    stripe_secret_id = property(lambda self: self.name_of(wiring.STRIPE_SECRET))  # {"api_key", "webhook_secrets"}
+    pii_key_id = property(lambda self: self.name_of(wiring.PII_KEY))  # wraps each portfolio's debtor-data key
+    donor_key_id = property(lambda self: self.name_of(wiring.DONOR_KEY))  # wraps each donor's key (donors.py)
 
 
 @cache
@@ -55,8 +78,12 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
+# The AWS services Jubilee calls (cloudformation: the operator CLI reads the stack's outputs).
+Service = Literal["dynamodb", "s3", "sqs", "kms", "secretsmanager", "cloudformation"]
+
+
 @cache
-def client(service: str):
+def client(service: Service) -> Any:
     return boto3.client(service, config=_BOTO_CONFIG)
 
 

@@ -1,5 +1,5 @@
-"""Now, for every stage that judges time (plans' approval windows, offers' dates, the hourly sweep):
-one place, so they agree with each other, and tests move them together."""
+"""Now, for everything that reads the time (plans' approval windows, offers' dates, the hourly sweep,
+posting times, webhook signatures, exports): one place, so they agree, and tests move them together."""
 
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from functions.adapters import dynamo
 from functions.adapters.aws import client, settings
-from functions.adapters.dynamo import campaign_pk
+from functions.adapters.keys import campaign_pk, donation_sk
+from functions.adapters.keys import donor_key_sk as key_sk
 from functions.adapters.secrets import derived_key
 
 NONCE_BYTES = 12
@@ -28,10 +29,6 @@ NONCE_BYTES = 12
 def donor_ref(campaign_id: str, email: str) -> str:
     digest = blake2b(f"{campaign_id}|{email.strip().lower()}".encode(), key=derived_key("donor-ref"), digest_size=16)
     return f"donor-{digest.hexdigest()}"
-
-
-def key_sk(ref: str) -> str:
-    return f"DONORKEY#{ref}"
 
 
 def _context(campaign_id: str, ref: str) -> dict[str, str]:
@@ -66,6 +63,8 @@ def sealed(campaign_id: str, donation_id: str, donor: dict[str, Any]) -> dict[st
         return {}
     ref = donor_ref(campaign_id, donor["email"]) if donor.get("email") else f"donation-{donation_id}"
     key = _key(campaign_id, ref, create=True)
+    if key is None:  # create=True makes one or reads the one a concurrent gift made
+        raise LookupError("the donor's key could not be made or read")
     nonce = os.urandom(NONCE_BYTES)
     blob = nonce + AESGCM(key).encrypt(nonce, json.dumps(donor, sort_keys=True).encode(), _aad(campaign_id, ref))
     return {"donor_ref": ref, "donor_sealed": blob}
@@ -87,7 +86,7 @@ def erase(campaign_id: str, email: str) -> int:
     """Destroy the donor's key and untie their donations from them; the donations' amounts stay.
     Returns how many donations were theirs (0 if none: nothing to erase)."""
     ref = donor_ref(campaign_id, email)
-    theirs = [d for d in dynamo.query(campaign_pk(campaign_id), "DONATION#") if d.get("donor_ref") == ref]
+    theirs = [d for d in dynamo.query(campaign_pk(campaign_id), donation_sk("")) if d.get("donor_ref") == ref]
     client("dynamodb").delete_item(TableName=settings().table, Key=dynamo.key(campaign_pk(campaign_id), key_sk(ref)))
     for donation in theirs:
         client("dynamodb").update_item(

@@ -11,15 +11,12 @@ from typing import Any
 
 from functions.adapters import dynamo, purchases, storage
 from functions.adapters.aws import client, settings
+from functions.adapters.keys import claim_pk
 from functions.domain.duplicates import BOUGHT, keys_of
 from functions.domain.offers import read_accounts
 
 GROUP = dynamo.MAX_TRANSACTION_ITEMS // 2  # accounts per transaction: a claim and a marker each
 OFFERED = ("open", "held")  # offers whose accounts another offer may not count again; "sold" ones are bought
-
-
-def claim_pk(campaign_id: str, key: str) -> str:
-    return f"ACCOUNT#{campaign_id}#{key}"
 
 
 def claim(campaign_id: str, owner: str, keys: list[tuple[str, str]]) -> set[int]:

@@ -7,15 +7,15 @@ import random
 import time
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from functions.adapters import clock
+from functions.adapters import clock, keys
 from functions.adapters.aws import client, settings
+from functions.wiring import Index
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -56,10 +56,6 @@ def _plain(value: Any) -> Any:
 
 def key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
-
-
-def campaign_pk(campaign_id: str) -> str:
-    return f"CAMPAIGN#{campaign_id}"
 
 
 def put(data: dict[str, Any], *, new: bool = True, condition: str | None = None,
@@ -131,7 +127,7 @@ def outbox(stage: str, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """
     now = int(clock.now().timestamp())
     return put({
-        "pk": f"OUTBOX#{message_id}", "sk": "OUTBOX", "kind": "outbox", "stage": stage,
+        "pk": keys.outbox_pk(message_id), "sk": keys.OUTBOX, "kind": "outbox", "stage": stage,
         "message_id": message_id, "body": json.dumps(body, sort_keys=True),
         OUTBOX_SHARD: str(zlib.crc32(message_id.encode()) % OUTBOX_SHARDS), OUTBOX_AT: now,
         "expires_at": now + OUTBOX_TTL_SECONDS,
@@ -141,7 +137,7 @@ def outbox(stage: str, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
 def _outbox_id(op: dict[str, Any]) -> str | None:
     """The key of an outbox Put in a transaction, else None."""
     pk = op.get("Put", {}).get("Item", {}).get("pk", {}).get("S", "")
-    return pk if pk.startswith("OUTBOX#") else None
+    return pk if pk.startswith(keys.OUTBOX_PREFIX) else None
 
 
 class TransactionCancelled(Exception):
@@ -220,22 +216,6 @@ def scan(kind: str | None = None) -> Iterable[dict[str, Any]]:
         yield from (from_item(item) for item in page["Items"])
 
 
-@dataclass(frozen=True)
-class Index:
-    """A global secondary index of the table, partitioned by `pk` like the table and sorted by `sort_key`:
-    sparse (it holds only the items that have `sort_key`), with only `projected` besides the keys."""
-
-    name: str
-    sort_key: str
-    projected: tuple[str, ...]
-
-
-# What a campaign posted, in order: its ledger entries (under LEDGER#<id>) and its donations' confirmations
-# (under CAMPAIGN#<id>), for the reconciler to read on from its checkpoint. Entries always carried
-# `posted_at`, so creating the index on a table in use backfills them. (One index: CloudFormation
-# creates one per table update.)
-BY_POSTING = Index("by_posting", "posted_at", ("legs", "provider", "payment_id"))
-INDEXES = (BY_POSTING,)
 
 
 def query_index(index: Index, pk: str, since: str) -> Iterable[dict[str, Any]]:

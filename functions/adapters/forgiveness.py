@@ -10,13 +10,22 @@ copy of the debtors' data, is deleted.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from functions.adapters import dynamo, ledger, public_log
+from functions.adapters import clock, dynamo, ledger, public_log
 from functions.adapters.aws import client, settings
-from functions.adapters.dynamo import campaign_pk
-from functions.adapters.purchases import load_plan, plan_sk
+from functions.adapters.keys import (
+    VERIFY,
+    campaign_pk,
+    chunk_pk,
+    chunk_sk,
+    debtor_key_sk,
+    forgiven_pk,
+    letters_pk,
+    plan_sk,
+    verify_pk,
+)
+from functions.adapters.purchases import load_plan
 from functions.domain.forgiveness import chunk_ranges as ranges_of
 from functions.domain.forgiveness import fully_ingested
 from functions.domain.public_log import forgiveness_body
@@ -26,10 +35,6 @@ CHUNK_ROWS = 2_000  # accounts per chunk: a few seconds of work, far inside the 
 
 def plan_key(campaign_id: str, plan_id: str) -> dict[str, Any]:
     return dynamo.key(campaign_pk(campaign_id), plan_sk(plan_id))
-
-
-def debtor_key_sk(plan_id: str) -> str:
-    return f"DEBTORKEY#{plan_id}"
 
 
 def debtor_key(campaign_id: str, plan_id: str) -> dict[str, Any] | None:
@@ -48,7 +53,10 @@ def ensure_key_pair(campaign_id: str, plan_id: str, new_pair: Any) -> bytes:
                        "campaign_id": campaign_id, "plan_id": plan_id, "public_key": public,
                        "private_key": encrypted_private}):
         return public
-    return bytes(debtor_key(campaign_id, plan_id)["public_key"])  # another delivery got there first
+    stored = debtor_key(campaign_id, plan_id)  # another delivery got there first
+    if stored is None:  # and then the pair expired (shredded) at once: never for a plan being forgiven
+        raise LookupError(f"plan {plan_id}'s debtor key is gone")
+    return bytes(stored["public_key"])
 
 
 def chunk_ranges(portfolio_key: str) -> tuple[str, list[tuple[int, int, int]]]:
@@ -90,7 +98,7 @@ def finish_chunk(message: dict[str, Any], accounts: int, face_value_cents: int, 
     `already_forgiven`: its accounts skipped as forgiven under another plan, logged beside the count."""
     cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
     return public_log.transact_logged(cid, [
-        dynamo.put({"pk": f"CHUNK#{cid}#{plan_id}", "sk": f"{chunk:06d}", "kind": "chunk", "accounts": accounts}),
+        dynamo.put({"pk": chunk_pk(cid, plan_id), "sk": chunk_sk(chunk), "kind": "chunk", "accounts": accounts}),
         ledger.count(cid, accounts_forgiven=accounts, face_value_forgiven_cents=face_value_cents),
         dynamo.update(campaign_pk(cid), plan_sk(plan_id), "ADD chunks_done :one", {":one": 1}),
         dynamo.outbox("letters", f"letters#{plan_id}#{chunk}", {"campaign_id": cid, "plan_id": plan_id,
@@ -99,7 +107,7 @@ def finish_chunk(message: dict[str, Any], accounts: int, face_value_cents: int, 
 
 
 def chunk_done(campaign_id: str, plan_id: str, chunk: int) -> bool:
-    return dynamo.get(f"CHUNK#{campaign_id}#{plan_id}", f"{chunk:06d}") is not None
+    return dynamo.get(chunk_pk(campaign_id, plan_id), chunk_sk(chunk)) is not None
 
 
 def drop_plaintext_when_done(campaign_id: str, plan_id: str) -> bool:
@@ -115,11 +123,11 @@ def drop_plaintext_when_done(campaign_id: str, plan_id: str) -> bool:
 
 
 def events_of_chunk(campaign_id: str, plan_id: str, chunk: int) -> list[dict[str, Any]]:
-    return list(dynamo.query(f"FORGIVEN#{campaign_id}#{plan_id}", f"{chunk:06d}#"))
+    return list(dynamo.query(forgiven_pk(campaign_id, plan_id), f"{chunk_sk(chunk)}#"))
 
 
 def events(campaign_id: str, plan_id: str) -> list[dict[str, Any]]:
-    return list(dynamo.query(f"FORGIVEN#{campaign_id}#{plan_id}"))
+    return list(dynamo.query(forgiven_pk(campaign_id, plan_id)))
 
 
 def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int, keep_days: int,
@@ -128,9 +136,9 @@ def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int, keep_d
     key to expire `keep_days` after the latest letter: DynamoDB's TTL then deletes it, and with it
     every sealed copy of the debtors' data (events, printed batches) becomes unreadable. Letters a mail
     service takes are counted, and the key set to expire, as it reports them mailed (adapters/mail.py)."""
-    now = time.time()
+    now = clock.now().timestamp()
     return dynamo.transact_once([
-        dynamo.put({"pk": f"LETTERS#{campaign_id}#{plan_id}", "sk": f"{chunk:06d}", "kind": "letters",
+        dynamo.put({"pk": letters_pk(campaign_id, plan_id), "sk": chunk_sk(chunk), "kind": "letters",
                     "sent": sent, "sent_at": ledger.now_iso()}),
         ledger.count(campaign_id, letters_sent=sent),
         dynamo.update(campaign_pk(campaign_id), debtor_key_sk(plan_id), "SET expires_at = :at",
@@ -139,7 +147,7 @@ def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int, keep_d
 
 
 def _mailing_key(campaign_id: str, plan_id: str, chunk: int) -> tuple[str, str]:
-    return f"LETTERS#{campaign_id}#{plan_id}", f"{chunk:06d}#mailed"
+    return letters_pk(campaign_id, plan_id), f"{chunk_sk(chunk)}#mailed"
 
 
 def mailed(campaign_id: str, plan_id: str, chunk: int) -> bool:
@@ -157,11 +165,11 @@ def record_mailing(campaign_id: str, plan_id: str, chunk: int, printer_id: str) 
 
 def verification_item(digest: str, event: dict[str, Any]) -> dict[str, Any]:
     """What /verify may say of a letter, filed under the hash of its code: no name, no address."""
-    return dynamo.to_item({"pk": f"VERIFY#{digest}", "sk": "VERIFY", "kind": "verification",
+    return dynamo.to_item({"pk": verify_pk(digest), "sk": VERIFY, "kind": "verification",
                            "campaign_id": event["campaign_id"], "original_creditor": event["original_creditor"],
                            "face_value_cents": event["face_value_cents"], "forgiven_at": event["forgiven_at"]})
 
 
 def verification(digest: str) -> dict[str, Any] | None:
     """The letter whose code hashes to this (one lookup, found or not)."""
-    return dynamo.get(f"VERIFY#{digest}", "VERIFY")
+    return dynamo.get(verify_pk(digest), VERIFY)

@@ -6,11 +6,21 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal
 
-from functions.adapters import donors, dynamo, public_log
+from functions.adapters import clock, donors, dynamo, public_log
 from functions.adapters.aws import client, settings
-from functions.adapters.dynamo import campaign_pk
+from functions.adapters.keys import (
+    CHECKPOINT,
+    LOG_HEAD,
+    META,
+    REGISTRY,
+    account_sk,
+    campaign_pk,
+    donation_sk,
+    ledger_pk,
+)
+from functions.domain import gifts
 from functions.domain.campaigns import Campaign
 from functions.domain.gifts import (
     PaymentAdjusted,
@@ -20,20 +30,14 @@ from functions.domain.gifts import (
     refund_adjustment,
 )
 from functions.domain.ledger import ACCOUNTS, EXTERNAL, POOL, Leg, Totals, Transfer, gift_transfer, net_deltas
+from functions.wiring import BY_POSTING
 
-META = "META"
-REGISTRY = "CAMPAIGNS"
-CHECKPOINT = "RECONCILED"  # the reconciler's checkpoint, in the campaign's partition
 COUNTERS = ("donations_confirmed", "purchases", "accounts_forgiven", "face_value_forgiven_cents", "letters_sent",
             "letters_returned")
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def account_sk(account: str) -> str:
-    return f"ACCOUNT#{account}"
+    return clock.now().astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 # --- campaigns -------------------------------------------------------------------------
@@ -88,8 +92,8 @@ def _campaign_items(campaign_id: str, read: Any, *extra_sks: str) -> tuple[dict[
 def public_figures(campaign_id: str) -> dict[str, Any] | None:
     # One TransactGetItems: the figures and the log head are of the same moment (a BatchGetItem's
     # reads are each consistent, but a transaction may land between them).
-    items, balances = _campaign_items(campaign_id, dynamo.transact_get, public_log.HEAD)
-    meta, log = items.get(META), public_log.head_of(items.get(public_log.HEAD))
+    items, balances = _campaign_items(campaign_id, dynamo.transact_get, LOG_HEAD)
+    meta, log = items.get(META), public_log.head_of(items.get(LOG_HEAD))
     if meta is None:
         return None
     totals = Totals.from_balances(balances)
@@ -116,7 +120,7 @@ def count(campaign_id: str, **increments: int) -> dict[str, Any]:
 # --- ledger postings -------------------------------------------------------------------
 
 def transfer_item(transfer: Transfer, posted_at: str, **extra: Any) -> dict[str, Any]:
-    return {"pk": f"LEDGER#{transfer.campaign_id}", "sk": transfer.transfer_id, "kind": transfer.kind,
+    return {"pk": ledger_pk(transfer.campaign_id), "sk": transfer.transfer_id, "kind": transfer.kind,
             "legs": {leg.account: leg.amount_cents for leg in transfer.legs}, "posted_at": posted_at, **extra}
 
 
@@ -146,7 +150,7 @@ def post_gifts(campaign: Campaign, gifts: list[PaymentConfirmed], pool_before: i
     def build(pending: list[PaymentConfirmed]) -> list[dict[str, Any]]:
         transfers = [gift_transfer(g.transfer_id, cid, g.amount_cents, g.fee_cents, campaign.reserve_bps)
                      for g in pending]
-        items = [transfer_put(t, donation_id=g.donation_id) for t, g in zip(transfers, pending)]
+        items = [transfer_put(t, donation_id=g.donation_id) for t, g in zip(transfers, pending, strict=True)]
         items += balance_updates(cid, transfers) + [count(cid, donations_confirmed=len(pending))]
         pool_after = pool_before + net_deltas(transfers).get(POOL, 0)
         if pool_after >= campaign.threshold_cents:
@@ -159,26 +163,26 @@ def post_gifts(campaign: Campaign, gifts: list[PaymentConfirmed], pool_before: i
 
 
 def transfer_items(campaign_id: str) -> Iterator[dict[str, Any]]:
-    return iter(dynamo.query(f"LEDGER#{campaign_id}"))
+    return iter(dynamo.query(ledger_pk(campaign_id)))
 
 
 def posted_since(campaign_id: str, since: str) -> Iterator[dict[str, Any]]:
     """Ledger entries posted at `since` or later (posted_at, legs), from the posting index."""
-    return iter(dynamo.query_index(dynamo.BY_POSTING, f"LEDGER#{campaign_id}", since))
+    return iter(dynamo.query_index(BY_POSTING, ledger_pk(campaign_id), since))
 
 
 def confirmed_since(campaign_id: str, since: str = "") -> Iterator[dict[str, Any]]:
     """Donations confirmed at `since` or later (posted_at, provider, payment_id), from the posting index;
     without `since`, every confirmed donation, from the table (ones confirmed before the index included)."""
     if since:
-        return iter(dynamo.query_index(dynamo.BY_POSTING, campaign_pk(campaign_id), since))
-    return (dict(d, posted_at=d["confirmed_at"]) for d in dynamo.query(campaign_pk(campaign_id), "DONATION#")
+        return iter(dynamo.query_index(BY_POSTING, campaign_pk(campaign_id), since))
+    return (dict(d, posted_at=d["confirmed_at"]) for d in dynamo.query(campaign_pk(campaign_id), donation_sk(""))
             if d.get("confirmed_at"))
 
 
 def transfers_exist(campaign_id: str, transfer_ids: Iterable[str]) -> set[str]:
     """Which of these transfers are booked."""
-    found = dynamo.batch_get((f"LEDGER#{campaign_id}", t) for t in transfer_ids)
+    found = dynamo.batch_get((ledger_pk(campaign_id), t) for t in transfer_ids)
     return {sk for _, sk in found}
 
 
@@ -207,10 +211,6 @@ def transfers(campaign_id: str) -> Iterator[Transfer]:
 
 
 # --- donations -------------------------------------------------------------------------
-
-def donation_sk(donation_id: str) -> str:
-    return f"DONATION#{donation_id}"
-
 
 def create_donation(campaign_id: str, donation_id: str, amount_cents: int, currency: str,
                     provider: str, checkout_url: str, donor: dict[str, Any], anonymous: bool,
@@ -243,7 +243,17 @@ def _donation_item(campaign_id: str, donation_id: str, amount_cents: int, curren
             "anonymous": anonymous, "created_at": now_iso(), "refunded_cents": 0, "disputes": {}, **extra}
 
 
-def _refused(gift: PaymentConfirmed, donation: dict[str, Any] | None) -> str | None:
+# What applying a provider's event did; the webhook answers with it ("retry" never leaves this module).
+Refusal = Literal["unknown", "wrong_provider"]
+Confirmation = Literal["confirmed", "duplicate", "mismatch"] | Refusal
+PaymentOutcome = Confirmation | Literal["failed", "refunded", "refund_failed", "dispute_open", "dispute_won",
+                                         "dispute_lost"]
+Recorded = Literal["duplicate", "refunded", "refund_failed", "dispute_open", "dispute_won", "dispute_lost", "retry"]
+DISPUTE_OUTCOMES: dict[gifts.DisputeStatus, Recorded] = {"open": "dispute_open", "won": "dispute_won",
+                                                         "lost": "dispute_lost"}
+
+
+def _refused(gift: PaymentConfirmed, donation: dict[str, Any] | None) -> Refusal | None:
     """Why an event about `gift` may not touch `donation`: "unknown" (no such pledge here) or
     "wrong_provider" (it is paid through another provider: only a verified event of its own counts)."""
     if donation is None:
@@ -251,7 +261,7 @@ def _refused(gift: PaymentConfirmed, donation: dict[str, Any] | None) -> str | N
     return "wrong_provider" if donation.get("provider") != gift.provider else None
 
 
-def _confirm(gift: PaymentConfirmed) -> str:
+def _confirm(gift: PaymentConfirmed) -> Confirmation:
     """Mark a donation paid and announce its gift to the pool stage, once per payment.
 
     "confirmed", "duplicate" (already confirmed), "unknown" (no such pledge), "wrong_provider"
@@ -262,6 +272,7 @@ def _confirm(gift: PaymentConfirmed) -> str:
         pledge = load_donation(gift.campaign_id, gift.pledge_id)
         if refusal := _refused(gift, pledge):
             return refusal
+        assert pledge is not None  # _refused answered "unknown" otherwise
         item = _donation_item(gift.campaign_id, gift.donation_id, gift.amount_cents, gift.currency, gift.provider,
                               "confirmed", {k: pledge[k] for k in ("donor_ref", "donor_sealed") if k in pledge},
                               pledge["anonymous"], pledge_id=gift.pledge_id,
@@ -282,10 +293,11 @@ def _confirm(gift: PaymentConfirmed) -> str:
     donation = load_donation(gift.campaign_id, gift.donation_id)
     if refusal := _refused(gift, donation):
         return refusal
+    assert donation is not None  # _refused answered "unknown" otherwise
     return "duplicate" if donation["status"] != "pending" else "mismatch"
 
 
-def _fail(gift: PaymentConfirmed) -> str:
+def _fail(gift: PaymentConfirmed) -> Literal["failed", "duplicate"] | Refusal:
     """A payment that never arrived: the pledge is closed, nothing is booked."""
     update = dynamo.update(campaign_pk(gift.campaign_id), donation_sk(gift.donation_id), "SET #status = :failed",
                            {":failed": "failed", ":pending": "pending", ":provider": gift.provider},
@@ -304,7 +316,7 @@ def _announce(donation: dict[str, Any], change: dict[str, Any], adjustments: lis
                                              for a in adjustments])
 
 
-def _record_refund(event: PaymentEvent, donation: dict[str, Any]) -> str:
+def _record_refund(event: PaymentEvent, donation: dict[str, Any]) -> Recorded:
     refunded, failed = int(donation.get("refunded_cents", 0)), int(donation.get("refunds_failed_cents", 0))
     adjustment = refund_adjustment(event, refunded, failed)
     if adjustment is None:
@@ -318,12 +330,11 @@ def _record_refund(event: PaymentEvent, donation: dict[str, Any]) -> str:
               "values": {":total": total, ":before": refunded, ":failed": after}
               | ({":failed_before": failed} if "refunds_failed_cents" in donation else {}),
               "condition": f"refunded_cents = :before AND {unchanged}"}
-    outcome = "refunded" if adjustment.kind == "refund" else "refund_failed"
+    outcome: Recorded = "refunded" if adjustment.kind == "refund" else "refund_failed"
     return outcome if _announce(donation, change, [adjustment]) else "retry"
 
 
-def _record_dispute(event: PaymentEvent, donation: dict[str, Any]) -> str:
-    dispute = event.dispute
+def _record_dispute(event: PaymentEvent, dispute: gifts.DisputeUpdate, donation: dict[str, Any]) -> Recorded:
     known = (donation.get("disputes") or {}).get(dispute.dispute_id)
     adjustments = dispute_adjustments(event, known)
     if not adjustments:
@@ -331,10 +342,10 @@ def _record_dispute(event: PaymentEvent, donation: dict[str, Any]) -> str:
     condition = "attribute_not_exists(disputes.#d)" if known is None else "disputes.#d = :known"
     change = {"expression": "SET disputes.#d = :status", "names": {"#d": dispute.dispute_id},
               "values": {":status": dispute.status} | ({":known": known} if known else {}), "condition": condition}
-    return f"dispute_{dispute.status}" if _announce(donation, change, adjustments) else "retry"
+    return DISPUTE_OUTCOMES[dispute.status] if _announce(donation, change, adjustments) else "retry"
 
 
-def apply_payment_event(event: PaymentEvent) -> str:
+def apply_payment_event(event: PaymentEvent) -> PaymentOutcome:
     """Apply a verified provider event once, whatever order and however often it comes.
 
     The gift it names is confirmed first if no earlier event did, so a refund or a dispute
@@ -346,10 +357,15 @@ def apply_payment_event(event: PaymentEvent) -> str:
     if outcome in ("unknown", "wrong_provider", "mismatch") or (event.refunded_total_cents is None
                                                                 and event.dispute is None):
         return outcome
-    record = _record_refund if event.refunded_total_cents is not None else _record_dispute
+    dispute = event.dispute
     for _ in range(5):  # a concurrent event for the same donation moved it on: read again and redo
         donation = load_donation(event.gift.campaign_id, event.gift.donation_id)
-        result = record(event, donation)
+        if donation is None:  # confirmed just now, so only a shredded or deleted item gets here
+            return "unknown"
+        if event.refunded_total_cents is not None or dispute is None:
+            result = _record_refund(event, donation)
+        else:
+            result = _record_dispute(event, dispute, donation)
         if result != "retry":
             return result
     raise RuntimeError("the donation kept changing under this event; the provider will redeliver it")
@@ -362,7 +378,7 @@ class NotYetBookable(Exception):
 def post_adjustment(adjustment: PaymentAdjusted, transfer: Transfer) -> bool:
     """Book a refund or dispute step once. False if it was booked before."""
     cid = adjustment.campaign_id
-    requirement = {"ConditionCheck": {"TableName": dynamo.settings().table, "Key": dynamo.key(f"LEDGER#{cid}",
+    requirement = {"ConditionCheck": {"TableName": dynamo.settings().table, "Key": dynamo.key(ledger_pk(cid),
                                                                                           adjustment.requires),
                                       "ConditionExpression": "attribute_exists(pk)"}}
     items = [transfer_put(transfer, donation_id=adjustment.donation_id), requirement,

@@ -24,8 +24,8 @@ from html import escape
 from typing import Any
 
 from functions.adapters import dynamo, ledger
-from functions.adapters.dynamo import campaign_pk
 from functions.adapters.forgiveness import debtor_key_sk
+from functions.adapters.keys import campaign_pk
 from functions.adapters.letter_facts import Rendered, rendered
 from functions.adapters.secrets import secret_json
 from functions.domain import letters as rules

@@ -36,7 +36,7 @@ def announce(items: list[dict[str, Any]]) -> list[int]:
             batch = positions[start:start + SQS_BATCH]
             entries = [{"Id": str(n), "MessageBody": items[n]["body"]["S"], "MessageAttributes": {
                 "message_id": {"DataType": "String", "StringValue": items[n]["message_id"]["S"]}}} for n in batch]
-            response = client("sqs").send_message_batch(QueueUrl=settings().queue_urls[stage], Entries=entries)
+            response = client("sqs").send_message_batch(QueueUrl=settings().queue_url(stage), Entries=entries)
             refused += [int(f["Id"]) for f in response.get("Failed", [])]
     keys = (dynamo.OUTBOX_SHARD, dynamo.OUTBOX_AT)
     dynamo.batch_put([{k: v for k, v in item.items() if k not in keys}

@@ -7,9 +7,9 @@ import hashlib
 import hmac
 import json
 import secrets
-import time
 from typing import Any
 
+from functions.adapters import clock
 from functions.domain.gifts import DisputeUpdate, PaymentConfirmed, PaymentEvent
 
 SIGNATURE_HEADER = "Jubilee-Sandbox-Signature"
@@ -46,7 +46,7 @@ class SandboxPayments:
 
     def _event(self, kind: str, data: dict[str, Any], now: int | None) -> tuple[dict[str, str], bytes]:
         body = json.dumps({"id": f"evt_{secrets.token_hex(12)}", "type": kind, "data": data}).encode()
-        timestamp = int(time.time()) if now is None else now
+        timestamp = int(clock.now().timestamp()) if now is None else now
         return {SIGNATURE_HEADER: f"t={timestamp},v1={self._sign(timestamp, body)}"}, body
 
     def _payment(self, donation: dict[str, Any], installment: int | None = None) -> dict[str, Any]:
@@ -61,7 +61,8 @@ class SandboxPayments:
     def payment_completed(self, donation: dict[str, Any], now: int | None = None) -> tuple[dict[str, str], bytes]:
         return self._event("payment.succeeded", self._payment(donation), now)
 
-    def installment_paid(self, pledge: dict[str, Any], month: int, now: int | None = None) -> tuple[dict[str, str], bytes]:
+    def installment_paid(self, pledge: dict[str, Any], month: int,
+                         now: int | None = None) -> tuple[dict[str, str], bytes]:
         """A monthly pledge's payment for month >= 2 (month 1 is the checkout itself)."""
         return self._event("payment.succeeded", self._payment(pledge, installment=month), now)
 
@@ -87,7 +88,7 @@ class SandboxPayments:
             timestamp = int(parts["t"])
         except (KeyError, ValueError):
             raise WebhookRejected("signature header has no timestamp") from None
-        if abs((int(time.time()) if now is None else now) - timestamp) > TOLERANCE_SECONDS:
+        if abs((int(clock.now().timestamp()) if now is None else now) - timestamp) > TOLERANCE_SECONDS:
             raise WebhookRejected("signature timestamp outside the 300 s tolerance")
         if not hmac.compare_digest(parts.get("v1", ""), self._sign(timestamp, body)):
             raise WebhookRejected("signature does not match")

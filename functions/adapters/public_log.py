@@ -13,15 +13,12 @@ from typing import Any
 
 from functions.adapters import dynamo
 from functions.adapters.aws import client, settings
-from functions.adapters.dynamo import TransactionCancelled, campaign_pk
+from functions.adapters.dynamo import TransactionCancelled
+from functions.adapters.keys import LOG_HEAD, campaign_pk, log_pk
 from functions.domain.public_log import GENESIS, canonical, next_entry
 
-HEAD = "LOGHEAD"
+HEAD = LOG_HEAD
 ATTEMPTS = 50  # appends racing for one head: each loser retries on the new head
-
-
-def log_pk(campaign_id: str) -> str:
-    return f"LOG#{campaign_id}"
 
 
 def head_of(item: dict[str, Any] | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from functions.adapters import dynamo, ledger, public_log, storage
 from functions.adapters.aws import client, settings
-from functions.adapters.dynamo import campaign_pk
+from functions.adapters.keys import PLANNING, account_sk, campaign_pk, offer_sk, plan_sk
 from functions.domain.campaigns import Campaign
 from functions.domain.duplicates import net_of, taken_from
 from functions.domain.ledger import POOL, hold_transfer, post_transfer, void_transfer
@@ -23,16 +23,8 @@ OFFER_FIELDS = tuple(Offer.__dataclass_fields__)
 LIVE = ("proposed", "approved")  # a plan whose funds are held
 
 
-def offer_sk(offer_id: str) -> str:
-    return f"OFFER#{offer_id}"
-
-
-def plan_sk(plan_id: str) -> str:
-    return f"PLAN#{plan_id}"
-
-
 def _offer(item: dict[str, Any]) -> Offer:
-    return Offer(**{f: item.get(f) for f in OFFER_FIELDS if f in item})
+    return Offer(**{f: item[f] for f in OFFER_FIELDS if f in item})
 
 
 def plan_from_item(item: dict[str, Any]) -> Plan:
@@ -53,7 +45,7 @@ def load_offer(campaign_id: str, offer_id: str) -> dict[str, Any] | None:
 
 
 def offers(campaign_id: str) -> list[dict[str, Any]]:
-    return list(dynamo.query(campaign_pk(campaign_id), "OFFER#"))
+    return list(dynamo.query(campaign_pk(campaign_id), offer_sk("")))
 
 
 def load_plan(plan_id: str) -> dict[str, Any] | None:
@@ -70,7 +62,7 @@ def lapsed_offers(campaign_id: str, today: str) -> list[dict[str, Any]]:
 
 
 def all_plans(campaign_id: str) -> list[dict[str, Any]]:
-    return list(dynamo.query(campaign_pk(campaign_id), "PLAN#"))
+    return list(dynamo.query(campaign_pk(campaign_id), plan_sk("")))
 
 
 def _set_offer(plan: Plan, old: str, new: str, *, next_attempt: bool = False) -> dict[str, Any]:
@@ -92,7 +84,7 @@ def _finish_plan(plan: Plan, status: str, allowed: tuple[str, ...], **fields: An
 
 class DynamoPurchaseStore:
     def pool_available(self, campaign_id: str) -> int:
-        item = dynamo.get(campaign_pk(campaign_id), ledger.account_sk(POOL))
+        item = dynamo.get(campaign_pk(campaign_id), account_sk(POOL))
         return int(item["balance"]) if item else 0
 
     def open_offers(self, campaign_id: str) -> list[Offer]:
@@ -184,9 +176,9 @@ def approve(campaign: Campaign, plan_id: str, approver: str) -> dict[str, Any]:
 def record_planning(campaign_id: str, explanation: list[dict[str, Any]], exact: bool) -> None:
     """The planner's last reasoning, for approvers to read (no personal data in it)."""
     client("dynamodb").put_item(TableName=settings().table, Item=dynamo.to_item({
-        "pk": campaign_pk(campaign_id), "sk": "PLANNING", "kind": "planning", "at": ledger.now_iso(),
+        "pk": campaign_pk(campaign_id), "sk": PLANNING, "kind": "planning", "at": ledger.now_iso(),
         "exact": exact, "explanation": explanation}))
 
 
 def last_planning(campaign_id: str) -> dict[str, Any] | None:
-    return dynamo.get(campaign_pk(campaign_id), "PLANNING")
+    return dynamo.get(campaign_pk(campaign_id), PLANNING)

@@ -27,7 +27,10 @@ def derived_key(purpose: str) -> bytes:
 
 def secret_json(secret_id: str) -> dict:
     """A JSON secret's value, cached five minutes like every secret here."""
-    return dict(_provider().get(secret_id, transform="json", max_age=300) or {})
+    value = _provider().get(secret_id, transform="json", max_age=300)
+    if value is not None and not isinstance(value, dict):  # a JSON list or string where an object belongs
+        raise ValueError(f"secret {secret_id} is not a JSON object")
+    return dict(value or {})
 
 
 def forget_secrets() -> None:

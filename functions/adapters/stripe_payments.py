@@ -14,12 +14,15 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import stripe
+from stripe.params import BalanceTransactionListParams
+from stripe.params.checkout import SessionCreateParams, SessionCreateParamsLineItemPriceData
+
 from functions.adapters.aws import settings
 from functions.adapters.payments import ProviderUnavailable, WebhookRejected
 from functions.adapters.secrets import secret_json
 from functions.domain.campaigns import Campaign
 from functions.domain.donations import DonationRequest
-from functions.domain.gifts import DisputeUpdate, PaymentConfirmed, PaymentEvent
+from functions.domain.gifts import DisputeStatus, DisputeUpdate, PaymentConfirmed, PaymentEvent
 from functions.domain.reconciliation import Side
 
 SIGNATURE_HEADER = "Stripe-Signature"
@@ -40,9 +43,8 @@ class StripePayments:
     http_client: ClassVar[stripe.HTTPClient | None] = None  # tests hand in a fake; None is the network
 
     def __init__(self, api_key: str, webhook_secrets: Sequence[str], site_url: str, api_base: str | None = None):
-        base = {"api": api_base} if api_base else None
-        self._client = stripe.StripeClient(api_key, base_addresses=base, http_client=self.http_client,
-                                           max_network_retries=2)
+        self._client = stripe.StripeClient(api_key, base_addresses={"api": api_base} if api_base else None,
+                                           http_client=self.http_client, max_network_retries=2)
         self._secrets = [s for s in webhook_secrets if s]
         self._site = site_url
 
@@ -57,20 +59,24 @@ class StripePayments:
     def start_checkout(self, campaign: Campaign, donation_id: str, request: DonationRequest) -> str:
         metadata = {"campaign_id": campaign.campaign_id, "donation_id": donation_id}
         monthly = request.frequency == "monthly"
-        price: dict[str, Any] = {"currency": request.currency.lower(), "unit_amount": request.amount_cents,
-                                 "product_data": {"name": f"Gift to {campaign.name}"}}
+        price: SessionCreateParamsLineItemPriceData = {
+            "currency": request.currency.lower(), "unit_amount": request.amount_cents,
+            "product_data": {"name": f"Gift to {campaign.name}"}}
         if monthly:
             price["recurring"] = {"interval": "month"}
-        params: dict[str, Any] = {
+        params: SessionCreateParams = {
             "mode": "subscription" if monthly else "payment",
             "line_items": [{"price_data": price, "quantity": 1}],
             "client_reference_id": donation_id, "metadata": metadata,
             # Back to the campaign's site: its dashboard once paid, the donation page if not.
             "success_url": f"{self._site}?campaign={campaign.campaign_id}&donation={donation_id}",
             "cancel_url": f"{self._site}donate.html?campaign={campaign.campaign_id}",
-            # Where the charge will find its donation again: on the PaymentIntent, or the subscription.
-            ("subscription_data" if monthly else "payment_intent_data"): {"metadata": metadata},
         }
+        # Where the charge will find its donation again: on the subscription, or the PaymentIntent.
+        if monthly:
+            params["subscription_data"] = {"metadata": metadata}
+        else:
+            params["payment_intent_data"] = {"metadata": metadata}
         if request.donor.email:
             params["customer_email"] = request.donor.email
         try:
@@ -78,6 +84,8 @@ class StripePayments:
                 params, {"idempotency_key": f"jubilee-checkout-{donation_id}"})
         except stripe.StripeError as error:
             raise ProviderUnavailable(f"Stripe refused the checkout: {type(error).__name__}") from None
+        if not session.url:  # only embedded or custom-UI sessions have none; Jubilee makes hosted ones
+            raise ProviderUnavailable("Stripe's checkout session has no URL to send the donor to")
         return session.url
 
     # --- webhooks back ----------------------------------------------------------------------
@@ -181,7 +189,8 @@ class StripePayments:
         if metadata is None:
             return None  # another product's subscription
         pledge_id = metadata["donation_id"]
-        donation_id = pledge_id if invoice["billing_reason"] == "subscription_create" else f"{pledge_id}-{invoice['id']}"
+        first = invoice["billing_reason"] == "subscription_create"
+        donation_id = pledge_id if first else f"{pledge_id}-{invoice['id']}"
         payments = self._client.v1.invoice_payments.list({"invoice": invoice["id"]})
         intent_id = payments.data[0].to_dict()["payment"]["payment_intent"]
         # Charges of a subscription carry no metadata of ours: put it on the PaymentIntent, so a later
@@ -202,8 +211,8 @@ class StripePayments:
 
     def processor_side(self, campaign_id: str, since: int | None = None) -> Side:
         """The campaign's charges and refunds as Stripe's balance transactions record them (all pages)."""
-        params: dict[str, Any] = {"limit": 100, "expand": ["data.source.payment_intent",
-                                                           "data.source.charge.payment_intent"]}
+        params: BalanceTransactionListParams = {
+            "limit": 100, "expand": ["data.source.payment_intent", "data.source.charge.payment_intent"]}
         if since is not None:
             params["created"] = {"gte": since}
         side, campaigns = Side(), dict[str, str | None]()  # each PaymentIntent's campaign, looked up once
@@ -213,8 +222,7 @@ class StripePayments:
             if not isinstance(source, dict) or txn["type"] not in COUNTED:
                 continue  # payouts, fees, adjustments: not gifts or refunds
             charge = source.get("charge") if source.get("object") == "refund" else source
-            intent = charge.get("payment_intent") if isinstance(charge, dict) else None
-            if not isinstance(intent, dict):
+            if not isinstance(charge, dict) or not isinstance(intent := charge.get("payment_intent"), dict):
                 continue  # not a PaymentIntent's: not Jubilee's
             if intent["id"] not in campaigns:
                 campaigns[intent["id"]] = self._campaign_of(intent)
@@ -248,8 +256,10 @@ def pledge_metadata(invoice: dict[str, Any]) -> dict[str, Any] | None:
     return metadata if ours(metadata) else None
 
 
-def dispute_status(stripe_status: str) -> str | None:
+def dispute_status(stripe_status: str) -> DisputeStatus | None:
     """A dispute's state for the books. Inquiries (`warning_*`) and prevented disputes move no money: None."""
-    if stripe_status in ("won", "lost"):
-        return stripe_status
+    if stripe_status == "won":
+        return "won"
+    if stripe_status == "lost":
+        return "lost"
     return None if stripe_status.startswith("warning_") or stripe_status == "prevented" else "open"

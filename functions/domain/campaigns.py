@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from functions.domain.eligibility import Guidelines, Policy
 from functions.domain.letter_text import ENTITY_TYPES, LANGUAGES
@@ -12,7 +14,16 @@ from functions.domain.offers import STATES
 
 PROVIDERS = ("sandbox", "stripe")
 MAILERS = ("sandbox", "lob", "bundle")  # how letters leave: the sandbox printer (a bucket), Lob, or print bundles
-CAMPAIGN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+CAMPAIGN_ID_SHAPE = r"[a-z0-9][a-z0-9-]{0,62}"  # the one pattern: campaigns, the API's paths, plan ids
+CAMPAIGN_ID = re.compile(f"^{CAMPAIGN_ID_SHAPE}$")
+
+
+class UnknownCampaign(LookupError):
+    """The one way to say a campaign is not here: the API's 404, the stages' and the operator's errors."""
+
+    def __init__(self, campaign_id: str):
+        super().__init__(f"no campaign {campaign_id!r}")
+        self.campaign_id = campaign_id
 
 
 class CampaignError(ValueError):
@@ -121,9 +132,10 @@ class Campaign:
 
     @classmethod
     def from_dict(cls, data: dict) -> Campaign:
-        fields = cls.__dataclass_fields__
-        kinds = {"int": int, "tuple": lambda v: tuple(tuple(x) if isinstance(x, list) else x for x in v)}
-        return cls(**{k: kinds.get(fields[k].type, lambda v: v)(v) for k, v in data.items() if k in fields})
+        fields = cls.__dataclass_fields__  # annotations are strings here (from __future__ import annotations)
+        kinds: dict[str, Callable[[Any], Any]] = {
+            "int": int, "tuple": lambda v: tuple(tuple(x) if isinstance(x, list) else x for x in v)}
+        return cls(**{k: kinds.get(str(fields[k].type), lambda v: v)(v) for k, v in data.items() if k in fields})
 
     def eligibility(self) -> Policy:
         return Policy.from_dict(self.policy)

@@ -7,9 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from functions.domain.campaigns import Campaign
-from functions.domain.money import CURRENCIES
-
-Currency = Literal[tuple(CURRENCIES)]  # type: ignore[valid-type]  # one list of currencies, in money.py
+from functions.domain.money import Currency
 
 
 class Donor(BaseModel):

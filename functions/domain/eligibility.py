@@ -42,9 +42,6 @@ class Guidelines:
     def merged(self, other: Guidelines) -> Guidelines:
         return Guidelines({**self.table, **other.table})
 
-    def regions(self, year: int) -> set[str]:
-        return {region for (y, region, _) in self.table if y == year}
-
 
 def read_guidelines(lines: Iterable[str]) -> Guidelines:
     """A CSV of year,region,household_size,guideline_usd (as in functions/data/)."""

@@ -12,7 +12,6 @@ from typing import Any
 
 from functions.domain.offers import COLUMNS, STATES, OfferFileError, RowProblem
 
-
 CODE_BYTES = 10  # a letter's verification code: 80 bits
 
 

@@ -46,6 +46,7 @@ class PaymentConfirmed:
         return {"gift": asdict(self)}
 
 
+DisputeStatus = Literal["open", "won", "lost"]
 AdjustmentKind = Literal["refund", "refund_failed", "dispute_opened", "dispute_won", "dispute_lost"]
 
 
@@ -99,7 +100,7 @@ def from_message(message: Mapping[str, Any]) -> PaymentConfirmed | PaymentAdjust
 class DisputeUpdate:
     dispute_id: str
     amount_cents: int
-    status: Literal["open", "won", "lost"]
+    status: DisputeStatus
     fee_cents: int = 0
 
 
@@ -128,6 +129,7 @@ def refund_adjustment(event: PaymentEvent, refunded_before: int, failed_before: 
     not a replay of the first.
     """
     total, gift = event.refunded_total_cents or 0, event.gift
+    kind: AdjustmentKind
     if total > refunded_before:
         kind, key, amount = "refund", total + failed_before, total - refunded_before
     elif total < refunded_before and event.refund_failed:

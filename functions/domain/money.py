@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-# Currencies a campaign may be run in, with their minor-unit exponent. All have
-# two decimals, so "cents" is exact for every one of them.
-CURRENCIES: dict[str, int] = {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "AUD": 2}
+from typing import Literal, get_args
+
+# Currencies a campaign may be run in (the one list; the request model's type), with their
+# minor-unit exponent. All have two decimals, so "cents" is exact for every one of them.
+Currency = Literal["USD", "EUR", "GBP", "CAD", "AUD"]
+CURRENCIES: dict[str, int] = dict.fromkeys(get_args(Currency), 2)
 
 BPS = 10_000  # basis points in a whole
 

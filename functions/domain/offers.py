@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Annotated, Any, Literal, TextIO
+from typing import Annotated, Any, Literal, TextIO, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -25,7 +25,7 @@ STATES = frozenset(
     "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR".split()
 )
 DebtType = Literal["medical", "credit_card", "student", "auto", "payday", "utility", "other"]
-DEBT_TYPES = frozenset(DebtType.__args__)
+DEBT_TYPES = frozenset(get_args(DebtType))
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 

@@ -53,9 +53,6 @@ class Offer:
     eligible_face_value_cents: int | None = None  # None: not profiled, count everything
     eligible_accounts: int | None = None
 
-    @property
-    def next_plan_id(self) -> str:
-        return f"plan-{self.offer_id}-{self.attempt}"
 
     def value(self, objective: Objective = "face_value") -> int:
         if objective == "people":

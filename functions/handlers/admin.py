@@ -12,20 +12,22 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from functions.adapters import ledger, purchases
-from functions.domain.campaigns import Campaign
+from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
 from functions.domain.purchase import campaign_of
-from functions.handlers.http import ApiError, make_app
+from functions.handlers.http import ApiError, make_app, unknown_campaign
 
 logger = Logger()
 router = Router()
-CampaignId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-PlanId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}\.[A-Za-z0-9_-]{1,100}\.\d{1,6}$")]
+CampaignId = Annotated[str, Path(pattern=f"^{CAMPAIGN_ID_SHAPE}$")]
+PlanId = Annotated[str, Path(pattern=rf"^{CAMPAIGN_ID_SHAPE}\.[A-Za-z0-9_-]{{1,100}}\.\d{{1,6}}$")]
 
 
 def _caller() -> str:
-    arn = router.current_event.request_context.identity.user_arn
+    event = router.current_event  # a REST API's (make_app), so it carries the IAM caller's identity
+    arn = event.request_context.identity.user_arn if isinstance(event, APIGatewayProxyEvent) else None
     if not arn:  # API Gateway's IAM authorizer always sets it; without it, nobody signed this request
         raise ApiError(401, "unauthenticated", "sign the request with AWS credentials (IAM)")
     return arn
@@ -34,7 +36,7 @@ def _caller() -> str:
 def _campaign(campaign_id: str, caller: str) -> Campaign:
     campaign = ledger.load_campaign(campaign_id)
     if campaign is None:
-        raise ApiError(404, "unknown_campaign", f"no campaign {campaign_id!r}", "path.campaign_id")
+        raise unknown_campaign(campaign_id)
     if caller not in campaign.approvers:
         raise ApiError(403, "not_an_approver", f"{caller} is not an approver of {campaign_id!r}")
     return campaign

@@ -24,19 +24,19 @@ from functions.adapters import donors, forgiveness, ledger, public_log, purchase
 from functions.adapters.aws import client, settings
 from functions.adapters.providers import ProviderUnavailable, UnknownProvider, provider
 from functions.adapters.secrets import derived_key
-from functions.domain.campaigns import Campaign
+from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
 from functions.domain.donations import DonationRequest, DonationResponse, limit_problem
 from functions.domain.forgiveness import code_hash, normalize_code
 from functions.domain.planner import purchase_record
 from functions.domain.receipts import receipt, receipt_signature, signature_matches
 from functions.domain.verify_page import forgiven_page, miss_page
 from functions.handlers import mail_webhook, webhook
-from functions.handlers.http import ApiError, make_app
+from functions.handlers.http import ApiError, make_app, unknown_campaign
 
 logger = Logger()
 router = Router()
 LOG_PAGE = 500  # entries per page of the public log
-CampaignId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="Campaign id")]
+CampaignId = Annotated[str, Path(pattern=f"^{CAMPAIGN_ID_SHAPE}$", description="Campaign id")]
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255,
                                        description="Any unique string; a retry with the same key and body replays")]
 
@@ -80,7 +80,7 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
                     ) -> Response[DonationResponse]:
     campaign = ledger.load_campaign(campaign_id)
     if campaign is None:
-        raise ApiError(404, "unknown_campaign", f"no campaign {campaign_id!r}", "path.campaign_id")
+        raise unknown_campaign(campaign_id)
     if problem := limit_problem(body, campaign):
         raise ApiError(422, "invalid_request", problem[1], problem[0])
     pledge_once, _ = _idempotency()
@@ -105,7 +105,7 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
 def campaign_totals(campaign_id: CampaignId) -> dict:
     figures = ledger.public_figures(campaign_id)
     if figures is None:
-        raise ApiError(404, "unknown_campaign", f"no campaign {campaign_id!r}", "path.campaign_id")
+        raise unknown_campaign(campaign_id)
     return figures
 
 
@@ -116,7 +116,7 @@ def campaign_log(campaign_id: CampaignId, after: Annotated[int, Query(ge=0, desc
     """Entries in order after `after`; `next` is the path of the following page (null at the end).
     `jubilee verify-log` recomputes the chain and the totals from these alone."""
     if ledger.load_campaign(campaign_id) is None:
-        raise ApiError(404, "unknown_campaign", f"no campaign {campaign_id!r}", "path.campaign_id")
+        raise unknown_campaign(campaign_id)
     entries = public_log.entries(campaign_id, after, limit)
     last = entries[-1]["seq"] if len(entries) == limit else None
     return {"entries": entries, "next": f"/campaigns/{campaign_id}/log?after={last}&limit={limit}" if last else None}
@@ -125,7 +125,7 @@ def campaign_log(campaign_id: CampaignId, after: Annotated[int, Query(ge=0, desc
 @router.get("/campaigns/<campaign_id>/purchases", summary="What the campaign bought (redacted)", tags=["campaigns"])
 def campaign_purchases(campaign_id: CampaignId) -> dict:
     if ledger.load_campaign(campaign_id) is None:
-        raise ApiError(404, "unknown_campaign", f"no campaign {campaign_id!r}", "path.campaign_id")
+        raise unknown_campaign(campaign_id)
     profiles = {o["offer_id"]: o.get("profile") or {} for o in purchases.offers(campaign_id)}
     return {"purchases": [purchase_record(plan, profiles.get(plan["offer"]["offer_id"], {}))
                           for plan in purchases.all_plans(campaign_id) if plan["status"] == "settled"]}

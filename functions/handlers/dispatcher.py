@@ -18,7 +18,8 @@ def handler(event: dict, context: Any) -> dict:
     records = []
     for record in DynamoDBStreamEvent(event).records:
         image = record.dynamodb.new_image if record.dynamodb else None
-        if record.event_name.name != "INSERT" or not image or image.get("kind") != "outbox":
+        inserted = record.event_name is not None and record.event_name.name == "INSERT"
+        if not inserted or not image or image.get("kind") != "outbox":
             continue  # the event source's filter already drops these; locally too, but stay safe
         records.append(record.raw_event["dynamodb"])
     refused = outbox.announce([r["NewImage"] for r in records])

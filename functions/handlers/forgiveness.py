@@ -18,6 +18,7 @@ from aws_lambda_powertools import Logger
 
 from functions.adapters import crypto, duplicates, purchases
 from functions.adapters import forgiveness as store
+from functions.adapters.keys import chunk_sk, forgiven_pk
 from functions.adapters.secrets import derived_key
 from functions.domain.duplicates import ACCOUNT, PERSON, primed
 from functions.domain.forgiveness import CODE_BYTES, SEPARATOR, debts
@@ -71,12 +72,12 @@ def _chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash
     header = next(csv.reader([message["header"]]))
     items, face, keys = [], 0, []
     # Attribute values shared by every item of the chunk are made once (boto3 only reads them).
-    partition, kind, campaign = {"S": f"FORGIVEN#{cid}#{plan_id}"}, {"S": "forgiveness"}, {"S": cid}
+    partition, kind, campaign = {"S": forgiven_pk(cid, plan_id)}, {"S": "forgiveness"}, {"S": cid}
     plan, when = {"S": plan_id}, {"S": forgiven_at}
     nonce_base, aad_prefix = chunk << 48, f"{cid}|{plan_id}|"  # as crypto.nonce and crypto.aad make them
     ephemeral, encrypt = sealer.header, sealer.cipher.encrypt
     keyed = blake2b(f"{cid}|".encode(), key=hash_key, digest_size=KEYED_BYTES)  # copied: keying once is cheaper
-    sort_prefix = f"{chunk:06d}#"
+    sort_prefix = f"{chunk_sk(chunk)}#"
     by_account, by_person = primed(claim_key, ACCOUNT, cid), primed(claim_key, PERSON, cid)
     for row, (ref, name, address, city, state, zip_code, creditor, debt_type, cents, charged_off, extra) in enumerate(
             debts(header, text, message["first_row"] + 2)):

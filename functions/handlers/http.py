@@ -12,11 +12,13 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
+
+from functions.domain.campaigns import UnknownCampaign
 
 logger = Logger()
 MAX_DIGITS = 30  # far past any amount; Python refuses int strings over 4,300 digits with a bare ValueError
@@ -26,6 +28,10 @@ class ApiError(Exception):
     def __init__(self, status: int, error: str, message: str, field: str | None = None):
         super().__init__(message)
         self.status, self.error, self.message, self.field = status, error, message, field
+
+
+def unknown_campaign(campaign_id: str) -> ApiError:
+    return ApiError(404, "unknown_campaign", str(UnknownCampaign(campaign_id)), "path.campaign_id")
 
 
 def error_response(status: int, error: str, message: str, problems: list[dict[str, str]] | None = None) -> Response:
@@ -91,7 +97,8 @@ def make_app(*routers: Router) -> APIGatewayRestResolver:
         malformed = next((p for p in problems if p.get("type") == "json_invalid"), None)
         if malformed:  # the parser's own words (like "Expecting value") quote nothing of the body
             reason = f"not valid JSON: {(malformed.get('ctx') or {}).get('error') or 'unreadable'}"
-            return error_response(400, "malformed_json", f"the body is {reason}", [{"field": "body", "problem": reason}])
+            return error_response(400, "malformed_json", f"the body is {reason}",
+                                  [{"field": "body", "problem": reason}])
         listed = [_problem(p) for p in problems]
         return error_response(422, "invalid_request", "; ".join(f"{p['field']}: {p['problem']}" for p in listed),
                               listed)

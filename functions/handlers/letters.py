@@ -17,7 +17,7 @@ from functions.adapters import forgiveness as store
 from functions.adapters.letter_facts import opener_of, rendered
 from functions.adapters.letters_pdf import letter_pages, render_pages
 from functions.adapters.storage import S3LetterPrinter
-from functions.domain.campaigns import Campaign
+from functions.domain.campaigns import Campaign, UnknownCampaign
 from functions.handlers.queue import each_message
 
 logger = Logger()
@@ -30,7 +30,7 @@ def send(message: dict[str, Any]) -> None:
     cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
     campaign = ledger.load_campaign(cid)
     if campaign is None:
-        raise LookupError(f"no campaign {cid!r}")
+        raise UnknownCampaign(cid)
     events = store.events_of_chunk(cid, plan_id, chunk)
     # Printed once, ever: a redelivered chunk (after the printer, the proofs, or the count) finds the
     # record and sends nothing; a crash between the printer's accept and the record is caught by

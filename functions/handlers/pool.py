@@ -15,7 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 
 from functions.adapters import ledger
-from functions.domain.campaigns import Campaign
+from functions.domain.campaigns import Campaign, UnknownCampaign
 from functions.domain.gifts import PaymentAdjusted, PaymentConfirmed, from_message
 from functions.domain.ledger import POOL, SHORTFALL
 from functions.handlers.queue import failures
@@ -26,7 +26,7 @@ logger = Logger()
 def book_gifts(campaign_id: str, gifts: list[PaymentConfirmed]) -> None:
     meta, balances = ledger.snapshot(campaign_id)
     if meta is None:
-        raise LookupError(f"no campaign {campaign_id!r}")
+        raise UnknownCampaign(campaign_id)
     # A message delivered twice in one batch is one gift: one transaction can't write an item twice.
     unique = list({g.transfer_id: g for g in gifts}.values())
     booked = ledger.post_gifts(Campaign.from_dict(meta), unique, balances[POOL])

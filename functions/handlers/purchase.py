@@ -10,6 +10,7 @@ from aws_lambda_powertools import Logger
 from functions.adapters import clock, ledger, purchases
 from functions.adapters.purchases import DynamoPurchaseStore
 from functions.adapters.storage import seller_for
+from functions.domain.campaigns import UnknownCampaign
 from functions.domain.purchase import run_purchase_check
 from functions.handlers.queue import each_message
 
@@ -19,7 +20,7 @@ logger = Logger()
 def check(message: dict[str, Any]) -> None:
     campaign = ledger.load_campaign(message["campaign_id"])
     if campaign is None:
-        raise LookupError(f"no campaign {message['campaign_id']!r}")
+        raise UnknownCampaign(message["campaign_id"])
     report = run_purchase_check(campaign, DynamoPurchaseStore(), seller_for, clock.now())
     if report.plan and report.plan.explanation:
         purchases.record_planning(campaign.campaign_id, [asdict(c) for c in report.plan.explanation],

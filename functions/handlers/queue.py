@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
-def each_message(work: Callable[[dict[str, Any]], None]) -> Callable[[dict, Any], dict]:
+
+def each_message(work: Callable[[dict[str, Any]], None]) -> Callable[[dict, Any], PartialItemFailureResponse]:
     """A handler that runs `work` per message and reports only the failed ones back to SQS,
     which redelivers them, and after the queue's max receives moves them to its DLQ."""
     # Imported here: the batch consumers that only need `failures` don't pay for it at cold start.
@@ -20,7 +23,7 @@ def each_message(work: Callable[[dict[str, Any]], None]) -> Callable[[dict, Any]
     def record_handler(record: SQSRecord) -> None:
         work(json.loads(record.body))
 
-    def handler(event: dict, context: Any) -> dict:
+    def handler(event: dict, context: Any) -> PartialItemFailureResponse:
         return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                         context=context)
 

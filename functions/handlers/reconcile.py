@@ -35,13 +35,15 @@ def _iso(moment: dt.datetime) -> str:
 def reconcile(campaign_id: str, now: dt.datetime, full: bool = False) -> dict[str, Any]:
     checkpoint = ledger.load_checkpoint(campaign_id)
     since = checkpoint["settled_before"] if checkpoint else ""
-    full = full or checkpoint is None or checkpoint["full_at"] < _iso(now - FULL_EVERY)
+    # The checkpoint this run goes on from; None for a full pass (asked for, the first, or one due).
+    base = None if full or checkpoint is None or checkpoint["full_at"] < _iso(now - FULL_EVERY) else checkpoint
+    full = base is None
     settled_before = max(_iso(now - MARGIN), since)
     _, cached = ledger.snapshot(campaign_id)
-    if full:
+    if base is None:
         settled, recomputed = sum_on({}, ledger.transfer_items(campaign_id), settled_before)
     else:
-        settled, recomputed = sum_on(checkpoint["balances"], ledger.posted_since(campaign_id, since), settled_before)
+        settled, recomputed = sum_on(base["balances"], ledger.posted_since(campaign_id, since), settled_before)
     drift = {a: {"cached": cached[a], "entries": recomputed[a]} for a in recomputed if cached[a] != recomputed[a]}
     # Gifts confirmed since the checkpoint (every one, the first time), and those unbooked when last looked.
     due = (checkpoint or {}).get("unpooled", {}) | gifts_due(ledger.confirmed_since(campaign_id, since),
@@ -51,7 +53,7 @@ def reconcile(campaign_id: str, now: dt.datetime, full: bool = False) -> dict[st
     ledger.save_checkpoint(campaign_id, {
         "settled_before": settled_before, "balances": settled,
         "unpooled": dict(list(unpooled.items())[:UNPOOLED_KEPT]),
-        "full_at": _iso(now) if full else checkpoint["full_at"],
+        "full_at": _iso(now) if base is None else base["full_at"],
     }, None if full else since)  # a concurrent run that moved it on first wins; this one's work is the same
     return {"campaign_id": campaign_id, "drift": drift, "negative": negative_accounts(recomputed),
             "unpooled": sorted(unpooled), "full": full, "balances": recomputed}

@@ -26,7 +26,7 @@ logger = Logger()
 router = Router()
 Segment = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,80}$")]
 # Every other outcome is a 200: applied, or applied before. A donation only its own provider may touch.
-OUTCOME_STATUS = {"wrong_provider": 403, "mismatch": 422}
+OUTCOME_STATUS: dict[ledger.PaymentOutcome, int] = {"wrong_provider": 403, "mismatch": 422}
 SIGNATURE_HEADERS = {"sandbox": SIGNATURE_HEADER, "stripe": "Stripe-Signature"}
 
 

@@ -8,17 +8,24 @@ const Jubilee = (() => {
     ? params.get("campaign") : (config.campaign || "demo");
   const api = (config.api || "").replace(/\/$/, "");  // "" = this site's own origin
 
+  // As functions/domain/money.py's format_cents and planner.py's cents_per_dollar write them, so the
+  // pages, the API and the CLI agree to the cent (tests/browser/test_site.py compares them).
+  const SYMBOLS = { USD: "$", EUR: "€", GBP: "£", CAD: "CA$", AUD: "A$" };
+
   function cents(amount, currency) {
+    const code = currency || "USD";
     const sign = amount < 0 ? "-" : "";
     const abs = Math.abs(amount);
     const whole = (abs - (abs % 100)) / 100;  // exact for integers: no float rounding
-    const symbol = { USD: "$", EUR: "€", GBP: "£" }[currency || "USD"] || "";
-    return `${sign}${symbol}${whole.toLocaleString("en-US")}.${String(abs % 100).padStart(2, "0")}`;
+    const symbol = SYMBOLS[code] || "";
+    return `${sign}${symbol}${whole.toLocaleString("en-US")}.${String(abs % 100).padStart(2, "0")}`
+      + (symbol ? "" : ` ${code}`);
   }
 
   function perDollar(paidCents, faceCents) {
-    if (!faceCents) return "—";
-    const hundredths = Math.round((paidCents * 10000) / faceCents);  // cents per dollar, to 2 decimals
+    if (!(faceCents > 0)) return "-";
+    // Cents per dollar to a hundredth, rounded down, in integers (BigInt: no float rounding).
+    const hundredths = Number((BigInt(paidCents) * 10000n) / BigInt(faceCents));
     return `${(hundredths - (hundredths % 100)) / 100}.${String(hundredths % 100).padStart(2, "0")}¢`;
   }
 

@@ -133,7 +133,7 @@ def test_a_server_refusal_is_shown_with_its_field(site, browser):
 
 def test_a_debtor_checks_their_letter_on_the_dashboard(site, browser, monkeypatch):
     base, endpoint = site
-    from infra import operations
+    from ops import operations
     from tests.support import letters_in_bucket
 
     for n in range(4):  # enough for the demo campaign to buy its first portfolio
@@ -141,7 +141,8 @@ def test_a_debtor_checks_their_letter_on_the_dashboard(site, browser, monkeypatc
                             {"Idempotency-Key": f"letter-{n}"})
         assert status == 201, body
         assert call("POST", json.loads(body)["checkout_url"])[0] == 200
-    settled = wait_until(base, "demo", lambda f: f["purchases"] >= 1 and 0 < f["accounts_forgiven"] == f["letters_sent"])
+    settled = wait_until(base, "demo",
+                         lambda f: f["purchases"] >= 1 and 0 < f["accounts_forgiven"] == f["letters_sent"])
     assert settled["letters_sent"] > 0, settled
     monkeypatch.setattr(os, "environ", dict(os.environ))  # operator access to the local run, undone after
     operations.connect(endpoint_url=endpoint)
@@ -178,7 +179,7 @@ def test_a_debtor_checks_their_letter_on_the_dashboard(site, browser, monkeypatc
 
 
 def test_the_demo_report_is_one_file_that_needs_nothing_else(browser, tmp_path):
-    from infra import demo
+    from local import demo
 
     path = tmp_path / "index.html"
     report = demo.run(donations=40, seed=5, report_path=path)
@@ -197,3 +198,20 @@ def test_the_demo_report_is_one_file_that_needs_nothing_else(browser, tmp_path):
     assert visit.page.locator("#purchases tbody tr").count() == report["purchases"]
     assert [url for url in visit.requests if url != path.as_uri()] == [] and visit.errors == []
     visit.screenshot("demo-report")
+
+
+def test_the_pages_format_money_as_the_api_and_the_cli_do(site, browser):
+    from functions.domain.money import format_cents
+    from functions.domain.planner import cents_per_dollar
+
+    base, _ = site
+    visit = Visit(browser, base)
+    visit.page.goto(f"{base}/")
+    amounts = [(0, "USD"), (5, "USD"), (123_456_789, "USD"), (-4_050, "EUR"), (99, "GBP"), (250_00, "CAD"),
+               (1_01, "AUD")]
+    ratios = [(1_500, 100_000), (1, 3), (2, 3), (999_999, 1_000_000), (7, 0)]
+    shown = visit.page.evaluate("""([amounts, ratios]) => [amounts.map(([c, cur]) => Jubilee.cents(c, cur)),
+                                                          ratios.map(([p, f]) => Jubilee.perDollar(p, f))]""",
+                                [amounts, ratios])
+    assert shown[0] == [format_cents(c, cur) for c, cur in amounts]
+    assert shown[1] == [cents_per_dollar(p, f) for p, f in ratios]

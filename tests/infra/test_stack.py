@@ -15,7 +15,6 @@ from cfnlint.api import ManualArgs, lint_file
 from infra import topology
 from infra.app import build
 
-
 # What a stack deployed for Stripe serves: everything but the sandbox's checkout.
 STRIPE_ROUTES = [r for r in topology.ROUTES if not r.sandbox_only]
 
@@ -267,7 +266,8 @@ def test_the_api_has_the_wiring_tables_routes_throttling_and_access_logs(synthes
     template.has_resource_properties("AWS::ApiGateway::Stage", {
         "StageName": "prod",
         "AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()}),
-        "MethodSettings": Match.array_with([Match.object_like({"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100})]),
+        "MethodSettings": Match.array_with([Match.object_like({"ThrottlingRateLimit": 50,
+                                                               "ThrottlingBurstLimit": 100})]),
     })
     paths = {r.path.strip("/").split("/")[-1] for r in STRIPE_ROUTES}
     parts = {r["Properties"]["PathPart"] for r in resources(template, "AWS::ApiGateway::Resource").values()}
@@ -318,7 +318,8 @@ def test_only_the_functions_code_and_their_dependencies_are_shipped(synthesized)
     assert sorted(p.name for p in assets["functions"].iterdir()) == ["functions"]
     shipped = {p.name for p in (assets["python"] / "python").iterdir()}
     assert {"stripe", "cryptography", "pydantic", "pydantic_core"} <= shipped
-    assert any(p.name.endswith("x86_64-linux-gnu.so") for p in (assets["python"] / "python" / "pydantic_core").iterdir())
+    native = (assets["python"] / "python" / "pydantic_core").iterdir()
+    assert any(p.name.endswith("x86_64-linux-gnu.so") for p in native)
 
 
 def test_a_stack_deployed_for_stripe_has_no_sandbox_routes(synthesized):
@@ -327,7 +328,8 @@ def test_a_stack_deployed_for_stripe_has_no_sandbox_routes(synthesized):
     assert "sandbox" not in parts and "checkout" not in parts
     assert "sandbox" not in json.dumps(resources(template, "AWS::ApiGateway::Method"))
     for name in ("api", "webhook"):  # and the functions refuse the sandbox provider
-        assert function_named(template, name)[1]["Properties"]["Environment"]["Variables"]["PAYMENTS_PROVIDER"] == "stripe"
+        variables = function_named(template, name)[1]["Properties"]["Environment"]["Variables"]
+        assert variables["PAYMENTS_PROVIDER"] == "stripe"
 
 
 def test_only_a_sandbox_stack_serves_the_sandbox_checkout():
@@ -336,8 +338,10 @@ def test_only_a_sandbox_stack_serves_the_sandbox_checkout():
     stack = JubileeStack(App(), "Trial", payments="sandbox")
     template = Template.from_stack(stack)
     assert len(template.find_resources("AWS::ApiGateway::Method")) == len(topology.ROUTES)
-    assert "sandbox" in {r["Properties"]["PathPart"] for r in template.find_resources("AWS::ApiGateway::Resource").values()}
-    assert function_named(template, "api")[1]["Properties"]["Environment"]["Variables"]["PAYMENTS_PROVIDER"] == "sandbox"
+    paths = {r["Properties"]["PathPart"] for r in template.find_resources("AWS::ApiGateway::Resource").values()}
+    assert "sandbox" in paths
+    variables = function_named(template, "api")[1]["Properties"]["Environment"]["Variables"]
+    assert variables["PAYMENTS_PROVIDER"] == "sandbox"
 
 
 @pytest.mark.parametrize("context", [{}, {"payments": "paypal"}, {"payments": ""}])
@@ -373,7 +377,8 @@ def test_the_site_bucket_is_private_and_only_cloudfront_reads_it(synthesized):
     [policy] = [v for v in resources(template, "AWS::S3::BucketPolicy").values()
                 if v["Properties"]["Bucket"] == {"Ref": bucket_id}]
     allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
-    assert [(s["Principal"], s["Action"]) for s in allows] == [({"Service": "cloudfront.amazonaws.com"}, "s3:GetObject")]
+    assert [(s["Principal"], s["Action"]) for s in allows] == [({"Service": "cloudfront.amazonaws.com"},
+                                                                "s3:GetObject")]
     assert "AWS:SourceArn" in allows[0]["Condition"]["StringEquals"]  # this distribution only
 
 
@@ -399,7 +404,8 @@ def test_the_site_headers_are_the_ones_jubilee_serve_sends(synthesized):
     [policy] = resources(template, "AWS::CloudFront::ResponseHeadersPolicy").values()
     config = policy["Properties"]["ResponseHeadersPolicyConfig"]
     security = config["SecurityHeadersConfig"]
-    assert security["ContentSecurityPolicy"]["ContentSecurityPolicy"] == site.SECURITY_HEADERS["Content-Security-Policy"]
+    csp = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert csp == site.SECURITY_HEADERS["Content-Security-Policy"]
     assert security["FrameOptions"]["FrameOption"] == site.SECURITY_HEADERS["X-Frame-Options"]
     assert security["ReferrerPolicy"]["ReferrerPolicy"] == site.SECURITY_HEADERS["Referrer-Policy"]
     hsts = site.SECURITY_HEADERS["Strict-Transport-Security"]
@@ -426,7 +432,8 @@ def test_the_ledger_has_its_posting_index_and_the_sweep_runs_hourly_apart_from_t
                                                  {"AttributeName": "posted_at", "KeyType": "RANGE"}],
         "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["legs", "provider", "payment_id"]}}])})
     scheduled = {rule["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0]: rule["Properties"]["ScheduleExpression"]
-                 for rule in resources(template, "AWS::Events::Rule").values() if "ScheduleExpression" in rule["Properties"]}
+                 for rule in resources(template, "AWS::Events::Rule").values()
+                 if "ScheduleExpression" in rule["Properties"]}
     for name in ("reconcile", "sweep"):
         assert scheduled[function_named(template, name)[0]] == "rate(1 hour)"
     assert {a.split(":")[0] for a in policy_actions(template, "sweep")} == {"logs", "dynamodb", "kms", "s3"}

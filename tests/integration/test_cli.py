@@ -5,8 +5,8 @@ import json
 import pytest
 
 from functions.adapters.aws import client
-from infra import cli
-from infra.sample_data import offer_csv
+from local.sample_data import offer_csv
+from ops import cli
 from tests.support import assert_books_balance
 
 

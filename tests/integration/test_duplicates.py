@@ -6,9 +6,9 @@ import io
 from functions.adapters.aws import client
 from functions.domain.offers import read_accounts
 from functions.domain.public_log import verify
-from infra import operations
-from infra.cli import print_offer
-from infra.sample_data import offer_csv
+from local.sample_data import offer_csv
+from ops import operations
+from ops.cli import print_offer
 from tests.support import figures, give, items, letters_in_bucket
 
 OTHER_SELLER = "sandbox"  # the sandbox seller sells at once; matching never looks at who sells

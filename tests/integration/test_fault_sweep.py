@@ -9,15 +9,14 @@ test-slow` runs every position with every kind.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from functools import cache
 from typing import Any
 
 import pytest
 
-from infra.local.emulator import LocalCloud
-from infra.local.faults import KINDS, FaultPlan, injected
+from local.emulator import LocalCloud
+from local.faults import KINDS, FaultPlan, injected
 from tests import fault_sweep as scenario
 
 

@@ -12,9 +12,9 @@ from functions.adapters import forgiveness as store
 from functions.adapters.aws import client, settings
 from functions.domain.forgiveness import read_private
 from functions.domain.offers import read_accounts
-from infra import operations
-from infra.local.emulator import current_function
-from infra.sample_data import offer_csv
+from local.emulator import current_function
+from local.sample_data import offer_csv
+from ops import operations
 from tests.support import figures, give, items, letters_in_bucket, opener, public
 
 

@@ -12,12 +12,12 @@ import time
 import pytest
 
 from functions.adapters import dynamo, mail
-from functions.adapters.dynamo import campaign_pk
 from functions.adapters.forgiveness import debtor_key_sk
+from functions.adapters.keys import campaign_pk
 from functions.domain.campaigns import Campaign
-from infra import operations
-from infra.local.emulator import LocalCloud
-from infra.sample_data import offer_csv
+from local.emulator import LocalCloud
+from local.sample_data import offer_csv
+from ops import operations
 from tests.fake_lob import UNDELIVERABLE, FakeLob
 from tests.support import figures, give, items
 
@@ -158,7 +158,7 @@ def test_events_of_another_deployment_or_kind_are_acknowledged_and_ignored(lob):
 
 
 def test_a_returned_letter_resent_to_a_corrected_address_goes_to_lob_once(lob):
-    from infra import mailroom
+    from ops import mailroom
 
     cloud, fake = lob
     plan = buy(cloud, accounts=1)

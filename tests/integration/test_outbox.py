@@ -15,7 +15,8 @@ from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamLambdaOn
 
 from functions.adapters import clock, outbox
 from functions.adapters.aws import client
-from infra import cli, operations, topology
+from infra import topology
+from ops import cli, operations
 from tests.support import assert_books_balance, figures, give, items
 
 EXHAUSTED = topology.STREAM_RETRIES + 1  # the first try and every retry

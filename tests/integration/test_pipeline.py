@@ -11,8 +11,8 @@ import pytest
 from functions.adapters.aws import client, settings
 from functions.adapters.storage import SANDBOX_DECLINING_SELLER, SandboxSeller
 from functions.domain.offers import read_accounts
-from infra import operations
-from infra.sample_data import offer_csv
+from local.sample_data import offer_csv
+from ops import operations
 from tests.support import assert_books_balance, figures, give, items, letters_in_bucket, public
 
 

@@ -9,12 +9,12 @@ import time
 import pytest
 
 from functions.adapters import dynamo
-from functions.adapters.dynamo import campaign_pk
 from functions.adapters.forgiveness import debtor_key_sk
+from functions.adapters.keys import campaign_pk
 from functions.domain.campaigns import Campaign
-from infra import mailroom, operations
-from infra.local.emulator import LocalCloud
-from infra.sample_data import offer_csv
+from local.emulator import LocalCloud
+from local.sample_data import offer_csv
+from ops import mailroom, operations
 from tests.support import embedded_pdf_lines, figures, give, items
 
 CAMPAIGN = Campaign("c1", "Test Campaign", threshold_cents=1_000, contact="team@test.example", mailer="bundle",
@@ -88,7 +88,7 @@ def test_bad_requests_name_the_argument_and_change_nothing(bundled, tmp_path):
 def test_the_letters_commands_work_against_jubilee_serves_endpoint(served_cloud, tmp_path, capsys):
     from dataclasses import replace
 
-    from infra import cli
+    from ops import cli
     from tests.support import donate, pay
 
     cloud, endpoint = served_cloud

@@ -3,9 +3,9 @@
 import pytest
 
 from functions.domain.campaigns import Campaign
-from infra import operations
-from infra.local.emulator import LocalCloud
-from infra.sample_data import offer_csv
+from local.emulator import LocalCloud
+from local.sample_data import offer_csv
+from ops import operations
 from tests.support import assert_books_balance, figures, give, items
 
 TOKENS = {"tok-alice": "alice", "tok-bob": "bob", "tok-carol": "carol", "tok-mallory": "mallory"}
@@ -85,8 +85,8 @@ def test_an_expired_plan_releases_its_hold_and_the_offer_is_planned_anew(approva
 def test_an_offer_past_its_sellers_date_is_retired_and_its_file_deleted(cloud, monkeypatch):
     import datetime as dt
 
-    from functions.adapters.aws import client, settings
     from functions.adapters import clock
+    from functions.adapters.aws import client, settings
 
     today = dt.date.today().isoformat()
     operations.add_offer("c1", offer_csv(2, 8), "sandbox", 900_000, offer_id="lapsing", expires=today)

@@ -6,7 +6,7 @@ import json
 from functions.adapters.payments import SandboxPayments
 from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import Campaign
-from infra import cli, operations
+from ops import cli, operations
 from tests.support import donate, pay
 
 

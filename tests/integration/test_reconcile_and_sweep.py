@@ -7,14 +7,14 @@ import random
 
 import pytest
 
-from functions.adapters import clock, dynamo, ledger, storage
+from functions.adapters import clock, dynamo, keys, ledger, storage
 from functions.adapters.aws import client, settings
 from functions.domain.gifts import PaymentConfirmed
 from functions.domain.ledger import POOL, balances_from, gift_transfer, hold_transfer
 from functions.domain.planner import Offer
 from functions.handlers import reconcile
-from infra import operations
-from infra.sample_data import offer_csv
+from local.sample_data import offer_csv
+from ops import operations
 from tests.conftest import CAMPAIGN
 from tests.support import give, items
 
@@ -59,7 +59,7 @@ def test_the_reconcile_finds_campaigns_in_the_registry_and_never_scans(cloud):
 
 
 def test_a_campaign_from_before_the_registry_is_checked_once_registered(cloud):
-    client("dynamodb").delete_item(TableName=settings().table, Key=dynamo.key(ledger.REGISTRY, "c1"))
+    client("dynamodb").delete_item(TableName=settings().table, Key=dynamo.key(keys.REGISTRY, "c1"))
     assert cloud.run_schedule("reconcile")["campaigns"] == 0
     assert operations.register_campaigns() == ["c1"] and operations.register_campaigns() == []
     assert cloud.run_schedule("reconcile")["campaigns"] == 1

@@ -109,8 +109,8 @@ def test_refunding_more_than_the_campaign_holds_books_a_shortfall_and_raises_the
     send(cloud, sandbox.payment_completed(gift))
     cloud.drain()
     # Spend the pool: a purchase takes it all.
-    from infra import operations
-    from infra.sample_data import offer_csv
+    from local.sample_data import offer_csv
+    from ops import operations
 
     pool = figures(cloud)["pool_available_cents"]
     operations.add_offer("c1", offer_csv(2, 1), "sandbox", pool, offer_id="all-in")

@@ -37,7 +37,7 @@ def test_a_donation_over_http_reaches_the_public_totals(server):
                {"Idempotency-Key": "serve-2"})
     assert bad[0] == 422 and "body.amount_cents" in bad[1]
     # The operator CLI reaches the same run through its AWS endpoint.
-    created = subprocess.run([sys.executable, "-m", "infra.cli", "campaigns", "create", "autumn", "--name", "Autumn",
+    created = subprocess.run([sys.executable, "-m", "ops.cli", "campaigns", "create", "autumn", "--name", "Autumn",
                               "--endpoint-url", endpoint], capture_output=True, text=True, timeout=60)
     assert created.returncode == 0, created.stderr
     assert call("GET", f"{base}/campaigns/autumn")[0] == 200
@@ -108,7 +108,8 @@ def raw(base, request: bytes, *, close_sending=False):
 
 
 def test_a_bad_content_length_or_body_is_a_400_at_once_never_a_hang(shared):
-    post = b"POST /campaigns/demo/donations HTTP/1.1\r\nHost: x\r\nIdempotency-Key: cl\r\nContent-Type: application/json\r\n"
+    post = (b"POST /campaigns/demo/donations HTTP/1.1\r\nHost: x\r\nIdempotency-Key: cl\r\n"
+            b"Content-Type: application/json\r\n")
     body = b'{"amount_cents": 2500, "currency": "USD"}'
     cases = [  # (the rest of the request, the client closes its side after, the status, what the answer names)
         (b"Content-Length: -1\r\n\r\n" + body, False, 400, "header.Content-Length"),
@@ -132,7 +133,8 @@ def test_head_and_options_are_answered_as_deployed_never_501(shared):
     status, head, body, _ = raw(shared, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert status == 200 and "text/html" in head and body == b""  # CloudFront serves the site to HEAD
     for method in (b"HEAD", b"OPTIONS"):  # a method no route declares: API Gateway's 4xx, the allowed named
-        status, head, body, _ = raw(shared, method + b" /campaigns/demo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        status, head, body, _ = raw(shared,
+                                    method + b" /campaigns/demo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         assert status == 405 and "Allow: GET" in head, (method, head)
         assert body == b"" if method == b"HEAD" else json.loads(body)["error"] == "method_not_allowed"
 
@@ -148,7 +150,8 @@ def test_a_hundred_concurrent_donors_are_all_served_none_reset_or_lost(shared):
         try:
             status, body = call("POST", f"{shared}/campaigns/demo/donations", {"amount_cents": 1_000 + n,
                                 "currency": "USD"}, {"Idempotency-Key": f"crowd-{n}"}, timeout=60)
-            outcomes[n] = (status, call("POST", json.loads(body)["checkout_url"], timeout=60)[0] if status == 201 else None)
+            paid = call("POST", json.loads(body)["checkout_url"], timeout=60)[0] if status == 201 else None
+            outcomes[n] = (status, paid)
         except OSError as error:  # a reset or refused connection
             outcomes[n] = (type(error).__name__, None)
 
@@ -165,9 +168,9 @@ def test_a_hundred_concurrent_donors_are_all_served_none_reset_or_lost(shared):
 
 
 def test_an_export_imports_into_serve_no_sample_but_not_over_its_sample_campaign(shared_run, tmp_path):
-    from infra import portability
-    from infra.demo import seed_campaign
-    from infra.local.emulator import LocalCloud
+    from local.emulator import LocalCloud
+    from local.sample_data import seed_campaign
+    from ops import portability
     from tests.support import figures, pay
 
     with LocalCloud(app_secret="elsewhere") as source:  # another run's demo campaign, with gifts
@@ -180,10 +183,11 @@ def test_an_export_imports_into_serve_no_sample_but_not_over_its_sample_campaign
         published = figures(source, "demo")
 
     def jubilee(*args):
-        return subprocess.run([sys.executable, "-m", "infra.cli", *args], capture_output=True, text=True, timeout=120)
+        return subprocess.run([sys.executable, "-m", "ops.cli", *args], capture_output=True, text=True, timeout=120)
 
     over_sample = jubilee("import", str(tmp_path), "--campaign", "demo", "--endpoint-url", shared_run[1])
-    assert over_sample.returncode == 2 and "holds campaign 'demo' with other data" in " ".join(over_sample.stderr.split())
+    assert over_sample.returncode == 2
+    assert "holds campaign 'demo' with other data" in " ".join(over_sample.stderr.split())
     with running("--no-sample") as (base, endpoint):
         assert call("GET", f"{base}/campaigns/demo")[0] == 404
         imported = jubilee("import", str(tmp_path), "--campaign", "demo", "--endpoint-url", endpoint)

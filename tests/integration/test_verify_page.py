@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from infra import operations
-from infra.sample_data import offer_csv
+from local.sample_data import offer_csv
+from ops import operations
 from tests.support import give, letters_in_bucket
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}

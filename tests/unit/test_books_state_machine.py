@@ -163,7 +163,8 @@ class Books(RuleBasedStateMachine):
     def refund_fails(self, data: st.DataObject, prompt: bool) -> None:
         """The donor's bank refuses some of the refunds: the provider's total comes back down."""
         gift = data.draw(st.sampled_from([g for g in self.payments if self.refunded.get(g.payment_id)]))
-        self.refunded[gift.payment_id] = data.draw(st.one_of(st.just(0), st.integers(0, self.refunded[gift.payment_id] - 1)))
+        lower = st.integers(0, self.refunded[gift.payment_id] - 1)
+        self.refunded[gift.payment_id] = data.draw(st.one_of(st.just(0), lower))
         self.failures.add(gift.payment_id)
         self._send(PaymentEvent(gift, refunded_total_cents=self.refunded[gift.payment_id], refund_failed=True), prompt)
 

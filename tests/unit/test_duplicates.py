@@ -4,7 +4,7 @@ from functions.domain.duplicates import BOUGHT, keys_of, net_of, overlap, taken_
 from functions.domain.forgiveness import account_keys
 from functions.domain.offers import read_accounts
 from functions.domain.planner import Offer
-from infra.sample_data import offer_csv
+from local.sample_data import offer_csv
 
 KEY = b"k" * 32
 

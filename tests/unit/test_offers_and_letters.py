@@ -4,8 +4,15 @@ import pytest
 
 from functions.domain.campaigns import Campaign, CampaignError
 from functions.domain.forgiveness import account_keys, code_hash, format_code, normalize_code
-from functions.domain.offers import COLUMNS, OPTIONAL_COLUMNS, OfferFileError, check_accounts, read_accounts, write_accounts
-from infra.sample_data import offer_csv
+from functions.domain.offers import (
+    COLUMNS,
+    OPTIONAL_COLUMNS,
+    OfferFileError,
+    check_accounts,
+    read_accounts,
+    write_accounts,
+)
+from local.sample_data import offer_csv
 
 GOOD = ("A-1", "Avery Example", "1 Imaginary Lane", "Exampleton", "NY", "10001", "Example Hospital", "medical",
         "125000", "2021-03-04")
@@ -148,7 +155,7 @@ def test_the_inlined_ingestion_loop_hashes_and_seals_exactly_as_the_named_functi
     accounts = list(read_accounts([line + "\n" for line in lines]))
     assert count == 3 and face == sum(a.balance_cents for a in accounts) and skipped == 0
     assert claimed == [keys_of(b"d" * 32, "c", account) for account in accounts]
-    for row, (item, account) in enumerate(zip(items, accounts)):
+    for row, (item, account) in enumerate(zip(items, accounts, strict=True)):
         digest, code = account_keys(b"k" * 32, "c", account.account_ref)
         assert item["account_hash"]["S"] == digest and item["sk"]["S"] == f"000004#{digest}"
         assert item["code_hash"]["S"] == code_hash(code)
@@ -291,13 +298,12 @@ def test_checking_streams_memory_does_not_grow_with_the_file():
 
 
 def test_the_fields_sellers_also_send_are_validated_sealed_and_lettered():
+    import datetime as dt
     import io
 
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
     from functions.adapters import crypto
-    import datetime as dt
-
     from functions.domain.forgiveness import SEPARATOR, private_blob, read_private
     from functions.domain.letter_text import Facts, compose
     from functions.domain.offers import FileReport, normalised

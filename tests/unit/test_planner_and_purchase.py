@@ -14,7 +14,17 @@ from hypothesis import strategies as st
 from bench.run import highs_value, planner_offers
 from functions.domain import planner
 from functions.domain.campaigns import Campaign
-from functions.domain.ledger import HELD, POOL, SPENT, Leg, Transfer, balances_from, hold_transfer, post_transfer, void_transfer
+from functions.domain.ledger import (
+    HELD,
+    POOL,
+    SPENT,
+    Leg,
+    Transfer,
+    balances_from,
+    hold_transfer,
+    post_transfer,
+    void_transfer,
+)
 from functions.domain.planner import Offer, greedy_plan, optimal_plan
 from functions.domain.purchase import Plan, SellerError, approval_outcome, plan_id_for, run_purchase_check
 

@@ -74,8 +74,8 @@ def test_a_failed_refund_is_reversed_by_a_new_transfer_and_a_later_refund_gets_a
     # Only an event reporting a failed refund may lower the total; any other lower total is a late copy.
     assert refund_adjustment(PaymentEvent(GIFT, refunded_total_cents=0), refunded_before=4_000) is None
     failed = refund_adjustment(PaymentEvent(GIFT, refunded_total_cents=0, refund_failed=True), refunded_before=4_000)
-    assert (failed.kind, failed.transfer_id, failed.amount_cents) == ("refund_failed", "refund_failed#sandbox#pay_1@4000",
-                                                                      4_000)
+    assert (failed.kind, failed.transfer_id, failed.amount_cents) == (
+        "refund_failed", "refund_failed#sandbox#pay_1@4000", 4_000)
     assert failed.transfer(balances(refunded=4_000, shortfall=-1_000)).deltas() == {REFUNDED: -4_000, SHORTFALL: 1_000,
                                                                                    POOL: 3_000}
     # The same amount refunded again: everything ever refunded is now 8000, so it is not mistaken for the first.

@@ -22,6 +22,7 @@ import base64
 import json
 from typing import Any
 
+from moto.core.responses import ActionResult
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
@@ -30,7 +31,6 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
     TransactWriteSingleOpException,
 )
-from moto.core.responses import ActionResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 
@@ -77,7 +77,7 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
     if any(code is not None for code, _, _ in errors):
         raise TransactionCanceledException(errors)
     for op_type, op, key in checked:  # every condition held: write, with no conditions left to fail
-        names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+        names, values = op.get("ExpressionAttributeNames") or {}, op.get("ExpressionAttributeValues") or {}
         if op_type == "Put":
             self.put_item(op["TableName"], op["Item"])
         elif op_type == "Delete":

@@ -17,11 +17,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
-from functions.adapters.aws import STAGES
 from functions.domain.campaigns import MAILERS, PROVIDERS, Campaign, CampaignError
 from functions.domain.letter_text import ENTITY_TYPES, LANGUAGES
 from functions.domain.money import format_cents
 from functions.domain.offers import FileReport, OfferFileError, check_file
+from functions.wiring import STAGES
 
 console = Console()
 err = Console(stderr=True)
@@ -182,7 +182,7 @@ def parser() -> argparse.ArgumentParser:
     redrive.add_argument("stage", choices=(*STAGES, "outbox"),
                          help="a stage, or outbox: announce again what the dispatcher could not relay")
     _where(redrive)
-    from infra import mailroom
+    from ops import mailroom
 
     mailroom.add_parsers(commands, _where)
     return top
@@ -221,7 +221,7 @@ def _column_map(path: str) -> dict[str, str]:
 @contextmanager
 def _opened(path: Path) -> Iterator[TextIO]:
     """An offer file's lines as read, with a progress bar on a terminal when it is big enough to wait for."""
-    from infra.operations import OperationError
+    from ops.operations import OperationError
 
     try:
         if err.is_terminal and path.stat().st_size > 2_000_000:
@@ -248,7 +248,8 @@ def _refused(report: FileReport, as_json: bool) -> int:
 
 
 def print_offer(shown: dict) -> None:
-    console.print(f"offer {shown['offer_id']} from {shown['seller']} ({shown['status']}): {shown['accounts']} accounts, "
+    console.print(f"offer {shown['offer_id']} from {shown['seller']} ({shown['status']}): "
+                  f"{shown['accounts']} accounts, "
                   f"{format_cents(shown['face_value_cents'])} face value for {format_cents(shown['price_cents'])} "
                   f"= {shown['cents_per_dollar']} per dollar")
     console.print(f"eligible under the campaign's policy: {shown['eligible_accounts']} accounts, "
@@ -286,7 +287,8 @@ def print_statement(result: dict) -> None:
         table.add_column(column)
     for gift in result["gifts"]:
         table.add_row(gift["date"], gift["campaign_id"], gift["donation_id"],
-                      *(format_cents(gift[k], gift["currency"]) for k in ("amount_cents", "refunded_cents", "net_cents")))
+                      *(format_cents(gift[k], gift["currency"])
+                        for k in ("amount_cents", "refunded_cents", "net_cents")))
     console.print(table)
     for currency, total in result["totals"].items():
         console.print(f"Total given: {format_cents(total, currency)}")
@@ -318,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _verified(source: str, as_json: bool) -> int:
-    from infra import portability
+    from ops import portability
 
     try:
         result = portability.verify_log(source)
@@ -340,150 +342,248 @@ def _verified(source: str, as_json: bool) -> int:
     return 0 if result["ok"] else 1
 
 
-def run(args: argparse.Namespace) -> int:
-    from infra import operations, portability
+# --- the commands: one function each, (command, action) -> function below --------------------------
 
-    if args.command == "demo":
-        from infra import demo
+Command = Callable[[argparse.Namespace], int]
 
-        # The functions log (and emit metrics) to stdout, as in Lambda: here that goes to stderr,
-        # so stdout carries only the report. Set before the handler modules bind their loggers.
-        stdout, sys.stdout = sys.stdout, sys.stderr
-        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines in a local report
-        try:
-            report = demo.run(donations=args.donations, seed=args.seed, report_path=args.report)
-        finally:
-            sys.stdout = stdout
-        return _show(report, args.json, print_report)
-    if args.command == "serve":
-        from infra.local import server
 
-        if args.payments == "stripe" and not os.environ.get("STRIPE_WEBHOOK_SECRET"):
-            err.print("[red]error:[/red] --payments stripe: set STRIPE_WEBHOOK_SECRET to your endpoint's signing secret")
-            return 2
-        return server.serve(args.host, args.port, args.aws_port or args.port + 1, args.payments, not args.no_sample)
-    if args.command == "offers" and args.action == "schema":
-        from functions.domain.offers import OfferRow
-
-        print(json.dumps(OfferRow.model_json_schema(), indent=2))
-        return 0
-    if args.command == "offers" and args.action == "sample":
-        from infra.sample_data import offer_csv
-
-        args.out.write_bytes(offer_csv(args.accounts, args.seed))
-        console.print(f"wrote {args.accounts} fictional accounts to {args.out}")
-        return 0
-    if args.command == "verify-log":
-        return _verified(args.source, args.json)
+def _local() -> bool:
+    """Whether the emulator's extra is installed: serve and demo run on moto."""
     try:
-        if args.command == "offers" and args.action == "check":
-            with _opened(args.file) as lines:
-                checked = check_file(lines, args.columns, args.date_format)
-            if checked.counts:
-                return _refused(checked, args.json)
-            return _show(checked.to_dict(), args.json, lambda r: console.print(
-                f"{args.file}: {r['accounts']:,} accounts, {format_cents(r['face_value_cents'])} face value: "
-                "ready to add", soft_wrap=True))
+        import moto  # noqa: F401
+    except ImportError:
+        err.print("[red]error:[/red] this command runs on the local emulator: pip install 'jubilee\\[local]'")
+        return False
+    return True
+
+
+def _demo(args: argparse.Namespace) -> int:
+    if not _local():
+        return 2
+    from local import demo
+
+    # The functions log (and emit metrics) to stdout, as in Lambda: here that goes to stderr,
+    # so stdout carries only the report. Set before the handler modules bind their loggers.
+    stdout, sys.stdout = sys.stdout, sys.stderr
+    # Quiet (no EMF lines in a local report) unless asked otherwise; put back after, for a caller in-process.
+    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+    unset = [name for name in quiet if name not in os.environ]
+    os.environ.update({name: quiet[name] for name in unset})
+    try:
+        report = demo.run(donations=args.donations, seed=args.seed, report_path=args.report)
+    finally:
+        sys.stdout = stdout
+        for name in unset:
+            os.environ.pop(name, None)
+    return _show(report, args.json, print_report)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if not _local():
+        return 2
+    from local import server
+
+    if args.payments == "stripe" and not os.environ.get("STRIPE_WEBHOOK_SECRET"):
+        err.print("[red]error:[/red] --payments stripe: "
+                  "set STRIPE_WEBHOOK_SECRET to your endpoint's signing secret")
+        return 2
+    return server.serve(args.host, args.port, args.aws_port or args.port + 1, args.payments, not args.no_sample)
+
+
+def _offer_schema(args: argparse.Namespace) -> int:
+    from functions.domain.offers import OfferRow
+
+    print(json.dumps(OfferRow.model_json_schema(), indent=2))
+    return 0
+
+
+def _offer_sample(args: argparse.Namespace) -> int:
+    from local.sample_data import offer_csv
+
+    args.out.write_bytes(offer_csv(args.accounts, args.seed))
+    console.print(f"wrote {args.accounts} fictional accounts to {args.out}")
+    return 0
+
+
+def _check_offer(args: argparse.Namespace) -> int:
+    """`offers check`: the file as `offers add` would read it, uploading nothing (no deployment needed)."""
+    with _opened(args.file) as lines:
+        checked = check_file(lines, args.columns, args.date_format)
+    if checked.counts:
+        return _refused(checked, args.json)
+    return _show(checked.to_dict(), args.json, lambda r: console.print(
+        f"{args.file}: {r['accounts']:,} accounts, {format_cents(r['face_value_cents'])} face value: "
+        "ready to add", soft_wrap=True))
+
+
+def _verify_log(args: argparse.Namespace) -> int:
+    return _verified(args.source, args.json)
+
+
+def _register_campaigns(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    added = operations.register_campaigns()
+    console.print(f"registered {len(added)} campaign(s): {', '.join(added)}" if added
+                  else "every campaign is registered already")
+    return 0
+
+
+def _create_campaign(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    extra: tuple[tuple[int, str, int, int], ...] = ()
+    if args.guidelines:
+        from functions.domain.eligibility import read_guidelines
+
+        table = read_guidelines(args.guidelines.read_text().splitlines(keepends=True)).table
+        extra = tuple((y, r, n, cents // 100) for (y, r, n), cents in sorted(table.items()))
+    campaign = Campaign(args.campaign_id, args.name, currency=args.currency,
+                        threshold_cents=args.threshold_cents, reserve_bps=args.reserve_bps,
+                        contact=args.contact, payments=args.payments, tax_statement=args.tax_statement,
+                        objective=args.objective, policy=args.policy, extra_guidelines=extra,
+                        approvers=tuple(args.approver), approvals_required=args.approvals_required,
+                        auto_approve_cents=args.auto_approve_cents, plan_ttl_hours=args.plan_ttl_hours,
+                        debtor_data_days=args.debtor_data_days, mailer=args.mailer,
+                        legal_name=args.legal_name, postal_address=tuple(args.postal_address),
+                        letter_languages=tuple(args.letter_languages or ("en",)),
+                        entity_type=args.entity_type, letter_tax_note=args.letter_tax_note,
+                        generic_creditor=args.generic_creditor)
+    operations.create_campaign(campaign)
+    console.print(f"created campaign {campaign.campaign_id!r}")
+    return 0
+
+
+def _show_offer(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    return _show(operations.show_offer(args.campaign, args.offer_id), args.json, print_offer)
+
+
+def _add_offer(args: argparse.Namespace) -> int:
+    from functions.adapters.purchases import load_offer
+    from ops import operations
+
+    with _opened(args.file) as lines:
+        offer, skipped = operations.add_offer(args.campaign, lines, args.seller, args.price_cents,
+                                              expires=args.expires, skip_bad_rows=args.skip_bad_rows,
+                                              columns=args.columns, date_format=args.date_format)
+    stored = load_offer(args.campaign, offer.offer_id)
+    if stored is None:  # registered just now: only a concurrent removal gets here
+        raise operations.OperationError(f"offer {offer.offer_id} is gone again")
+    met = stored["duplicates"]
+    if args.json:
+        print(json.dumps({**asdict(offer), "duplicates": met, "skipped": skipped.to_dict()},
+                         sort_keys=True, default=str))
+        return 0
+    for line in skipped.lines():
+        err.print(f"  skipped {line}", highlight=False, soft_wrap=True)
+    console.print(f"registered {offer.offer_id}: {offer.accounts} accounts, "
+                  f"{format_cents(offer.face_value_cents)} face value "
+                  f"({format_cents(offer.eligible_face_value_cents or 0)} eligible) "
+                  f"for {format_cents(offer.price_cents)}")
+    print_duplicates(met, offer.eligible_accounts, offer.eligible_face_value_cents)
+    return 0
+
+
+def _letters(args: argparse.Namespace) -> int:
+    from ops import mailroom
+
+    return mailroom.run(args, console.print)
+
+
+def _confirm_purchase(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    operations.confirm_purchase(args.plan_id, args.reference)
+    console.print(f"confirmed {args.plan_id}: the hold is posted and its accounts go to forgiveness")
+    return 0
+
+
+def _receipts(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    return _show(operations.statement(args.donor, args.year), args.json, print_statement)
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    found = operations.reconcile(args.campaign, args.since)
+    for difference in found:
+        console.print(str(difference))
+    console.print(f"{len(found)} difference(s) between Stripe and the ledger of {args.campaign!r}")
+    return 1 if found else 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from ops import portability
+
+    manifest = portability.export_campaign(args.campaign, args.out, args.include_personal_data)
+    for entry in manifest["files"]:
+        console.print(f"  {entry['path']}: {entry['rows']} row(s), sha256 {entry['sha256'][:16]}…")
+    console.print(f"exported {args.campaign!r} to {args.out} (manifest.json lists every file's checksum)")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from ops import portability
+
+    written = portability.import_campaign(args.source, args.campaign,
+                                          warn=lambda note: err.print(f"[yellow]warning:[/yellow] {note}"))
+    console.print(f"imported {sum(written.values())} new record(s) into {args.campaign!r}: " +
+                  ", ".join(f"{name} {n}" for name, n in written.items() if n))
+    return 0
+
+
+def _erase_donor(args: argparse.Namespace) -> int:
+    from functions.adapters import donors
+
+    erased = donors.erase(args.campaign, args.email)
+    console.print(f"erased: {erased} donation(s) of that donor kept their amounts; their name and email "
+                  "can no longer be read" if erased else "no donation of that donor in this campaign")
+    return 0
+
+
+def _redrive(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    if args.stage == "outbox":
+        announced, cleared = operations.redrive_outbox(args.stack, args.endpoint_url)
+        console.print(f"announced {announced} waiting outbox item(s) again; cleared {cleared} failure record(s) "
+                      "from the outbox dead-letter queue")
+        return 0
+    moved = operations.redrive(*operations.queue_urls(args.stage, args.stack, args.endpoint_url))
+    console.print(f"moved {moved} message(s) from the {args.stage} dead-letter queue back to its queue")
+    return 0
+
+
+# Commands that need no deployment, and those run against one (connected first: --stack/--endpoint-url).
+OFFLINE: dict[tuple[str, str | None], Command] = {
+    ("demo", None): _demo, ("serve", None): _serve, ("offers", "schema"): _offer_schema,
+    ("offers", "sample"): _offer_sample, ("offers", "check"): _check_offer, ("verify-log", None): _verify_log,
+}
+CONNECTED: dict[tuple[str, str | None], Command] = {
+    ("campaigns", "create"): _create_campaign, ("campaigns", "register"): _register_campaigns,
+    ("offers", "add"): _add_offer, ("offers", "show"): _show_offer, ("purchases", "confirm"): _confirm_purchase,
+    ("receipts", None): _receipts, ("reconcile", None): _reconcile, ("export", None): _export,
+    ("import", None): _import, ("erase-donor", None): _erase_donor, ("dlq", "redrive"): _redrive,
+    **{("letters", action): _letters for action in ("export", "mark-mailed", "resend")},
+}
+
+
+def run(args: argparse.Namespace) -> int:
+    key = (args.command, getattr(args, "action", None))
+    if key in OFFLINE:
+        return OFFLINE[key](args)
+    from ops import operations, portability
+
+    try:
         operations.connect(args.stack, args.endpoint_url)
-        if args.command == "campaigns" and args.action == "register":
-            added = operations.register_campaigns()
-            console.print(f"registered {len(added)} campaign(s): {', '.join(added)}" if added
-                          else "every campaign is registered already")
-            return 0
-        if args.command == "campaigns":
-            extra = ()
-            if args.guidelines:
-                from functions.domain.eligibility import read_guidelines
-
-                table = read_guidelines(args.guidelines.read_text().splitlines(keepends=True)).table
-                extra = tuple((y, r, n, cents // 100) for (y, r, n), cents in sorted(table.items()))
-            campaign = Campaign(args.campaign_id, args.name, currency=args.currency,
-                                threshold_cents=args.threshold_cents, reserve_bps=args.reserve_bps,
-                                contact=args.contact, payments=args.payments, tax_statement=args.tax_statement,
-                                objective=args.objective, policy=args.policy, extra_guidelines=extra,
-                                approvers=tuple(args.approver), approvals_required=args.approvals_required,
-                                auto_approve_cents=args.auto_approve_cents, plan_ttl_hours=args.plan_ttl_hours,
-                                debtor_data_days=args.debtor_data_days, mailer=args.mailer,
-                                legal_name=args.legal_name, postal_address=tuple(args.postal_address),
-                                letter_languages=tuple(args.letter_languages or ("en",)),
-                                entity_type=args.entity_type, letter_tax_note=args.letter_tax_note,
-                                generic_creditor=args.generic_creditor)
-            operations.create_campaign(campaign)
-            console.print(f"created campaign {campaign.campaign_id!r}")
-            return 0
-        if args.command == "offers" and args.action == "show":
-            return _show(operations.show_offer(args.campaign, args.offer_id), args.json, print_offer)
-        if args.command == "offers":
-            with _opened(args.file) as lines:
-                offer, skipped = operations.add_offer(args.campaign, lines, args.seller, args.price_cents,
-                                                     expires=args.expires, skip_bad_rows=args.skip_bad_rows,
-                                                     columns=args.columns, date_format=args.date_format)
-            from functions.adapters.purchases import load_offer
-
-            registered = load_offer(args.campaign, offer.offer_id)
-            assert registered is not None  # registered just now
-            met = registered["duplicates"]
-            if args.json:
-                print(json.dumps({**asdict(offer), "duplicates": met, "skipped": skipped.to_dict()},
-                                 sort_keys=True, default=str))
-                return 0
-            for line in skipped.lines():
-                err.print(f"  skipped {line}", highlight=False, soft_wrap=True)
-            console.print(f"registered {offer.offer_id}: {offer.accounts} accounts, "
-                          f"{format_cents(offer.face_value_cents)} face value "
-                          f"({format_cents(offer.eligible_face_value_cents or 0)} eligible) "
-                          f"for {format_cents(offer.price_cents)}")
-            print_duplicates(met, offer.eligible_accounts, offer.eligible_face_value_cents)
-            return 0
-        if args.command == "purchases":
-            operations.confirm_purchase(args.plan_id, args.reference)
-            console.print(f"confirmed {args.plan_id}: the hold is posted and its accounts go to forgiveness")
-            return 0
-        if args.command == "receipts":
-            return _show(operations.statement(args.donor, args.year), args.json, print_statement)
-        if args.command == "reconcile":
-            found = operations.reconcile(args.campaign, args.since)
-            for difference in found:
-                console.print(str(difference))
-            console.print(f"{len(found)} difference(s) between Stripe and the ledger of {args.campaign!r}")
-            return 1 if found else 0
-        if args.command == "export":
-            manifest = portability.export_campaign(args.campaign, args.out, args.include_personal_data)
-            for entry in manifest["files"]:
-                console.print(f"  {entry['path']}: {entry['rows']} row(s), sha256 {entry['sha256'][:16]}…")
-            console.print(f"exported {args.campaign!r} to {args.out} (manifest.json lists every file's checksum)")
-            return 0
-        if args.command == "import":
-            written = portability.import_campaign(args.source, args.campaign,
-                                                  warn=lambda note: err.print(f"[yellow]warning:[/yellow] {note}"))
-            console.print(f"imported {sum(written.values())} new record(s) into {args.campaign!r}: " +
-                          ", ".join(f"{name} {n}" for name, n in written.items() if n))
-            return 0
-        if args.command == "erase-donor":
-            from functions.adapters import donors
-
-            erased = donors.erase(args.campaign, args.email)
-            console.print(f"erased: {erased} donation(s) of that donor kept their amounts; their name and email "
-                          "can no longer be read" if erased else "no donation of that donor in this campaign")
-            return 0
-        if args.command == "letters":
-            from infra import mailroom
-
-            return mailroom.run(args, console.print)
-        if args.command == "dlq" and args.stage == "outbox":
-            announced, cleared = operations.redrive_outbox(args.stack, args.endpoint_url)
-            console.print(f"announced {announced} waiting outbox item(s) again; cleared {cleared} failure record(s) "
-                          "from the outbox dead-letter queue")
-            return 0
-        if args.command == "dlq":
-            moved = operations.redrive(*operations.queue_urls(args.stage, args.stack, args.endpoint_url))
-            console.print(f"moved {moved} message(s) from the {args.stage} dead-letter queue back to its queue")
-            return 0
+        return CONNECTED[key](args)
     except (operations.OperationError, portability.PortabilityError) as error:
         err.print(f"[red]error:[/red] {error}")
         return 2
-    raise AssertionError(f"unhandled command {args.command}")
 
 
 if __name__ == "__main__":

@@ -21,16 +21,15 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from functions.adapters import dynamo
 from infra import topology
-from infra.local import moto_speedups
 from infra.topology import FUNCTIONS, QUEUES, ROUTES
+from local import moto_speedups
 
 log = logging.getLogger("jubilee.emulator")
 REGION = "us-east-1"
@@ -119,7 +118,7 @@ class LocalCloud:
         self._lock = threading.RLock()  # `jubilee serve` calls in from several threads; handlers share state
         self._handlers: dict[str, Callable[[dict, Any], Any]] = {}
         self._routes = [(r, _route_pattern(r.path)) for r in ROUTES if payments == "sandbox" or not r.sandbox_only]
-        self._mock = None
+        self._mock: Any = None  # moto's mock_aws(), unless an endpoint URL names a running moto
         # Stands in for API Gateway's IAM authorization on admin routes: bearer token -> user name.
         self.admin_tokens = admin_tokens or {}
 
@@ -282,7 +281,8 @@ class LocalCloud:
         except Exception:
             log.exception("function %s failed on %s %s", route.function, method, route.path)
             # What API Gateway answers when the function itself fails.
-            return HttpResponse(502, {"Content-Type": "application/json"}, json.dumps({"message": "Internal server error"}))
+            return HttpResponse(502, {"Content-Type": "application/json"},
+                                json.dumps({"message": "Internal server error"}))
         out_headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
         out_headers.update(result.get("headers") or {})
         text = result.get("body") or ""
@@ -448,12 +448,3 @@ class LocalCloud:
         sqs = self.clients("sqs")
         return {stage: int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
                            ["Attributes"]["ApproximateNumberOfMessages"]) for stage, url in self.dlq_urls.items()}
-
-
-@contextmanager
-def local_cloud(**kwargs: Any) -> Iterator[LocalCloud]:
-    cloud = LocalCloud(**kwargs).start()
-    try:
-        yield cloud
-    finally:
-        cloud.stop()

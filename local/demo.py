@@ -10,28 +10,14 @@ from typing import Any
 from functions.adapters import public_log
 from functions.adapters.payments import SandboxPayments
 from functions.adapters.secrets import derived_key
-from functions.domain.campaigns import Campaign
-from functions.domain.offers import read_accounts
 from functions.domain.public_log import compare, verify
-from infra import operations, site
-from infra.local.emulator import LocalCloud
-from infra.sample_data import SAMPLE_OFFERS, offer_csv
-
-DEMO_CAMPAIGN = Campaign("demo", "Demo Jubilee", threshold_cents=100_000, contact="letters@jubilee.example")
+from infra import site
+from local.emulator import LocalCloud
+from local.sample_data import DEMO_CAMPAIGN, seed_campaign
 
 
 class DemoFailed(AssertionError):
     pass
-
-
-def seed_campaign(cloud: LocalCloud, campaign: Campaign = DEMO_CAMPAIGN, seed: int = 7) -> None:
-    """The demo campaign and its sample offers, as `jubilee serve` starts with them."""
-    operations.create_campaign(campaign)
-    for n, sample in enumerate(SAMPLE_OFFERS):
-        body = offer_csv(sample.accounts, seed * 100 + n, prefix=sample.offer_id.upper())
-        face = sum(a.balance_cents for a in read_accounts(body.decode().splitlines(keepends=True)))
-        operations.add_offer(campaign.campaign_id, body, sample.seller, face * sample.cents_per_dollar_bps // 10_000,
-                             offer_id=sample.offer_id)
 
 
 def _check(condition: bool, what: str) -> None:

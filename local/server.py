@@ -11,13 +11,13 @@ import logging
 import os
 import sys
 import threading
-from dataclasses import replace
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from infra import site
-from infra.local.emulator import LocalCloud, log
+from local.emulator import LocalCloud, log
 
 PUMP_INTERVAL_S = 0.2
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's limit on a request's payload
@@ -86,7 +86,8 @@ def _handler_class(cloud: LocalCloud, campaign: str = "demo") -> type[BaseHTTPRe
             if self.command not in ("GET", "HEAD"):  # CloudFront's default: GET and HEAD
                 return False
             if path == f"/{site.CONFIG}":
-                found = (site.config_js("", campaign, cloud.public_base_url).encode(), "text/javascript; charset=utf-8")
+                found: tuple[bytes, str] | None = (site.config_js("", campaign, cloud.public_base_url).encode(),
+                                                   "text/javascript; charset=utf-8")
             else:
                 found = site.static_file(path)
             if found is None:
@@ -130,7 +131,7 @@ def _pump(cloud: LocalCloud, stop: threading.Event) -> None:
 def serve(host: str, port: int, aws_port: int, payments: str = "sandbox", sample: bool = True) -> int:
     from moto.server import ThreadedMotoServer
 
-    from infra.demo import DEMO_CAMPAIGN, seed_campaign
+    from local.sample_data import DEMO_CAMPAIGN, seed_campaign
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines drown the useful ones
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=aws_port, verbose=False)
@@ -150,7 +151,8 @@ def serve(host: str, port: int, aws_port: int, payments: str = "sandbox", sample
               f"  jubilee import DIR --campaign ID --endpoint-url {endpoint}   (an export, e.g. of another run)\n"
               f"  jubilee campaigns create ID --name NAME --endpoint-url {endpoint}", flush=True)
     else:
-        print(f"Jubilee is serving http://{host}:{port}/ (the campaign's site) and its API (campaign {DEMO_CAMPAIGN.campaign_id!r} with sample offers, "
+        print(f"Jubilee is serving http://{host}:{port}/ (the campaign's site) and its API "
+              f"(campaign {DEMO_CAMPAIGN.campaign_id!r} with sample offers, "
               f"paid through {payments})\n"
               f"  try: curl -X POST http://{host}:{port}/campaigns/demo/donations -H 'Idempotency-Key: k1' "
               f"-H 'Content-Type: application/json' -d '{{\"amount_cents\": 2500, \"currency\": \"USD\"}}'\n"

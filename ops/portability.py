@@ -34,16 +34,16 @@ from typing import Any
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
-from functions.adapters import donors, dynamo, ledger, public_log, purchases, storage
+from functions.adapters import clock, donors, dynamo, keys, ledger, public_log, purchases, storage
 from functions.adapters.aws import client, settings
+from functions.domain.campaigns import UnknownCampaign
 from functions.domain.ledger import net_deltas, void_transfer
 from functions.domain.money import format_cents
 from functions.domain.planner import purchase_record
 from functions.domain.public_log import GENESIS, compare, verify
 
 FORMAT = "jubilee-export/1"
-DATASETS = ("campaign", "balances", "ledger_entries", "donations", "offers", "plans", "planning",
-            "forgiveness_events", "forgiveness_chunks", "letter_batches", "letter_verifications", "public_log")
+DATASETS = keys.DATASETS  # one per family of item that leaves the deployment (functions/adapters/keys.py)
 NEVER_EXPORTED = ("sealed", "donor_sealed", "public_key", "private_key", "key")  # ciphertext and keys
 SET_ATTRIBUTES = ("approvers",)  # stored as string sets; JSON has lists
 SEQUENCE_KEYS = {"campaign": "sk", "public_log": "seq"}
@@ -59,23 +59,10 @@ class PortabilityError(Exception):
 def dataset_of(item: dict[str, Any], campaign_id: str) -> str | None:
     """Which dataset a stored item belongs to, if it is this campaign's and leaves the deployment.
 
-    Not exported, as derived: the campaign's registry entry and the reconciler's checkpoint (an import
-    registers the campaign, and its next reconcile recomputes every balance from the entries)."""
-    pk, sk = item["pk"], item["sk"]
-    if pk == dynamo.campaign_pk(campaign_id):
-        prefixes = {"META": "campaign", "ACCOUNT#": "balances", "DONATION#": "donations", "OFFER#": "offers",
-                    "PLAN#": "plans", "PLANNING": "planning"}
-        return next((name for prefix, name in prefixes.items() if sk.startswith(prefix)), None)
-    owned = {f"LEDGER#{campaign_id}": "ledger_entries", public_log.log_pk(campaign_id): "public_log"}
-    if pk in owned:
-        return owned[pk]
-    for prefix, name in (("FORGIVEN#", "forgiveness_events"), ("CHUNK#", "forgiveness_chunks"),
-                         ("LETTERS#", "letter_batches")):
-        if pk.startswith(f"{prefix}{campaign_id}#"):
-            return name
-    if pk.startswith("VERIFY#") and item.get("campaign_id") == campaign_id:
-        return "letter_verifications"
-    return None
+    The families that never leave say why in keys.FAMILIES (e.g. the registry entry and the
+    reconciler's checkpoint are derived again after an import)."""
+    family = keys.family_of(item, campaign_id)
+    return family.dataset if family else None
 
 
 def _open_record(item: dict[str, Any], include_personal_data: bool) -> dict[str, Any]:
@@ -138,7 +125,7 @@ def export_campaign(campaign_id: str, out: Path, include_personal_data: bool = F
     """Write the campaign's data to `out`; returns the manifest."""
     figures = ledger.public_figures(campaign_id)
     if figures is None:
-        raise PortabilityError(f"--campaign: no campaign {campaign_id!r} here")
+        raise PortabilityError(f"--campaign: {UnknownCampaign(campaign_id)} here")
     datasets: dict[str, list[dict[str, Any]]] = {name: [] for name in DATASETS}
     for item in dynamo.scan():
         name = dataset_of(item, campaign_id)
@@ -146,8 +133,8 @@ def export_campaign(campaign_id: str, out: Path, include_personal_data: bool = F
             datasets[name].append(json.loads(item["entry"]))
         elif name:
             datasets[name].append(_open_record(item, include_personal_data))
-    for name, rows in datasets.items():
-        rows.sort(key=lambda row: (row.get(SEQUENCE_KEYS.get(name, "pk")), row.get("sk", "")))
+    for dataset, rows in datasets.items():
+        rows.sort(key=lambda row: (row.get(SEQUENCE_KEYS.get(dataset, "pk")), row.get("sk", "")))
     _check_consistent(datasets, figures)
     out.mkdir(parents=True, exist_ok=True)
     written: list[tuple[str, int]] = []
@@ -164,7 +151,8 @@ def export_campaign(campaign_id: str, out: Path, include_personal_data: bool = F
                                                                 datasets["forgiveness_events"]) + "\n")
     written += [("published.json", 1), ("grants-360giving.json", 1)]
     manifest = {
-        "format": FORMAT, "campaign_id": campaign_id, "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "format": FORMAT, "campaign_id": campaign_id,
+        "exported_at": clock.now().astimezone(dt.UTC).isoformat(timespec="seconds"),
         "include_personal_data": include_personal_data,
         "files": [{"path": path, "rows": rows, "bytes": (out / path).stat().st_size, "sha256": _sha256(out / path)}
                   for path, rows in written],
@@ -191,7 +179,7 @@ def _check_consistent(datasets: dict[str, list[dict[str, Any]]], figures: dict[s
     for transfer in datasets["ledger_entries"]:
         for account, amount in transfer["legs"].items():
             sums[account] += amount
-    cached = {row["sk"].removeprefix("ACCOUNT#"): row.get("balance", 0) for row in datasets["balances"]}
+    cached = {row["sk"].removeprefix(keys.account_sk("")): row.get("balance", 0) for row in datasets["balances"]}
     log = datasets["public_log"]
     if any(cached.get(a, 0) != sums.get(a, 0) for a in set(cached) | set(sums)) or \
             (log[-1]["hash"] if log else GENESIS) != figures["log_head"]:
@@ -244,14 +232,16 @@ def import_campaign(source: Path, campaign_id: str, warn: Callable[[str], None] 
                                "import would mix the two; nothing was imported. What differs: "
                                + "; ".join(differences) + ". Import into a deployment without it "
                                "(jubilee serve --no-sample starts one).")
-    for offer_id, path in files.items():  # before its record: an open offer is never without its file
-        storage.upload_offer(campaign_id, offer_id, path.read_bytes())
+    for offer_id, file in files.items():  # before its record: an open offer is never without its file
+        storage.upload_offer(campaign_id, offer_id, file.read_bytes())
     written = dict.fromkeys(DATASETS, 0)
     # The campaign's own item last: until the rest is in, the campaign is not there to be read.
-    for key in sorted(set(wanted) - set(held), key=lambda k: wanted[k]["sk"] == ledger.META):
+    for key in sorted(set(wanted) - set(held), key=lambda k: wanted[k]["sk"] == keys.META):
         item = wanted[key] | (donors.sealed(campaign_id, wanted[key]["donation_id"], personal[key])
                               if key in personal else {})  # sealed anew, under this deployment's keys
-        written[_dataset(item, campaign_id)] += dynamo.put_new(item)
+        name = _dataset(item, campaign_id)
+        assert name is not None  # wanted holds only the export's datasets' records
+        written[name] += dynamo.put_new(item)
     ledger.register_campaign(campaign_id)
     if any(written.values()):  # entries came with their old times: the next reconcile is a full one
         ledger.forget_checkpoint(campaign_id)
@@ -262,7 +252,7 @@ def import_campaign(source: Path, campaign_id: str, warn: Callable[[str], None] 
 
 def _dataset(item: dict[str, Any], campaign_id: str) -> str | None:
     """dataset_of, and the log's head (made from its last entry, not exported)."""
-    if (item["pk"], item["sk"]) == (dynamo.campaign_pk(campaign_id), public_log.HEAD):
+    if (item["pk"], item["sk"]) == (keys.campaign_pk(campaign_id), keys.LOG_HEAD):
         return "public_log"
     return dataset_of(item, campaign_id)
 
@@ -270,7 +260,8 @@ def _dataset(item: dict[str, Any], campaign_id: str) -> str | None:
 def _records(campaign_id: str, rows: dict[str, list[dict[str, Any]]]
              ) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[str, str], dict[str, Any]]]:
     """The items the export stands for, by key, and the donors (opened) of those that had them."""
-    wanted, personal = {}, {}
+    wanted: dict[tuple[str, str], dict[str, Any]] = {}
+    personal: dict[tuple[str, str], dict[str, Any]] = {}
     for name in DATASETS:
         if name == "public_log":
             items = [public_log.stored_entry(campaign_id, e) for e in rows[name]]
@@ -290,6 +281,8 @@ def _differences(campaign_id: str, wanted: dict[tuple[str, str], dict[str, Any]]
     found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for key, item in sorted(held.items()):
         name = _dataset(item, campaign_id)
+        if name is None:
+            continue  # not the campaign's (held holds only its items)
         if key not in wanted:
             found[name]["not in the export"].append(key[1])
             continue
@@ -326,8 +319,8 @@ def _withdraw(campaign_id: str, rows: dict[str, list[dict[str, Any]]], offers: l
             plan.update(status="voided", finished_at=at, void_reason=WITHDRAWN)
             rows["ledger_entries"].append(ledger.transfer_item(transfer, at, plan_id=plan["plan_id"]))
             for account, delta in net_deltas([transfer]).items():
-                row = balances.setdefault(ledger.account_sk(account), {"pk": dynamo.campaign_pk(campaign_id),
-                                                                       "sk": ledger.account_sk(account)})
+                row = balances.setdefault(keys.account_sk(account), {"pk": keys.campaign_pk(campaign_id),
+                                                                     "sk": keys.account_sk(account)})
                 row["balance"] = row.get("balance", 0) + delta
             offer["attempt"] = offer.get("attempt", 0) + 1
             notes.append(f"plan {plan['plan_id']} voided: the {format_cents(plan['price_cents'], currency)} it held "
@@ -356,12 +349,13 @@ def published_log(source: str) -> tuple[list[dict[str, Any]], dict[str, Any], li
     a campaign's URL (https://.../campaigns/ID) or an export directory."""
     if source.startswith(("http://", "https://")):
         base = source.rstrip("/")
-        figures, entries, page = _fetch_json(base), [], f"{base}/log"
+        figures, page = _fetch_json(base), f"{base}/log"
+        entries: list[dict[str, Any]] = []
         root = base[:base.index("/campaigns/")] if "/campaigns/" in base else base
         while page and len(entries) < figures.get("log_entries", 0):
             answer = _fetch_json(page)
             entries += answer["entries"]
-            page = f"{root}{answer['next']}" if answer.get("next") and answer["entries"] else None
+            page = f"{root}{answer['next']}" if answer.get("next") and answer["entries"] else ""
         # The figures are of one moment; entries appended since belong to a later one.
         return entries[:figures.get("log_entries", 0)], figures, []
     directory = Path(source)

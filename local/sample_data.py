@@ -8,7 +8,11 @@ import io
 import random
 from dataclasses import dataclass
 
-from functions.domain.offers import COLUMNS, OPTIONAL_COLUMNS
+from functions.domain.campaigns import Campaign
+from functions.domain.offers import COLUMNS, OPTIONAL_COLUMNS, read_accounts
+from ops import operations
+
+DEMO_CAMPAIGN = Campaign("demo", "Demo Jubilee", threshold_cents=100_000, contact="letters@jubilee.example")
 
 FIRST = ("Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Gray", "Harper", "Indigo", "Jordan",
          "Kendall", "Logan", "Morgan", "Noel", "Oakley", "Parker", "Quinn", "Riley", "Sage", "Taylor")
@@ -58,3 +62,14 @@ SAMPLE_OFFERS = (
     SampleOffer("offer-c", "sandbox", 20, 250),
     SampleOffer("offer-d", "sandbox-declines", 10, 100),
 )
+
+
+def seed_campaign(cloud: object, campaign: Campaign = DEMO_CAMPAIGN, seed: int = 7) -> None:
+    """The demo campaign and its sample offers, as `jubilee serve` starts with them, on the started
+    `cloud` (which the operations reach through the environment it set)."""
+    operations.create_campaign(campaign)
+    for n, sample in enumerate(SAMPLE_OFFERS):
+        body = offer_csv(sample.accounts, seed * 100 + n, prefix=sample.offer_id.upper())
+        face = sum(a.balance_cents for a in read_accounts(body.decode().splitlines(keepends=True)))
+        operations.add_offer(campaign.campaign_id, body, sample.seller, face * sample.cents_per_dollar_bps // 10_000,
+                             offer_id=sample.offer_id)

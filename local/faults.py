@@ -23,7 +23,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from infra.local.emulator import InjectedFault, LocalCloud, current_function
+from local.emulator import InjectedFault, LocalCloud, current_function
 
 KINDS = ("throttle", "crash", "conflict")
 TRANSACTIONS = ("dynamodb.TransactWriteItems", "dynamodb.TransactGetItems")
@@ -31,6 +31,13 @@ TRANSACTIONS = ("dynamodb.TransactWriteItems", "dynamodb.TransactGetItems")
 
 class LambdaCrash(BaseException):
     """The function's process died mid-call: a BaseException, so no `except Exception` in it catches it."""
+
+
+
+def _client_error(response: dict[str, Any], operation: str) -> ClientError:
+    """A service's 400 as botocore raises it (its response type wants metadata no caller reads)."""
+    full: Any = {**response, "ResponseMetadata": {"HTTPStatusCode": 400}}
+    return ClientError(full, operation)
 
 
 @dataclass(frozen=True)
@@ -76,16 +83,16 @@ class FaultPlan:
             return
         if self.kind == "throttle":
             self.fired = call
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded (injected)"},
-                               "ResponseMetadata": {"HTTPStatusCode": 400}}, model.name)
+            raise _client_error({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded (injected)"}},
+                                model.name)
         if self.kind == "conflict" and call.transactional:
             self.fired = call
             items = self._params.get("TransactItems") or [None]
-            raise ClientError({"Error": {"Code": "TransactionCanceledException",
+            raise _client_error({"Error": {"Code": "TransactionCanceledException",
                                          "Message": "Transaction cancelled, please refer cancellation reasons for "
                                                     "specific reasons [TransactionConflict] (injected)"},
-                               "CancellationReasons": [{"Code": "TransactionConflict"}] + [{"Code": "None"}] * (len(items) - 1),
-                               "ResponseMetadata": {"HTTPStatusCode": 400}}, model.name)
+                                 "CancellationReasons": [{"Code": "TransactionConflict"}]
+                                 + [{"Code": "None"}] * (len(items) - 1)}, model.name)
 
     def _after(self, http_response: Any, model: Any, **_: Any) -> None:
         ok = http_response is not None and http_response.status_code < 300
@@ -112,6 +119,7 @@ def injected(cloud: LocalCloud, plan: FaultPlan) -> Iterator[FaultPlan]:
     from functions.adapters import aws
 
     boto3.setup_default_session()  # after the mock started (it resets the default session)
+    assert boto3.DEFAULT_SESSION is not None  # set up just now
     events = boto3.DEFAULT_SESSION.events
     events.register("before-parameter-build", plan._parameters)
     events.register("before-call", plan._before)

@@ -14,11 +14,12 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
-from functions.adapters import aws, duplicates, purchases, storage
-from functions.adapters.secrets import derived_key, forget_secrets
+from functions import wiring
+from functions.adapters import aws, clock, duplicates, purchases, storage
 from functions.adapters import ledger as ledger_store
-from functions.domain.campaigns import Campaign
 from functions.adapters.reference_data import poverty_guidelines
+from functions.adapters.secrets import derived_key, forget_secrets
+from functions.domain.campaigns import Campaign, UnknownCampaign
 from functions.domain.duplicates import Overlap, keys_of, overlap
 from functions.domain.eligibility import OfferProfile, assess, profile
 from functions.domain.offers import FileReport, OfferFileError, OfferRow, normalised, read_accounts
@@ -26,10 +27,7 @@ from functions.domain.planner import Offer, cents_per_dollar
 from infra import topology
 
 # Stack output name -> environment variable the adapters read.
-OUTPUTS = {"TableName": "TABLE_NAME", "IdempotencyTableName": "IDEMPOTENCY_TABLE_NAME",
-           "OffersBucketName": "OFFERS_BUCKET", "LettersBucketName": "LETTERS_BUCKET",
-           "AppSecretArn": "APP_SECRET_ID", "StripeSecretArn": "STRIPE_SECRET_ID", "DonorKeyArn": "DONOR_KEY_ID",
-           "DebtorKeyArn": "PII_KEY_ID"}
+OUTPUTS = {r.output: r.variable for r in wiring.RESOURCES}
 
 
 class OperationError(Exception):
@@ -48,11 +46,7 @@ def connect(stack: str = "Jubilee", endpoint_url: str | None = None) -> None:
             os.environ.setdefault(variable, "testing")  # a local endpoint takes any credentials
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
         names = topology.LOCAL_NAMES
-        os.environ.update({"TABLE_NAME": names[topology.LEDGER], "IDEMPOTENCY_TABLE_NAME": names[topology.IDEMPOTENCY],
-                           "OFFERS_BUCKET": names[topology.OFFERS], "LETTERS_BUCKET": names[topology.LETTERS],
-                           "APP_SECRET_ID": names[topology.APP_SECRET],
-                           "STRIPE_SECRET_ID": names[topology.STRIPE_SECRET], "DONOR_KEY_ID": names[topology.DONOR_KEY],
-                           "PII_KEY_ID": names[topology.PII_KEY]})
+        os.environ.update({r.variable: names[r.name] for r in wiring.RESOURCES})
     else:
         outputs = stack_outputs(stack)
         missing = [k for k in OUTPUTS if k not in outputs]
@@ -77,7 +71,7 @@ def register_campaigns() -> list[str]:
 def _campaign(campaign_id: str) -> Campaign:
     campaign = ledger_store.load_campaign(campaign_id)
     if campaign is None:
-        raise OperationError(f"--campaign: no campaign {campaign_id!r}")
+        raise OperationError(f"--campaign: {UnknownCampaign(campaign_id)}")
     return campaign
 
 
@@ -92,7 +86,7 @@ def _overlap(campaign: Campaign, offer_id: str, key: bytes, keys: list[tuple[str
     seen = duplicates.seen(campaign.campaign_id, offer_id, key, keys)
     if not seen:
         return Overlap()
-    policy, guidelines, today = campaign.eligibility(), campaign.guidelines(poverty_guidelines()), dt.date.today()
+    policy, guidelines, today = campaign.eligibility(), campaign.guidelines(poverty_guidelines()), clock.now().date()
     return overlap(((a, k, assess(a, policy, guidelines, today).eligible) for a, k in zip(accounts(), keys, strict=True)
                     if k[0] in seen or k[1] in seen), seen)
 
@@ -120,7 +114,7 @@ def add_offer(campaign_id: str, body: bytes | Iterable[str], seller: str, price_
         raise OperationError("--seller: must not be empty")
     if expires:
         try:
-            if dt.date.fromisoformat(expires) < dt.date.today():
+            if dt.date.fromisoformat(expires) < clock.now().date():
                 raise OperationError(f"--expires: {expires} is in the past")
         except ValueError:
             raise OperationError(f"--expires: {expires!r} is not a date like 2026-12-31") from None
@@ -227,10 +221,10 @@ def redrive_outbox(stack: str = "Jubilee", endpoint_url: str | None = None) -> t
     """The dispatcher's failure queue holds where failed stream batches were, not their items: announce
     every outbox item still waiting (what the scheduled relay does, without waiting), then clear the
     failure records read before. Returns (items announced, failure records cleared)."""
-    from functions.adapters import clock, outbox
+    from functions.adapters import outbox
 
-    os.environ.update({f"QUEUE_URL_{stage.upper()}": queue_urls(stage, stack, endpoint_url)[0]
-                       for stage in aws.STAGES})
+    os.environ.update({wiring.queue_variable(stage): queue_urls(stage, stack, endpoint_url)[0]
+                       for stage in wiring.STAGES})
     aws.settings.cache_clear()
     if endpoint_url:
         dlq_url = aws.client("sqs").get_queue_url(QueueName=topology.local_queue_name("outbox", dead_letters=True))[
@@ -251,9 +245,8 @@ def redrive_outbox(stack: str = "Jubilee", endpoint_url: str | None = None) -> t
 
 def statement(email: str, year: int) -> dict:
     """A donor's year-end statement across campaigns: each confirmed gift, net of refunds."""
-    from functions.domain.receipts import year_end_statement
-
     from functions.adapters.donors import donor_ref
+    from functions.domain.receipts import year_end_statement
 
     theirs = [d for d in ledger_store.all_donations() if d.get("donor_ref") == donor_ref(d["campaign_id"], email)]
     result = year_end_statement(theirs, email, year)
@@ -273,7 +266,8 @@ def reconcile(campaign_id: str, since: str | None = None) -> list:
     from functions.domain.reconciliation import differences, ledger_side
 
     if _campaign(campaign_id).payments != "stripe":
-        raise OperationError(f"--campaign: {campaign_id!r} does not take Stripe payments; there is nothing to reconcile")
+        raise OperationError(f"--campaign: {campaign_id!r} does not take Stripe payments; "
+                             "there is nothing to reconcile")
     start = None
     if since:
         try:

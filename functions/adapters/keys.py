@@ -1,0 +1,137 @@
+"""Every key of the ledger table, and every family of item it holds: the one place both are written.
+
+A family is the items one key shape holds (a partition, and a sort-key prefix). Each either leaves
+the deployment in an export dataset or says why it never does; `family_of` names the family of any
+stored item, so a new kind of item that is not listed here fails a test instead of silently missing
+the export (tests/unit/test_keys.py, and the demo's scan in tests/integration/test_data_rules.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# --- the campaign's own partition -------------------------------------------------------------
+
+META = "META"  # the campaign's settings and counters
+PLANNING = "PLANNING"  # the planner's lease and last run
+CHECKPOINT = "RECONCILED"  # the reconciler's checkpoint
+LOG_HEAD = "LOGHEAD"  # the public log's last sequence number and hash
+REGISTRY = "CAMPAIGNS"  # one partition listing every campaign (sort key: its id)
+
+
+def _key(prefix: str) -> Callable[[str], str]:
+    """A key builder: `prefix` and the one id it is given."""
+    return lambda value: f"{prefix}{value}"
+
+
+def _per_plan(prefix: str) -> Callable[[str, str], str]:
+    """A partition per campaign and plan (one portfolio's chunks, events or letters)."""
+    return lambda campaign_id, plan_id: f"{prefix}{campaign_id}#{plan_id}"
+
+
+campaign_pk = _key("CAMPAIGN#")
+account_sk = _key("ACCOUNT#")  # a ledger account's cached balance
+donation_sk = _key("DONATION#")
+offer_sk = _key("OFFER#")
+plan_sk = _key("PLAN#")
+donor_key_sk = _key("DONORKEY#")
+debtor_key_sk = _key("DEBTORKEY#")
+
+# --- partitions of their own --------------------------------------------------------------------
+
+ledger_pk = _key("LEDGER#")  # the campaign's ledger entries (sort key: the transfer id)
+log_pk = _key("LOG#")  # the public log's entries (sort key: the zero-padded sequence number)
+chunk_pk = _per_plan("CHUNK#")
+forgiven_pk = _per_plan("FORGIVEN#")
+letters_pk = _per_plan("LETTERS#")
+verify_pk = _key("VERIFY#")  # a letter's verification code (its digest), looked up by the public verify page
+VERIFY = "VERIFY"
+outbox_pk = _key("OUTBOX#")
+OUTBOX = "OUTBOX"
+OUTBOX_PREFIX = outbox_pk("")
+
+
+def chunk_sk(chunk: int) -> str:
+    return f"{chunk:06d}"
+
+
+def claim_pk(campaign_id: str, key: str) -> str:
+    """An account (sort key ACCOUNT) or person (PERSON) met by the campaign, by keyed hash."""
+    return f"ACCOUNT#{campaign_id}#{key}"
+
+
+# --- the families, and where each goes in an export ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Family:
+    """Items of one key shape. `dataset` is the export's file for them; None needs `excluded`,
+    the reason they never leave the deployment."""
+
+    name: str
+    pk: Callable[[str], str]  # the campaign's partition (or its prefix, with `pk_prefix`)
+    sk: str = ""  # the sort key's prefix ("" for any)
+    dataset: str | None = None
+    excluded: str = ""
+    pk_prefix: bool = False  # the partition is the campaign's prefix (one partition per plan, or per key)
+    by_attribute: bool = False  # the partition names no campaign: its campaign_id attribute does
+
+    def holds(self, item: dict[str, Any], campaign_id: str) -> bool:
+        pk, sk = item["pk"], item["sk"]
+        if self.by_attribute:
+            mine = pk.startswith(self.pk("")) and item.get("campaign_id") == campaign_id
+        elif self.pk_prefix:
+            mine = pk.startswith(self.pk(campaign_id))
+        else:
+            mine = pk == self.pk(campaign_id)
+        return mine and sk.startswith(self.sk)
+
+
+def _in_campaign(sk: str, **how: Any) -> Family:
+    return Family(how.pop("name"), campaign_pk, sk, **how)
+
+
+FAMILIES: tuple[Family, ...] = (
+    _in_campaign(META, name="campaign", dataset="campaign"),
+    _in_campaign(account_sk(""), name="balance", dataset="balances"),
+    Family("ledger-entry", ledger_pk, dataset="ledger_entries"),
+    _in_campaign(donation_sk(""), name="donation", dataset="donations"),
+    _in_campaign(offer_sk(""), name="offer", dataset="offers"),
+    _in_campaign(plan_sk(""), name="plan", dataset="plans"),
+    _in_campaign(PLANNING, name="planning", dataset="planning"),
+    Family("forgiveness", lambda c: forgiven_pk(c, ""), dataset="forgiveness_events", pk_prefix=True),
+    Family("chunk", lambda c: chunk_pk(c, ""), dataset="forgiveness_chunks", pk_prefix=True),
+    # A batch's item and its mailing record ("<chunk>#mailed") share the batch's partition.
+    Family("letters", lambda c: letters_pk(c, ""), dataset="letter_batches", pk_prefix=True),
+    Family("verification", lambda _: verify_pk(""), VERIFY, dataset="letter_verifications", by_attribute=True),
+    Family("log-entry", log_pk, dataset="public_log"),
+    _in_campaign(LOG_HEAD, name="log-head",
+                 excluded="made again from the log's last entry when the log is imported"),
+    _in_campaign(CHECKPOINT, name="reconcile-checkpoint",
+                 excluded="derived: the next reconcile after an import recomputes every balance from the entries"),
+    _in_campaign(donor_key_sk(""), name="donor-key",
+                 excluded="key material: an import seals donors anew under the importing deployment's keys"),
+    _in_campaign(debtor_key_sk(""), name="debtor-key",
+                 excluded="key material that expires to shred debtors' data; never copied anywhere"),
+    Family("account-claim", lambda c: claim_pk(c, ""), pk_prefix=True,
+           excluded="keyed hashes under this deployment's secret: meaningless under another's"),
+    Family("campaign-registry", lambda _: REGISTRY,
+           excluded="derived: an import registers the campaign it brings"),
+    Family("outbox", lambda _: OUTBOX_PREFIX, OUTBOX, pk_prefix=True,
+           excluded="messages between stages, relayed within seconds: an import has none in flight"),
+)
+DATASETS: tuple[str, ...] = tuple(dict.fromkeys(f.dataset for f in FAMILIES if f.dataset))
+
+
+def family_of(item: dict[str, Any], campaign_id: str) -> Family | None:
+    """The family of a campaign's item; None if the item is not this campaign's (or of no family)."""
+    if item["pk"] == REGISTRY:  # its sort key is the campaign
+        return FAMILIES_BY_NAME["campaign-registry"] if item["sk"] == campaign_id else None
+    if item["pk"].startswith(OUTBOX_PREFIX):  # messages name their campaign inside, if at all
+        return FAMILIES_BY_NAME["outbox"]
+    return next((f for f in FAMILIES if f.holds(item, campaign_id)), None)
+
+
+FAMILIES_BY_NAME = {f.name: f for f in FAMILIES}

@@ -1,0 +1,47 @@
+"""One key schema: every family of stored item either leaves in an export dataset or says why not."""
+
+from functions.adapters import keys
+from ops import portability
+
+CID = "c1"
+
+
+def test_every_family_has_a_dataset_or_a_reason_and_the_export_writes_every_dataset():
+    for family in keys.FAMILIES:
+        assert (family.dataset is None) == bool(family.excluded), family.name
+    assert portability.DATASETS == keys.DATASETS
+    assert len({f.name for f in keys.FAMILIES}) == len(keys.FAMILIES)
+
+
+def test_each_key_builder_names_one_family_and_another_campaigns_items_none():
+    made = {
+        "campaign": (keys.campaign_pk(CID), keys.META),
+        "balance": (keys.campaign_pk(CID), keys.account_sk("pool")),
+        "donation": (keys.campaign_pk(CID), keys.donation_sk("d1")),
+        "offer": (keys.campaign_pk(CID), keys.offer_sk("o1")),
+        "plan": (keys.campaign_pk(CID), keys.plan_sk("c1.o1.1")),
+        "planning": (keys.campaign_pk(CID), keys.PLANNING),
+        "ledger-entry": (keys.ledger_pk(CID), "gift#sandbox#p1"),
+        "log-entry": (keys.log_pk(CID), "0000000001"),
+        "forgiveness": (keys.forgiven_pk(CID, "p"), f"{keys.chunk_sk(0)}#digest"),
+        "chunk": (keys.chunk_pk(CID, "p"), keys.chunk_sk(0)),
+        "letters": (keys.letters_pk(CID, "p"), f"{keys.chunk_sk(0)}#mailed"),
+        "log-head": (keys.campaign_pk(CID), keys.LOG_HEAD),
+        "reconcile-checkpoint": (keys.campaign_pk(CID), keys.CHECKPOINT),
+        "donor-key": (keys.campaign_pk(CID), keys.donor_key_sk("donor-1")),
+        "debtor-key": (keys.campaign_pk(CID), keys.debtor_key_sk("p")),
+        "account-claim": (keys.claim_pk(CID, "abc"), "ACCOUNT"),
+        "campaign-registry": (keys.REGISTRY, CID),
+        "outbox": (keys.outbox_pk("m1"), keys.OUTBOX),
+    }
+    for name, (pk, sk) in made.items():
+        family = keys.family_of({"pk": pk, "sk": sk}, CID)
+        assert family is not None and family.name == name, (name, family)
+    verification = {"pk": keys.verify_pk("digest"), "sk": keys.VERIFY, "campaign_id": CID}
+    assert keys.family_of(verification, CID).dataset == "letter_verifications"
+    assert set(made) | {"verification"} == {f.name for f in keys.FAMILIES}
+    # Another campaign whose id shares a prefix owns none of these.
+    for name, (pk, sk) in made.items():
+        if name not in ("outbox",):
+            assert keys.family_of({"pk": pk, "sk": sk}, "c10") is None, name
+    assert keys.family_of(verification, "c10") is None
