@@ -20,6 +20,16 @@ import stripe
 API_VERSION = "2026-10-28.endive"
 
 
+def send_json(handler: Any, status: int, body: Any) -> None:
+    """Answer an http.server request with JSON, as the real APIs these fakes stand for do."""
+    payload = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
 def nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """Stripe's form encoding (`a[b][0][c]=v`) back into nested dicts and lists."""
     root: dict[str, Any] = {}
@@ -282,12 +292,7 @@ def serve_fake(fake: FakeStripe) -> tuple[Any, str]:
             form = self.rfile.read(length).decode() if length else ""
             status, body = fake.handle(self.command, split.path, nest(parse_qsl(split.query) + parse_qsl(form)),
                                        dict(self.headers.items()))
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            send_json(self, status, body)
 
         do_GET = do_POST = do_DELETE = _answer
 
