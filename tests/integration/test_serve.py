@@ -82,7 +82,7 @@ def call_raw(url, payload: bytes, headers):
 @pytest.fixture(scope="module")
 def shared_run():
     """One `jubilee serve` for the tests below, which only add to what it holds: (base URL, AWS endpoint)."""
-    with running() as run:
+    with running(env={"JUBILEE_SERVE_READ_TIMEOUT_S": "1"}) as run:  # a waiting client is answered sooner
         yield run
 
 
