@@ -130,6 +130,14 @@ def events(campaign_id: str, plan_id: str) -> list[dict[str, Any]]:
     return list(dynamo.query(forgiven_pk(campaign_id, plan_id)))
 
 
+def continue_letters(message: dict[str, Any], handed_over: int) -> None:
+    """The rest of a letters chunk, announced again through the outbox: its id names how far the chunk got,
+    so a repeated delivery announces nothing twice, and each continuation makes progress."""
+    cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
+    dynamo.transact_once([dynamo.outbox("letters", f"letters#{plan_id}#{chunk}#after{handed_over}",
+                                        {"campaign_id": cid, "plan_id": plan_id, "chunk": chunk})])
+
+
 def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int, keep_days: int,
                    expire: bool = True) -> bool:
     """Count a chunk's letters once, however often the chunk is redelivered, and set the portfolio's

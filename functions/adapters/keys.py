@@ -57,6 +57,11 @@ def chunk_sk(chunk: int) -> str:
     return f"{chunk:06d}"
 
 
+def mail_pk(campaign_id: str, plan_id: str) -> str:
+    """Each letter of a plan sent through a mail service or a print bundle (sort key: its account hash)."""
+    return f"MAIL#{campaign_id}#{plan_id}"
+
+
 def claim_pk(campaign_id: str, key: str) -> str:
     """An account (sort key ACCOUNT) or person (PERSON) met by the campaign, by keyed hash."""
     return f"ACCOUNT#{campaign_id}#{key}"
@@ -115,6 +120,9 @@ FAMILIES: tuple[Family, ...] = (
                  excluded="key material: an import seals donors anew under the importing deployment's keys"),
     _in_campaign(debtor_key_sk(""), name="debtor-key",
                  excluded="key material that expires to shred debtors' data; never copied anywhere"),
+    Family("letter", lambda c: mail_pk(c, ""), pk_prefix=True,
+           excluded="each letter's mailing state (status, the mail service's id, a corrected address sealed to "
+                    "the debtor key): bound to this deployment's mail account and key, kept only while they are"),
     Family("account-claim", lambda c: claim_pk(c, ""), pk_prefix=True,
            excluded="keyed hashes under this deployment's secret: meaningless under another's"),
     Family("campaign-registry", lambda _: REGISTRY,

@@ -25,7 +25,7 @@ from typing import Any
 
 from functions.adapters import dynamo, ledger
 from functions.adapters.forgiveness import debtor_key_sk
-from functions.adapters.keys import campaign_pk
+from functions.adapters.keys import campaign_pk, mail_pk
 from functions.adapters.letter_facts import Rendered, rendered
 from functions.adapters.secrets import secret_json
 from functions.domain import letters as rules
@@ -35,8 +35,17 @@ from functions.domain.letter_text import Letter as LetterText
 DEFAULT_BASE = "https://api.lob.com/v1"
 TOLERANCE_SECONDS = 300  # a signed webhook older (or newer) than this is refused: a replay
 # Lob takes a letter in about a second: a chunk of 2,000 cannot be mailed within one invocation (300 s).
-# Each delivery mails what fits in this budget and fails the message, whose next delivery goes on.
+# An invocation hands letters over until its budget is spent (at most BUDGET_SECONDS, and never within
+# MARGIN_SECONDS of its timeout, whatever message of its batch it is on); the chunk then goes on in a
+# continuation message of its own (handlers/letters.py), so no receive is spent and nothing dead-letters.
 BUDGET_SECONDS = 200.0
+MARGIN_SECONDS = 60.0
+_deadline = [float("inf")]  # monotonic time; one invocation at a time per container
+
+
+def start_budget(remaining_seconds: float) -> None:
+    """Called as each invocation starts, with the time it has left."""
+    _deadline[0] = time.monotonic() + min(BUDGET_SECONDS, remaining_seconds - MARGIN_SECONDS)
 SIGNATURE, TIMESTAMP = "Lob-Signature", "Lob-Signature-Timestamp"
 
 
@@ -45,7 +54,11 @@ class MailRefused(Exception):
 
 
 class ChunkUnfinished(Exception):
-    """The chunk's time budget ran out with letters left: the message is retried and goes on from there."""
+    """The invocation's budget ran out with letters of the chunk left; `done` were handed over so far."""
+
+    def __init__(self, batch_id: str, done: int):
+        super().__init__(f"{batch_id}: time budget spent after {done} letter(s); a continuation goes on")
+        self.done = done
 
 
 class WebhookRejected(Exception):
@@ -132,8 +145,8 @@ def verify_webhook(headers: dict[str, str], body: bytes, secret: str, now: float
     signature, stamp = lower.get(SIGNATURE.lower(), ""), lower.get(TIMESTAMP.lower(), "")
     if not secret:
         raise WebhookRejected("no webhook secret is set for the mail service")
-    if not signature or not stamp.isdigit():
-        raise WebhookRejected(f"{SIGNATURE} and {TIMESTAMP} headers are required")
+    if not signature or not (stamp.isascii() and stamp.isdigit()) or not signature.isascii():
+        raise WebhookRejected(f"{SIGNATURE} and {TIMESTAMP} headers are required (ASCII hex and digits)")
     # Lob's timestamp is in milliseconds; seconds are taken too.
     seconds = int(stamp) / 1000 if len(stamp) > 11 else int(stamp)
     if abs((time.time() if now is None else now) - seconds) > TOLERANCE_SECONDS:
@@ -152,16 +165,12 @@ def verify_webhook(headers: dict[str, str], body: bytes, secret: str, now: float
 
 # --- each letter's status --------------------------------------------------------------------------
 
-def _pk(campaign_id: str, plan_id: str) -> str:
-    return f"MAIL#{campaign_id}#{plan_id}"
-
-
 def letter(campaign_id: str, plan_id: str, account_hash: str) -> dict[str, Any] | None:
-    return dynamo.get(_pk(campaign_id, plan_id), account_hash)
+    return dynamo.get(mail_pk(campaign_id, plan_id), account_hash)
 
 
 def letters(campaign_id: str, plan_id: str) -> list[dict[str, Any]]:
-    return list(dynamo.query(_pk(campaign_id, plan_id)))
+    return list(dynamo.query(mail_pk(campaign_id, plan_id)))
 
 
 def _unsettle(campaign_id: str, plan_id: str, n: int) -> dict[str, Any]:
@@ -174,7 +183,7 @@ def record_sent(campaign_id: str, plan_id: str, account_hash: str, chunk: int, s
                 attempt: int = 1) -> bool:
     """A letter handed to the service (`printed`) or refused for its address (`undeliverable`), once per
     attempt: it is unsettled until mailed. False if this attempt was recorded before."""
-    item = {"pk": _pk(campaign_id, plan_id), "sk": account_hash, "kind": "letter", "campaign_id": campaign_id,
+    item = {"pk": mail_pk(campaign_id, plan_id), "sk": account_hash, "kind": "letter", "campaign_id": campaign_id,
             "plan_id": plan_id, "chunk": chunk, "status": status, "service_id": service_id, "attempt": attempt,
             "updated_at": ledger.now_iso()}
     put = (dynamo.put(item) if attempt == 1 else
@@ -185,7 +194,17 @@ def record_sent(campaign_id: str, plan_id: str, account_hash: str, chunk: int, s
 
 def advance(campaign_id: str, plan_id: str, account_hash: str, service_id: str, new: str) -> bool:
     """Move a letter to `new` if the rules allow it from where it is (a late or repeated event changes
-    nothing), counting it and settling the portfolio's key in the same transaction."""
+    nothing), counting it and settling the portfolio's key in the same transaction. Two events of one
+    letter at once: the one that loses the race reads the letter again and moves it on from there."""
+    for _ in range(5):
+        moved = _advance_once(campaign_id, plan_id, account_hash, service_id, new)
+        if moved is not None:
+            return moved
+    raise RuntimeError("the letter kept changing under this event; the service will deliver it again")
+
+
+def _advance_once(campaign_id: str, plan_id: str, account_hash: str, service_id: str, new: str) -> bool | None:
+    """True if moved, False if it must not move, None if it changed meanwhile (read again)."""
     found = letter(campaign_id, plan_id, account_hash)
     if found is None or found.get("service_id") != service_id:
         return False  # not ours, or an earlier mailing of a letter since resent
@@ -204,7 +223,7 @@ def advance(campaign_id: str, plan_id: str, account_hash: str, service_id: str, 
     elif effect.unsettled < 0:
         ops.append(dynamo.update(campaign_pk(campaign_id), debtor_key_sk(plan_id), "ADD unsettled :n",
                                  {":n": effect.unsettled}, condition="attribute_exists(pk)"))
-    return dynamo.transact_once(ops)
+    return True if dynamo.transact_once(ops) else None
 
 
 def settle_key(campaign_id: str, plan_id: str, keep_days: int) -> bool:
@@ -233,12 +252,14 @@ def mail_chunk(campaign: Campaign, plan_id: str, chunk: int, batch_id: str, rend
     which Lob answers with the letter it made. Returns the batch's name for the chunk's record."""
     cid = campaign.campaign_id
     mailer: LobMailer | None = None
-    started = time.monotonic()
+    done = 0
     for account_hash, address, text in rendered:
         if letter(cid, plan_id, account_hash) is not None:
+            done += 1
             continue
-        if mailer is not None and time.monotonic() - started > BUDGET_SECONDS:
-            raise ChunkUnfinished(f"{batch_id}: time budget spent; the next delivery goes on")
+        if mailer is not None and time.monotonic() > _deadline[0]:  # at least one letter per message: progress
+            raise ChunkUnfinished(batch_id, done)
+        done += 1
         mailer = mailer or LobMailer.from_secret()
         if not mailer.deliverable(address):
             record_sent(cid, plan_id, account_hash, chunk, rules.UNDELIVERABLE, "")

@@ -8,6 +8,7 @@ letters to the printer, sealed again to the portfolio's public key.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -36,12 +37,19 @@ def send(message: dict[str, Any]) -> None:
     # record and sends nothing; a crash between the printer's accept and the record is caught by
     # the printer itself, which takes the batch id as its idempotency key.
     by_service = campaign.mailer != "sandbox"  # counted and settled as each one is reported mailed
+    proofs = [store.verification_item(event["code_hash"], event) for event in events]
+    store.write_items(proofs)  # what /verify answers from (the code's hash, never the code): before any letter leaves
     if not store.mailed(cid, plan_id, chunk):
         batch_id = f"{cid}/{plan_id}/{chunk:06d}"
-        store.record_mailing(cid, plan_id, chunk, print_batch(campaign, plan_id, batch_id, events)
-                             if not by_service else mail.hand_over(campaign, plan_id, chunk, batch_id, events))
-    proofs = [store.verification_item(event["code_hash"], event) for event in events]
-    store.write_items(proofs)  # what /verify answers from: the code's hash, never the code
+        try:
+            way_out = (print_batch(campaign, plan_id, batch_id, events) if not by_service
+                       else mail.hand_over(campaign, plan_id, chunk, batch_id, events))
+        except mail.ChunkUnfinished as unfinished:  # the rest in a message of its own: no receive is spent
+            store.continue_letters(message, unfinished.done)
+            logger.info("letters continue", extra={"campaign_id": cid, "plan_id": plan_id, "chunk": chunk,
+                                                   "handed_over": unfinished.done})
+            return
+        store.record_mailing(cid, plan_id, chunk, way_out)
     sent = 0 if by_service else len(proofs)
     counted = store.finish_letters(cid, plan_id, chunk, sent, campaign.debtor_data_days, expire=not by_service)
     logger.info("letters sent", extra={"campaign_id": cid, "plan_id": plan_id, "chunk": chunk, "letters": sent,
@@ -59,4 +67,10 @@ def print_batch(campaign: Campaign, plan_id: str, batch_id: str, events: list[di
     return printer.send_batch(batch_id, batch)
 
 
-handler = logger.inject_lambda_context(each_message(send))
+_each = each_message(send)
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context: Any) -> Mapping[str, object]:
+    mail.start_budget(context.get_remaining_time_in_millis() / 1000)  # shared by every message of the batch
+    return _each(event, context)
