@@ -26,6 +26,7 @@ def test_each_key_builder_names_one_family_and_another_campaigns_items_none():
         "forgiveness": (keys.forgiven_pk(CID, "p"), f"{keys.chunk_sk(0)}#digest"),
         "chunk": (keys.chunk_pk(CID, "p"), keys.chunk_sk(0)),
         "letters": (keys.letters_pk(CID, "p"), f"{keys.chunk_sk(0)}#mailed"),
+        "letter": (keys.mail_pk(CID, "p"), "account-hash"),
         "log-head": (keys.campaign_pk(CID), keys.LOG_HEAD),
         "reconcile-checkpoint": (keys.campaign_pk(CID), keys.CHECKPOINT),
         "donor-key": (keys.campaign_pk(CID), keys.donor_key_sk("donor-1")),
