@@ -192,6 +192,8 @@ class StripePayments:
         first = invoice["billing_reason"] == "subscription_create"
         donation_id = pledge_id if first else f"{pledge_id}-{invoice['id']}"
         payments = self._client.v1.invoice_payments.list({"invoice": invoice["id"]})
+        if not payments.data or not invoice.get("amount_paid"):
+            return None  # nothing was charged (a $0 invoice: a trial, a full discount): no gift to book
         intent_id = payments.data[0].to_dict()["payment"]["payment_intent"]
         # Charges of a subscription carry no metadata of ours: put it on the PaymentIntent, so a later
         # refund or dispute of this charge finds its donation.

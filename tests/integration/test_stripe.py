@@ -139,6 +139,19 @@ def test_unpaid_completions_wait_for_the_async_outcome(stripe_cloud):
     assert figures(cloud, "s1")["raised_cents"] == 10_000
 
 
+def test_a_zero_amount_invoice_of_a_monthly_pledge_books_nothing_and_is_acknowledged(stripe_cloud):
+    cloud, fake = stripe_cloud
+    metadata = session_of(fake, pledge(cloud, 2_000, frequency="monthly"))["subscription_metadata"]
+    invoice = fake.invoice_paid(metadata, 2_000)
+    invoice["amount_paid"] = 0  # a discounted month: Stripe records no invoice payment
+    for stored in [o for o in fake.objects.values() if o["object"] == "invoice_payment"]:
+        if stored["invoice"] == invoice["id"]:
+            del fake.objects[stored["id"]]
+    assert deliver(cloud, fake, "invoice.paid", invoice).json() == {"status": "ignored"}
+    cloud.drain()
+    assert figures(cloud, "s1")["donations_confirmed"] == 0
+
+
 def test_each_paid_invoice_of_a_monthly_pledge_is_its_own_gift_and_can_be_refunded(stripe_cloud):
     cloud, fake = stripe_cloud
     donation = pledge(cloud, 2_000, frequency="monthly")
