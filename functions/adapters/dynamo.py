@@ -272,7 +272,7 @@ def batch_put(items: list[dict[str, Any]]) -> int:
                 .get("UnprocessedItems", {}).get(table, [])
             if not pending:
                 break
-            time.sleep(min(0.05 * 2 ** attempt, 1.0))  # back off: the table is throttling us
+            backoff(attempt, base_s=0.05, cap_s=1.0)  # the table is throttling us
         else:
             raise RuntimeError("DynamoDB kept items unprocessed")
     return calls

@@ -135,7 +135,8 @@ def continue_letters(message: dict[str, Any], handed_over: int) -> None:
     so a repeated delivery announces nothing twice, and each continuation makes progress."""
     cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
     dynamo.transact_once([dynamo.outbox("letters", f"letters#{plan_id}#{chunk}#after{handed_over}",
-                                        {"campaign_id": cid, "plan_id": plan_id, "chunk": chunk})])
+                                        {"campaign_id": cid, "plan_id": plan_id, "chunk": chunk,
+                                         "after": handed_over})])
 
 
 def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int, keep_days: int,

@@ -38,7 +38,8 @@ def send(message: dict[str, Any]) -> None:
     # the printer itself, which takes the batch id as its idempotency key.
     by_service = campaign.mailer != "sandbox"  # counted and settled as each one is reported mailed
     proofs = [store.verification_item(event["code_hash"], event) for event in events]
-    store.write_items(proofs)  # what /verify answers from (the code's hash, never the code): before any letter leaves
+    if "after" not in message:  # a continuation's chunk wrote them before its first letter left
+        store.write_items(proofs)  # what /verify answers from (the code's hash, never the code)
     if not store.mailed(cid, plan_id, chunk):
         batch_id = f"{cid}/{plan_id}/{chunk:06d}"
         try:
