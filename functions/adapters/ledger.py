@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from functions.adapters import clock, donors, dynamo, public_log
 from functions.adapters.aws import client, settings
+from functions.adapters.email import receipt_outbox
 from functions.adapters.keys import (
     CHECKPOINT,
     LOG_HEAD,
@@ -143,7 +144,7 @@ def post_gifts(campaign: Campaign, gifts: list[PaymentConfirmed], pool_before: i
     """Book a batch of confirmed gifts in one transaction; returns the gifts not booked before.
 
     When the pool reaches the campaign's threshold a purchase check goes out through the
-    outbox, in the same transaction.
+    outbox, in the same transaction, as do the gifts' receipt emails.
     """
     cid = campaign.campaign_id
 
@@ -152,6 +153,7 @@ def post_gifts(campaign: Campaign, gifts: list[PaymentConfirmed], pool_before: i
                      for g in pending]
         items = [transfer_put(t, donation_id=g.donation_id) for t, g in zip(transfers, pending, strict=True)]
         items += balance_updates(cid, transfers) + [count(cid, donations_confirmed=len(pending))]
+        items += receipt_outbox(campaign, pending)  # each gift's receipt email, if the campaign sends email
         pool_after = pool_before + net_deltas(transfers).get(POOL, 0)
         if pool_after >= campaign.threshold_cents:
             batch_id = hashlib.sha256("|".join(t.transfer_id for t in transfers).encode()).hexdigest()[:24]
