@@ -136,7 +136,10 @@ def send_once(campaign_id: str, message_key: str, kind: str, sender: str, to: st
     try:
         sent = client("sesv2").send_email(FromEmailAddress=sender, Destination={"ToAddresses": [to]},
                                           Content={"Raw": {"Data": raw}}, **extra)
-    except ClientError as error:
+    except ClientError as error:  # not sent: the next delivery may send at once
+        dynamo.transact_once([dynamo.update(campaign_pk(campaign_id), email_sk(message_key), "SET claimed_at = :zero",
+                                            {":zero": 0, ":sending": "sending"}, condition="#status = :sending",
+                                            names={"#status": "status"})])
         raise EmailRefused(f"SES refused the message: {error.response.get('Error', {}).get('Code')}") from None
     dynamo.transact([dynamo.update(campaign_pk(campaign_id), email_sk(message_key),
                                    "SET #status = :sent, ses_message_id = :id, sent_at = :at",
