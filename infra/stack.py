@@ -244,7 +244,7 @@ class JubileeStack(Stack):
             return
         config = ses.ConfigurationSet(self, "EmailConfigurationSet", sending_enabled=True, reputation_metrics=True,
                                       suppression_reasons=ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS)
-        made = ses.EmailIdentity(self, "EmailIdentity", configuration_set=config, identity=(
+        made = ses.EmailIdentity(self, "SesIdentity", configuration_set=config, identity=(
             ses.Identity.email(identity) if "@" in identity else ses.Identity.domain(identity)))
         self.email_env = {topology.EMAIL_IDENTITY: identity,
                           topology.EMAIL_CONFIGURATION_SET: config.configuration_set_name}
