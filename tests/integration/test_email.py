@@ -181,3 +181,11 @@ def test_no_address_name_or_body_reaches_a_log_even_when_ses_refuses(fund, capsy
     assert fund.dlq_depths()["email"] == 1 and len(fund.sent_mail()) == 1  # the stray one waits for the operator
     for personal in ("ada@example.org", "Ada Lovelace", "Thank you for your gift", "probe@example.org"):
         assert personal not in lines, personal
+
+
+def test_a_campaign_emails_only_from_a_verified_ses_identity(cloud):
+    with pytest.raises(operations.OperationError, match="neither news@unverified.example nor its domain"):
+        operations.create_campaign(Campaign("news", "News", email_receipts=True, email_from="news@unverified.example"))
+    assert ledger_store.load_campaign("news") is None
+    operations.create_campaign(Campaign("news", "News", email_receipts=True, email_from="news@jubilee.example"))
+    assert ledger_store.load_campaign("news").email_from == "news@jubilee.example"
