@@ -243,8 +243,9 @@ def test_only_the_mail_function_may_send_email_as_the_stacks_ses_identity_throug
     assert senders == {"mail_out"}
     _, fn = function_named(template, "mail_out")
     role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
-    [statement] = [s for p in resources(template, "AWS::IAM::Policy").values() if {"Ref": role} in p["Properties"]["Roles"]
-                   for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "ses:SendEmail"]
+    policies = [p["Properties"] for p in resources(template, "AWS::IAM::Policy").values()]
+    [statement] = [s for p in policies if {"Ref": role} in p["Roles"] for s in p["PolicyDocument"]["Statement"]
+                   if s["Action"] == "ses:SendEmail"]
     identity_arn, config_arn = (arn["Fn::Join"][1] for arn in statement["Resource"])
     assert identity_arn[-2:] == [":identity/", {"Ref": identity_id}]
     assert config_arn[-2:] == [":configuration-set/", {"Ref": config_id}]
