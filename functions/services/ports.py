@@ -1,0 +1,89 @@
+"""What the services need from storage, in the domain's words.
+
+The DynamoDB adapter (functions/adapters/ledger.py) and the tests' in-memory store
+(tests/memory_store.py) implement these with the same conditional semantics: a transfer id is
+written once, no internal balance goes below zero, a state changes only from the state it was
+read in, and every announcement (outbox message) is written with the change it announces, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from functions.domain.gifts import PaymentAdjusted, PaymentConfirmed
+from functions.domain.ledger import Transfer
+
+# A stored donation as read (see functions/adapters/ledger.py for its attributes).
+Donation = dict[str, Any]
+
+
+class NotYetBookable(Exception):
+    """An adjustment whose gift (or dispute opening) is not booked yet: retry after it is."""
+
+
+class BalanceRefused(Exception):
+    """A posting would drive an internal account below zero: nothing was written; retried with fresh balances."""
+
+
+class DonationStore(Protocol):
+    def load_donation(self, campaign_id: str, donation_id: str) -> Donation | None: ...
+
+    def confirm_pledge(self, gift: PaymentConfirmed) -> bool:
+        """The pledge goes pending → confirmed, if its amount, currency and provider are the gift's, and the gift
+        is announced to the pool stage, in one write. False (nothing written) if the condition failed."""
+        ...
+
+    def add_installment(self, gift: PaymentConfirmed, pledge: Donation) -> bool:
+        """A monthly installment becomes a confirmed donation of its own (donor and anonymity from its pledge),
+        and the gift is announced, in one write. False if that donation exists already."""
+        ...
+
+    def fail_pledge(self, gift: PaymentConfirmed) -> bool:
+        """The pledge goes pending → failed if it is the gift's provider's. False if the condition failed."""
+        ...
+
+    def record_refunds(self, donation: Donation, refunded_cents: int, refunds_failed_cents: int,
+                       adjustment: PaymentAdjusted) -> bool:
+        """Set the donation's refund totals and announce the adjustment, in one write, if both totals are still
+        as `donation` has them (a concurrent event's change is never overwritten). False otherwise."""
+        ...
+
+    def record_dispute(self, donation: Donation, dispute_id: str, status: str,
+                       adjustments: list[PaymentAdjusted]) -> bool:
+        """Set the dispute's status and announce the adjustments, in one write, if the dispute is still as
+        `donation` has it (absent if it has none). False otherwise."""
+        ...
+
+
+@dataclass(frozen=True)
+class GiftBatch:
+    """What booking a batch of gifts writes besides them: their transfers (in the gifts' order) and, when the
+    pool reaches the threshold, the id of the purchase check announced with them."""
+
+    transfers: list[Transfer]
+    purchase_check: str | None = None
+
+
+class LedgerStore(Protocol):
+    def snapshot(self, campaign_id: str) -> tuple[dict[str, Any] | None, dict[str, int]]:
+        """The campaign item (settings and counters; None if there is no such campaign) and every cached
+        balance, in one read."""
+        ...
+
+    def post_gifts(self, campaign_id: str, gifts: list[PaymentConfirmed],
+                   plan: Callable[[list[PaymentConfirmed]], GiftBatch]) -> list[PaymentConfirmed]:
+        """Book the gifts not booked before, in one write with `plan(those gifts)`'s balance changes, the
+        campaign's confirmed count and purchase check (a check announced before is left out). Returns what it
+        booked."""
+        ...
+
+    def post_adjustment(self, adjustment: PaymentAdjusted, transfer: Transfer) -> bool:
+        """Book a refund or dispute step once, with its balances. False if booked before; NotYetBookable if what
+        it requires is not booked; BalanceRefused if a balance would go below zero."""
+        ...
+
+
+class PaymentsStore(DonationStore, LedgerStore, Protocol):
+    """Everything the payment use cases touch."""
