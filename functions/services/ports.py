@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from functions.domain.gifts import PaymentAdjusted, PaymentConfirmed
 from functions.domain.ledger import Transfer
+from functions.domain.planner import Offer
+from functions.domain.purchase import Plan
 
 # A stored donation as read (see functions/adapters/ledger.py for its attributes).
 Donation = dict[str, Any]
@@ -87,3 +89,33 @@ class LedgerStore(Protocol):
 
 class PaymentsStore(DonationStore, LedgerStore, Protocol):
     """Everything the payment use cases touch."""
+
+
+class PurchaseStore(Protocol):
+    def pool_available(self, campaign_id: str) -> int: ...
+    def open_offers(self, campaign_id: str) -> list[Offer]: ...
+    def retire_lapsed(self, campaign_id: str, today: str) -> list[str]: ...
+    def plans(self, campaign_id: str, status: str) -> list[Plan]: ...
+    # Each returns False when the step was already done or lost a race: nothing is written then.
+    def propose(self, plan: Plan, approved: bool) -> bool: ...
+    def settle(self, plan: Plan, portfolio_key: str, reference: str = "") -> bool: ...
+    def void(self, plan: Plan, reason: str, reopen: bool) -> bool: ...
+
+
+class ApprovalStore(Protocol):
+    def load_plan(self, plan_id: str) -> dict[str, Any] | None: ...
+
+    def add_approval(self, campaign_id: str, plan_id: str, approver: str) -> dict[str, Any] | None:
+        """Count one approver once on a proposed plan: the plan as it is now, or None if it is not proposed."""
+        ...
+
+    def mark_approved(self, plan: dict[str, Any], approvers: list[str]) -> bool:
+        """proposed → approved, announcing the purchase check that buys it, in one write; False if not proposed."""
+        ...
+
+
+class Seller(Protocol):
+    def buy(self, plan: Plan) -> str | None:
+        """Buy the plan's offer, idempotently per plan id: the portfolio's object key, or None
+        when the purchase completes outside (a wire the operator confirms later)."""
+        ...
