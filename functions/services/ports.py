@@ -119,3 +119,36 @@ class Seller(Protocol):
         """Buy the plan's offer, idempotently per plan id: the portfolio's object key, or None
         when the purchase completes outside (a wire the operator confirms later)."""
         ...
+
+
+class ForgivenessStore(Protocol):
+    def load_plan(self, plan_id: str) -> dict[str, Any] | None: ...
+    def debtor_key(self, campaign_id: str, plan_id: str) -> dict[str, Any] | None: ...
+
+    def ensure_key_pair(self, campaign_id: str, plan_id: str) -> None:
+        """The portfolio's key pair, made once however often this runs."""
+        ...
+
+    def chunk_ranges(self, portfolio_key: str) -> tuple[str, list[tuple[int, int, int]]]:
+        """The portfolio's header line and (first row, start byte, end byte) of each chunk."""
+        ...
+
+    def announce_chunks(self, message: dict[str, Any], header: str, ranges: list[tuple[int, int, int]]) -> None:
+        """One message per chunk, each once however often this runs."""
+        ...
+
+    def chunk_done(self, campaign_id: str, plan_id: str, chunk: int) -> bool: ...
+
+    def write_events(self, message: dict[str, Any], public_key: bytes, forgiven_at: str) -> tuple[int, int, int]:
+        """Write the chunk's events (its debtors' data sealed to `public_key`), the same on every delivery, leaving
+        out accounts forgiven under another plan: (accounts, face value in cents, accounts left out)."""
+        ...
+
+    def finish_chunk(self, message: dict[str, Any], accounts: int, face_value_cents: int, forgiven_at: str,
+                     already_forgiven: int = 0) -> bool:
+        """Count the chunk once, log it and ask for its letters, in one write; False if done before."""
+        ...
+
+    def drop_plaintext_when_done(self, campaign_id: str, plan_id: str) -> bool:
+        """Once every chunk is in, delete the files holding debtors' data in the clear; whether they were."""
+        ...
