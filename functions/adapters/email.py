@@ -1,6 +1,6 @@
 """Email to donors through Amazon SES (sesv2): asked for through the outbox, sent once per message.
 
-A gift's receipt is asked for in the transaction that books it (ledger.post_gifts), a donor's year-end
+A gift's receipt is asked for in the transaction that books it (services/payments.book_gifts), a donor's year-end
 statement by the hourly sweep in January, once per campaign and year. The mail function sends each
 message once: it claims the message's record before SES is called and marks it sent after, so a
 redelivered message finds it sent and sends nothing; a claim older than any run of the function was a
@@ -20,7 +20,7 @@ from functions.adapters import clock, dynamo
 from functions.adapters.aws import ConfigurationError, client, settings
 from functions.adapters.keys import campaign_pk, donation_sk, email_sk, statements_sk, unsubscribed_sk
 from functions.domain.campaigns import Campaign
-from functions.domain.email import statement_donors
+from functions.domain.email import receipt_message, receipt_message_id, statement_donors
 from functions.domain.gifts import PaymentConfirmed
 
 # botocore's DEBUG line for each request quotes its parameters: here a donor's address and the whole message.
@@ -46,13 +46,9 @@ def reachable(donor_ref: str) -> bool:
 
 # --- asking (in other stages' transactions) ----------------------------------------------------------
 
-def receipt_outbox(campaign: Campaign, gifts: Iterable[PaymentConfirmed]) -> list[dict[str, Any]]:
-    """Outbox items asking for each gift's receipt (an installment's too): none if the campaign sends no email."""
-    if not campaign.email_receipts:
-        return []
-    return [dynamo.outbox(STAGE, f"email#receipt#{g.campaign_id}#{g.donation_id}",
-                          {"kind": "receipt", "campaign_id": g.campaign_id, "donation_id": g.donation_id})
-            for g in gifts]
+def receipt_outbox(gifts: Iterable[PaymentConfirmed]) -> list[dict[str, Any]]:
+    """Outbox items asking for each gift's receipt (an installment's too), written as the gifts are booked."""
+    return [dynamo.outbox(STAGE, receipt_message_id(g), receipt_message(g)) for g in gifts]
 
 
 def ask_for_statements(campaign: Campaign, year: int) -> int:

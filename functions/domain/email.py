@@ -18,6 +18,7 @@ from html import escape
 from typing import Any, Literal
 
 from functions.domain.campaigns import EMAIL_ADDRESS, Campaign
+from functions.domain.gifts import PaymentConfirmed
 from functions.domain.money import format_cents
 from functions.domain.receipts import Statement, receipt_signature
 from functions.domain.verify_page import _page  # the one page style the donors' and debtors' pages share
@@ -52,6 +53,15 @@ def receipt_link(site_url: str, key: bytes, campaign_id: str, donation_id: str) 
     origin, which serves /receipts/* from the API)."""
     return f"{site_url.rstrip('/')}/receipts/{campaign_id}/{donation_id}?sig=" \
            f"{receipt_signature(key, campaign_id, donation_id)}"
+
+
+def receipt_message_id(gift: PaymentConfirmed) -> str:
+    """The outbox id asking for a gift's receipt: one per gift, however often its booking is replayed."""
+    return f"email#receipt#{gift.campaign_id}#{gift.donation_id}"
+
+
+def receipt_message(gift: PaymentConfirmed) -> dict[str, Any]:
+    return {"kind": "receipt", "campaign_id": gift.campaign_id, "donation_id": gift.donation_id}
 
 
 # --- who gets a statement ---------------------------------------------------------------------------
