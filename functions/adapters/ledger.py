@@ -148,8 +148,8 @@ def post_gifts(campaign: Campaign, gifts: list[PaymentConfirmed], pool_before: i
     cid = campaign.campaign_id
 
     def build(pending: list[PaymentConfirmed]) -> list[dict[str, Any]]:
-        transfers = [gift_transfer(g.transfer_id, cid, g.amount_cents, g.fee_cents, campaign.reserve_bps)
-                     for g in pending]
+        transfers = [gift_transfer(g.transfer_id, cid, g.amount_cents, g.fee_cents, campaign.reserve_bps,
+                                   g.covered_cents) for g in pending]
         items = [transfer_put(t, donation_id=g.donation_id) for t, g in zip(transfers, pending, strict=True)]
         items += balance_updates(cid, transfers) + [count(cid, donations_confirmed=len(pending))]
         pool_after = pool_before + net_deltas(transfers).get(POOL, 0)
@@ -214,10 +214,11 @@ def transfers(campaign_id: str) -> Iterator[Transfer]:
 
 def create_donation(campaign_id: str, donation_id: str, amount_cents: int, currency: str,
                     provider: str, checkout_url: str, donor: dict[str, Any], anonymous: bool,
-                    frequency: str = "once") -> None:
+                    frequency: str = "once", covered_cents: int = 0) -> None:
     dynamo.transact([dynamo.put(_donation_item(campaign_id, donation_id, amount_cents, currency, provider, "pending",
                                                donors.sealed(campaign_id, donation_id, donor), anonymous,
-                                               checkout_url=checkout_url, frequency=frequency))])
+                                               checkout_url=checkout_url, frequency=frequency,
+                                               covered_cents=covered_cents))])
 
 
 def load_donation(campaign_id: str, donation_id: str) -> dict[str, Any] | None:
@@ -245,9 +246,9 @@ def _donation_item(campaign_id: str, donation_id: str, amount_cents: int, curren
 
 # What applying a provider's event did; the webhook answers with it ("retry" never leaves this module).
 Refusal = Literal["unknown", "wrong_provider"]
-Confirmation = Literal["confirmed", "duplicate", "mismatch"] | Refusal
+Confirmation = Literal["confirmed", "duplicate", "mismatch", "pledge_ended"] | Refusal
 PaymentOutcome = Confirmation | Literal["failed", "refunded", "refund_failed", "dispute_open", "dispute_won",
-                                         "dispute_lost"]
+                                         "dispute_lost", "pledge_ended"]
 Recorded = Literal["duplicate", "refunded", "refund_failed", "dispute_open", "dispute_won", "dispute_lost", "retry"]
 DISPUTE_OUTCOMES: dict[gifts.DisputeStatus, Recorded] = {"open": "dispute_open", "won": "dispute_won",
                                                          "lost": "dispute_lost"}
@@ -273,11 +274,13 @@ def _confirm(gift: PaymentConfirmed) -> Confirmation:
         if refusal := _refused(gift, pledge):
             return refusal
         assert pledge is not None  # _refused answered "unknown" otherwise
+        if gifts.paid_after_end(gift, pledge):
+            return "pledge_ended"
         item = _donation_item(gift.campaign_id, gift.donation_id, gift.amount_cents, gift.currency, gift.provider,
                               "confirmed", {k: pledge[k] for k in ("donor_ref", "donor_sealed") if k in pledge},
                               pledge["anonymous"], pledge_id=gift.pledge_id,
                               confirmed_at=(at := now_iso()), posted_at=at, fee_cents=gift.fee_cents,
-                              payment_id=gift.payment_id)
+                              payment_id=gift.payment_id, covered_cents=gift.covered_cents)
         return "confirmed" if dynamo.transact_once([dynamo.put(item), message]) else "duplicate"
     confirm = dynamo.update(
         campaign_pk(gift.campaign_id), donation_sk(gift.donation_id),
@@ -304,6 +307,16 @@ def _fail(gift: PaymentConfirmed) -> Literal["failed", "duplicate"] | Refusal:
                            condition="#status = :pending AND provider = :provider", names={"#status": "status"})
     if dynamo.transact_once([update]):
         return "failed"
+    return _refused(gift, load_donation(gift.campaign_id, gift.donation_id)) or "duplicate"
+
+
+def _end_pledge(gift: PaymentConfirmed, ended_at: int) -> Literal["pledge_ended", "duplicate"] | Refusal:
+    """A monthly pledge ended: no installment paid after `ended_at` is booked (gifts.paid_after_end)."""
+    update = dynamo.update(campaign_pk(gift.campaign_id), donation_sk(gift.donation_id), "SET ended_at = :at",
+                           {":at": ended_at, ":provider": gift.provider},
+                           condition="attribute_exists(pk) AND provider = :provider AND attribute_not_exists(ended_at)")
+    if dynamo.transact_once([update]):
+        return "pledge_ended"
     return _refused(gift, load_donation(gift.campaign_id, gift.donation_id)) or "duplicate"
 
 
@@ -353,6 +366,8 @@ def apply_payment_event(event: PaymentEvent) -> PaymentOutcome:
     """
     if event.failed:
         return _fail(event.gift)
+    if event.ended_at is not None:
+        return _end_pledge(event.gift, event.ended_at)
     outcome = _confirm(event.gift)
     if outcome in ("unknown", "wrong_provider", "mismatch") or (event.refunded_total_cents is None
                                                                 and event.dispute is None):
