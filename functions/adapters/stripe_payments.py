@@ -17,6 +17,7 @@ import stripe
 from stripe.params import BalanceTransactionListParams
 from stripe.params.checkout import SessionCreateParams, SessionCreateParamsLineItemPriceData
 
+from functions.adapters import receipt_links
 from functions.adapters.aws import settings
 from functions.adapters.payments import ProviderUnavailable, WebhookRejected
 from functions.adapters.secrets import secret_json
@@ -72,8 +73,8 @@ class StripePayments:
             "mode": "subscription" if monthly else "payment",
             "line_items": [{"price_data": price, "quantity": 1}],
             "client_reference_id": donation_id, "metadata": metadata,
-            # Back to the campaign's site: its dashboard once paid, the donation page if not.
-            "success_url": f"{self._site}?campaign={campaign.campaign_id}&donation={donation_id}",
+            # Once paid, to the donor's receipt (a thank-you until the webhook confirms it); if not, the donation page.
+            "success_url": receipt_links.receipt_url(campaign.campaign_id, donation_id),
             "cancel_url": f"{self._site}donate.html?campaign={campaign.campaign_id}",
         }
         # Where the charge will find its donation again: on the subscription, or the PaymentIntent.

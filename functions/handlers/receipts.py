@@ -54,13 +54,14 @@ def _site(campaign_id: str = "") -> str:
     return f"{settings().site_url}?campaign={campaign_id}" if campaign_id else settings().site_url
 
 
-def _answer(form: str, answer: dict[str, Any], doc: Document, links: dict[str, str], name: str) -> Any:
+def _answer(form: str, answer: dict[str, Any], doc: Document, links: dict[str, tuple[str, str]], name: str) -> Any:
+    """`links`: name -> (what a page calls it, URL); an API client gets them by name."""
     if form == "pdf":
         return Response(200, "application/pdf", document_pdf(doc.lines(), doc.title),
                         headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
     if form == "html":
-        return Response(200, HTML, document_page(doc, list(links.items())))
-    return answer | {"links": links}
+        return Response(200, HTML, document_page(doc, list(links.values())))
+    return answer | {"links": {key: url for key, (_, url) in links.items()}}
 
 
 @router.get("/receipts/<campaign_id>/<donation_id>", summary="A donor's receipt (signed link)", tags=["donations"])
@@ -71,18 +72,23 @@ def donor_receipt(campaign_id: CampaignId, donation_id: DonationId, sig: Signatu
         return _refuse(form, 403, "bad_signature", "this link is not signed for this receipt; use the link you "
                                                    "were given", "query.sig")
     donation, campaign = ledger.load_donation(campaign_id, donation_id), ledger.load_campaign(campaign_id)
+    if form == "html" and donation is not None and donation["status"] == "pending":
+        # Where a hosted checkout sends the donor back: the payment's webhook may be a moment behind.
+        return Response(200, HTML, message_page("Thank you", "Your payment is being confirmed: reload this page in a "
+                                                             "moment to see your receipt.", _site(campaign_id)))
     if donation is None or campaign is None or donation["status"] != "confirmed":
         return _refuse(form, 404, "no_receipt", "no receipt at this link yet: the gift is not paid")
     later = ledger.installments(campaign_id, donation_id) if donation.get("frequency") == "monthly" else []
     answer = receipt(donation | {"donor": donors.opened(donation) or {}}, campaign.to_dict(), later)
     url = receipt_links.receipt_url(campaign_id, donation_id)
-    links = {"Download this receipt as a PDF": f"{url}&format=pdf"}
+    links = {"pdf": ("Download this receipt as a PDF", f"{url}&format=pdf")}
     if donation.get("donor_ref"):
         year = int(answer["date"][:4])
-        links[f"All your gifts in {year}"] = receipt_links.statement_url(campaign_id, donation["donor_ref"], year)
+        links["statement"] = (f"All your gifts in {year}",
+                              receipt_links.statement_url(campaign_id, donation["donor_ref"], year))
     if donation.get("frequency") == "monthly" and not donation.get("ended_at"):
-        links["Change or stop your monthly gift"] = receipt_links.manage_url(campaign_id, donation_id)
-    links["Back to the campaign"] = _site(campaign_id)
+        links["manage"] = ("Change or stop your monthly gift", receipt_links.manage_url(campaign_id, donation_id))
+    links["campaign"] = ("Back to the campaign", _site(campaign_id))
     return _answer(form, answer, gift_document(answer, campaign.to_dict()), links, f"receipt-{donation_id}")
 
 
@@ -102,7 +108,8 @@ def donor_statement(campaign_id: CampaignId, donor_ref: Annotated[str, Path(patt
         return _refuse(form, 404, "no_statement", f"no gifts at this link in {year}")
     answer = statement_answer(statement, campaign.to_dict())
     url = receipt_links.statement_url(campaign_id, donor_ref, year)
-    links = {"Download this statement as a PDF": f"{url}&format=pdf", "Back to the campaign": _site(campaign_id)}
+    links = {"pdf": ("Download this statement as a PDF", f"{url}&format=pdf"),
+             "campaign": ("Back to the campaign", _site(campaign_id))}
     return _answer(form, answer, statement_document(answer, campaign.to_dict()), links, f"gifts-{year}")
 
 

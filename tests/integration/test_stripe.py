@@ -427,7 +427,7 @@ def test_the_receipt_of_a_monthly_gift_opens_stripes_customer_portal_for_its_don
     metadata = session_of(fake, donation)["subscription_metadata"]
     deliver(cloud, fake, "invoice.paid", fake.invoice_paid(metadata, 2_000, first=True))
     receipt_path = donation["receipt_url"].removeprefix(cloud.public_base_url)
-    manage = cloud.http("GET", receipt_path).json()["links"]["Change or stop your monthly gift"]
+    manage = cloud.http("GET", receipt_path).json()["links"]["manage"]
     answer = cloud.http("GET", manage.removeprefix(cloud.public_base_url), headers={"Accept": "text/html"})
     portal = next(o for o in fake.objects.values() if o["object"] == "billing_portal.session")
     subscription = next(o for o in fake.objects.values() if o["object"] == "subscription")
@@ -451,3 +451,17 @@ def test_covering_the_fees_reaches_stripe_and_the_books(stripe_cloud):
     # 300 to Stripe; the 30 cents the fee left of the 330 go to the pool whole; 10% of the 10,000 to the reserve.
     assert (f["raised_cents"], f["fees_cents"], f["reserve_cents"], f["pool_available_cents"]) == (
         10_330, 300, 1_000, 9_030)
+
+
+def test_stripe_sends_the_donor_back_to_their_receipt_which_thanks_them_until_the_payment_is_confirmed(stripe_cloud):
+    cloud, fake = stripe_cloud
+    donation = pledge(cloud, 2_500)
+    back = session_of(fake, donation)["success_url"]
+    assert back == donation["receipt_url"]
+    page = cloud.http("GET", back.removeprefix(cloud.public_base_url), headers={"Accept": "text/html"})
+    assert page.status == 200 and "Your payment is being confirmed" in page.body
+    assert cloud.http("GET", back.removeprefix(cloud.public_base_url)).status == 404  # an API client: not paid yet
+    fake.pay(session_of(fake, donation)["id"])
+    deliver(cloud, fake, "checkout.session.completed", session_of(fake, donation))
+    page = cloud.http("GET", back.removeprefix(cloud.public_base_url), headers={"Accept": "text/html"})
+    assert page.status == 200 and "Receipt for your gift" in page.body and "$25.00" in page.body
