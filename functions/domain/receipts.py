@@ -19,21 +19,14 @@ from functions.domain.money import format_cents
 
 def link_signature(key: bytes, purpose: str, *parts: str) -> str:
     """What makes a donor's link unguessable (a receipt, a statement, a cancel link): only its holder can
-    use it, and a link made for one purpose never works for another."""
+    use it, and a link made for one purpose never works for another. ("receipt|<campaign>|<donation>" is
+    what receipt links were always signed over: the links donors already hold keep working.)"""
     return hmac.new(key, "|".join((purpose, *parts)).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def link_matches(key: bytes, given: str, purpose: str, *parts: str) -> bool:
     # As bytes: compare_digest raises TypeError on a str with non-ASCII characters.
     return hmac.compare_digest(link_signature(key, purpose, *parts).encode(), (given or "").encode())
-
-
-def receipt_signature(key: bytes, campaign_id: str, donation_id: str) -> str:
-    return link_signature(key, "receipt", campaign_id, donation_id)
-
-
-def signature_matches(key: bytes, campaign_id: str, donation_id: str, given: str) -> bool:
-    return link_matches(key, given, "receipt", campaign_id, donation_id)
 
 
 @dataclass(frozen=True)
