@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
-from functions.domain.campaigns import MAILERS, PROVIDERS, Campaign, CampaignError
+from functions.domain.campaigns import MAILERS, PROVIDERS, Campaign, CampaignError, parse_address
 from functions.domain.letter_text import ENTITY_TYPES, LANGUAGES
 from functions.domain.money import format_cents
 from functions.domain.offers import FileReport, OfferFileError, check_file
@@ -95,13 +95,19 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--guidelines", type=Path, help="extra poverty guidelines CSV (e.g. Alaska, Hawaii)")
     create.add_argument("--mailer", choices=MAILERS, default="sandbox",
                         help="how letters leave: sandbox (the letters bucket) or lob (Lob prints and mails them)")
-    create.add_argument("--legal-name", default="", help="the letterhead's legal name (required with --mailer lob)")
-    create.add_argument("--postal-address", nargs=4, default=(), metavar=("STREET", "CITY", "STATE", "ZIP"),
-                        help="the letterhead's postal address, the letters' return address (needed with --mailer lob)")
+    create.add_argument("--legal-name", default="",
+                        help="the organisation's legal name, on receipts and letterheads (required with --mailer lob)")
+    create.add_argument("--ein", default="", help="the organisation's EIN (12-3456789), on receipts")
+    address = create.add_mutually_exclusive_group()
+    address.add_argument("--address", metavar="TEXT", help='the postal address as one line, "street, city, ST 12345": '
+                                                          "the letters' return address (needed with --mailer lob)")
+    address.add_argument("--postal-address", nargs=4, default=(), metavar=("STREET", "CITY", "STATE", "ZIP"),
+                         help="the same, as four words")
     create.add_argument("--letter-language", action="append", choices=LANGUAGES, dest="letter_languages",
                         help="a language of the letters, one page each (repeat; default en)")
-    create.add_argument("--entity-type", choices=ENTITY_TYPES, default="charity",
-                        help="who forgives: what the letter's default tax note says")
+    create.add_argument("--entity-type", choices=ENTITY_TYPES, default="none",
+                        help="501c3: receipts say gifts are tax-deductible (give --legal-name and --ein); "
+                             "501c4, sponsored (a fiscally sponsored project), none: they say gifts are not")
     create.add_argument("--letter-tax-note", default="", help="the letter's tax note, instead of the default")
     create.add_argument("--generic-creditor", action="store_true",
                         help="print 'a medical provider' on letters instead of the provider's name")
@@ -449,7 +455,8 @@ def _create_campaign(args: argparse.Namespace) -> int:
                         approvers=tuple(args.approver), approvals_required=args.approvals_required,
                         auto_approve_cents=args.auto_approve_cents, plan_ttl_hours=args.plan_ttl_hours,
                         debtor_data_days=args.debtor_data_days, mailer=args.mailer,
-                        legal_name=args.legal_name, postal_address=tuple(args.postal_address),
+                        legal_name=args.legal_name, ein=args.ein,
+                        postal_address=parse_address(args.address) if args.address else tuple(args.postal_address),
                         letter_languages=tuple(args.letter_languages or ("en",)),
                         entity_type=args.entity_type, letter_tax_note=args.letter_tax_note,
                         generic_creditor=args.generic_creditor, email_receipts=args.email_receipts,

@@ -185,10 +185,11 @@ def transfers(campaign_id: str) -> Iterator[Transfer]:
 
 def create_donation(campaign_id: str, donation_id: str, amount_cents: int, currency: str,
                     provider: str, checkout_url: str, donor: dict[str, Any], anonymous: bool,
-                    frequency: str = "once") -> None:
+                    frequency: str = "once", covered_cents: int = 0) -> None:
     dynamo.transact([dynamo.put(_donation_item(campaign_id, donation_id, amount_cents, currency, provider, "pending",
                                                donors.sealed(campaign_id, donation_id, donor), anonymous,
-                                               checkout_url=checkout_url, frequency=frequency))])
+                                               checkout_url=checkout_url, frequency=frequency,
+                                               covered_cents=covered_cents))])
 
 
 def load_donation(campaign_id: str, donation_id: str) -> dict[str, Any] | None:
@@ -241,13 +242,20 @@ class DynamoStore:
                               "confirmed", {k: pledge[k] for k in ("donor_ref", "donor_sealed") if k in pledge},
                               pledge["anonymous"], pledge_id=gift.pledge_id,
                               confirmed_at=(at := now_iso()), posted_at=at, fee_cents=gift.fee_cents,
-                              payment_id=gift.payment_id)
+                              payment_id=gift.payment_id, covered_cents=gift.covered_cents)
         return dynamo.transact_once([dynamo.put(item), _announce_gift(gift)])
 
     def fail_pledge(self, gift: PaymentConfirmed) -> bool:
         update = dynamo.update(campaign_pk(gift.campaign_id), donation_sk(gift.donation_id), "SET #status = :failed",
                                {":failed": "failed", ":pending": "pending", ":provider": gift.provider},
                                condition="#status = :pending AND provider = :provider", names={"#status": "status"})
+        return dynamo.transact_once([update])
+
+    def end_pledge(self, gift: PaymentConfirmed, ended_at: int) -> bool:
+        update = dynamo.update(campaign_pk(gift.campaign_id), donation_sk(gift.donation_id), "SET ended_at = :at",
+                               {":at": ended_at, ":provider": gift.provider},
+                               condition="attribute_exists(pk) AND provider = :provider "
+                                         "AND attribute_not_exists(ended_at)")
         return dynamo.transact_once([update])
 
     def record_refunds(self, donation: dict[str, Any], refunded_cents: int, refunds_failed_cents: int,
