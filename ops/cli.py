@@ -376,7 +376,8 @@ def _refused(report: FileReport, as_json: bool) -> int:
 
 
 def print_offer(shown: dict) -> None:
-    console.print(f"offer {shown['offer_id']} from {shown['seller']} ({shown['status']}): "
+    plan = f", plan {shown['plan_id']}" if shown.get("plan_id") else ""
+    console.print(f"offer {shown['offer_id']} from {shown['seller']} ({shown['status']}{plan}): "
                   f"{shown['accounts']} accounts, "
                   f"{format_cents(shown['face_value_cents'])} face value for {format_cents(shown['price_cents'])} "
                   f"= {shown['cents_per_dollar']} per dollar")

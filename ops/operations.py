@@ -28,6 +28,7 @@ from functions.domain.eligibility import OfferProfile, assess, profile
 from functions.domain.offers import FileReport, OfferFileError, OfferRow, normalised, read_accounts, write_accounts
 from functions.domain.planner import Offer, cents_per_dollar
 from functions.domain.public_log import campaign_change_body
+from functions.domain.purchase import plan_id_for
 from infra import topology
 
 # Stack output name -> environment variable the adapters read.
@@ -207,7 +208,9 @@ def show_offer(campaign_id: str, offer_id: str) -> dict:
         shape = _profile(campaign, accounts)
         keys, found = _met(campaign_id, offer_id, accounts)
         overlaps = dup_rules.overlaps(zip(accounts, keys, strict=True), found).to_dict()
-    return {"offer_id": offer_id, "seller": item["seller"], "status": item["status"],
+    # A held offer's plan waits for approval; a sold one's bought it.
+    plan_id = plan_id_for(purchases.offer_from_item(item)) if item["status"] in ("held", "sold") else None
+    return {"offer_id": offer_id, "seller": item["seller"], "status": item["status"], "plan_id": plan_id,
             "price_cents": item["price_cents"], "expires": item.get("expires"),
             "cents_per_dollar": cents_per_dollar(item["price_cents"], shape.face_value_cents),
             "cents_per_eligible_dollar": cents_per_dollar(item["price_cents"], shape.eligible_face_value_cents),
