@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -200,3 +201,72 @@ class Campaign:
 
     def needs_approval(self, price_cents: int) -> bool:
         return self.approvals_required > 0 and price_cents > self.auto_approve_cents
+
+
+# --- changing a campaign's settings (`jubilee campaigns update`) -----------------------------------
+
+# What never changes once a campaign exists, and why.
+FIXED = {"campaign_id": "it names the campaign's records",
+         "currency": "the campaign's money is counted in it",
+         "payments": "each gift is confirmed only by its own provider's events"}
+# Settings that say how donors' money is used: their changes are appended to the public log too.
+# The rest (contact, approvers, letterhead, texts, data retention) is the team's own business.
+PUBLIC_SETTINGS = ("name", "threshold_cents", "reserve_bps", "min_donation_cents", "max_donation_cents",
+                   "objective", "policy", "extra_guidelines")
+
+
+def setting_value(name: str, text: str) -> Any:
+    """A setting given as text (`--set name=value`) in its field's type: a whole number, true/false,
+    JSON for objects and lists (policy, approvers, postal_address, ...), else the text as it is."""
+    fields = Campaign.__dataclass_fields__
+    if name not in fields:
+        raise CampaignError(name, f"is not a campaign setting (settings: {', '.join(settable())})")
+    kind = str(fields[name].type)  # a string: annotations are not evaluated here
+    if kind == "int":
+        try:
+            return int(text.replace("_", ""))
+        except ValueError:
+            raise CampaignError(name, f"{text!r} is not a whole number") from None
+    if kind == "bool":
+        if text.lower() not in ("true", "false", "yes", "no"):
+            raise CampaignError(name, "must be true or false")
+        return text.lower() in ("true", "yes")
+    if kind in ("dict", "tuple"):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise CampaignError(name, "must be JSON" + (" (an object)" if kind == "dict" else " (a list)")) from None
+        if not isinstance(value, dict if kind == "dict" else list):
+            raise CampaignError(name, "must be a JSON object" if kind == "dict" else "must be a JSON list")
+        return value
+    return text
+
+
+def settable() -> list[str]:
+    return [name for name in Campaign.__dataclass_fields__ if name not in FIXED]
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: Any
+    new: Any
+
+
+def changed(campaign: Campaign, settings: dict[str, Any]) -> tuple[Campaign, list[Change]]:
+    """The campaign with `settings` applied, checked whole (a bad value raises CampaignError naming its
+    field, and nothing is changed), and each setting whose value differs, old and new as stored."""
+    for name in settings:
+        if name in FIXED:
+            raise CampaignError(name, f"cannot be changed: {FIXED[name]}")
+        if name not in Campaign.__dataclass_fields__:
+            raise CampaignError(name, f"is not a campaign setting (settings: {', '.join(settable())})")
+    before = campaign.to_dict()
+    try:
+        updated = Campaign.from_dict(before | settings)
+    except (TypeError, ValueError) as error:
+        if isinstance(error, CampaignError):
+            raise
+        raise CampaignError(next(iter(settings), "settings"), str(error)) from None
+    after = updated.to_dict()
+    return updated, [Change(name, before[name], after[name]) for name in after if before[name] != after[name]]

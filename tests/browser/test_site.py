@@ -202,6 +202,7 @@ def test_the_demo_report_is_one_file_that_needs_nothing_else(browser, tmp_path):
     assert visit.page.text_content("#letters-returned") == "0"
     assert visit.page.text_content("#log-head") == report["log_head"]
     assert visit.page.locator("#purchases tbody tr").count() == report["purchases"]
+    assert visit.page.text_content("#purchases tbody tr td:nth-child(2)").startswith("demo.")  # its plan id
     assert [url for url in visit.requests if url != path.as_uri()] == [] and visit.errors == []
     visit.screenshot("demo-report")
 
