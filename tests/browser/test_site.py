@@ -1,6 +1,7 @@
 """The public site in a real browser (Debian's Chromium, driven by Playwright) against `jubilee serve`:
 a donation made on the page, paid on the sandbox checkout, shows on the dashboard; the pages ask
-nothing of any other origin; every form field has a label. Screenshots go to test-artifacts/."""
+nothing of any other origin; every form field has a label; axe-core (from npm) finds no serious or
+critical accessibility violation on any page. Screenshots go to test-artifacts/."""
 
 import json
 import os
@@ -15,7 +16,9 @@ from functions.adapters.secrets import forget_secrets
 from tests.serving import call, running, wait_for, wait_until
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # from npm, pinned in package.json (make test installs it)
 # As the machine's notes advise: no background calls home (they would be refused, and are not the page's).
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-default-apps"]
@@ -24,6 +27,11 @@ if not os.path.exists(CHROMIUM):
     if os.environ.get("JUBILEE_REQUIRE_BROWSER"):
         raise RuntimeError("Chromium is required here (JUBILEE_REQUIRE_BROWSER=1): `make browser` installs it")
     pytest.skip("no Chromium: `make browser` installs Debian's (needs root or sudo)", allow_module_level=True)
+
+if not AXE.exists():
+    if os.environ.get("JUBILEE_REQUIRE_BROWSER"):
+        raise RuntimeError(f"{AXE} is missing: `npm ci` (run by `make test`) installs axe-core from package.json")
+    pytest.skip("no axe-core: `npm ci` (run by `make test`) installs it", allow_module_level=True)
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -63,6 +71,15 @@ class Visit:
                          && !f.getAttribute('aria-labelledby'))
             .map(f => f.id || f.name)""")
 
+    def accessibility_problems(self):
+        """axe-core's serious and critical violations on the page as it is now: (rule, impact, where)."""
+        if not self.page.evaluate("() => typeof axe !== 'undefined'"):
+            self.page.evaluate(AXE.read_text())  # (not a <script>: the pages' CSP allows only their own)
+        found = self.page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
+            .violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => [v.id, v.impact, v.nodes.map(n => n.target.join(' ')).slice(0, 5)])""")
+        return [tuple(v) for v in found]
+
     def screenshot(self, name):
         ARTIFACTS.mkdir(exist_ok=True)
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -78,6 +95,7 @@ def test_the_dashboard_shows_the_campaign_from_its_own_origin_only(site, browser
     assert visit.page.text_content("#log-head") == json.loads(call("GET", f"{base}/campaigns/demo")[1])["log_head"]
     assert visit.page.text_content("#verify-command") == f"jubilee verify-log {base}/campaigns/demo"
     visit.screenshot("dashboard")
+    assert visit.accessibility_problems() == []
     assert visit.foreign_requests() == [] and visit.errors == []
     assert visit.unlabelled_fields() == []
     headers = visit.page.request.get(f"{base}/").headers
@@ -91,6 +109,7 @@ def test_a_donation_made_on_the_page_appears_on_the_dashboard(site, browser):
     page = visit.page
     page.goto(f"{base}/donate.html")
     assert visit.unlabelled_fields() == []
+    assert visit.accessibility_problems() == []
     page.fill("#custom-amount", "forty")  # a bad amount is named, and nothing is sent
     page.click("#give")
     assert page.text_content("#amount-error") == "Enter an amount in dollars, like 40 or 12.50."
@@ -101,16 +120,19 @@ def test_a_donation_made_on_the_page_appears_on_the_dashboard(site, browser):
     assert "looks incomplete" in page.text_content("#email-error")
     assert not any("/donations" in url for url in visit.requests)
     visit.screenshot("donate-errors")
+    assert visit.accessibility_problems() == []  # (with its errors shown)
     page.fill("#donor-email", "")
     page.check("#anonymous")
     with page.expect_navigation():
         page.click("#give")
     assert "/sandbox/checkout/demo/" in page.url and "Pay $40.00" in page.text_content("body")
     visit.screenshot("checkout")
+    assert visit.accessibility_problems() == []
     with page.expect_navigation():
         page.click("button:has-text('Pay')")
     assert "Thank you" in page.text_content("h1")
     visit.screenshot("checkout-paid")
+    assert visit.accessibility_problems() == []
     with page.expect_navigation():
         page.click("text=Back to the campaign")
     expect(page.locator("#raised")).not_to_have_text("—")  # (polled by Playwright: the pages' CSP forbids eval)
@@ -166,6 +188,7 @@ def test_a_debtor_checks_their_letter_on_the_dashboard(site, browser, monkeypatc
     expect(visit.page.locator("#code-result")).to_contain_text("You owe nothing")
     assert visit.page.get_attribute("#code-result", "class") == "ok"
     visit.screenshot("letter-checked")
+    assert visit.accessibility_problems() == []
     assert visit.foreign_requests() == [] and visit.errors == []
     # The letter's link, opened in a browser: a page a person can read, with what to do next.
     visit.page.goto(f"{base}/verify/{code}")
@@ -173,8 +196,10 @@ def test_a_debtor_checks_their_letter_on_the_dashboard(site, browser, monkeypatc
     assert "Nothing is owed on it" in visit.page.text_content("body")
     assert "debt collector" in visit.page.text_content("body")
     visit.screenshot("verify-page")
+    assert visit.accessibility_problems() == []
     visit.page.goto(f"{base}/verify/AAAA-BBBB-CCCC-DDDD")
     expect(visit.page.locator("h1")).to_have_text("Code not found")
+    assert visit.accessibility_problems() == []
     assert visit.foreign_requests() == [] and visit.errors == []
 
 
@@ -198,6 +223,7 @@ def test_the_demo_report_is_one_file_that_needs_nothing_else(browser, tmp_path):
     assert visit.page.locator("#purchases tbody tr").count() == report["purchases"]
     assert [url for url in visit.requests if url != path.as_uri()] == [] and visit.errors == []
     visit.screenshot("demo-report")
+    assert visit.accessibility_problems() == []
 
 
 def test_the_pages_format_money_as_the_api_and_the_cli_do(site, browser):
