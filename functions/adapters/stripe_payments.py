@@ -60,7 +60,7 @@ class StripePayments:
         metadata = {"campaign_id": campaign.campaign_id, "donation_id": donation_id}
         monthly = request.frequency == "monthly"
         price: SessionCreateParamsLineItemPriceData = {
-            "currency": request.currency.lower(), "unit_amount": request.amount_cents,
+            "currency": campaign.currency.lower(), "unit_amount": request.amount_cents,  # (the request's, checked)
             "product_data": {"name": f"Gift to {campaign.name}"}}
         if monthly:
             price["recurring"] = {"interval": "month"}

@@ -25,7 +25,8 @@ class DonationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # Strict: "100", 100.0 and true are refused rather than coerced into money.
     amount_cents: Annotated[StrictInt, Field(gt=0, le=10_000_000, description="Whole cents, e.g. 2500 for $25.00")]
-    currency: Currency
+    currency: Currency | None = Field(None, description="The campaign's currency (GET /campaigns/{id}); "
+                                                          "left out, the campaign's own")
     donor: Donor = Field(default_factory=Donor)
     anonymous: StrictBool = False
     frequency: Literal["once", "monthly"] = Field("once", description="monthly: a gift each month until cancelled")
@@ -36,6 +37,11 @@ class DonationResponse(BaseModel):
     status: Literal["pending"]
     checkout_url: str
     receipt_url: str = Field(description="The donor's receipt, readable once the gift is paid; keep it private")
+
+
+def in_campaign_currency(request: DonationRequest, campaign: Campaign) -> DonationRequest:
+    """The request with its currency stated: a donor who leaves it out gives in the campaign's."""
+    return request if request.currency else request.model_copy(update={"currency": campaign.currency})
 
 
 def limit_problem(request: DonationRequest, campaign: Campaign) -> tuple[str, str] | None:

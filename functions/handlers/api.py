@@ -25,7 +25,7 @@ from functions.adapters.aws import client, settings
 from functions.adapters.providers import ProviderUnavailable, UnknownProvider, provider
 from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
-from functions.domain.donations import DonationRequest, DonationResponse, limit_problem
+from functions.domain.donations import DonationRequest, DonationResponse, in_campaign_currency, limit_problem
 from functions.domain.forgiveness import code_hash, normalize_code
 from functions.domain.planner import purchase_record
 from functions.domain.receipts import receipt, receipt_signature, signature_matches
@@ -52,7 +52,7 @@ def _pledge(pledge: dict[str, Any]) -> dict[str, Any]:
     campaign_id, donation_id = campaign.campaign_id, f"don_{secrets.token_hex(10)}"
     payments = provider(campaign.payments)
     checkout_url = payments.start_checkout(campaign, donation_id, request)
-    ledger.create_donation(campaign_id, donation_id, request.amount_cents, request.currency, payments.name,
+    ledger.create_donation(campaign_id, donation_id, request.amount_cents, campaign.currency, payments.name,
                            checkout_url, request.donor.model_dump(), request.anonymous, request.frequency)
     logger.info("donation pledged", extra={"campaign_id": campaign_id, "donation_id": donation_id})
     signature = receipt_signature(derived_key("receipt"), campaign_id, donation_id)
@@ -81,6 +81,7 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
     campaign = ledger.load_campaign(campaign_id)
     if campaign is None:
         raise unknown_campaign(campaign_id)
+    body = in_campaign_currency(body, campaign)
     if problem := limit_problem(body, campaign):
         raise ApiError(422, "invalid_request", problem[1], problem[0])
     pledge_once, _ = _idempotency()
