@@ -18,7 +18,7 @@
       if (radio.value !== "other") form.querySelector(`label[for=${radio.id}]`).textContent = whole(Number(radio.value));
     }
     $("amount-unit").textContent = units(currency);
-  }).catch(() => {});  // unreachable: the submit says so
+  }).catch(() => {});  // (unreachable campaign: the submit then says so)
 
   // Typing an amount chooses "Other"; choosing a preset clears the error.
   custom.addEventListener("input", () => { $("preset-other").checked = true; });
