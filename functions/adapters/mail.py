@@ -31,13 +31,14 @@ from functions.adapters.secrets import secret_json
 from functions.domain import letters as rules
 from functions.domain.campaigns import Campaign
 from functions.domain.letter_text import Letter as LetterText
+from functions.services.ports import ChunkUnfinished
 
 DEFAULT_BASE = "https://api.lob.com/v1"
 TOLERANCE_SECONDS = 300  # a signed webhook older (or newer) than this is refused: a replay
 # Lob takes a letter in about a second: a chunk of 2,000 cannot be mailed within one invocation (300 s).
 # An invocation hands letters over until its budget is spent (at most BUDGET_SECONDS, and never within
 # MARGIN_SECONDS of its timeout, whatever message of its batch it is on); the chunk then goes on in a
-# continuation message of its own (handlers/letters.py), so no receive is spent and nothing dead-letters.
+# continuation message of its own (services/letters.py), so no receive is spent and nothing dead-letters.
 BUDGET_SECONDS = 200.0
 MARGIN_SECONDS = 60.0
 _deadline = [float("inf")]  # monotonic time; one invocation at a time per container
@@ -51,14 +52,6 @@ SIGNATURE, TIMESTAMP = "Lob-Signature", "Lob-Signature-Timestamp"
 
 class MailRefused(Exception):
     """The mail service refused a request (bad key, bad letter): the chunk fails and is retried."""
-
-
-class ChunkUnfinished(Exception):
-    """The invocation's budget ran out with letters of the chunk left; `done` were handed over so far."""
-
-    def __init__(self, batch_id: str, done: int):
-        super().__init__(f"{batch_id}: time budget spent after {done} letter(s); a continuation goes on")
-        self.done = done
 
 
 class WebhookRejected(Exception):
