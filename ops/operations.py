@@ -18,7 +18,7 @@ from functions import wiring
 from functions.adapters import aws, clock, duplicates, purchases, storage
 from functions.adapters import ledger as ledger_store
 from functions.adapters.reference_data import poverty_guidelines
-from functions.adapters.secrets import derived_key, forget_secrets
+from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import Campaign, UnknownCampaign
 from functions.domain.duplicates import Overlap, keys_of, overlap
 from functions.domain.eligibility import OfferProfile, assess, profile
@@ -53,8 +53,7 @@ def connect(stack: str = "Jubilee", endpoint_url: str | None = None) -> None:
         if missing:
             raise OperationError(f"stack {stack!r} has no output(s) {', '.join(missing)}: is it a Jubilee stack?")
         os.environ.update({variable: outputs[key] for key, variable in OUTPUTS.items()})
-    aws.reset()
-    forget_secrets()
+    aws.use(aws.Dependencies.from_env())  # the operator's commands act on this deployment from here on
 
 
 def create_campaign(campaign: Campaign) -> None:
@@ -225,7 +224,7 @@ def redrive_outbox(stack: str = "Jubilee", endpoint_url: str | None = None) -> t
 
     os.environ.update({wiring.queue_variable(stage): queue_urls(stage, stack, endpoint_url)[0]
                        for stage in wiring.STAGES})
-    aws.settings.cache_clear()
+    aws.reset()  # the queue URLs just set
     if endpoint_url:
         dlq_url = aws.client("sqs").get_queue_url(QueueName=topology.local_queue_name("outbox", dead_letters=True))[
             "QueueUrl"]

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
-from functions.adapters import dynamo, ledger
+from functions.adapters import clock, dynamo, ledger
 from functions.adapters.forgiveness import debtor_key_sk
 from functions.adapters.keys import campaign_pk, mail_pk
 from functions.adapters.letter_facts import Rendered, rendered
@@ -142,7 +142,7 @@ def verify_webhook(headers: dict[str, str], body: bytes, secret: str, now: float
         raise WebhookRejected(f"{SIGNATURE} and {TIMESTAMP} headers are required (ASCII hex and digits)")
     # Lob's timestamp is in milliseconds; seconds are taken too.
     seconds = int(stamp) / 1000 if len(stamp) > 11 else int(stamp)
-    if abs((time.time() if now is None else now) - seconds) > TOLERANCE_SECONDS:
+    if abs((clock.now().timestamp() if now is None else now) - seconds) > TOLERANCE_SECONDS:
         raise WebhookRejected("the signature's timestamp is too old")
     expected = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, signature):
@@ -223,7 +223,7 @@ def settle_key(campaign_id: str, plan_id: str, keep_days: int) -> bool:
     """Once no letter of the portfolio is left to mail, its key expires `keep_days` later (DynamoDB's TTL
     then shreds the debtors' data). Conditional, so a letter made unsettled meanwhile wins."""
     op = dynamo.update(campaign_pk(campaign_id), debtor_key_sk(plan_id), "SET expires_at = :at",
-                       {":at": int(time.time()) + keep_days * 86_400, ":zero": 0},
+                       {":at": int(clock.now().timestamp()) + keep_days * 86_400, ":zero": 0},
                        condition="attribute_exists(pk) AND unsettled = :zero")
     return dynamo.transact_once([op])
 
