@@ -327,9 +327,9 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _offer_schema(args: argparse.Namespace) -> int:
-    from functions.domain.offers import OfferRow
+    from functions.domain.offers import OfferAccount
 
-    print(json.dumps(OfferRow.model_json_schema(), indent=2))
+    print(json.dumps(OfferAccount.model_json_schema(), indent=2))
     return 0
 
 

@@ -22,7 +22,7 @@ from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import Campaign, UnknownCampaign
 from functions.domain.duplicates import Overlap, keys_of, overlap
 from functions.domain.eligibility import OfferProfile, assess, profile
-from functions.domain.offers import FileReport, OfferFileError, OfferRow, normalised, read_accounts
+from functions.domain.offers import FileReport, OfferAccount, OfferFileError, normalised, read_accounts
 from functions.domain.planner import Offer, cents_per_dollar
 from infra import topology
 
@@ -90,12 +90,12 @@ def _campaign(campaign_id: str) -> Campaign:
     return campaign
 
 
-def _profile(campaign: Campaign, accounts: Iterable[OfferRow]) -> OfferProfile:
+def _profile(campaign: Campaign, accounts: Iterable[OfferAccount]) -> OfferProfile:
     return profile(accounts, campaign.eligibility(), campaign.guidelines(poverty_guidelines()))
 
 
 def _overlap(campaign: Campaign, offer_id: str, key: bytes, keys: list[tuple[str, str]],
-             accounts: Callable[[], Iterable[OfferRow]]) -> Overlap:
+             accounts: Callable[[], Iterable[OfferAccount]]) -> Overlap:
     """The accounts of an offer the campaign bought already, or that another open offer holds
     (`accounts` reads them again, in the order of their `keys`, only if some were met)."""
     seen = duplicates.seen(campaign.campaign_id, offer_id, key, keys)
@@ -106,8 +106,8 @@ def _overlap(campaign: Campaign, offer_id: str, key: bytes, keys: list[tuple[str
                     if k[0] in seen or k[1] in seen), seen)
 
 
-def _keyed(accounts: Iterable[OfferRow], key: bytes, campaign_id: str,
-           keys: list[tuple[str, str]]) -> Iterator[OfferRow]:
+def _keyed(accounts: Iterable[OfferAccount], key: bytes, campaign_id: str,
+           keys: list[tuple[str, str]]) -> Iterator[OfferAccount]:
     for account in accounts:
         keys.append(keys_of(key, campaign_id, account))
         yield account
@@ -148,7 +148,7 @@ def add_offer(campaign_id: str, body: bytes | Iterable[str], seller: str, price_
         if report.counts and (not skip_bad_rows or not report.accounts):
             raise OfferFileError(report)
 
-        def again() -> Iterator[OfferRow]:
+        def again() -> Iterator[OfferAccount]:
             stored.seek(0)
             text = io.TextIOWrapper(stored, encoding="utf-8", newline="")
             yield from read_accounts(text)

@@ -19,7 +19,7 @@ from functions.adapters import forgiveness as store
 from functions.adapters.keys import chunk_sk, forgiven_pk
 from functions.adapters.secrets import derived_key
 from functions.domain.duplicates import ACCOUNT, PERSON, primed
-from functions.domain.forgiveness import CODE_BYTES, SEPARATOR, debts
+from functions.domain.forgiveness import CODE_BYTES, SEPARATOR, accounts_in
 
 KEYED_BYTES = 16 + CODE_BYTES  # as account_keys makes them
 
@@ -104,7 +104,7 @@ def _chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash
     sort_prefix = f"{chunk_sk(chunk)}#"
     by_account, by_person = primed(claim_key, ACCOUNT, cid), primed(claim_key, PERSON, cid)
     for row, (ref, name, address, city, state, zip_code, creditor, debt_type, cents, charged_off, extra) in enumerate(
-            debts(header, text, message["first_row"] + 2)):
+            accounts_in(header, text, message["first_row"] + 2)):
         mac = keyed.copy()
         mac.update(ref.encode())
         raw = mac.digest()
