@@ -17,9 +17,9 @@ from functions.domain.gifts import PaymentAdjusted, PaymentConfirmed
 from functions.domain.ledger import Transfer
 from functions.domain.planner import Offer
 from functions.domain.purchase import Plan
+from functions.domain.records import DonationRecord, PlanRecord
 
-# A stored donation as read (see functions/adapters/ledger.py for its attributes).
-Donation = dict[str, Any]
+Donation = DonationRecord
 
 
 class NotYetBookable(Exception):
@@ -106,7 +106,7 @@ class PurchaseStore(Protocol):
 
 
 class ApprovalStore(Protocol):
-    def load_plan(self, plan_id: str) -> dict[str, Any] | None: ...
+    def load_plan(self, plan_id: str) -> PlanRecord | None: ...
 
     def add_approval(self, campaign_id: str, plan_id: str, approver: str) -> dict[str, Any] | None:
         """Count one approver once on a proposed plan: the plan as it is now, or None if it is not proposed."""
@@ -125,7 +125,7 @@ class Seller(Protocol):
 
 
 class ForgivenessStore(Protocol):
-    def load_plan(self, plan_id: str) -> dict[str, Any] | None: ...
+    def load_plan(self, plan_id: str) -> PlanRecord | None: ...
     def debtor_key(self, campaign_id: str, plan_id: str) -> dict[str, Any] | None: ...
 
     def ensure_key_pair(self, campaign_id: str, plan_id: str) -> None:
