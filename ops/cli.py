@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -10,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from types import ModuleType
 from typing import TextIO, cast
 
 import rich.progress
@@ -62,23 +64,6 @@ def _grant_id_prefix(text: str) -> str:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="jubilee", description="Buy and forgive debt with pooled donations.")
     commands = top.add_subparsers(dest="command", required=True)
-
-    demo = commands.add_parser("demo", help="run a sample campaign end to end on a local emulator")
-    demo.add_argument("--donations", type=_positive, default=60)
-    demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--json", action="store_true", help="print one JSON object")
-    demo.add_argument("--report", type=Path, metavar="FILE",
-                      help="also write the campaign's dashboard as one self-contained HTML file")
-
-    serve = commands.add_parser("serve", help="serve the API and run the workers locally, on moto")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=_positive, default=3000)
-    serve.add_argument("--aws-port", type=_positive, default=None, help="moto endpoint port (default: port + 1)")
-    serve.add_argument("--payments", choices=PROVIDERS, default="sandbox",
-                       help="the demo campaign's provider; stripe reads STRIPE_WEBHOOK_SECRET (and STRIPE_API_BASE, "
-                            "STRIPE_API_KEY when set)")
-    serve.add_argument("--no-sample", action="store_true",
-                       help="start with no campaign (to import one, or create your own) instead of the sample 'demo'")
 
     campaigns = commands.add_parser("campaigns", help="manage campaigns").add_subparsers(dest="action", required=True)
     create = campaigns.add_parser("create", help="create a campaign")
@@ -193,11 +178,6 @@ def parser() -> argparse.ArgumentParser:
     counter.add_argument("--json", action="store_true")
     _where(counter)
     offers.add_parser("schema", help="print the offer file row's JSON Schema")
-    sample = offers.add_parser("sample", help="write a sample offer file of fictional people")
-    sample.add_argument("--out", type=Path, required=True)
-    sample.add_argument("--accounts", type=_positive, default=25)
-    sample.add_argument("--seed", type=int, default=1)
-
     purchases = commands.add_parser("purchases", help="purchases").add_subparsers(dest="action", required=True)
     confirm = purchases.add_parser("confirm", help="record that a manual seller was paid for an approved plan")
     confirm.add_argument("plan_id", metavar="PLAN")
@@ -265,27 +245,23 @@ def parser() -> argparse.ArgumentParser:
     from ops import mailroom
 
     mailroom.add_parsers(commands, _where)
+    for plugin in _plugins():
+        OFFLINE.update(plugin.add_parsers(commands, {"offers": offers}, _positive))
     return top
 
 
-def print_report(report: dict) -> None:
-    table = Table(title="Jubilee demo — campaign 'demo'", show_header=False)
-    for key, value in report.items():
-        if isinstance(value, dict):
-            continue
-        label = key.removesuffix("_cents").replace("_", " ")
-        table.add_row(label, format_cents(value) if key.endswith("_cents") else str(value))
-    console.print(table)
-    raised, spent = report["raised_cents"], report["spent_cents"]
-    if spent:
-        console.print(f"Every $1 spent abolished {format_cents(report['face_value_forgiven_cents'] * 100 // spent)} "
-                      f"of debt for {report['accounts_forgiven']} people; "
-                      f"{format_cents(raised)} raised in {report['donations_confirmed']} gifts.")
-    console.print("Played: a monthly gift's second month, a partial refund, a dispute won and one lost.")
-    console.print(f"Checked: a repeated request, a repeated webhook and a crashed batch were each counted once; "
-                  f"ledger balanced: {report['ledger_balanced']}.")
-    if report.get("report"):
-        console.print(f"The campaign's dashboard, as one file: {report['report']}")
+# Optional packages that add commands of their own, looked up by name (never imported by ops: they sit above
+# it). local/commands.py: demo, serve and a sample offer file, on the emulator.
+PLUGINS = ("local.commands",)
+
+
+def _plugins() -> Iterator[ModuleType]:
+    for name in PLUGINS:
+        try:
+            yield importlib.import_module(name)
+        except ModuleNotFoundError as missing:
+            if missing.name is None or not name.startswith(missing.name):
+                raise  # the package is there but broken: say so
 
 
 def _setting(text: str) -> tuple[str, str]:
@@ -522,61 +498,10 @@ def _verified(source: str, as_json: bool) -> int:
 Command = Callable[[argparse.Namespace], int]
 
 
-def _local() -> bool:
-    """Whether the emulator's extra is installed: serve and demo run on moto."""
-    try:
-        import moto  # noqa: F401
-    except ImportError:
-        err.print("[red]error:[/red] this command runs on the local emulator: pip install 'jubilee\\[local]'")
-        return False
-    return True
-
-
-def _demo(args: argparse.Namespace) -> int:
-    if not _local():
-        return 2
-    from local import demo
-
-    # The functions log (and emit metrics) to stdout, as in Lambda: here that goes to stderr,
-    # so stdout carries only the report. Set before the handler modules bind their loggers.
-    stdout, sys.stdout = sys.stdout, sys.stderr
-    # Quiet (no EMF lines in a local report) unless asked otherwise; put back after, for a caller in-process.
-    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-    unset = [name for name in quiet if name not in os.environ]
-    os.environ.update({name: quiet[name] for name in unset})
-    try:
-        report = demo.run(donations=args.donations, seed=args.seed, report_path=args.report)
-    finally:
-        sys.stdout = stdout
-        for name in unset:
-            os.environ.pop(name, None)
-    return _show(report, args.json, print_report)
-
-
-def _serve(args: argparse.Namespace) -> int:
-    if not _local():
-        return 2
-    from local import server
-
-    if args.payments == "stripe" and not os.environ.get("STRIPE_WEBHOOK_SECRET"):
-        err.print("[red]error:[/red] --payments stripe: "
-                  "set STRIPE_WEBHOOK_SECRET to your endpoint's signing secret")
-        return 2
-    return server.serve(args.host, args.port, args.aws_port or args.port + 1, args.payments, not args.no_sample)
-
-
 def _offer_schema(args: argparse.Namespace) -> int:
-    from functions.domain.offers import OfferRow
+    from functions.domain.offers import OfferAccount
 
-    print(json.dumps(OfferRow.model_json_schema(), indent=2))
-    return 0
-
-
-def _offer_sample(args: argparse.Namespace) -> int:
-    from local.sample_data import offer_csv
-
-    args.out.write_bytes(offer_csv(args.accounts, args.seed))
-    console.print(f"wrote {args.accounts} fictional accounts to {args.out}")
+    print(json.dumps(OfferAccount.model_json_schema(), indent=2))
     return 0
 
 
@@ -790,11 +715,10 @@ def _redrive(args: argparse.Namespace) -> int:
 
 # Commands that need no deployment, and those run against one (connected first: --stack/--endpoint-url).
 OFFLINE: dict[tuple[str, str | None], Command] = {
-    ("demo", None): _demo, ("serve", None): _serve, ("offers", "schema"): _offer_schema,
-    ("offers", "sample"): _offer_sample, ("offers", "check"): _check_offer, ("verify-log", None): _verify_log,
+    ("offers", "schema"): _offer_schema, ("offers", "check"): _check_offer, ("verify-log", None): _verify_log,
     # Through the admin API (signed with the operator's credentials, or serve's token), not the data.
     **{("plans", action): _plans for action in ("list", "show", "approve", "reject")},
-}
+}  # and the plugins' (parser() adds them)
 CONNECTED: dict[tuple[str, str | None], Command] = {
     ("campaigns", "create"): _create_campaign, ("campaigns", "register"): _register_campaigns,
     ("campaigns", "list"): _list_campaigns, ("campaigns", "show"): _describe_campaign,

@@ -19,13 +19,13 @@ from functions import wiring
 from functions.adapters import aws, clock, duplicates, purchases, storage
 from functions.adapters import ledger as ledger_store
 from functions.adapters.reference_data import poverty_guidelines
-from functions.adapters.secrets import derived_key, forget_secrets
+from functions.adapters.secrets import derived_key
 from functions.domain import duplicates as dup_rules
 from functions.domain.campaigns import PUBLIC_SETTINGS, Campaign, Change, UnknownCampaign, changed
 from functions.domain.counter import CounterOffer, kept
 from functions.domain.duplicates import Overlap, Place, keys_of, overlap
 from functions.domain.eligibility import OfferProfile, assess, profile
-from functions.domain.offers import FileReport, OfferFileError, OfferRow, normalised, read_accounts, write_accounts
+from functions.domain.offers import FileReport, OfferAccount, OfferFileError, normalised, read_accounts, write_accounts
 from functions.domain.planner import Offer, cents_per_dollar
 from functions.domain.public_log import campaign_change_body
 from functions.domain.purchase import plan_id_for
@@ -58,8 +58,7 @@ def connect(stack: str = "Jubilee", endpoint_url: str | None = None) -> None:
         if missing:
             raise OperationError(f"stack {stack!r} has no output(s) {', '.join(missing)}: is it a Jubilee stack?")
         os.environ.update({variable: outputs[key] for key, variable in OUTPUTS.items()})
-    aws.reset()
-    forget_secrets()
+    aws.use(aws.Dependencies.from_env())  # the operator's commands act on this deployment from here on
 
 
 def create_campaign(campaign: Campaign) -> None:
@@ -138,12 +137,12 @@ def _campaign(campaign_id: str) -> Campaign:
     return campaign
 
 
-def _profile(campaign: Campaign, accounts: Iterable[OfferRow]) -> OfferProfile:
+def _profile(campaign: Campaign, accounts: Iterable[OfferAccount]) -> OfferProfile:
     return profile(accounts, campaign.eligibility(), campaign.guidelines(poverty_guidelines()))
 
 
 def _overlap(campaign: Campaign, offer_id: str, key: bytes, keys: list[tuple[str, str]],
-             accounts: Callable[[], Iterable[OfferRow]]) -> Overlap:
+             accounts: Callable[[], Iterable[OfferAccount]]) -> Overlap:
     """The accounts of an offer the campaign bought already, or that another open offer holds
     (`accounts` reads them again, in the order of their `keys`, only if some were met)."""
     seen = duplicates.seen(campaign.campaign_id, offer_id, key, keys)
@@ -154,8 +153,8 @@ def _overlap(campaign: Campaign, offer_id: str, key: bytes, keys: list[tuple[str
                     if k[0] in seen or k[1] in seen), seen)
 
 
-def _keyed(accounts: Iterable[OfferRow], key: bytes, campaign_id: str,
-           keys: list[tuple[str, str]]) -> Iterator[OfferRow]:
+def _keyed(accounts: Iterable[OfferAccount], key: bytes, campaign_id: str,
+           keys: list[tuple[str, str]]) -> Iterator[OfferAccount]:
     for account in accounts:
         keys.append(keys_of(key, campaign_id, account))
         yield account
@@ -196,7 +195,7 @@ def add_offer(campaign_id: str, body: bytes | Iterable[str], seller: str, price_
         if report.counts and (not skip_bad_rows or not report.accounts):
             raise OfferFileError(report)
 
-        def again() -> Iterator[OfferRow]:
+        def again() -> Iterator[OfferAccount]:
             stored.seek(0)
             text = io.TextIOWrapper(stored, encoding="utf-8", newline="")
             yield from read_accounts(text)
@@ -248,7 +247,8 @@ def _offer_item(campaign_id: str, offer_id: str) -> dict:
     return item
 
 
-def _met(campaign_id: str, offer_id: str, accounts: list[OfferRow]) -> tuple[list[tuple[str, str]], dict[str, Place]]:
+def _met(campaign_id: str, offer_id: str, accounts: list[OfferAccount]
+         ) -> tuple[list[tuple[str, str]], dict[str, Place]]:
     """Each account's keyed hashes, and where each key was met before (other offers, purchases)."""
     key = derived_key("account-claim")
     keys = [keys_of(key, campaign_id, account) for account in accounts]
@@ -336,7 +336,7 @@ def redrive_outbox(stack: str = "Jubilee", endpoint_url: str | None = None) -> t
 
     os.environ.update({wiring.queue_variable(stage): queue_urls(stage, stack, endpoint_url)[0]
                        for stage in wiring.STAGES})
-    aws.settings.cache_clear()
+    aws.reset()  # the queue URLs just set
     if endpoint_url:
         dlq_url = aws.client("sqs").get_queue_url(QueueName=topology.local_queue_name("outbox", dead_letters=True))[
             "QueueUrl"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 from functions.adapters import clock, donors, dynamo, public_log
 from functions.adapters.aws import client, settings
@@ -24,6 +24,7 @@ from functions.adapters.keys import (
 from functions.domain.campaigns import Campaign, Change
 from functions.domain.gifts import PaymentAdjusted, PaymentConfirmed
 from functions.domain.ledger import ACCOUNTS, EXTERNAL, Leg, Totals, Transfer, net_deltas
+from functions.domain.records import DonationRecord
 from functions.services.ports import BalanceRefused, GiftBatch, NotYetBookable
 from functions.wiring import BY_POSTING
 
@@ -254,8 +255,8 @@ class DynamoStore:
     """The payment services' store (functions/services/ports.py) on the ledger table: each port's condition
     is a condition expression, each write one transaction with its outbox items."""
 
-    def load_donation(self, campaign_id: str, donation_id: str) -> dict[str, Any] | None:
-        return load_donation(campaign_id, donation_id)
+    def load_donation(self, campaign_id: str, donation_id: str) -> DonationRecord | None:
+        return cast(DonationRecord | None, load_donation(campaign_id, donation_id))
 
     def snapshot(self, campaign_id: str) -> tuple[dict[str, Any] | None, dict[str, int]]:
         return snapshot(campaign_id)
@@ -272,7 +273,7 @@ class DynamoStore:
         )
         return dynamo.transact_once([confirm, _announce_gift(gift)])
 
-    def add_installment(self, gift: PaymentConfirmed, pledge: dict[str, Any]) -> bool:
+    def add_installment(self, gift: PaymentConfirmed, pledge: DonationRecord) -> bool:
         item = _donation_item(gift.campaign_id, gift.donation_id, gift.amount_cents, gift.currency, gift.provider,
                               "confirmed", {k: pledge[k] for k in ("donor_ref", "donor_sealed") if k in pledge},
                               pledge["anonymous"], pledge_id=gift.pledge_id,
@@ -293,7 +294,7 @@ class DynamoStore:
                                          "AND attribute_not_exists(ended_at)")
         return dynamo.transact_once([update])
 
-    def record_refunds(self, donation: dict[str, Any], refunded_cents: int, refunds_failed_cents: int,
+    def record_refunds(self, donation: DonationRecord, refunded_cents: int, refunds_failed_cents: int,
                        adjustment: PaymentAdjusted) -> bool:
         had_failures = "refunds_failed_cents" in donation
         unchanged = "refunds_failed_cents = :failed_before" if had_failures \
@@ -304,7 +305,7 @@ class DynamoStore:
         return _change(donation, "SET refunded_cents = :total, refunds_failed_cents = :failed", values,
                        f"refunded_cents = :before AND {unchanged}", None, [adjustment])
 
-    def record_dispute(self, donation: dict[str, Any], dispute_id: str, status: str,
+    def record_dispute(self, donation: DonationRecord, dispute_id: str, status: str,
                        adjustments: list[PaymentAdjusted]) -> bool:
         known = (donation.get("disputes") or {}).get(dispute_id)
         condition = "attribute_not_exists(disputes.#d)" if known is None else "disputes.#d = :known"
@@ -352,7 +353,7 @@ def _announce_gift(gift: PaymentConfirmed) -> dict[str, Any]:
     return dynamo.outbox("donations", gift.transfer_id, gift.to_message())
 
 
-def _change(donation: dict[str, Any], expression: str, values: dict[str, Any], condition: str,
+def _change(donation: DonationRecord, expression: str, values: dict[str, Any], condition: str,
             names: dict[str, str] | None, adjustments: list[PaymentAdjusted]) -> bool:
     """Change the donation under `condition` and announce the adjustments, in one transaction."""
     update = dynamo.update(campaign_pk(donation["campaign_id"]), donation_sk(donation["donation_id"]),

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from functions.domain.duplicates import BOUGHT_BY, Place, place_of
-from functions.domain.offers import OfferRow
+from functions.domain.offers import OfferAccount
 
 ROUNDING = "rounded down to the cent (at least 1 cent)"
 
@@ -50,8 +50,8 @@ class CounterOffer:
         return asdict(self) | {"proposed_price_cents": self.proposed_price_cents, "rounding": ROUNDING}
 
 
-def kept(accounts: Iterable[tuple[OfferRow, tuple[str, str], bool]], places: Mapping[str, Place],
-         tally: CounterOffer) -> Iterator[OfferRow]:
+def kept(accounts: Iterable[tuple[OfferAccount, tuple[str, str], bool]], places: Mapping[str, Place],
+         tally: CounterOffer) -> Iterator[OfferAccount]:
     """The accounts (with their keys, and whether eligible) a counter-offer keeps, counted into `tally`."""
     for account, keys, eligible in accounts:
         tally.accounts += 1

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from hashlib import blake2b
 from typing import Any
 
-from functions.domain.offers import OfferRow
+from functions.domain.offers import OfferAccount
 from functions.domain.planner import Offer
 
 KEY_BYTES = 16
@@ -38,7 +38,7 @@ def primed(key: bytes, kind: bytes, campaign_id: str) -> Any:
     return blake2b(f"{campaign_id}\x00".encode(), key=key, digest_size=KEY_BYTES, person=kind)
 
 
-def keys_of(key: bytes, campaign_id: str, account: OfferRow) -> tuple[str, str]:
+def keys_of(key: bytes, campaign_id: str, account: OfferAccount) -> tuple[str, str]:
     """(account key, person key) of an account, as the ingestion loop makes them inline."""
     ref, person = primed(key, ACCOUNT, campaign_id), primed(key, PERSON, campaign_id)
     ref.update(normalized(account.original_creditor, account.account_ref))
@@ -66,7 +66,7 @@ class Overlap:
         return asdict(self)
 
 
-def overlap(accounts: Iterable[tuple[OfferRow, tuple[str, str], bool]], seen: Mapping[str, str]) -> Overlap:
+def overlap(accounts: Iterable[tuple[OfferAccount, tuple[str, str], bool]], seen: Mapping[str, str]) -> Overlap:
     """Which of an offer's (account, keys, eligible) were met before; `seen` maps a key to where (BOUGHT or an
     offer id). The account key decides first; the person key counts only when it finds nothing."""
     out = Overlap()
@@ -171,7 +171,7 @@ class Overlaps:
         return asdict(self)
 
 
-def overlaps(accounts: Iterable[tuple[OfferRow, tuple[str, str]]], places: Mapping[str, Place]) -> Overlaps:
+def overlaps(accounts: Iterable[tuple[OfferAccount, tuple[str, str]]], places: Mapping[str, Place]) -> Overlaps:
     out = Overlaps()
     for account, keys in accounts:
         place, second = place_of(places, keys)

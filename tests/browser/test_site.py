@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 import pytest
 
 from functions.adapters import aws
-from functions.adapters.secrets import forget_secrets
 from tests.serving import call, running, wait_for, wait_until
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -200,7 +199,6 @@ def test_a_debtor_checks_their_letter_on_the_dashboard(site, browser, monkeypatc
         letter = letters_in_bucket()[0]
     finally:
         aws.reset()
-        forget_secrets()
     code = next(line for line in letter if line.startswith("Verification code: ")).split(": ")[1]
     visit = Visit(browser, base)
     visit.page.goto(f"{base}/")

@@ -233,7 +233,8 @@ def test_the_debtors_key_expires_a_set_number_of_days_after_their_letters(cloud)
     # When DynamoDB's TTL deletes the item, every sealed blob of the portfolio is unreadable.
     client("dynamodb").delete_item(TableName=settings().table, Key={"pk": {"S": key["pk"]}, "sk": {"S": key["sk"]}})
     from functions.adapters.ledger import load_campaign
-    from functions.handlers.letters import print_batch, send
+    from functions.adapters.letters_out import print_batch
+    from functions.handlers.letters import send
 
     with pytest.raises(LookupError, match="shredded"):
         print_batch(load_campaign("c1"), plan["plan_id"], "again",

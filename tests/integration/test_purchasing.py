@@ -153,7 +153,7 @@ def test_a_seller_s_file_is_stored_in_jubilee_s_layout_for_forgiveness_to_read(c
     import csv
 
     from functions.adapters import purchases, storage
-    from functions.domain.forgiveness import debts
+    from functions.domain.forgiveness import accounts_in
     from functions.domain.offers import CANONICAL
 
     body = ("\ufeffAccount Number,Name,Address,City,State,ZIP,Creditor,Debt Type,Balance,Charge Off Date\r\n"
@@ -166,7 +166,7 @@ def test_a_seller_s_file_is_stored_in_jubilee_s_layout_for_forgiveness_to_read(c
     header, rows = stored.split("\n", 1)
     assert header == ",".join(CANONICAL)
     assert [(ref, zip_code, cents) for ref, _, _, _, _, zip_code, _, _, cents, _, _ in
-            debts(next(csv.reader([header])), rows, 2)] == [("N-1", "01234", 123_456), ("N-2", "90210", 1_200)]
+            accounts_in(next(csv.reader([header])), rows, 2)] == [("N-1", "01234", 123_456), ("N-2", "90210", 1_200)]
 
 
 def test_a_bearer_token_is_nothing_to_the_admin_handler_itself(approvals_cloud):

@@ -175,7 +175,7 @@ def test_ingestion_reads_quoted_and_unquoted_chunks_alike_and_refuses_changed_ro
     import csv
     import io
 
-    from functions.domain.forgiveness import debts
+    from functions.domain.forgiveness import accounts_in
     from functions.domain.offers import OfferFileError
 
     lines = offer_csv(30, 5).decode().splitlines()
@@ -183,12 +183,12 @@ def test_ingestion_reads_quoted_and_unquoted_chunks_alike_and_refuses_changed_ro
     quoted = io.StringIO()
     csv.writer(quoted, quoting=csv.QUOTE_ALL).writerows(csv.reader(lines[1:]))
     assert '"' not in plain and '"' in quoted.getvalue()
-    fast, careful = list(debts(header, plain, 2)), list(debts(header, quoted.getvalue(), 2))
+    fast, careful = list(accounts_in(header, plain, 2)), list(accounts_in(header, quoted.getvalue(), 2))
     assert fast == careful and len(fast) == 30
     assert [d[8] for d in fast] == [a.balance_cents for a in read_accounts([line + "\n" for line in lines])]
     for changed, line in ((plain.replace(",", "\x1f", 40), 2), ("\n".join(lines[1:3] + ["x,y"]), 4)):
         with pytest.raises(OfferFileError) as caught:
-            list(debts(header, changed, 2))
+            list(accounts_in(header, changed, 2))
         assert caught.value.problems[0].line == line
 
 
