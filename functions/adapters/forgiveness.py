@@ -139,17 +139,18 @@ def continue_letters(message: dict[str, Any], handed_over: int) -> None:
                                          "after": handed_over})])
 
 
-def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int, keep_days: int,
+def finish_letters(campaign_id: str, plan_id: str, chunk: int, printed: int, keep_days: int,
                    expire: bool = True) -> bool:
-    """Count a chunk's letters once, however often the chunk is redelivered, and set the portfolio's
-    key to expire `keep_days` after the latest letter: DynamoDB's TTL then deletes it, and with it
-    every sealed copy of the debtors' data (events, printed batches) becomes unreadable. Letters a mail
-    service takes are counted, and the key set to expire, as it reports them mailed (adapters/mail.py)."""
+    """Record a chunk's letters done once, however often the chunk is redelivered, counting the `printed`
+    ones the sandbox printer put in the bucket (waiting: it mails nothing), and set the portfolio's key to
+    expire `keep_days` after the latest letter: DynamoDB's TTL then deletes it, and with it every sealed
+    copy of the debtors' data (events, printed batches) becomes unreadable. Letters a mail service or a
+    print bundle takes are counted, and the key set to expire, as they are reported mailed (adapters/mail.py)."""
     now = clock.now().timestamp()
     return dynamo.transact_once([
         dynamo.put({"pk": letters_pk(campaign_id, plan_id), "sk": chunk_sk(chunk), "kind": "letters",
-                    "sent": sent, "sent_at": ledger.now_iso()}),
-        ledger.count(campaign_id, letters_sent=sent),
+                    "printed": printed, "sent_at": ledger.now_iso()}),
+        ledger.count(campaign_id, letters_waiting=printed),
         dynamo.update(campaign_pk(campaign_id), debtor_key_sk(plan_id), "SET expires_at = :at",
                       {":at": int(now) + keep_days * 86_400}, condition="attribute_exists(pk)"),
     ][:3 if expire else 2])

@@ -32,8 +32,9 @@ from functions.domain.gifts import (
 from functions.domain.ledger import ACCOUNTS, EXTERNAL, POOL, Leg, Totals, Transfer, gift_transfer, net_deltas
 from functions.wiring import BY_POSTING
 
+# letters_sent: letters mailed (domain/letters.py); letters_waiting: prepared, not (yet) mailed.
 COUNTERS = ("donations_confirmed", "purchases", "accounts_forgiven", "face_value_forgiven_cents", "letters_sent",
-            "letters_returned")
+            "letters_returned", "letters_waiting")
 
 
 def now_iso() -> str:
@@ -105,6 +106,7 @@ def public_figures(campaign_id: str) -> dict[str, Any] | None:
         "face_value_forgiven_cents": meta["face_value_forgiven_cents"],
         "accounts_forgiven": meta["accounts_forgiven"], "letters_sent": meta["letters_sent"],
         "letters_returned": meta.get("letters_returned", 0),  # (campaigns made before it was counted)
+        "letters_waiting": meta.get("letters_waiting", 0),
         "ledger_balanced": totals.balanced, "log_head": log["hash"], "log_entries": log["seq"],
     }
 

@@ -51,9 +51,9 @@ def send(message: dict[str, Any]) -> None:
                                                    "handed_over": unfinished.done})
             return
         store.record_mailing(cid, plan_id, chunk, way_out)
-    sent = 0 if by_service else len(proofs)
-    counted = store.finish_letters(cid, plan_id, chunk, sent, campaign.debtor_data_days, expire=not by_service)
-    logger.info("letters sent", extra={"campaign_id": cid, "plan_id": plan_id, "chunk": chunk, "letters": sent,
+    printed = 0 if by_service else len(proofs)  # the sandbox printer's: in the bucket, never in the post
+    counted = store.finish_letters(cid, plan_id, chunk, printed, campaign.debtor_data_days, expire=not by_service)
+    logger.info("letters done", extra={"campaign_id": cid, "plan_id": plan_id, "chunk": chunk, "printed": printed,
                                        "counted_now": counted})
 
 

@@ -32,6 +32,7 @@
     $("people").textContent = f.accounts_forgiven.toLocaleString("en-US");
     $("letters-mailed").textContent = f.letters_sent.toLocaleString("en-US");
     $("letters-returned").textContent = (f.letters_returned || 0).toLocaleString("en-US");
+    $("letters-waiting").textContent = (f.letters_waiting || 0).toLocaleString("en-US");
     $("reserve").textContent = cents(f.reserve_cents, currency);
     $("pool").textContent = cents(f.pool_available_cents, currency);
     $("log-head").textContent = f.log_head;
