@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 PRINTED, MAILED, DELIVERED, RETURNED, UNDELIVERABLE = "printed", "mailed", "delivered", "returned", "undeliverable"
 QUEUED = "queued"  # to be sent again, to a corrected address (then printed again)
-STATUSES = (PRINTED, MAILED, DELIVERED, RETURNED, UNDELIVERABLE, QUEUED)
+WITHHELD = "withheld"  # never to be posted: its account was scrubbed or put back after it was printed
+STATUSES = (PRINTED, MAILED, DELIVERED, RETURNED, UNDELIVERABLE, QUEUED, WITHHELD)
 _RANK = {PRINTED: 0, UNDELIVERABLE: 0, QUEUED: 0, MAILED: 1, DELIVERED: 2, RETURNED: 2}
 
 # Lob's letter tracking events (https://docs.lob.com/#tag/Tracking-Events): every scan in the mail
@@ -49,6 +50,8 @@ class Move:
 def move(current: str, new: str) -> Move | None:
     """The effect of moving a letter from `current` to `new`, or None if it must not move (a status
     never goes back, and one end of the journey never becomes the other)."""
+    if new == WITHHELD:
+        return withhold(current)
     if new not in _RANK or current not in _RANK or _RANK[new] <= _RANK[current] or current == QUEUED:
         return None  # (a queued letter is printed again by the letters function, then tracked anew)
     mailed_now = _RANK[current] == 0  # first scan of this mailing: it counts as sent, whatever the scan
@@ -58,6 +61,16 @@ def move(current: str, new: str) -> Move | None:
         return Move(letters_sent=int(mailed_now), letters_returned=1, letters_waiting=waiting,
                     unsettled=0 if mailed_now else 1)
     return Move(letters_sent=int(mailed_now), letters_waiting=waiting, unsettled=-1 if mailed_now else 0)
+
+
+def withhold(current: str) -> Move | None:
+    """A letter not yet in the post whose account was scrubbed or put back: it ends here, no longer waiting
+    nor unsettled. One in the post already (mailed, or with the mail service) cannot be withheld: None."""
+    if current == PRINTED:
+        return Move(letters_waiting=-1, unsettled=-1)
+    if current in (UNDELIVERABLE, RETURNED):
+        return Move(unsettled=-1)
+    return None
 
 
 def prepared(status: str, first_attempt: bool) -> Move:

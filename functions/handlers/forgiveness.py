@@ -16,10 +16,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.adapters import crypto, duplicates, purchases
+from functions.adapters import crypto, duplicates, ledger, purchases
 from functions.adapters import forgiveness as store
 from functions.adapters.keys import chunk_sk, forgiven_pk
 from functions.adapters.secrets import derived_key
+from functions.domain.campaigns import UnknownCampaign
 from functions.domain.duplicates import ACCOUNT, PERSON, primed
 from functions.domain.forgiveness import CODE_BYTES, SEPARATOR, debts
 from functions.handlers.queue import each_message
@@ -122,7 +123,10 @@ def forgive_chunk(message: dict[str, Any]) -> None:
         message, store.chunk_text(message), crypto.Sealer(bytes(key_pair["public_key"])), derived_key("account-hash"),
         forgiven_at, derived_key("account-claim"), partial(duplicates.claim, cid, f"{plan_id}#{message['chunk']}"))
     store.write_items(items)
-    counted = store.finish_chunk(message, accounts, face, forgiven_at, skipped)
+    campaign = ledger.load_campaign(cid)
+    if campaign is None:
+        raise UnknownCampaign(cid)
+    counted = store.finish_chunk(message, accounts, face, forgiven_at, skipped, campaign.letters_after_days)
     done = store.drop_plaintext_when_done(cid, plan_id)
     logger.info("chunk forgiven", extra={"campaign_id": cid, "plan_id": plan_id, "chunk": message["chunk"],
                                          "accounts": accounts, "counted_now": counted, "portfolio_done": done})

@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.adapters import crypto, ledger, mail
+from functions.adapters import after_purchase, crypto, ledger, mail
 from functions.adapters import forgiveness as store
 from functions.adapters.letter_facts import opener_of, rendered
 from functions.adapters.letters_pdf import letter_pages, render_pages
@@ -32,7 +32,9 @@ def send(message: dict[str, Any]) -> None:
     campaign = ledger.load_campaign(cid)
     if campaign is None:
         raise UnknownCampaign(cid)
-    events = store.events_of_chunk(cid, plan_id, chunk)
+    # Accounts scrubbed (bankrupt, deceased, disputed) or put back to the seller get no letter.
+    withheld = after_purchase.withheld(cid, plan_id)
+    events = [e for e in store.events_of_chunk(cid, plan_id, chunk) if e["account_hash"] not in withheld]
     # Printed once, ever: a redelivered chunk (after the printer, the proofs, or the count) finds the
     # record and sends nothing; a crash between the printer's accept and the record is caught by
     # the printer itself, which takes the batch id as its idempotency key.

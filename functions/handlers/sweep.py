@@ -1,6 +1,7 @@
 """Hourly housekeeping, per registered campaign, apart from the reconciler (whose work grows with the
 ledger): ask for the purchase check that voids expired plans and retires lapsed offers, and delete
-the offer files nothing will read again, whatever fault stopped an earlier deletion."""
+the offer files nothing will read again, whatever fault stopped an earlier deletion; and release the letters
+a campaign held for a seller's scrub (`letters_after_days`) once their date has come."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.adapters import clock, dynamo, ledger, purchases, storage
+from functions.adapters import after_purchase, clock, dynamo, ledger, purchases, storage
 from functions.domain.ledger import POOL
 from functions.domain.purchase import finished_files
 
@@ -29,7 +30,9 @@ def sweep(campaign_id: str) -> dict[str, Any]:
         dynamo.transact_once([dynamo.outbox("purchases", f"purchase-check#{campaign_id}#sweep#{hour}",
                                             {"campaign_id": campaign_id, "reason": "sweep"})])
     deleted = storage.delete_files(campaign_id, finished_files(purchases.offers(campaign_id), plans))
-    return {"campaign_id": campaign_id, "purchase_check": asked, "files_deleted": len(deleted)}
+    released = after_purchase.release_due_letters(campaign_id, now)  # letters held for a scrub, now due
+    return {"campaign_id": campaign_id, "purchase_check": asked, "files_deleted": len(deleted),
+            "letters_released": released}
 
 
 @logger.inject_lambda_context
