@@ -7,8 +7,8 @@
   announces those due through the outbox, in the same transaction that removes them.
 - A put-back: the refund's transfer, the balances, the plan's running refund total (conditional: never
   above its price), the public counters and the log entry in one transaction; then the accounts' marks.
-- Each offer's sorted account hashes, kept in the offers bucket under proofs/ (never deleted with the
-  offer's file: they are MACs, not the debtors' data).
+- Each offer's sorted account hashes, kept in parts under PROOF#<campaign>#<offer> (never deleted with
+  the offer's file: they are MACs, not the debtors' data; they leave in exports).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from functions.adapters import dynamo, ledger, public_log
-from functions.adapters.aws import client, settings
+from functions.adapters.aws import settings
 from functions.adapters.keys import (
     campaign_pk,
     chunk_sk,
@@ -26,6 +26,7 @@ from functions.adapters.keys import (
     ledger_pk,
     letters_due_sk,
     plan_sk,
+    proof_pk,
     withheld_pk,
 )
 from functions.domain.after_purchase import is_due, ticked_attribute
@@ -127,19 +128,21 @@ def release_due_letters(campaign_id: str, now: dt.datetime) -> int:
 
 # --- proof of purchase ------------------------------------------------------------------------
 
-def hashes_key(campaign_id: str, offer_id: str) -> str:
-    return f"proofs/{campaign_id}/{offer_id}.hashes"
+HASHES_PER_PART = 10_000  # 33 bytes a line: a part stays well inside DynamoDB's 400 KB item
 
 
-def keep_hashes(campaign_id: str, offer_id: str, listing: bytes) -> str:
-    key = hashes_key(campaign_id, offer_id)
-    client("s3").put_object(Bucket=settings().offers_bucket, Key=key, Body=listing, ContentType="text/plain")
-    return key
+def keep_hashes(campaign_id: str, offer_id: str, listing: bytes) -> int:
+    """Keep an offer's hash list (hash_list's lines) in parts; returns the number of parts."""
+    lines = listing.decode().splitlines(keepends=True)
+    parts = [{"pk": proof_pk(campaign_id, offer_id), "sk": f"{n:06d}", "kind": "purchase-proof",
+              "campaign_id": campaign_id, "offer_id": offer_id,
+              "hashes": "".join(lines[start:start + HASHES_PER_PART])}
+             for n, start in enumerate(range(0, len(lines), HASHES_PER_PART))]
+    dynamo.batch_put([dynamo.to_item(part) for part in parts])
+    return len(parts)
 
 
 def kept_hashes(campaign_id: str, offer_id: str) -> bytes | None:
-    try:
-        body = client("s3").get_object(Bucket=settings().offers_bucket, Key=hashes_key(campaign_id, offer_id))
-    except client("s3").exceptions.NoSuchKey:
-        return None
-    return bytes(body["Body"].read())
+    """The offer's hash list as kept, or None if none was (offers added before lists were kept)."""
+    parts = list(dynamo.query(proof_pk(campaign_id, offer_id)))
+    return "".join(part["hashes"] for part in parts).encode() if parts else None

@@ -48,6 +48,7 @@ chunk_pk = _per_plan("CHUNK#")
 forgiven_pk = _per_plan("FORGIVEN#")
 letters_pk = _per_plan("LETTERS#")
 withheld_pk = _per_plan("WITHHELD#")  # accounts scrubbed or put back: no letter (sort key: the account hash)
+proof_pk = _per_plan("PROOF#")  # an offer's sorted keyed account hashes, in parts (sort key: the part's number)
 verify_pk = _key("VERIFY#")  # a letter's verification code (its digest), looked up by the public verify page
 VERIFY = "VERIFY"
 outbox_pk = _key("OUTBOX#")
@@ -114,6 +115,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("letters", lambda c: letters_pk(c, ""), dataset="letter_batches", pk_prefix=True),
     Family("verification", lambda _: verify_pk(""), VERIFY, dataset="letter_verifications", by_attribute=True),
     Family("withheld", lambda c: withheld_pk(c, ""), dataset="withheld_accounts", pk_prefix=True),
+    Family("purchase-proof", lambda c: proof_pk(c, ""), dataset="purchase_proofs", pk_prefix=True),
     _in_campaign(letters_due_sk(""), name="letters-due",
                  excluded="letters waiting for their date: sending them needs the debtor key, which never leaves"),
     Family("log-entry", log_pk, dataset="public_log"),

@@ -195,6 +195,7 @@ def test_the_demo_report_is_one_file_that_needs_nothing_else(browser, tmp_path):
     # The sandbox printer mails nothing: its letters are printed, waiting, never counted as mailed.
     assert visit.page.text_content("#letters-mailed") == str(report["letters_sent"]) == "0"
     assert visit.page.text_content("#letters-waiting") == str(report["letters_waiting"]) != "0"
+    assert visit.page.text_content("#checklist-open").count("3 of 3 open") == report["purchases"]  # none ticked
     assert visit.page.text_content("#letters-returned") == "0"
     assert visit.page.text_content("#log-head") == report["log_head"]
     assert visit.page.locator("#purchases tbody tr").count() == report["purchases"]

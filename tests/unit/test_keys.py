@@ -34,6 +34,9 @@ def test_each_key_builder_names_one_family_and_another_campaigns_items_none():
         "account-claim": (keys.claim_pk(CID, "abc"), "ACCOUNT"),
         "campaign-registry": (keys.REGISTRY, CID),
         "outbox": (keys.outbox_pk("m1"), keys.OUTBOX),
+        "withheld": (keys.withheld_pk(CID, "p"), "account-hash"),
+        "letters-due": (keys.campaign_pk(CID), keys.letters_due_sk("2026-01-01T00:00:00+00:00#p#000000")),
+        "purchase-proof": (keys.proof_pk(CID, "o1"), "000000"),
     }
     for name, (pk, sk) in made.items():
         family = keys.family_of({"pk": pk, "sk": sk}, CID)
