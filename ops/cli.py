@@ -367,7 +367,9 @@ def _verified(source: str, as_json: bool) -> int:
         verdict = "[green]verified[/green]" if result["ok"] else "[red]does not verify[/red]"
         console.print(f"{verdict}: {result['entries']} entries, head {result['head']}; {totals['purchases']} "
                       f"purchase(s) for {format_cents(totals['spent_cents'])}, {totals['accounts_forgiven']} accounts "
-                      f"and {format_cents(totals['face_value_forgiven_cents'])} forgiven")
+                      f"and {format_cents(totals['face_value_forgiven_cents'])} forgiven"
+                      + (f"; {totals['accounts_withdrawn']} put back to sellers, who refunded "
+                         f"{format_cents(totals['seller_refunds_cents'])}" if totals["accounts_withdrawn"] else ""))
     return 0 if result["ok"] else 1
 
 

@@ -63,7 +63,9 @@ def _in_plan(plan: dict[str, Any], campaign: Campaign, listed: list[rules.Listed
 
 def _hold_letter(campaign: Campaign, plan_id: str, account_hash: str, chunk: int) -> str:
     """Keep an account's letter from the post if it is not there yet: "withheld" (never sent, or taken out of
-    the next print bundle), or "already sent" (mailed, with the mail service, or in the sandbox's bucket)."""
+    the next print bundle), or "already sent" (mailed, with the mail service, or in the sandbox's bucket).
+    The account's mark is written first, so a letters chunk that starts later skips it; one already running
+    may still send it (campaigns that scrub hold their letters with `letters_after_days` for this)."""
     cid = campaign.campaign_id
     found = mail.letter(cid, plan_id, account_hash)
     if found is None:

@@ -174,3 +174,31 @@ def test_a_scrub_takes_a_waiting_letter_out_of_the_print_bundle(cloud, tmp_path)
     assert mailroom.mark_mailed("c1", plan)["mailed"] == 2
     f = figures(cloud)
     assert (f["letters_sent"], f["letters_waiting"]) == (2, 0) and "expires_at" in debtor_key("c1", plan)
+
+
+def test_the_purchases_commands_work_against_jubilee_serves_endpoint(served_cloud, tmp_path, capsys):
+    from ops import cli
+
+    cloud, endpoint = served_cloud
+    operations.add_offer("c1", OFFER, "sandbox", 1_500, offer_id="offer-a")
+    give(cloud, [5_000])
+    cloud.drain()
+    [plan] = [p["plan_id"] for p in items("plan") if p["status"] == "settled"]
+    where = ["--endpoint-url", endpoint]
+    (tmp_path / "scrub.csv").write_text(f"Acct #,Reason\n{ACCOUNTS[2].account_ref},disputed\n")
+    assert cli.main(["purchases", "scrub", plan, str(tmp_path / "scrub.csv"), "--campaign", "c1", *where]) == 0
+    out = capsys.readouterr().out
+    assert "1 account(s) withheld from letters (1 new; 1 disputed)" in out and "line(s) 2" in out  # sent already
+    (tmp_path / "back.csv").write_text(f"account_ref\n{ACCOUNTS[2].account_ref}\n")
+    back = ["purchases", "putback", plan, "--accounts", str(tmp_path / "back.csv"), "--reference", "CM-9", *where]
+    assert cli.main([*back, "--refund-cents", "2000"]) == 2
+    assert "--refund-cents: 2000 is more than the plan's price left to refund" in capsys.readouterr().err
+    assert cli.main([*back, "--refund-cents", "300"]) == 0
+    assert "booked $3.00 back to the pool: 1 account(s)" in capsys.readouterr().out
+    assert cli.main(["purchases", "checklist", plan, "--tick", "judgments-satisfied", "--json", *where]) == 0
+    assert '"open": 2' in capsys.readouterr().out
+    (tmp_path / "row.csv").write_text(OFFER.decode().splitlines(keepends=True)[0]
+                                      + OFFER.decode().splitlines(keepends=True)[1])
+    assert cli.main(["purchases", "prove", plan, "--account-file", str(tmp_path / "row.csv"), *where]) == 0
+    assert "line 2: in the purchase" in capsys.readouterr().out
+    assert ACCOUNTS[2].account_ref not in str(items())  # the seller's references are never stored
