@@ -8,7 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from functions.adapters import clock
+from functions.adapters import clock, dynamo
+from functions.adapters.aws import client, settings
+from functions.adapters.keys import withheld_pk
 from functions.domain.campaigns import Campaign
 from functions.domain.offers import read_accounts
 from functions.domain.public_log import compare, verify
@@ -78,19 +80,6 @@ def test_letters_wait_for_the_scrub_and_scrubbed_accounts_get_none(cloud, monkey
     assert late["letters_already_sent_lines"] == [2] and late["letters_withheld"] == 0
 
 
-def test_a_scrub_file_is_checked_before_anything_is_recorded(cloud):
-    plan = bought(cloud)
-    for lines, why in ((listing(("OFFER-1-000000", "asleep")), "reason 'asleep' is not one of"),
-                       (listing(("NOT-OURS", "deceased")), "line.s. 2 name no account"),
-                       (["Name,Reason\n", "x,deceased\n"], "no account reference column"),
-                       (listing(("OFFER-1-000000",), header="account_ref"), "no 'reason' column")):
-        with pytest.raises(OperationError, match=why):
-            purchases.scrub(plan, lines)
-    with pytest.raises(OperationError, match="not a plan of campaign 'c2'"):
-        purchases.scrub(plan, listing((ACCOUNTS[0].account_ref, "deceased")), campaign_id="c2")
-    assert items("withheld") == []
-
-
 def test_a_putback_returns_money_to_the_pool_once_and_the_totals_and_log_agree(cloud):
     plan = bought(cloud)
     before = figures(cloud)
@@ -110,18 +99,32 @@ def test_a_putback_returns_money_to_the_pool_once_and_the_totals_and_log_agree(c
     checked = verify(log(cloud))
     assert checked.ok and compare(checked, f) == [], (checked.problems, compare(checked, f))
     assert [t["kind"] for t in items() if t.get("kind") == "putback"] == ["putback"]
+    assert [i["withdrawn_by"] for i in items("withheld")] == [done["transfer_id"]]
 
-    # The same reference again books nothing; the same reference for other accounts is refused.
+    # The same reference again books nothing (and writes the accounts' marks a crash may have left undone);
+    # the same reference for other accounts is refused.
+    [mark] = items("withheld")
+    client("dynamodb").delete_item(TableName=settings().table, Key=dynamo.key(withheld_pk("c1", plan), mark["sk"]))
     assert purchases.putback(plan, file, 500, "CM-2026-1")["booked_now"] is False
-    assert figures(cloud) == f
+    assert figures(cloud) == f and [i["withdrawn_by"] for i in items("withheld")] == [done["transfer_id"]]
     with pytest.raises(OperationError, match="--reference: 'CM-2026-1' was booked before"):
         purchases.putback(plan, listing((ACCOUNTS[1].account_ref,), header="account_ref"), 500, "CM-2026-1")
     with pytest.raises(OperationError, match="line.s. 2 were put back before"):
         purchases.putback(plan, file, 100, "CM-2026-2")
 
 
-def test_too_large_a_refund_is_refused_and_nothing_is_written(cloud):
+def test_bad_scrub_files_and_too_large_a_refund_are_refused_and_nothing_is_written(cloud):
     plan = bought(cloud)
+    for lines, why in ((listing(("OFFER-1-000000", "asleep")), "reason 'asleep' is not one of"),
+                       (listing(("NOT-OURS", "deceased")), "line.s. 2 name no account"),
+                       (["Name,Reason\n", "x,deceased\n"], "no account reference column"),
+                       (listing(("OFFER-1-000000",), header="account_ref"), "no 'reason' column")):
+        with pytest.raises(OperationError, match=why):
+            purchases.scrub(plan, lines)
+    with pytest.raises(OperationError, match="not a plan of campaign 'c2'"):
+        purchases.scrub(plan, listing((ACCOUNTS[0].account_ref, "deceased")), campaign_id="c2")
+    assert items("withheld") == []
+
     purchases.putback(plan, listing((ACCOUNTS[0].account_ref,), header="account_ref"), 1_000, "CM-1")
     before, entries, marks = figures(cloud), len(log(cloud)), len(items("withheld"))
     with pytest.raises(OperationError, match="--refund-cents: 501 is more than the plan's price left to refund "
@@ -132,7 +135,7 @@ def test_too_large_a_refund_is_refused_and_nothing_is_written(cloud):
         purchases.putback(plan, listing((ACCOUNTS[1].account_ref,), header="account_ref"), 1, " ")
 
 
-def test_the_checklist_is_ticked_once_and_open_items_are_public(cloud):
+def test_the_checklist_is_ticked_once_and_public_and_an_account_is_shown_bought_without_the_file(cloud):
     plan = bought(cloud)
     assert figures(cloud)["checklist_open"] == {plan: 3}
     assert purchases.checklist(plan)["open"] == 3
@@ -146,9 +149,7 @@ def test_the_checklist_is_ticked_once_and_open_items_are_public(cloud):
         purchases.checklist(plan, item)
     assert figures(cloud)["checklist_open"] == {}
 
-
-def test_an_account_is_shown_to_be_in_a_purchase_without_the_sellers_file(cloud):
-    plan = bought(cloud)
+    # Proof of what was bought: an account is shown to be in the purchase without the seller's file.
     [entry] = [e for e in log(cloud) if e["type"] == "purchase"]
     assert len(entry["accounts_digest"]) == 64
     header, *rows = OFFER.decode().splitlines(keepends=True)
