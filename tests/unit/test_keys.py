@@ -37,6 +37,9 @@ def test_each_key_builder_names_one_family_and_another_campaigns_items_none():
         "withheld": (keys.withheld_pk(CID, "p"), "account-hash"),
         "letters-due": (keys.campaign_pk(CID), keys.letters_due_sk("2026-01-01T00:00:00+00:00#p#000000")),
         "purchase-proof": (keys.proof_pk(CID, "o1"), "000000"),
+        "email-sent": (keys.campaign_pk(CID), keys.email_sk("receipt#d1")),
+        "email-unsubscribe": (keys.campaign_pk(CID), keys.unsubscribed_sk("donor-1")),
+        "email-statements": (keys.campaign_pk(CID), keys.statements_sk("2025")),
     }
     for name, (pk, sk) in made.items():
         family = keys.family_of({"pk": pk, "sk": sk}, CID)
