@@ -109,3 +109,17 @@ def embedded_pdf_lines(pdf: bytes) -> list[str]:
               for g, u in re.findall(r"<([0-9A-F]{4})> <([0-9A-F]+)>", cmap)}
     lines = [hexed.decode() for hexed in re.findall(rb"<([0-9A-F]*)> Tj", pdf)]
     return ["".join(glyphs[int(line[i:i + 4], 16)] for i in range(0, len(line), 4)) for line in lines]
+
+
+def text_pdf_lines(pdf: str) -> list[str]:
+    """The text lines of a receipt's PDF, which is all 7-bit text (bytes past ASCII as octal escapes), as a
+    PDF reader extracts them."""
+    import re
+
+    assert pdf.startswith("%PDF-1.4") and pdf.rstrip().endswith("%%EOF") and pdf.isascii()
+
+    def unescape(text: str) -> str:
+        raw = re.sub(r"\\([0-7]{3}|.)", lambda m: chr(int(m[1], 8)) if len(m[1]) == 3 else m[1], text)
+        return raw.encode("latin-1").decode("cp1252")
+
+    return [unescape(s) for s in re.findall(r"\((.*?)(?<!\\)\) Tj", pdf)]

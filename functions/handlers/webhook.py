@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from functions.adapters import ledger
+from functions.adapters import ledger, receipt_links
 from functions.adapters.aws import settings
 from functions.adapters.payments import (
     SIGNATURE_HEADER,
@@ -109,7 +109,9 @@ def checkout(campaign_id: Segment, donation_id: Segment):  # a Response, as the 
     accept = (router.current_event.headers or {}).get("accept") or ""  # Powertools v3: case-insensitive
     if "text/html" not in accept or answer.status_code != 200:
         return answer
-    page = f"<p>Thank you: your gift is paid (sandbox, no real money moved).</p>{_back_link(campaign_id)}"
+    receipt = escape(receipt_links.receipt_url(campaign_id, donation_id))
+    page = (f"<p>Thank you: your gift is paid (sandbox, no real money moved).</p>"
+            f'<p><a href="{receipt}">Your receipt</a>: keep this link, it is yours alone.</p>{_back_link(campaign_id)}')
     return Response(200, "text/html; charset=utf-8", PAGE.format(title="Thank you", body=page))
 
 

@@ -49,11 +49,12 @@
     body.replaceChildren(...[...purchases].sort((a, b) => (b.settled_at || "").localeCompare(a.settled_at || ""))
       .map((p) => {
         const row = document.createElement("tr");
-        const cells = [(p.settled_at || "").slice(0, 10), p.seller, p.accounts.toLocaleString("en-US"),
+        // The plan id names the purchase in the public log, the exports and the operator's commands.
+        const cells = [(p.settled_at || "").slice(0, 10), p.plan_id, p.seller, p.accounts.toLocaleString("en-US"),
           cents(p.face_value_cents, currency), cents(p.price_cents, currency), `${p.cents_per_dollar}`];
         cells.forEach((text, i) => {
           const cell = document.createElement("td");
-          if (i >= 2) cell.className = "num";
+          if (i >= 3) cell.className = "num";
           cell.textContent = text;
           row.append(cell);
         });

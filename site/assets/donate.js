@@ -59,7 +59,7 @@
     if ($("donor-name").value.trim()) donor.name = $("donor-name").value.trim();
     if (mail) donor.email = mail;
     const body = { amount_cents: cents, currency: "USD", anonymous: $("anonymous").checked,
-      frequency: $("monthly").checked ? "monthly" : "once", donor };
+      frequency: $("monthly").checked ? "monthly" : "once", cover_fees: $("cover-fees").checked, donor };
     $("give").disabled = true;
     status.className = "note";
     status.textContent = "Opening the payment page…";

@@ -103,18 +103,24 @@ def test_a_donation_made_on_the_page_appears_on_the_dashboard(site, browser):
     visit.screenshot("donate-errors")
     page.fill("#donor-email", "")
     page.check("#anonymous")
+    page.check("#cover-fees")  # $40 grossed up by 2.9% + 30c: ceil(40.30 / 0.971) = $41.51
     with page.expect_navigation():
         page.click("#give")
-    assert "/sandbox/checkout/demo/" in page.url and "Pay $40.00" in page.text_content("body")
+    assert "/sandbox/checkout/demo/" in page.url and "Pay $41.51" in page.text_content("body")
     visit.screenshot("checkout")
     with page.expect_navigation():
         page.click("button:has-text('Pay')")
     assert "Thank you" in page.text_content("h1")
     visit.screenshot("checkout-paid")
     with page.expect_navigation():
+        page.click("text=Your receipt")
+    assert page.text_content("h1") == "Receipt for your gift" and "$41.51" in page.text_content("main")
+    assert "includes $1.51 you added" in page.text_content("main")
+    visit.screenshot("receipt")
+    with page.expect_navigation():
         page.click("text=Back to the campaign")
     expect(page.locator("#raised")).not_to_have_text("—")  # (polled by Playwright: the pages' CSP forbids eval)
-    raised = before["raised_cents"] + 4_000
+    raised = before["raised_cents"] + 4_151
     wait_for(base, "demo", "raised_cents", raised)  # the workers book it in the background
     page.reload()
     expect(page.locator("#raised")).to_have_text(f"${raised // 100:,}.{raised % 100:02d}")
@@ -199,6 +205,7 @@ def test_the_demo_report_is_one_file_that_needs_nothing_else(browser, tmp_path):
     assert visit.page.text_content("#letters-returned") == "0"
     assert visit.page.text_content("#log-head") == report["log_head"]
     assert visit.page.locator("#purchases tbody tr").count() == report["purchases"]
+    assert visit.page.text_content("#purchases tbody tr td:nth-child(2)").startswith("demo.")  # its plan id
     assert [url for url in visit.requests if url != path.as_uri()] == [] and visit.errors == []
     visit.screenshot("demo-report")
 

@@ -203,3 +203,5 @@ def test_the_purchases_commands_work_against_jubilee_serves_endpoint(served_clou
     assert cli.main(["purchases", "prove", plan, "--account-file", str(tmp_path / "row.csv"), *where]) == 0
     assert "line 2: in the purchase" in capsys.readouterr().out
     assert ACCOUNTS[2].account_ref not in str(items())  # the seller's references are never stored
+    assert cli.main(["campaigns", "update", "c1", "--letters-after-days", "14", *where]) == 0
+    assert operations.ledger_store.load_campaign("c1").letters_after_days == 14

@@ -43,6 +43,8 @@ def exported(out, **options):
     with LocalCloud(public_base_url="http://jubilee.test", app_secret="source-secret") as source:
         operations.create_campaign(CAMPAIGN)
         campaign_with_history(source)
+        # Settings changed: a public one (logged) and the team's own; both recorded, and exported.
+        operations.update_campaign("c1", {"threshold_cents": 2_000, "contact": "desk@test.example"})
         portability.export_campaign("c1", out, **options)
         return figures(source), {i["sk"]: i["balance"] for i in items("account")}
 
@@ -107,6 +109,7 @@ def test_export_then_import_into_a_fresh_deployment_gives_the_same_books(tmp_pat
     with LocalCloud(public_base_url="http://elsewhere.test", app_secret="another-secret") as fresh:
         first = portability.import_campaign(out, "c1")
         assert first["ledger_entries"] > 0 and first["public_log"] == source_figures["log_entries"] + 1  # + head
+        assert first["campaign_changes"] == 2 and len(operations.show_campaign("c1")["changes"]) == 2
         assert sum(portability.import_campaign(out, "c1").values()) == 0  # importing twice changes nothing
         assert figures(fresh) == source_figures
         assert {i["sk"]: i["balance"] for i in items("account")} == source_balances
