@@ -50,6 +50,15 @@ def _non_negative(text: str) -> int:
     return _whole(text, 0)
 
 
+def _grant_id_prefix(text: str) -> str:
+    from ops import giving360
+
+    try:
+        return giving360.check_prefix(text)
+    except giving360.GrantPrefixError:
+        raise argparse.ArgumentTypeError(giving360.PREFIX_RULE) from None
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="jubilee", description="Buy and forgive debt with pooled donations.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -266,6 +275,9 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, metavar="DIR")
     export.add_argument("--include-personal-data", action="store_true",
                         help="include donors' names and emails (opened from their seals)")
+    export.add_argument("--grant-id-prefix", metavar="360G-...", type=_grant_id_prefix,
+                        help="the 360Giving prefix registered for you, in front of each grant's id "
+                             "(default 360G-jubilee-ID, not a registered one)")
     _where(export)
     load = commands.add_parser("import", help="load an export into this (empty) deployment; twice changes nothing")
     load.add_argument("source", type=Path, metavar="DIR")
@@ -830,7 +842,8 @@ def _reconcile(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from ops import portability
 
-    manifest = portability.export_campaign(args.campaign, args.out, args.include_personal_data)
+    manifest = portability.export_campaign(args.campaign, args.out, args.include_personal_data,
+                                           args.grant_id_prefix)
     for entry in manifest["files"]:
         console.print(f"  {entry['path']}: {entry['rows']} row(s), sha256 {entry['sha256'][:16]}…")
     console.print(f"exported {args.campaign!r} to {args.out} (manifest.json lists every file's checksum)")

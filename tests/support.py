@@ -123,3 +123,23 @@ def text_pdf_lines(pdf: str) -> list[str]:
         return raw.encode("latin-1").decode("cp1252")
 
     return [unescape(s) for s in re.findall(r"\((.*?)(?<!\\)\) Tj", pdf)]
+def giving360_problems(data: Any) -> list[str]:
+    """Every way `data` breaks the 360Giving package schema (jsonschema), its grant schema resolved from the
+    vendored copy (ops/schemas/), not fetched."""
+    import json
+
+    from jsonschema import Draft202012Validator, FormatChecker
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    from ops import giving360
+
+    schemas = {name: json.loads((giving360.SCHEMAS / name).read_text())
+               for name in (giving360.PACKAGE_SCHEMA, giving360.GRANT_SCHEMA)}
+    # The package schema refers to the grant schema by the URL of its release.
+    assert json.dumps(schemas[giving360.PACKAGE_SCHEMA]).count(schemas[giving360.GRANT_SCHEMA]["$id"]) == 1
+    # Draft 2020-12 named as such: the files write its URI with http://, which jsonschema doesn't recognise.
+    registry = Registry().with_resources((s["$id"], Resource(s, DRAFT202012)) for s in schemas.values())
+    validator = Draft202012Validator(schemas[giving360.PACKAGE_SCHEMA], registry=registry,
+                                     format_checker=FormatChecker())
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data)]

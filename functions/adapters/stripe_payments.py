@@ -65,7 +65,7 @@ class StripePayments:
         monthly = request.frequency == "monthly"
         covering = " (with the processing fee)" if covered_cents else ""
         price: SessionCreateParamsLineItemPriceData = {
-            "currency": request.currency.lower(), "unit_amount": request.amount_cents,
+            "currency": campaign.currency.lower(), "unit_amount": request.amount_cents,  # (the request's, checked)
             "product_data": {"name": f"Gift to {campaign.name}{covering}"}}
         if monthly:
             price["recurring"] = {"interval": "month"}

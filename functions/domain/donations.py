@@ -26,7 +26,8 @@ class DonationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # Strict: "100", 100.0 and true are refused rather than coerced into money.
     amount_cents: Annotated[StrictInt, Field(gt=0, le=10_000_000, description="Whole cents, e.g. 2500 for $25.00")]
-    currency: Currency
+    currency: Currency | None = Field(None, description="The campaign's currency (GET /campaigns/{id}); "
+                                                          "left out, the campaign's own")
     donor: Donor = Field(default_factory=Donor)
     anonymous: StrictBool = False
     frequency: Literal["once", "monthly"] = Field("once", description="monthly: a gift each month until cancelled")
@@ -49,6 +50,11 @@ def fees_covered(request: DonationRequest, campaign: Campaign) -> int:
     if not request.cover_fees:
         return 0
     return covered_fees(request.amount_cents, campaign.fee_estimate_bps, campaign.fee_estimate_fixed_cents)
+
+
+def in_campaign_currency(request: DonationRequest, campaign: Campaign) -> DonationRequest:
+    """The request with its currency stated: a donor who leaves it out gives in the campaign's."""
+    return request if request.currency else request.model_copy(update={"currency": campaign.currency})
 
 
 def limit_problem(request: DonationRequest, campaign: Campaign) -> tuple[str, str] | None:

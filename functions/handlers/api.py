@@ -24,7 +24,13 @@ from functions.adapters import forgiveness, ledger, public_log, purchases, recei
 from functions.adapters.aws import client, settings
 from functions.adapters.providers import ProviderUnavailable, UnknownProvider, provider
 from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
-from functions.domain.donations import DonationRequest, DonationResponse, fees_covered, limit_problem
+from functions.domain.donations import (
+    DonationRequest,
+    DonationResponse,
+    fees_covered,
+    in_campaign_currency,
+    limit_problem,
+)
 from functions.domain.forgiveness import code_hash, normalize_code
 from functions.domain.planner import purchase_record
 from functions.domain.verify_page import forgiven_page, miss_page
@@ -52,7 +58,7 @@ def _pledge(pledge: dict[str, Any]) -> dict[str, Any]:
     covered = fees_covered(request, campaign)
     charged = request.model_copy(update={"amount_cents": request.amount_cents + covered})
     checkout_url = payments.start_checkout(campaign, donation_id, charged, covered)
-    ledger.create_donation(campaign_id, donation_id, charged.amount_cents, request.currency, payments.name,
+    ledger.create_donation(campaign_id, donation_id, charged.amount_cents, campaign.currency, payments.name,
                            checkout_url, request.donor.model_dump(), request.anonymous, request.frequency, covered)
     logger.info("donation pledged", extra={"campaign_id": campaign_id, "donation_id": donation_id})
     return DonationResponse(donation_id=donation_id, status="pending", checkout_url=checkout_url,
@@ -80,6 +86,7 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
     campaign = ledger.load_campaign(campaign_id)
     if campaign is None:
         raise unknown_campaign(campaign_id)
+    body = in_campaign_currency(body, campaign)
     if problem := limit_problem(body, campaign):
         raise ApiError(422, "invalid_request", problem[1], problem[0])
     pledge_once, _ = _idempotency()
