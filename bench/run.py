@@ -263,7 +263,7 @@ def main() -> None:
         f"Python {platform.python_version()}, {os.cpu_count()} cores. Regenerate rather than edit.", "",
         f"## AWS SDK calls per confirmed donation ({confirmed} donations, whole chain)", "",
         f"{figures['purchases']} purchases, {figures['accounts_forgiven']} accounts forgiven and "
-        f"{figures['letters_sent']} letters along the way; calls by the function that made them.", "",
+        f"{figures['letters_waiting']} letters printed along the way; calls by the function that made them.", "",
         "| function | calls | per donation | with donations batch 1 | ratio to batch 1 |", "|---|---|---|---|---|",
     ]
     for function in sorted({f for f, _ in batched} | {f for f, _ in single}):

@@ -47,7 +47,8 @@ def _money_out(cloud: LocalCloud, provider: SandboxPayments, pledges: list[dict[
 
 REPORTED = ("donations_confirmed", "raised_cents", "fees_cents", "refunded_cents", "disputes_lost_cents",
             "reserve_cents", "pool_available_cents", "frozen_cents", "held_cents", "spent_cents", "shortfall_cents",
-            "purchases", "face_value_forgiven_cents", "accounts_forgiven", "letters_sent")
+            "purchases", "face_value_forgiven_cents", "accounts_forgiven", "letters_sent",
+            "letters_waiting")
 
 
 def run(donations: int = 60, seed: int = 1, report_path: Path | None = None,

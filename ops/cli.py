@@ -84,6 +84,8 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--plan-ttl-hours", type=_positive, default=72)
     create.add_argument("--debtor-data-days", type=_positive, default=Campaign.debtor_data_days,
                         help="shred debtors' sealed data this many days after their letters (default 30)")
+    create.add_argument("--letters-after-days", type=_non_negative, default=0, metavar="N",
+                        help="hold letters N days after a purchase settles, so a seller's scrub arrives first")
     create.add_argument("--policy", type=json.loads, default={},
                         help='eligibility as JSON, e.g. \'{"income_multiple_pct": 400, "debt_types": ["medical"]}\'')
     create.add_argument("--guidelines", type=Path, help="extra poverty guidelines CSV (e.g. Alaska, Hawaii)")
@@ -132,6 +134,8 @@ def parser() -> argparse.ArgumentParser:
     update.add_argument("--auto-approve-cents", type=_non_negative)
     update.add_argument("--plan-ttl-hours", type=_positive)
     update.add_argument("--debtor-data-days", type=_positive)
+    update.add_argument("--letters-after-days", type=_non_negative, metavar="N",
+                        help="hold letters N days after a purchase settles (portfolios forgiven from now on)")
     update.add_argument("--legal-name")
     update.add_argument("--ein", help="the organisation's EIN (12-3456789), on receipts")
     update.add_argument("--entity-type", choices=ENTITY_TYPES)
@@ -183,6 +187,33 @@ def parser() -> argparse.ArgumentParser:
     confirm.add_argument("plan_id", metavar="PLAN")
     confirm.add_argument("--reference", required=True, help="the wire's reference")
     _where(confirm)
+    scrub = purchases.add_parser("scrub", help="withhold letters from accounts found bankrupt, deceased or disputed "
+                                               "(the seller's or a scrub vendor's CSV: account reference, reason)")
+    scrub.add_argument("plan_id", metavar="PLAN")
+    scrub.add_argument("file", type=Path, metavar="FILE")
+    putback = purchases.add_parser("putback", help="book a seller's refund for accounts it took back (once per "
+                                                   "reference): the money returns to the pool")
+    putback.add_argument("plan_id", metavar="PLAN")
+    putback.add_argument("--accounts", type=Path, required=True, metavar="FILE",
+                         help="CSV of the accounts taken back (an account reference column)")
+    putback.add_argument("--refund-cents", type=_positive, required=True)
+    putback.add_argument("--reference", required=True, help="the seller's refund reference (published in the log)")
+    for command in (scrub, putback):
+        command.add_argument("--campaign", help="the plan's campaign (checked against the plan id)")
+    checklist = purchases.add_parser("checklist", help="what the campaign still owes a bought plan's debtors; "
+                                                       "--tick an item done")
+    checklist.add_argument("plan_id", metavar="PLAN")
+    checklist.add_argument("--tick", metavar="ITEM", help="credit-report-deletions, collectors-recalled or "
+                                                         "judgments-satisfied")
+    prove = purchases.add_parser("prove", help="show that accounts were in a purchase, from the hashes kept and the "
+                                               "digest its public log entry holds")
+    prove.add_argument("plan_id", metavar="PLAN")
+    prove.add_argument("--account-file", type=Path, required=True, metavar="ROW.csv",
+                       help="the accounts (original creditor and account reference columns, e.g. rows of the "
+                            "seller's file with its header)")
+    for command in (scrub, putback, checklist, prove):
+        command.add_argument("--json", action="store_true")
+        _where(command)
 
     plans = commands.add_parser("plans", help="purchase plans: see, approve, reject (through the admin API)"
                                 ).add_subparsers(dest="action", required=True)
@@ -272,8 +303,8 @@ def _setting(text: str) -> tuple[str, str]:
 
 
 NAMED_SETTINGS = ("name", "contact", "threshold_cents", "reserve_bps", "policy", "approvers", "approvals_required",
-                  "auto_approve_cents", "plan_ttl_hours", "debtor_data_days", "legal_name", "ein", "entity_type",
-                  "email_receipts", "email_from")  # `campaigns update`'s own flags
+                  "auto_approve_cents", "plan_ttl_hours", "debtor_data_days", "letters_after_days", "legal_name",
+                  "ein", "entity_type", "email_receipts", "email_from")  # `campaigns update`'s own flags
 
 
 def print_campaigns(listed: dict) -> None:
@@ -489,7 +520,9 @@ def _verified(source: str, as_json: bool) -> int:
         verdict = "[green]verified[/green]" if result["ok"] else "[red]does not verify[/red]"
         console.print(f"{verdict}: {result['entries']} entries, head {result['head']}; {totals['purchases']} "
                       f"purchase(s) for {format_cents(totals['spent_cents'])}, {totals['accounts_forgiven']} accounts "
-                      f"and {format_cents(totals['face_value_forgiven_cents'])} forgiven")
+                      f"and {format_cents(totals['face_value_forgiven_cents'])} forgiven"
+                      + (f"; {totals['accounts_withdrawn']} put back to sellers, who refunded "
+                         f"{format_cents(totals['seller_refunds_cents'])}" if totals["accounts_withdrawn"] else ""))
     return 0 if result["ok"] else 1
 
 
@@ -544,8 +577,8 @@ def _create_campaign(args: argparse.Namespace) -> int:
                         objective=args.objective, policy=args.policy, extra_guidelines=extra,
                         approvers=tuple(args.approver), approvals_required=args.approvals_required,
                         auto_approve_cents=args.auto_approve_cents, plan_ttl_hours=args.plan_ttl_hours,
-                        debtor_data_days=args.debtor_data_days, mailer=args.mailer,
-                        legal_name=args.legal_name, ein=args.ein,
+                        debtor_data_days=args.debtor_data_days, letters_after_days=args.letters_after_days,
+                        mailer=args.mailer, legal_name=args.legal_name, ein=args.ein,
                         postal_address=parse_address(args.address) if args.address else tuple(args.postal_address),
                         letter_languages=tuple(args.letter_languages or ("en",)),
                         entity_type=args.entity_type, letter_tax_note=args.letter_tax_note,
@@ -654,6 +687,67 @@ def _confirm_purchase(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read(path: Path, operation: Callable[[list[str]], dict]) -> dict:
+    with _opened(path) as lines:
+        return operation(list(lines))
+
+
+def _scrub(args: argparse.Namespace) -> int:
+    from ops import purchases
+
+    done = _read(args.file, lambda lines: purchases.scrub(args.plan_id, lines, args.campaign))
+    return _show(done, args.json, lambda d: console.print(
+        f"{d['plan_id']}: {d['accounts']} account(s) withheld from letters ({d['recorded_now']} new; "
+        + ", ".join(f"{n} {reason}" for reason, n in sorted(d["by_reason"].items())) + ")"
+        + _sent_note(d)))
+
+
+def _sent_note(done: dict) -> str:
+    lines = done["letters_already_sent_lines"]
+    return (f"; [yellow]the letter had left already for line(s) {', '.join(map(str, lines))}[/yellow]"
+            if lines else "")
+
+
+def _putback(args: argparse.Namespace) -> int:
+    from ops import purchases
+
+    done = _read(args.accounts, lambda lines: purchases.putback(args.plan_id, lines, args.refund_cents,
+                                                                args.reference, args.campaign))
+    return _show(done, args.json, lambda d: console.print(
+        (f"booked {format_cents(d['refund_cents'])} back to the pool" if d["booked_now"]
+         else f"{d['reference']!r} was booked before; nothing booked again")
+        + f": {d['accounts']} account(s) of {d['plan_id']} withdrawn (transfer {d['transfer_id']})"
+        + _sent_note(d)))
+
+
+def _checklist(args: argparse.Namespace) -> int:
+    from ops import purchases
+
+    def show(d: dict) -> None:
+        for item in d["items"]:
+            mark = f"[green]✓[/green] {item['ticked_at']}" if item["ticked_at"] else "[yellow]open[/yellow]"
+            console.print(f"  {item['item']:<26} {item['text']:<36} {mark}")
+        console.print(f"{d['plan_id']}: {d['open']} open item(s)")
+
+    return _show(purchases.checklist(args.plan_id, args.tick), args.json, show)
+
+
+def _prove(args: argparse.Namespace) -> int:
+    from ops import purchases
+
+    done = _read(args.account_file, lambda lines: purchases.prove(args.plan_id, lines))
+
+    def show(d: dict) -> None:
+        console.print(f"{d['plan_id']}: {d['accounts_in_list']} hashes kept; their SHA-256 is the digest of "
+                      f"public log entry {d['log_entry']} ({d['accounts_digest'][:16]}…)")
+        for a in d["accounts"]:
+            console.print(f"  line {a['line']}: " + (f"in the purchase (hash {a['position'] + 1} of the sorted list)"
+                                                     if a["in_purchase"] else "[red]not in the purchase[/red]"))
+
+    _show(done, args.json, show)
+    return 0 if all(a["in_purchase"] for a in done["accounts"]) else 1
+
+
 def _receipts(args: argparse.Namespace) -> int:
     from ops import operations
 
@@ -724,6 +818,8 @@ CONNECTED: dict[tuple[str, str | None], Command] = {
     ("campaigns", "list"): _list_campaigns, ("campaigns", "show"): _describe_campaign,
     ("campaigns", "update"): _update_campaign, ("offers", "counter"): _counter_offer,
     ("offers", "add"): _add_offer, ("offers", "show"): _show_offer, ("purchases", "confirm"): _confirm_purchase,
+    ("purchases", "scrub"): _scrub, ("purchases", "putback"): _putback, ("purchases", "checklist"): _checklist,
+    ("purchases", "prove"): _prove,
     ("receipts", None): _receipts, ("reconcile", None): _reconcile, ("export", None): _export,
     ("import", None): _import, ("erase-donor", None): _erase_donor, ("dlq", "redrive"): _redrive,
     **{("letters", action): _letters for action in ("export", "mark-mailed", "resend")},

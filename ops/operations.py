@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from functions import wiring
-from functions.adapters import aws, clock, duplicates, purchases, storage
+from functions.adapters import after_purchase, aws, clock, duplicates, purchases, storage
 from functions.adapters import ledger as ledger_store
 from functions.adapters.reference_data import poverty_guidelines
 from functions.adapters.secrets import derived_key
 from functions.domain import duplicates as dup_rules
+from functions.domain.after_purchase import accounts_digest, hash_list
 from functions.domain.campaigns import PUBLIC_SETTINGS, Campaign, Change, UnknownCampaign, changed
 from functions.domain.counter import CounterOffer, kept
 from functions.domain.duplicates import Overlap, Place, keys_of, overlap
@@ -204,9 +205,13 @@ def add_offer(campaign_id: str, body: bytes | Iterable[str], seller: str, price_
         met = _overlap(campaign, offer_id, key, keys, again)
         stored.seek(0)
         object_key = storage.upload_offer(campaign_id, offer_id, stored)
+    # Proof of what is bought: the accounts' keyed hashes kept, and their digest logged if the offer is bought.
+    listing = hash_list(ref for ref, _ in keys)
+    after_purchase.keep_hashes(campaign_id, offer_id, listing)
     offer = Offer(offer_id, campaign_id, seller, price_cents, shape.face_value_cents, shape.accounts, object_key,
                   eligible_face_value_cents=shape.eligible_face_value_cents - met.eligible_face_value_cents,
-                  eligible_accounts=shape.eligible_accounts - met.eligible_accounts)
+                  eligible_accounts=shape.eligible_accounts - met.eligible_accounts,
+                  accounts_digest=accounts_digest(listing))
     if not purchases.register_offer(offer, shape.to_dict(), expires, met.to_dict()):
         raise OperationError(f"offer {offer_id!r} exists already")
     return offer, report

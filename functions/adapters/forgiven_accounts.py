@@ -14,10 +14,11 @@ from functools import partial
 from hashlib import blake2b, sha256
 from typing import Any
 
-from functions.adapters import crypto, duplicates, purchases
+from functions.adapters import crypto, duplicates, ledger, purchases
 from functions.adapters import forgiveness as store
 from functions.adapters.keys import chunk_sk, forgiven_pk
 from functions.adapters.secrets import derived_key
+from functions.domain.campaigns import UnknownCampaign
 from functions.domain.duplicates import ACCOUNT, PERSON, primed
 from functions.domain.forgiveness import CODE_BYTES, SEPARATOR, accounts_in
 from functions.domain.records import PlanRecord
@@ -46,7 +47,11 @@ class DynamoForgivenessStore:
 
     def finish_chunk(self, message: dict[str, Any], accounts: int, face_value_cents: int, forgiven_at: str,
                      already_forgiven: int = 0) -> bool:
-        return store.finish_chunk(message, accounts, face_value_cents, forgiven_at, already_forgiven)
+        campaign = ledger.load_campaign(message["campaign_id"])  # its letters may wait for a seller's scrub
+        if campaign is None:
+            raise UnknownCampaign(message["campaign_id"])
+        return store.finish_chunk(message, accounts, face_value_cents, forgiven_at, already_forgiven,
+                                  campaign.letters_after_days)
 
     def drop_plaintext_when_done(self, campaign_id: str, plan_id: str) -> bool:
         return store.drop_plaintext_when_done(campaign_id, plan_id)

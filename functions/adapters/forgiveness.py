@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from functions.adapters import clock, dynamo, ledger, public_log
+from functions.adapters import after_purchase, clock, dynamo, ledger, public_log
 from functions.adapters.aws import client, settings
 from functions.adapters.keys import (
     VERIFY,
@@ -27,6 +27,7 @@ from functions.adapters.keys import (
     verify_pk,
 )
 from functions.adapters.purchases import load_plan
+from functions.domain.after_purchase import letters_due_at
 from functions.domain.forgiveness import chunk_ranges as ranges_of
 from functions.domain.forgiveness import fully_ingested
 from functions.domain.public_log import forgiveness_body
@@ -94,16 +95,18 @@ def write_items(items: list[dict[str, Any]]) -> int:
 
 
 def finish_chunk(message: dict[str, Any], accounts: int, face_value_cents: int, forgiven_at: str,
-                 already_forgiven: int = 0) -> bool:
-    """Count a chunk once, log it and ask for its letters. False if an earlier delivery already did.
+                 already_forgiven: int = 0, letters_after_days: int = 0) -> bool:
+    """Count a chunk once, log it and ask for its letters (at once, or held `letters_after_days` after the
+    settlement for the hourly sweep to release). False if an earlier delivery already did.
     `already_forgiven`: its accounts skipped as forgiven under another plan, logged beside the count."""
     cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
+    letters = (after_purchase.hold_letters(cid, plan_id, chunk, letters_due_at(forgiven_at, letters_after_days))
+               if letters_after_days else after_purchase.letters_message(cid, plan_id, chunk))
     return public_log.transact_logged(cid, [
         dynamo.put({"pk": chunk_pk(cid, plan_id), "sk": chunk_sk(chunk), "kind": "chunk", "accounts": accounts}),
         ledger.count(cid, accounts_forgiven=accounts, face_value_forgiven_cents=face_value_cents),
         dynamo.update(campaign_pk(cid), plan_sk(plan_id), "ADD chunks_done :one", {":one": 1}),
-        dynamo.outbox("letters", f"letters#{plan_id}#{chunk}", {"campaign_id": cid, "plan_id": plan_id,
-                                                              "chunk": chunk}),
+        letters,
     ], forgiveness_body(cid, plan_id, chunk, accounts, face_value_cents, forgiven_at, already_forgiven))
 
 
@@ -140,17 +143,18 @@ def continue_letters(message: dict[str, Any], handed_over: int) -> None:
                                          "after": handed_over})])
 
 
-def finish_letters(campaign_id: str, plan_id: str, chunk: int, sent: int, keep_days: int,
+def finish_letters(campaign_id: str, plan_id: str, chunk: int, printed: int, keep_days: int,
                    expire: bool = True) -> bool:
-    """Count a chunk's letters once, however often the chunk is redelivered, and set the portfolio's
-    key to expire `keep_days` after the latest letter: DynamoDB's TTL then deletes it, and with it
-    every sealed copy of the debtors' data (events, printed batches) becomes unreadable. Letters a mail
-    service takes are counted, and the key set to expire, as it reports them mailed (adapters/mail.py)."""
+    """Record a chunk's letters done once, however often the chunk is redelivered, counting the `printed`
+    ones the sandbox printer put in the bucket (waiting: it mails nothing), and set the portfolio's key to
+    expire `keep_days` after the latest letter: DynamoDB's TTL then deletes it, and with it every sealed
+    copy of the debtors' data (events, printed batches) becomes unreadable. Letters a mail service or a
+    print bundle takes are counted, and the key set to expire, as they are reported mailed (adapters/mail.py)."""
     now = clock.now().timestamp()
     return dynamo.transact_once([
         dynamo.put({"pk": letters_pk(campaign_id, plan_id), "sk": chunk_sk(chunk), "kind": "letters",
-                    "sent": sent, "sent_at": ledger.now_iso()}),
-        ledger.count(campaign_id, letters_sent=sent),
+                    "printed": printed, "sent_at": ledger.now_iso()}),
+        ledger.count(campaign_id, letters_waiting=printed),
         dynamo.update(campaign_pk(campaign_id), debtor_key_sk(plan_id), "SET expires_at = :at",
                       {":at": int(now) + keep_days * 86_400}, condition="attribute_exists(pk)"),
     ][:3 if expire else 2])

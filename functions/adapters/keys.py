@@ -38,6 +38,7 @@ offer_sk = _key("OFFER#")
 plan_sk = _key("PLAN#")
 donor_key_sk = _key("DONORKEY#")
 debtor_key_sk = _key("DEBTORKEY#")
+letters_due_sk = _key("LETTERSDUE#")  # a chunk's letters held until their date (sort key: the date first)
 email_sk = _key("EMAIL#")  # one email to a donor, once sent (sort key: the message's id)
 unsubscribed_sk = _key("UNSUBSCRIBED#")  # a donor who asked for no more email (by donor_ref)
 statements_sk = _key("STATEMENTS#")  # a year whose statements were asked for (sort key: the year)
@@ -50,6 +51,8 @@ log_pk = _key("LOG#")  # the public log's entries (sort key: the zero-padded seq
 chunk_pk = _per_plan("CHUNK#")
 forgiven_pk = _per_plan("FORGIVEN#")
 letters_pk = _per_plan("LETTERS#")
+withheld_pk = _per_plan("WITHHELD#")  # accounts scrubbed or put back: no letter (sort key: the account hash)
+proof_pk = _per_plan("PROOF#")  # an offer's sorted keyed account hashes, in parts (sort key: the part's number)
 verify_pk = _key("VERIFY#")  # a letter's verification code (its digest), looked up by the public verify page
 VERIFY = "VERIFY"
 outbox_pk = _key("OUTBOX#")
@@ -116,6 +119,10 @@ FAMILIES: tuple[Family, ...] = (
     # A batch's item and its mailing record ("<chunk>#mailed") share the batch's partition.
     Family("letters", lambda c: letters_pk(c, ""), dataset="letter_batches", pk_prefix=True),
     Family("verification", lambda _: verify_pk(""), VERIFY, dataset="letter_verifications", by_attribute=True),
+    Family("withheld", lambda c: withheld_pk(c, ""), dataset="withheld_accounts", pk_prefix=True),
+    Family("purchase-proof", lambda c: proof_pk(c, ""), dataset="purchase_proofs", pk_prefix=True),
+    _in_campaign(letters_due_sk(""), name="letters-due",
+                 excluded="letters waiting for their date: sending them needs the debtor key, which never leaves"),
     Family("log-entry", log_pk, dataset="public_log"),
     _in_campaign(LOG_HEAD, name="log-head",
                  excluded="made again from the log's last entry when the log is imported"),

@@ -20,7 +20,9 @@ from functions.adapters.keys import (
     change_sk,
     donation_sk,
     ledger_pk,
+    plan_sk,
 )
+from functions.domain.after_purchase import open_checklist
 from functions.domain.campaigns import Campaign, Change
 from functions.domain.gifts import PaymentAdjusted, PaymentConfirmed
 from functions.domain.ledger import ACCOUNTS, EXTERNAL, Leg, Totals, Transfer, net_deltas
@@ -28,8 +30,9 @@ from functions.domain.records import DonationRecord
 from functions.services.ports import BalanceRefused, GiftBatch, NotYetBookable
 from functions.wiring import BY_POSTING
 
+# letters_sent: letters mailed (domain/letters.py); letters_waiting: prepared, not (yet) mailed.
 COUNTERS = ("donations_confirmed", "purchases", "accounts_forgiven", "face_value_forgiven_cents", "letters_sent",
-            "letters_returned")
+            "letters_returned", "letters_waiting", "accounts_withdrawn", "seller_refunds_cents")
 
 
 def now_iso() -> str:
@@ -135,7 +138,13 @@ def public_figures(campaign_id: str) -> dict[str, Any] | None:
         "face_value_forgiven_cents": meta["face_value_forgiven_cents"],
         "accounts_forgiven": meta["accounts_forgiven"], "letters_sent": meta["letters_sent"],
         "letters_returned": meta.get("letters_returned", 0),  # (campaigns made before it was counted)
+        "letters_waiting": meta.get("letters_waiting", 0),
+        # Put-backs: accounts the sellers took back (no longer in accounts_forgiven), and their refunds (back
+        # in the pool: spent_cents is net of them).
+        "accounts_withdrawn": meta.get("accounts_withdrawn", 0),
+        "seller_refunds_cents": meta.get("seller_refunds_cents", 0),
         "ledger_balanced": totals.balanced, "log_head": log["hash"], "log_entries": log["seq"],
+        "checklist_open": open_checklist(dynamo.query(campaign_pk(campaign_id), plan_sk(""))),
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from functions.adapters import crypto, ledger, mail
+from functions.adapters import after_purchase, crypto, ledger, mail
 from functions.adapters import forgiveness as store
 from functions.adapters.letter_facts import opener_of, rendered
 from functions.adapters.letters_pdf import letter_pages, render_pages
@@ -40,9 +40,12 @@ class DynamoLettersStore:
     def continue_letters(self, message: dict[str, Any], handed_over: int) -> None:
         store.continue_letters(message, handed_over)
 
-    def finish_letters(self, campaign_id: str, plan_id: str, chunk: int, sent: int, keep_days: int,
+    def withheld(self, campaign_id: str, plan_id: str) -> set[str]:
+        return set(after_purchase.withheld(campaign_id, plan_id))
+
+    def finish_letters(self, campaign_id: str, plan_id: str, chunk: int, printed: int, keep_days: int,
                        expire: bool) -> bool:
-        return store.finish_letters(campaign_id, plan_id, chunk, sent, keep_days, expire=expire)
+        return store.finish_letters(campaign_id, plan_id, chunk, printed, keep_days, expire=expire)
 
 
 class Post:

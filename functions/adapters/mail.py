@@ -181,8 +181,10 @@ def record_sent(campaign_id: str, plan_id: str, account_hash: str, chunk: int, s
             "updated_at": ledger.now_iso()}
     put = (dynamo.put(item) if attempt == 1 else
            dynamo.put(item, new=False, condition="attempt = :previous", values={":previous": attempt - 1}))
-    # A resend replaces a returned letter that was unsettled already: nothing more to keep the key for.
-    return dynamo.transact_once([put] + ([_unsettle(campaign_id, plan_id, 1)] if attempt == 1 else []))
+    effect = rules.prepared(status, attempt == 1)
+    counts = effect.counters()
+    return dynamo.transact_once([put] + ([_unsettle(campaign_id, plan_id, effect.unsettled)] if effect.unsettled
+                                         else []) + ([ledger.count(campaign_id, **counts)] if counts else []))
 
 
 def advance(campaign_id: str, plan_id: str, account_hash: str, service_id: str, new: str) -> bool:
@@ -207,8 +209,7 @@ def _advance_once(campaign_id: str, plan_id: str, account_hash: str, service_id:
     ops = [dynamo.update(found["pk"], found["sk"], "SET #s = :new, updated_at = :at",
                          {":new": new, ":at": ledger.now_iso(), ":was": found["status"], ":id": service_id},
                          condition="#s = :was AND service_id = :id", names={"#s": "status"})]
-    counts = {k: v for k, v in (("letters_sent", effect.letters_sent),
-                                ("letters_returned", effect.letters_returned)) if v}
+    counts = effect.counters()
     if counts:
         ops.append(ledger.count(campaign_id, **counts))
     if effect.unsettled > 0:
@@ -310,10 +311,12 @@ def resend(campaign_id: str, plan_id: str, account_hash: str, attempt: int) -> N
                                      (campaign.legal_name, *campaign.postal_address), letter_html(text),
                                      {"campaign_id": campaign_id, "plan_id": plan_id, "account": account_hash})
     status = rules.PRINTED if service_id else rules.UNDELIVERABLE
+    counts = rules.prepared(status, first_attempt=False).counters()
     dynamo.transact_once([dynamo.update(found["pk"], found["sk"], "SET #s = :new, service_id = :id, updated_at = :at",
                                         {":new": status, ":id": service_id, ":at": ledger.now_iso(),
                                          ":queued": rules.QUEUED, ":attempt": attempt},
-                                        condition="#s = :queued AND attempt = :attempt", names={"#s": "status"})])
+                                        condition="#s = :queued AND attempt = :attempt", names={"#s": "status"})]
+                         + ([ledger.count(campaign_id, **counts)] if counts else []))
 
 
 def waiting(campaign_id: str, plan_id: str) -> list[dict[str, Any]]:

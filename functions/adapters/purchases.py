@@ -127,7 +127,7 @@ class DynamoPurchaseStore:
         transfer = post_transfer(plan.campaign_id, plan.plan_id, plan.price_cents)
         offer = plan.offer
         record = purchase_body(plan.campaign_id, plan.plan_id, offer.seller, plan.price_cents, offer.face_value_cents,
-                               offer.accounts, ledger.now_iso())
+                               offer.accounts, ledger.now_iso(), offer.accounts_digest)
         return public_log.transact_logged(plan.campaign_id, [
             _finish_plan(plan, "settled", ("approved",), portfolio_key=portfolio_key, wire_reference=reference),
             _set_offer(plan, "held", "sold"),

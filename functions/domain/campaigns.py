@@ -78,6 +78,7 @@ class Campaign:
     auto_approve_cents: int = 0  # plans at or under this price need no approval
     plan_ttl_hours: int = 72  # a plan not approved by then is voided and its funds released
     debtor_data_days: int = 30  # debtors' sealed data is shredded this long after their letters are sent
+    letters_after_days: int = 0  # letters wait this long after settlement, so a seller's scrub arrives first
     # Letters: who mails them, and the letterhead they go out under (required for a real mailer: the
     # sender's legal name and postal address are the letter's return address).
     mailer: str = "sandbox"
@@ -130,6 +131,8 @@ class Campaign:
             raise CampaignError("plan_ttl_hours", "must be 1 to 2160 hours")
         if not is_cents(self.debtor_data_days) or not 1 <= self.debtor_data_days <= 3650:
             raise CampaignError("debtor_data_days", "must be 1 to 3650 days")
+        if not is_cents(self.letters_after_days) or not 0 <= self.letters_after_days <= 365:
+            raise CampaignError("letters_after_days", "must be 0 to 365 days")
         try:
             Policy.from_dict(self.policy)
         except (TypeError, ValueError) as error:

@@ -38,13 +38,19 @@ def primed(key: bytes, kind: bytes, campaign_id: str) -> Any:
     return blake2b(f"{campaign_id}\x00".encode(), key=key, digest_size=KEY_BYTES, person=kind)
 
 
+def account_key(key: bytes, campaign_id: str, original_creditor: str, account_ref: str) -> str:
+    """An account's key: its creditor and reference (also what proves it was in a purchase)."""
+    ref = primed(key, ACCOUNT, campaign_id)
+    ref.update(normalized(original_creditor, account_ref))
+    return ref.hexdigest()
+
+
 def keys_of(key: bytes, campaign_id: str, account: OfferAccount) -> tuple[str, str]:
     """(account key, person key) of an account, as the ingestion loop makes them inline."""
-    ref, person = primed(key, ACCOUNT, campaign_id), primed(key, PERSON, campaign_id)
-    ref.update(normalized(account.original_creditor, account.account_ref))
+    person = primed(key, PERSON, campaign_id)
     person.update(normalized(account.debtor_name, account.address_line, account.city, account.state, account.zip,
                              str(account.balance_cents)))
-    return ref.hexdigest(), person.hexdigest()
+    return account_key(key, campaign_id, account.original_creditor, account.account_ref), person.hexdigest()
 
 
 BOUGHT = ""  # where a key was met: bought by the campaign, or the id of another open (or held) offer

@@ -4,6 +4,12 @@ Pure rules, no I/O: which status a mail service's tracking event means, which mo
 (a status only moves forward, so events that arrive late or twice change nothing), and what each
 move adds to the public counters and to the portfolio's count of letters still to be mailed (the
 debtor key is kept while that count is above zero).
+
+The public counters say what happened in the post: `letters_sent` counts letters *mailed* (the mail
+service's first scan of a mailing, or the operator's `letters mark-mailed` for a print bundle) and
+`letters_returned` those that came back. A letter prepared but not (yet) reported mailed (handed to
+the mail service, waiting in a print bundle, or put in the bucket by the sandbox printer, which
+mails nothing) counts in `letters_waiting` instead, and leaves it when it is mailed.
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ from dataclasses import dataclass
 
 PRINTED, MAILED, DELIVERED, RETURNED, UNDELIVERABLE = "printed", "mailed", "delivered", "returned", "undeliverable"
 QUEUED = "queued"  # to be sent again, to a corrected address (then printed again)
-STATUSES = (PRINTED, MAILED, DELIVERED, RETURNED, UNDELIVERABLE, QUEUED)
+WITHHELD = "withheld"  # never to be posted: its account was scrubbed or put back after it was printed
+STATUSES = (PRINTED, MAILED, DELIVERED, RETURNED, UNDELIVERABLE, QUEUED, WITHHELD)
 _RANK = {PRINTED: 0, UNDELIVERABLE: 0, QUEUED: 0, MAILED: 1, DELIVERED: 2, RETURNED: 2}
 
 # Lob's letter tracking events (https://docs.lob.com/#tag/Tracking-Events): every scan in the mail
@@ -28,21 +35,49 @@ LOB_EVENTS = {
 class Move:
     """What a status change adds: to the public counters, and to the letters still to be mailed."""
 
-    letters_sent: int = 0
+    letters_sent: int = 0  # mailed
     letters_returned: int = 0
+    letters_waiting: int = 0  # prepared, not reported mailed
     unsettled: int = 0
+
+    def counters(self) -> dict[str, int]:
+        """The public counters this move changes (none of them by zero)."""
+        counts = (("letters_sent", self.letters_sent), ("letters_returned", self.letters_returned),
+                  ("letters_waiting", self.letters_waiting))
+        return {name: n for name, n in counts if n}
 
 
 def move(current: str, new: str) -> Move | None:
     """The effect of moving a letter from `current` to `new`, or None if it must not move (a status
     never goes back, and one end of the journey never becomes the other)."""
+    if new == WITHHELD:
+        return withhold(current)
     if new not in _RANK or current not in _RANK or _RANK[new] <= _RANK[current] or current == QUEUED:
         return None  # (a queued letter is printed again by the letters function, then tracked anew)
     mailed_now = _RANK[current] == 0  # first scan of this mailing: it counts as sent, whatever the scan
+    waiting = -1 if current == PRINTED else 0  # (an undeliverable one was never waiting to be mailed)
     if new == RETURNED:
         # Returned: it was mailed (sent), and it is unsettled again until it is resent.
-        return Move(letters_sent=int(mailed_now), letters_returned=1, unsettled=0 if mailed_now else 1)
-    return Move(letters_sent=int(mailed_now), unsettled=-1 if mailed_now else 0)
+        return Move(letters_sent=int(mailed_now), letters_returned=1, letters_waiting=waiting,
+                    unsettled=0 if mailed_now else 1)
+    return Move(letters_sent=int(mailed_now), letters_waiting=waiting, unsettled=-1 if mailed_now else 0)
+
+
+def withhold(current: str) -> Move | None:
+    """A letter not yet in the post whose account was scrubbed or put back: it ends here, no longer waiting
+    nor unsettled. One in the post already (mailed, or with the mail service) cannot be withheld: None."""
+    if current == PRINTED:
+        return Move(letters_waiting=-1, unsettled=-1)
+    if current in (UNDELIVERABLE, RETURNED):
+        return Move(unsettled=-1)
+    return None
+
+
+def prepared(status: str, first_attempt: bool) -> Move:
+    """What recording a letter handed over (`printed`) or refused for its address (`undeliverable`) adds:
+    a printed one waits to be mailed; either is unsettled, once per letter (a resend replaces a returned
+    letter that was unsettled already)."""
+    return Move(letters_waiting=int(status == PRINTED), unsettled=int(first_attempt))
 
 
 def predecessors(new: str) -> tuple[str, ...]:

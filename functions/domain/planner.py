@@ -52,7 +52,7 @@ class Offer:
     attempt: int = 0  # bumped each time a plan for it is voided, so the next plan has a new id
     eligible_face_value_cents: int | None = None  # None: not profiled, count everything
     eligible_accounts: int | None = None
-
+    accounts_digest: str = ""  # SHA-256 over its accounts' sorted keyed hashes (domain/after_purchase.py)
 
     def value(self, objective: Objective = "face_value") -> int:
         if objective == "people":

@@ -34,9 +34,19 @@ def next_entry(previous_hash: str, seq: int, body: dict[str, Any]) -> dict[str, 
 
 
 def purchase_body(campaign_id: str, plan_id: str, seller: str, price_cents: int, face_value_cents: int,
-                  accounts: int, settled_at: str) -> dict[str, Any]:
+                  accounts: int, settled_at: str, accounts_digest: str = "") -> dict[str, Any]:
+    """`accounts_digest`: SHA-256 over the bought accounts' sorted keyed hashes (domain/after_purchase.py),
+    written when the offer has one (offers added before it was made have none)."""
     return {"type": "purchase", "campaign_id": campaign_id, "plan_id": plan_id, "seller": seller,
-            "price_cents": price_cents, "face_value_cents": face_value_cents, "accounts": accounts, "at": settled_at}
+            "price_cents": price_cents, "face_value_cents": face_value_cents, "accounts": accounts,
+            "at": settled_at} | ({"accounts_digest": accounts_digest} if accounts_digest else {})
+
+
+def putback_body(campaign_id: str, plan_id: str, accounts: int, face_value_cents: int, refund_cents: int,
+                 reference: str, at: str) -> dict[str, Any]:
+    """Accounts a seller took back, no longer forgiven, and the refund returned to the pool: counts only."""
+    return {"type": "putback", "campaign_id": campaign_id, "plan_id": plan_id, "accounts": accounts,
+            "face_value_cents": face_value_cents, "refund_cents": refund_cents, "reference": reference, "at": at}
 
 
 def forgiveness_body(campaign_id: str, plan_id: str, chunk: int, accounts: int, face_value_cents: int,
@@ -60,8 +70,10 @@ class LogTotals:
     purchases: int = 0
     spent_cents: int = 0
     face_value_purchased_cents: int = 0
-    accounts_forgiven: int = 0
+    accounts_forgiven: int = 0  # net of accounts withdrawn by put-backs
     face_value_forgiven_cents: int = 0
+    accounts_withdrawn: int = 0
+    seller_refunds_cents: int = 0  # back in the pool; spent_cents is net of it
 
 
 @dataclass
@@ -81,8 +93,9 @@ class Verification:
 def verify(entries: Iterable[dict[str, Any]]) -> Verification:
     """Recompute the chain and the totals from the entries alone, naming each entry that breaks it."""
     result, running, expected = Verification(), GENESIS, 1
+    prices: dict[str, int] = {}
     bought: dict[str, tuple[int, int]] = {}  # plan -> (accounts, face value) its purchase entry announced
-    forgiven: dict[str, list[int]] = {}
+    forgiven: dict[str, list[int]] = {}  # plan -> [accounts, face value, skipped, withdrawn, its face, refunds]
     for position, entry in enumerate(entries, start=1):
         seq = entry.get("seq")
         where = f"entry {position} (seq {seq})"
@@ -95,13 +108,19 @@ def verify(entries: Iterable[dict[str, Any]]) -> Verification:
         if entry.get("hash") != link(str(entry.get("prev")), body):
             result.problems.append(f"{where}: its content does not match its hash (altered)")
         running = str(entry.get("hash"))  # follow the stored chain, so one bad entry is reported once
-        _count(result.totals, entry, where, bought, forgiven, result.problems)
+        _count(result.totals, entry, where, bought, forgiven, result.problems, prices)
     for plan_id, (accounts, face) in bought.items():
-        done = forgiven.get(plan_id, [0, 0, 0])
+        done = forgiven.get(plan_id, [0] * 6)
         if done[0] + done[2] > accounts or done[1] > face:
             skipped = f", {done[2]} skipped as forgiven before" if done[2] else ""
             result.problems.append(f"plan {plan_id}: more forgiven ({done[0]} accounts, {done[1]} cents{skipped}) "
                                    f"than bought ({accounts}, {face})")
+        if done[3] > done[0] or done[4] > done[1]:
+            result.problems.append(f"plan {plan_id}: more put back ({done[3]} accounts, {done[4]} cents) than "
+                                   f"forgiven ({done[0]}, {done[1]})")
+        if done[5] > prices[plan_id]:
+            result.problems.append(f"plan {plan_id}: refunds of {done[5]} cents exceed its price of "
+                                   f"{prices[plan_id]} cents")
     for plan_id in forgiven.keys() - bought.keys():
         result.problems.append(f"plan {plan_id}: forgiveness without a purchase entry")
     result.head = running
@@ -109,7 +128,7 @@ def verify(entries: Iterable[dict[str, Any]]) -> Verification:
 
 
 def _count(totals: LogTotals, entry: dict[str, Any], where: str, bought: dict[str, tuple[int, int]],
-           forgiven: dict[str, list[int]], problems: list[str]) -> None:
+           forgiven: dict[str, list[int]], problems: list[str], prices: dict[str, int]) -> None:
     totals.entries += 1
     try:
         if entry["type"] == "purchase":
@@ -117,13 +136,28 @@ def _count(totals: LogTotals, entry: dict[str, Any], where: str, bought: dict[st
             totals.spent_cents += int(entry["price_cents"])
             totals.face_value_purchased_cents += int(entry["face_value_cents"])
             bought[entry["plan_id"]] = (int(entry["accounts"]), int(entry["face_value_cents"]))
+            prices[entry["plan_id"]] = int(entry["price_cents"])
         elif entry["type"] == "forgiveness":
             totals.accounts_forgiven += int(entry["accounts"])
             totals.face_value_forgiven_cents += int(entry["face_value_cents"])
-            done = forgiven.setdefault(entry["plan_id"], [0, 0, 0])
+            done = forgiven.setdefault(entry["plan_id"], [0] * 6)
             done[0] += int(entry["accounts"])
             done[1] += int(entry["face_value_cents"])
             done[2] += int(entry.get("already_forgiven", 0))
+        elif entry["type"] == "putback":  # withdrawn: no longer forgiven; the refund is back in the pool
+            accounts, face, refund = int(entry["accounts"]), int(entry["face_value_cents"]), int(entry["refund_cents"])
+            if entry["plan_id"] not in bought:
+                problems.append(f"{where}: a put-back of plan {entry['plan_id']} before any purchase entry")
+                return
+            totals.accounts_forgiven -= accounts
+            totals.face_value_forgiven_cents -= face
+            totals.accounts_withdrawn += accounts
+            totals.seller_refunds_cents += refund
+            totals.spent_cents -= refund
+            done = forgiven.setdefault(entry["plan_id"], [0] * 6)
+            done[3] += accounts
+            done[4] += face
+            done[5] += refund
         elif entry["type"] == "letter-bundle":  # a print bundle exported: how many letters, never whose
             int(entry["letters"])
         elif entry["type"] == "campaign-change":  # a public setting changed: no money moved
@@ -137,10 +171,13 @@ def _count(totals: LogTotals, entry: dict[str, Any], where: str, bought: dict[st
 
 PUBLISHED = {"log_head": "head", "log_entries": "entries", "purchases": "purchases", "spent_cents": "spent_cents",
              "accounts_forgiven": "accounts_forgiven", "face_value_forgiven_cents": "face_value_forgiven_cents"}
+# Published only once a campaign has them: figures published before put-backs existed have neither.
+PUBLISHED_SINCE_PUTBACKS = {"accounts_withdrawn": "accounts_withdrawn", "seller_refunds_cents": "seller_refunds_cents"}
 
 
 def compare(verification: Verification, published: dict[str, Any]) -> list[str]:
     """Where the recomputed chain and totals differ from what the campaign publishes."""
     ours = {"head": verification.head, **asdict(verification.totals)}
+    names = PUBLISHED | {k: v for k, v in PUBLISHED_SINCE_PUTBACKS.items() if k in published or ours[v]}
     return [f"published {name} is {published.get(name)!r}, the entries give {ours[mine]!r}"
-            for name, mine in PUBLISHED.items() if published.get(name) != ours[mine]]
+            for name, mine in names.items() if published.get(name) != ours[mine]]

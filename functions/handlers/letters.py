@@ -25,7 +25,7 @@ def send(message: dict[str, Any]) -> None:
     if isinstance(outcome, letters.LettersContinue):
         logger.info("letters continue", extra=where | {"handed_over": outcome.handed_over})
     else:
-        logger.info("letters sent", extra=where | {"letters": outcome.letters, "counted_now": outcome.counted_now})
+        logger.info("letters done", extra=where | {"printed": outcome.printed, "counted_now": outcome.counted_now})
 
 
 _each = each_message(send)

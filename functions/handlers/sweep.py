@@ -1,7 +1,8 @@
 """Hourly housekeeping, per registered campaign, apart from the reconciler (whose work grows with the
 ledger): ask for the purchase check that voids expired plans and retires lapsed offers, delete
 the offer files nothing will read again, whatever fault stopped an earlier deletion, and in January
-ask for donors' year-end statements (functions/adapters/email.py)."""
+ask for donors' year-end statements (functions/adapters/email.py); and release the letters a campaign held
+for a seller's scrub (`letters_after_days`) once their date has come."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.adapters import clock, dynamo, ledger, purchases, storage
+from functions.adapters import after_purchase, clock, dynamo, ledger, purchases, storage
 from functions.adapters.email import ask_for_statements
 from functions.domain.campaigns import Campaign
 from functions.domain.ledger import POOL
@@ -34,8 +35,9 @@ def sweep(campaign_id: str) -> dict[str, Any]:
     deleted = storage.delete_files(campaign_id, finished_files(purchases.offers(campaign_id), plans))
     # In January, each donor's statement of the year before: asked for once per campaign and year.
     statements = ask_for_statements(Campaign.from_dict(meta), now.year - 1) if meta and now.month == 1 else 0
+    released = after_purchase.release_due_letters(campaign_id, now)  # letters held for a scrub, now due
     return {"campaign_id": campaign_id, "purchase_check": asked, "files_deleted": len(deleted),
-            "statements_asked": statements}
+            "statements_asked": statements, "letters_released": released}
 
 
 @logger.inject_lambda_context

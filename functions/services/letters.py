@@ -12,7 +12,8 @@ from functions.services.ports import ChunkUnfinished, LettersStore, Post
 
 @dataclass(frozen=True)
 class LettersSent:
-    letters: int  # counted as sent now (a mail service's are counted as each is reported mailed)
+    printed: int  # the sandbox printer's, waiting in the bucket (never mailed); a mail service's or a print
+    # bundle's are counted as each is reported mailed
     counted_now: bool
 
 
@@ -30,7 +31,9 @@ def send(store: LettersStore, post: Post, message: dict[str, Any]) -> LettersSen
     campaign = store.load_campaign(cid)
     if campaign is None:
         raise UnknownCampaign(cid)
-    events = store.events_of_chunk(cid, plan_id, chunk)
+    # Accounts scrubbed (bankrupt, deceased, disputed) or put back to the seller get no letter.
+    withheld = store.withheld(cid, plan_id)
+    events = [e for e in store.events_of_chunk(cid, plan_id, chunk) if e["account_hash"] not in withheld]
     # Printed once, ever: a redelivered chunk (after the printer, the proofs, or the count) finds the
     # record and sends nothing; a crash between the printer's accept and the record is caught by
     # the printer itself, which takes the batch id as its idempotency key.
@@ -46,6 +49,6 @@ def send(store: LettersStore, post: Post, message: dict[str, Any]) -> LettersSen
             store.continue_letters(message, unfinished.done)
             return LettersContinue(unfinished.done)
         store.record_mailing(cid, plan_id, chunk, way_out)
-    sent = 0 if by_service else len(events)
-    counted = store.finish_letters(cid, plan_id, chunk, sent, campaign.debtor_data_days, expire=not by_service)
-    return LettersSent(sent, counted)
+    printed = 0 if by_service else len(events)  # the sandbox printer's: in the bucket, never in the post
+    counted = store.finish_letters(cid, plan_id, chunk, printed, campaign.debtor_data_days, expire=not by_service)
+    return LettersSent(printed, counted)

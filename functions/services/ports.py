@@ -185,9 +185,14 @@ class LettersStore(Protocol):
         """The chunk's rest in a continuation message of its own."""
         ...
 
-    def finish_letters(self, campaign_id: str, plan_id: str, chunk: int, sent: int, keep_days: int,
+    def withheld(self, campaign_id: str, plan_id: str) -> set[str]:
+        """The account hashes of the plan that get no letter (scrubbed, or put back to the seller)."""
+        ...
+
+    def finish_letters(self, campaign_id: str, plan_id: str, chunk: int, printed: int, keep_days: int,
                        expire: bool) -> bool:
-        """Count the chunk's letters once (False if done before); with `expire`, the debtor key's clock starts."""
+        """Record the chunk's letters once, counting the `printed` ones waiting (False if done before); with
+        `expire`, the debtor key's clock starts."""
         ...
 
 

@@ -32,6 +32,11 @@
     $("people").textContent = f.accounts_forgiven.toLocaleString("en-US");
     $("letters-mailed").textContent = f.letters_sent.toLocaleString("en-US");
     $("letters-returned").textContent = (f.letters_returned || 0).toLocaleString("en-US");
+    $("letters-waiting").textContent = (f.letters_waiting || 0).toLocaleString("en-US");
+    // Per bought plan, what the campaign still owes its debtors (credit-report deletions, collectors, judgments).
+    const open = Object.entries(f.checklist_open || {});
+    $("checklist-open").textContent = open.length
+      ? open.map(([plan, n]) => `${plan}: ${n} of 3 open`).join("; ") : "none";
     $("reserve").textContent = cents(f.reserve_cents, currency);
     $("pool").textContent = cents(f.pool_available_cents, currency);
     $("log-head").textContent = f.log_head;

@@ -21,7 +21,7 @@ def test_demo_json_adds_up_to_the_cent(capsys):
     assert report["refunded_cents"] > 0 and report["disputes_lost_cents"] > 0 and report["frozen_cents"] == 0
     assert report["purchases"] >= 1
     assert report["face_value_forgiven_cents"] == report["purchased_face_value_cents"]
-    assert report["accounts_forgiven"] == report["purchased_accounts"] == report["letters_sent"]
+    assert report["accounts_forgiven"] == report["purchased_accounts"] == report["letters_waiting"]
     assert report["dead_letters"] == 0 and len(report["log_head"]) == 64
     assert report["replays"] == {"donation_request": 1, "webhook": 1, "failed_once": 1}
 

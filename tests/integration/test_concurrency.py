@@ -176,7 +176,7 @@ def test_a_chunk_retried_after_its_batch_was_handed_over_is_mailed_once(cloud, m
     assert mail["mailed"] == 1  # the printer took one batch: every debtor gets one letter
     if name == "write_items":  # the send was recorded: the retry did not even ask the printer
         assert mail["sent"] == 1
-    assert f["letters_sent"] == f["accounts_forgiven"] == 3 and len(letters_in_bucket()) == 3
+    assert f["letters_waiting"] == f["accounts_forgiven"] == 3 and len(letters_in_bucket()) == 3
     assert len(items("letter-mailing")) == 1 and len(items("verification")) == 3
     assert sum(cloud.dlq_depths().values()) == 0
 
@@ -192,7 +192,7 @@ def test_a_letters_message_delivered_again_sends_nothing(cloud):
             client("sqs").send_message(QueueUrl=cloud.queue_urls["letters"], MessageBody=message["body"])
         cloud.drain()
     assert mail == {"sent": 0, "mailed": 0}
-    assert figures(cloud) == before and before["letters_sent"] == 3
+    assert figures(cloud) == before and before["letters_waiting"] == 3
 
 
 # --- letters link to the campaign's site -------------------------------------------------------

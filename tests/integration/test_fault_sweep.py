@@ -43,7 +43,7 @@ def test_the_fault_free_run_ends_as_the_scenario_says():
     assert figures["refunded_cents"] == scenario.REFUNDED_CENTS
     assert figures["disputes_lost_cents"] == scenario.GIFTS[2]
     assert (figures["purchases"], figures["spent_cents"], figures["held_cents"]) == (1, price, 0)
-    assert figures["accounts_forgiven"] == figures["letters_sent"] == accounts == ended["forgiven_accounts"]
+    assert figures["accounts_forgiven"] == figures["letters_waiting"] == accounts == ended["forgiven_accounts"]
     assert ended["forgiveness_events"] == accounts and figures["ledger_balanced"] and ended["log_verifies"]
     assert ended["offer_files_left"] == [] and ended["dead_letters"] == {}
     assert ended["letter_batches_by_times_printed"] == [(1, 1)]  # one batch, printed once

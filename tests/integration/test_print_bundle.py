@@ -40,6 +40,7 @@ def key_item(plan):
 def test_the_bundle_is_one_printable_pdf_and_a_mailing_list_and_mailing_it_is_recorded(bundled, tmp_path):
     cloud, plan = bundled
     assert {i["status"] for i in items("letter")} == {"printed"} and figures(cloud)["letters_sent"] == 0
+    assert figures(cloud)["letters_waiting"] == 3  # printed for the bundle, not yet posted
     assert "expires_at" not in key_item(plan)  # nothing is mailed yet: the debtors' key is kept
     done = mailroom.export("c1", plan, tmp_path / "bundle")
     assert done["letters"] == 3 and done["pages"] == 6  # English and Spanish: a page each
@@ -58,6 +59,7 @@ def test_the_bundle_is_one_printable_pdf_and_a_mailing_list_and_mailing_it_is_re
     returned = rows[0]["account"]
     assert mailroom.mark_mailed("c1", plan) == {"mailed": 3, "returned": 0, "debtor_key_expires": 1}
     assert figures(cloud)["letters_sent"] == 3 and key_item(plan)["expires_at"] > time.time()
+    assert figures(cloud)["letters_waiting"] == 0
     assert mailroom.mark_mailed("c1", plan, [returned])["returned"] == 1  # an envelope came back
     assert "expires_at" not in key_item(plan) and figures(cloud)["letters_returned"] == 1
     with pytest.raises(mailroom.MailroomError, match="no letter of plan"):
@@ -66,11 +68,12 @@ def test_the_bundle_is_one_printable_pdf_and_a_mailing_list_and_mailing_it_is_re
     assert mailroom.resend("c1", plan, returned, ["9 New Rd", "Austin", "TX", "78701"]) == 2
     cloud.drain()  # the letters function takes the queued resend
     again = mailroom.export("c1", plan, tmp_path / "again")
-    assert again["letters"] == 1
+    assert again["letters"] == 1 and figures(cloud)["letters_waiting"] == 1
     resent = embedded_pdf_lines((tmp_path / "again" / f"c1-{plan}-letters.pdf").read_bytes())
     assert "9 New Rd" in resent and "Austin, TX 78701" in resent and rows[0]["address_line"] not in resent
     assert mailroom.mark_mailed("c1", plan)["mailed"] == 1
     assert figures(cloud)["letters_sent"] == 4 and key_item(plan)["unsettled"] == 0 and "expires_at" in key_item(plan)
+    assert figures(cloud)["letters_waiting"] == 0
 
 
 def test_bad_requests_name_the_argument_and_change_nothing(bundled, tmp_path):

@@ -13,15 +13,25 @@ from tests.fake_lob import sign
 
 
 def test_a_status_only_moves_forward_and_each_mailing_is_counted_once():
-    assert rules.move("printed", "mailed") == rules.Move(letters_sent=1, unsettled=-1)
-    assert rules.move("printed", "delivered") == rules.Move(letters_sent=1, unsettled=-1)  # "mailed" was lost
+    assert rules.move("printed", "mailed") == rules.Move(letters_sent=1, letters_waiting=-1, unsettled=-1)
+    # "mailed" was lost:
+    assert rules.move("printed", "delivered") == rules.Move(letters_sent=1, letters_waiting=-1, unsettled=-1)
     assert rules.move("mailed", "delivered") == rules.Move()
     assert rules.move("mailed", "returned") == rules.Move(letters_returned=1, unsettled=1)
-    assert rules.move("printed", "returned") == rules.Move(letters_sent=1, letters_returned=1, unsettled=0)
+    assert rules.move("printed", "returned") == rules.Move(letters_sent=1, letters_returned=1, letters_waiting=-1,
+                                                           unsettled=0)
+    assert rules.move("undeliverable", "mailed") == rules.Move(letters_sent=1, unsettled=-1)  # never waiting
     for stuck in (("mailed", "mailed"), ("delivered", "mailed"), ("delivered", "returned"),
                   ("returned", "delivered"), ("returned", "mailed"), ("mailed", "printed")):
         assert rules.move(*stuck) is None, stuck
     assert set(rules.predecessors("mailed")) == {"printed", "undeliverable"}
+
+
+def test_a_prepared_letter_waits_and_only_a_mailing_counts_as_sent():
+    assert rules.prepared("printed", first_attempt=True) == rules.Move(letters_waiting=1, unsettled=1)
+    assert rules.prepared("undeliverable", first_attempt=True) == rules.Move(unsettled=1)
+    assert rules.prepared("printed", first_attempt=False) == rules.Move(letters_waiting=1)  # a resend
+    assert rules.prepared("printed", True).counters() == {"letters_waiting": 1}
 
 
 def test_every_lob_scan_means_mailed_and_the_ends_are_delivered_or_returned():

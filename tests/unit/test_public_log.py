@@ -110,3 +110,28 @@ def test_any_single_change_to_any_entry_is_caught_at_that_entry(index, field, ch
     value = log[index][field]
     log[index][field] = value + change if isinstance(value, int) else f"{value}x"
     assert any(p.startswith(f"entry {index + 1} ") for p in verify(log).problems)
+
+
+def test_a_putback_nets_the_totals_and_one_beyond_the_purchase_is_named():
+    from functions.domain.public_log import putback_body
+
+    at = "2026-01-03T00:00:00+00:00"
+    log = chain([*(dict(e) for e in _bodies(sample_log())), putback_body("c", "c.a.0", 2, 20_000, 400, "CM-1", at)])
+    result = verify(log)
+    assert result.ok, result.problems
+    t = result.totals
+    assert (t.accounts_forgiven, t.face_value_forgiven_cents, t.accounts_withdrawn) == (41, 570_000, 2)
+    assert (t.spent_cents, t.seller_refunds_cents) == (5_600, 400)
+    published = {"log_head": result.head, "log_entries": 6, "purchases": 2, "spent_cents": 5_600,
+                 "accounts_forgiven": 41, "face_value_forgiven_cents": 570_000, "accounts_withdrawn": 2,
+                 "seller_refunds_cents": 400}
+    assert compare(result, published) == []
+    assert compare(result, {**published, "seller_refunds_cents": 0}) != []
+    too_much = chain([*_bodies(sample_log()), putback_body("c", "c.b.0", 4, 1, 1_001, "CM-2", at)])
+    assert {p.split(":")[0] for p in verify(too_much).problems} == {"plan c.b.0"}
+    orphan = chain([putback_body("c", "c.z.0", 1, 1, 1, "CM-3", at)])
+    assert "before any purchase entry" in verify(orphan).problems[0]
+
+
+def _bodies(entries):
+    return [{k: v for k, v in e.items() if k not in ("seq", "prev", "hash")} for e in entries]
