@@ -21,6 +21,7 @@ from functions.domain.campaigns import MAILERS, PROVIDERS, Campaign, CampaignErr
 from functions.domain.letter_text import ENTITY_TYPES, LANGUAGES
 from functions.domain.money import format_cents
 from functions.domain.offers import FileReport, OfferFileError, check_file
+from functions.domain.offline import METHODS
 from functions.wiring import STAGES
 
 console = Console()
@@ -144,6 +145,39 @@ def parser() -> argparse.ArgumentParser:
     confirm.add_argument("plan_id", metavar="PLAN")
     confirm.add_argument("--reference", required=True, help="the wire's reference")
     _where(confirm)
+
+    gifts = commands.add_parser("gifts", help="gifts that did not pass through the processor").add_subparsers(
+        dest="action", required=True)
+    record = gifts.add_parser("record", help="record a check, cash or a wire: pooled like any gift, with no fee "
+                                             "(the same reference twice records it once)")
+    record.add_argument("--campaign", required=True)
+    record.add_argument("--amount-cents", type=_positive, required=True)
+    record.add_argument("--method", choices=METHODS, required=True)
+    record.add_argument("--reference", required=True, help="the check number, or the wire's reference")
+    record.add_argument("--donor-name", default="")
+    record.add_argument("--donor-email", default="")
+    record.add_argument("--date", metavar="YYYY-MM-DD", help="the day it was received (default today)")
+    _where(record)
+
+    expenses = commands.add_parser("expenses", help="the campaign's own costs, paid from the pool").add_subparsers(
+        dest="action", required=True)
+    spend = expenses.add_parser("add", help="hold an expense from the pool; paid once approved like a purchase")
+    spend.add_argument("--campaign", required=True)
+    spend.add_argument("--amount-cents", type=_positive, required=True)
+    spend.add_argument("--payee", required=True, help="published in the public log")
+    spend.add_argument("--purpose", required=True, help="published in the public log")
+    spend.add_argument("--receipt", type=Path, required=True, metavar="FILE",
+                       help="the invoice or receipt: its SHA-256 is published (the file stays with you)")
+    _where(spend)
+    for verb, text in (("approve", "approve a proposed expense as the AWS identity running this"),
+                       ("reject", "reject a proposed expense: its funds go back to the pool")):
+        decide = expenses.add_parser(verb, help=text)
+        decide.add_argument("expense_id", metavar="EXPENSE")
+        _where(decide)
+    listing = expenses.add_parser("list", help="a campaign's expenses")
+    listing.add_argument("--campaign", required=True)
+    listing.add_argument("--json", action="store_true")
+    _where(listing)
 
     receipts = commands.add_parser("receipts", help="a donor's year-end statement of gifts")
     receipts.add_argument("--donor", required=True, metavar="EMAIL")
@@ -500,6 +534,63 @@ def _confirm_purchase(args: argparse.Namespace) -> int:
     return 0
 
 
+def _record_gift(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    gift, new = operations.record_gift(args.campaign, args.amount_cents, args.method, args.reference, args.date,
+                                       {"name": args.donor_name, "email": args.donor_email})
+    amount = format_cents(gift.amount_cents, operations.campaign_currency(args.campaign))
+    console.print(f"recorded {args.method} {gift.reference!r} of {amount} as {gift.donation_id}: pooled with no fee"
+                  if new else f"{gift.reference!r} was recorded before ({gift.donation_id}); nothing was added")
+    console.print(f"receipt: {operations.receipt_path(args.campaign, gift.donation_id)} (on the campaign's site)")
+    return 0
+
+
+def print_expenses(result: dict) -> None:
+    table = Table(title=f"Expenses of {result['campaign_id']}")
+    for column in ("expense", "status", "amount", "payee", "purpose", "approvals"):
+        table.add_column(column)
+    for e in result["expenses"]:
+        table.add_row(e["expense_id"], e["status"], format_cents(e["amount_cents"]), e["payee"], e["purpose"],
+                      str(len(e.get("approvers") or ())))
+    console.print(table)
+
+
+def _expense_line(item: dict) -> str:
+    return (f"expense {item['expense_id']} ({format_cents(item['amount_cents'])} to {item['payee']}): "
+            f"{item['status']}" + (f", {len(item.get('approvers') or ())} approval(s)"
+                                   if item["status"] == "proposed" else ""))
+
+
+def _add_expense(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    try:
+        receipt = args.receipt.read_bytes()
+    except OSError as error:
+        raise operations.OperationError(f"--receipt: cannot read {args.receipt}: {error.strerror}") from None
+    item, new = operations.add_expense(args.campaign, args.amount_cents, args.payee, args.purpose, receipt)
+    console.print(_expense_line(item) + ("" if new else " (this receipt was added before; nothing was held again)"),
+                  soft_wrap=True)
+    return 0
+
+
+def _decide_expense(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    decide = operations.approve_expense if args.action == "approve" else operations.reject_expense
+    console.print(_expense_line(decide(args.expense_id, operations.caller())), soft_wrap=True)
+    return 0
+
+
+def _list_expenses(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    listed = [{k: sorted(v) if isinstance(v, set) else v for k, v in e.items() if k not in ("pk", "sk")}
+              for e in operations.list_expenses(args.campaign)]
+    return _show({"campaign_id": args.campaign, "expenses": listed}, args.json, print_expenses)
+
+
 def _receipts(args: argparse.Namespace) -> int:
     from ops import operations
 
@@ -566,6 +657,8 @@ OFFLINE: dict[tuple[str, str | None], Command] = {
 CONNECTED: dict[tuple[str, str | None], Command] = {
     ("campaigns", "create"): _create_campaign, ("campaigns", "register"): _register_campaigns,
     ("offers", "add"): _add_offer, ("offers", "show"): _show_offer, ("purchases", "confirm"): _confirm_purchase,
+    ("gifts", "record"): _record_gift, ("expenses", "add"): _add_expense, ("expenses", "approve"): _decide_expense,
+    ("expenses", "reject"): _decide_expense, ("expenses", "list"): _list_expenses,
     ("receipts", None): _receipts, ("reconcile", None): _reconcile, ("export", None): _export,
     ("import", None): _import, ("erase-donor", None): _erase_donor, ("dlq", "redrive"): _redrive,
     **{("letters", action): _letters for action in ("export", "mark-mailed", "resend")},

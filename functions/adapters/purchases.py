@@ -151,20 +151,31 @@ class DynamoPurchaseStore:
         return voided
 
 
-def approve(campaign: Campaign, plan_id: str, approver: str) -> dict[str, Any]:
-    """Count one approver's approval once; at N distinct approvals the plan is approved and bought."""
+def add_approval(campaign: Campaign, sk: str, approver: str) -> tuple[dict[str, Any], set[str]] | None:
+    """Count one approver once on a proposed plan or expense (`sk`): the item after, and whether its
+    distinct approvals now reach the campaign's N (the set of them if so, else empty); None if it is
+    not proposed (closed, or no such item)."""
     try:
-        updated = dynamo.retrying(lambda: client("dynamodb").update_item(  # the plan may be in a transaction
-            TableName=settings().table, Key=dynamo.key(campaign_pk(campaign.campaign_id), plan_sk(plan_id)),
+        updated = dynamo.retrying(lambda: client("dynamodb").update_item(  # the item may be in a transaction
+            TableName=settings().table, Key=dynamo.key(campaign_pk(campaign.campaign_id), sk),
             UpdateExpression="ADD approvers :who", ConditionExpression="#status = :proposed",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":who": {"SS": [approver]}, ":proposed": {"S": "proposed"}},
             ReturnValues="ALL_NEW"))["Attributes"]
     except client("dynamodb").exceptions.ConditionalCheckFailedException:
-        return load_plan(plan_id) or {}
+        return None
     item = dynamo.from_item(updated)
     approvers = set(item.get("approvers") or ())
-    if approval_outcome(campaign, approvers):
+    return item, approvers if approval_outcome(campaign, approvers) else set()
+
+
+def approve(campaign: Campaign, plan_id: str, approver: str) -> dict[str, Any]:
+    """Count one approver's approval once; at N distinct approvals the plan is approved and bought."""
+    counted = add_approval(campaign, plan_sk(plan_id), approver)
+    if counted is None:
+        return load_plan(plan_id) or {}
+    item, approvers = counted
+    if approvers:
         dynamo.transact_once([
             _finish_plan(plan_from_item(item), "approved", ("proposed",), approved_by=sorted(approvers)),
             dynamo.outbox("purchases", f"approved#{plan_id}", {"campaign_id": campaign.campaign_id,

@@ -40,7 +40,8 @@ def receipt_line(donation: Mapping[str, Any]) -> ReceiptLine:
 
 def receipt(donation: Mapping[str, Any], campaign: Mapping[str, Any],
             installments: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """A confirmed gift's receipt, for its donor only (the link is signed); never published."""
+    """A confirmed gift's receipt, for its donor only (the link is signed); never published. A gift recorded
+    by hand (a check, cash, a wire) says how it was paid, and its reference."""
     line = receipt_line(donation)
     donor = donation.get("donor") or {}
     return {
@@ -49,7 +50,7 @@ def receipt(donation: Mapping[str, Any], campaign: Mapping[str, Any],
         "net_cents": line.net_cents, "currency": line.currency, "frequency": donation.get("frequency", "once"),
         "donor_name": donor.get("name"), "tax_statement": campaign.get("tax_statement") or "",
         "installments": [receipt_line(i).__dict__ for i in installments if i.get("status") == "confirmed"],
-    }
+    } | ({"method": donation["method"], "reference": donation["reference"]} if donation.get("method") else {})
 
 
 @dataclass(frozen=True)

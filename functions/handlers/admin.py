@@ -1,4 +1,4 @@
-"""Admin API: approvers see plans and approve or reject them.
+"""Admin API: approvers see plans and expenses, and approve or reject them.
 
 Behind API Gateway these routes use IAM authorization: only signed requests reach this
 function, and the caller's ARN (requestContext.identity.userArn) is the approver. The
@@ -14,8 +14,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from functions.adapters import ledger, purchases
+from functions.adapters import ledger, offline, purchases
 from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
+from functions.domain.offline import EXPENSE_ID_SHAPE, Expense
 from functions.domain.purchase import campaign_of
 from functions.handlers.http import ApiError, make_app, unknown_campaign
 
@@ -23,6 +24,7 @@ logger = Logger()
 router = Router()
 CampaignId = Annotated[str, Path(pattern=f"^{CAMPAIGN_ID_SHAPE}$")]
 PlanId = Annotated[str, Path(pattern=rf"^{CAMPAIGN_ID_SHAPE}\.[A-Za-z0-9_-]{{1,100}}\.\d{{1,6}}$")]
+ExpenseId = Annotated[str, Path(pattern=f"^{EXPENSE_ID_SHAPE}$")]
 
 
 def _caller() -> str:
@@ -89,6 +91,50 @@ def reject(plan_id: PlanId) -> dict:
         raise ApiError(409, "plan_closed", f"plan {plan_id} changed meanwhile", "path.plan_id")
     logger.info("plan rejected", extra={"plan_id": plan_id})
     return _plan_view(purchases.load_plan(plan_id) or item, campaign)
+
+
+def _expense_view(item: dict[str, Any], campaign: Campaign) -> dict[str, Any]:
+    return {k: item.get(k) for k in ("expense_id", "status", "amount_cents", "payee", "purpose", "receipt_sha256",
+                                     "expires_at", "void_reason")} | {
+        "approvals": sorted(item.get("approvers") or ()),
+        "approvals_required": campaign.approvals_required if campaign.needs_approval(item["amount_cents"]) else 0}
+
+
+@router.get("/admin/campaigns/<campaign_id>/expenses", summary="Expenses held, paid or voided (IAM)",
+            tags=["admin"])
+def list_expenses(campaign_id: CampaignId) -> dict:
+    campaign = _campaign(campaign_id, _caller())
+    return {"expenses": [_expense_view(i, campaign) for i in offline.all_expenses(campaign_id)]}
+
+
+def _live_expense(expense_id: str, caller: str) -> tuple[Campaign, dict[str, Any]]:
+    campaign = _campaign(campaign_of(expense_id), caller)
+    item = offline.load(campaign.campaign_id, expense_id)
+    if item is None:
+        raise ApiError(404, "unknown_expense", f"no expense {expense_id!r}", "path.expense_id")
+    if item["status"] != "proposed":
+        raise ApiError(409, "expense_closed", f"expense {expense_id} is {item['status']}", "path.expense_id")
+    return campaign, item
+
+
+@router.post("/admin/expenses/<expense_id>/approve", summary="Approve a proposed expense (IAM)", tags=["admin"])
+def approve_expense(expense_id: ExpenseId) -> dict:
+    caller = _caller()
+    campaign, _ = _live_expense(expense_id, caller)
+    item = offline.approve(campaign, expense_id, caller)
+    logger.info("expense approval", extra={"expense_id": expense_id, "status": item.get("status")})
+    return _expense_view(item, campaign)
+
+
+@router.post("/admin/expenses/<expense_id>/reject", summary="Reject a proposed expense: its funds return (IAM)",
+             tags=["admin"])
+def reject_expense(expense_id: ExpenseId) -> dict:
+    caller = _caller()
+    campaign, item = _live_expense(expense_id, caller)
+    if not offline.void(Expense.from_dict(item), f"rejected by {caller}"):
+        raise ApiError(409, "expense_closed", f"expense {expense_id} changed meanwhile", "path.expense_id")
+    logger.info("expense rejected", extra={"expense_id": expense_id})
+    return _expense_view(offline.load(campaign.campaign_id, expense_id) or item, campaign)
 
 
 app = make_app(router)  # PlanId's pattern is the format purchase.plan_id_for makes

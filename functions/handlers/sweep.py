@@ -1,15 +1,19 @@
 """Hourly housekeeping, per registered campaign, apart from the reconciler (whose work grows with the
-ledger): ask for the purchase check that voids expired plans and retires lapsed offers, and delete
-the offer files nothing will read again, whatever fault stopped an earlier deletion."""
+ledger): ask for the purchase check that voids expired plans and retires lapsed offers, finish expenses
+(pay the approved, void the expired), and delete the offer files nothing will read again, whatever
+fault stopped an earlier deletion."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.adapters import clock, dynamo, ledger, purchases, storage
+from functions.adapters import clock, dynamo, ledger, offline, purchases, storage
+from functions.domain.campaigns import Campaign
 from functions.domain.ledger import POOL
+from functions.domain.offline import Expense, overdue
 from functions.domain.purchase import finished_files
 
 logger = Logger()
@@ -29,7 +33,19 @@ def sweep(campaign_id: str) -> dict[str, Any]:
         dynamo.transact_once([dynamo.outbox("purchases", f"purchase-check#{campaign_id}#sweep#{hour}",
                                             {"campaign_id": campaign_id, "reason": "sweep"})])
     deleted = storage.delete_files(campaign_id, finished_files(purchases.offers(campaign_id), plans))
-    return {"campaign_id": campaign_id, "purchase_check": asked, "files_deleted": len(deleted)}
+    return {"campaign_id": campaign_id, "purchase_check": asked, "files_deleted": len(deleted),
+            "expenses": finish_expenses(Campaign.from_dict(meta), now) if meta else {}}
+
+
+def finish_expenses(campaign: Campaign, now: dt.datetime) -> dict[str, int]:
+    done = {"paid": 0, "voided": 0}
+    for item in offline.all_expenses(campaign.campaign_id):
+        step, expense = overdue(item, campaign, now), Expense.from_dict(item)
+        if step == "pay":
+            done["paid"] += offline.pay(expense, sorted(item.get("approvers") or ()))
+        elif step == "void":
+            done["voided"] += offline.void(expense, "expired")
+    return done
 
 
 @logger.inject_lambda_context
