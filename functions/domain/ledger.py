@@ -194,6 +194,16 @@ def negative_accounts(balances: Mapping[str, int]) -> list[str]:
     return [a for a, v in balances.items() if v < 0 and a not in EXTERNAL]
 
 
+# The money identity, term by term as published: raised + shortfall = the sum of these, to the cent.
+IDENTITY_TERMS: tuple[str, ...] = ("fees_cents", "refunded_cents", "disputes_lost_cents", "reserve_cents",
+                                   "pool_available_cents", "frozen_cents", "held_cents", "spent_cents",
+                                   "expenses_cents")
+
+
+def identity_holds(figures: Mapping[str, int]) -> bool:
+    return figures["raised_cents"] + figures["shortfall_cents"] == sum(figures[t] for t in IDENTITY_TERMS)
+
+
 @dataclass(frozen=True)
 class Totals:
     """The public figures. raised + shortfall =
