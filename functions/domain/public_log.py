@@ -157,5 +157,6 @@ NEWER = {"expenses_cents": 0}  # figures published before they existed: none the
 def compare(verification: Verification, published: dict[str, Any]) -> list[str]:
     """Where the recomputed chain and totals differ from what the campaign publishes."""
     ours = {"head": verification.head, **asdict(verification.totals)}
-    return [f"published {name} is {published.get(name)!r}, the entries give {ours[mine]!r}"
-            for name, mine in PUBLISHED.items() if published.get(name, NEWER.get(name)) != ours[mine]]
+    theirs = {name: published.get(name, NEWER.get(name)) for name in PUBLISHED}
+    return [f"published {name} is {theirs[name]!r}, the entries give {ours[mine]!r}"
+            for name, mine in PUBLISHED.items() if theirs[name] != ours[mine]]

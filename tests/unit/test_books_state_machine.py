@@ -1,7 +1,7 @@
 """A state machine over everything that moves a campaign's money, checked after every step.
 
 Donations (one-off and monthly), full and partial refunds, refunds that fail, disputes won and lost,
-purchases holding and spending the pool, provider events delivered twice and out of
+purchases holding and spending the pool, expenses held then paid or voided (approvals replayed), provider events delivered twice and out of
 order, and queue messages applied but not acknowledged (a crash after the ledger write):
 whatever happens, the books must hold. The store here is in memory; the decisions are
 the domain's own (functions/domain/gifts.py and ledger.py), as the DynamoDB adapters use them.
@@ -9,7 +9,7 @@ the domain's own (functions/domain/gifts.py and ledger.py), as the DynamoDB adap
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -27,6 +27,7 @@ from functions.domain.ledger import (
     ACCOUNTS,
     DISPUTES_LOST,
     DONORS,
+    EXPENSES,
     FEES,
     FROZEN,
     HELD,
@@ -35,13 +36,16 @@ from functions.domain.ledger import (
     RESERVE,
     SHORTFALL,
     SPENT,
+    Totals,
     Transfer,
     balances_from,
     gift_transfer,
     hold_transfer,
+    identity_holds,
     negative_accounts,
     post_transfer,
 )
+from functions.domain.offline import Expense
 
 
 class MemoryBooks:
@@ -115,6 +119,7 @@ class Books(RuleBasedStateMachine):
         self.refunded: dict[str, int] = {}  # each payment's refunds as the provider has them now
         self.failures: set[str] = set()  # payments with a failed refund: their events read the total afresh
         self.plans = 0
+        self.expenses = 0
 
     def _send(self, event: PaymentEvent, prompt: bool) -> None:
         """The provider sends an event; most arrive at once, any may come again later."""
@@ -201,6 +206,23 @@ class Books(RuleBasedStateMachine):
             self.books.post(hold_transfer("c", plan, price))
             self.books.post(post_transfer("c", plan, price))
 
+    @rule(share=st.integers(1, 150), paid=st.booleans(), replays=st.integers(1, 3))
+    def expense(self, share: int, paid: bool, replays: int) -> None:
+        """An expense holds part of the pool (one above it is refused whole), then is paid or voided;
+        the approval or rejection delivered again books nothing more."""
+        amount = self.books.cached[POOL] * share // 100
+        if amount <= 0:
+            return
+        expense = Expense(f"c.exp-{self.expenses:016x}", "c", amount, "Print Shop", "postage", "0" * 64)
+        self.expenses += 1
+        before = dict(self.books.cached)
+        if not self.books.post(expense.hold(), refused_below_zero=True):
+            assert share > 100 and self.books.cached == before  # no partial state
+            return
+        for _ in range(replays):
+            self.books.post(expense.post() if paid else expense.void())
+        assert self.books.cached[EXPENSES] - before[EXPENSES] == (amount if paid else 0)
+
     @invariant()
     def every_transfer_sums_to_zero(self) -> None:
         assert all(sum(t.deltas().values()) == 0 for t in self.books.transfers.values())
@@ -221,7 +243,8 @@ class Books(RuleBasedStateMachine):
         gross = -b[DONORS]
         assert gross == sum(-t.deltas()[DONORS] for t in booked_gifts)
         assert gross + -b[SHORTFALL] == (b[FEES] + b[REFUNDED] + b[DISPUTES_LOST] + b[RESERVE] + b[POOL]
-                                         + b[FROZEN] + b[HELD] + b[SPENT])
+                                         + b[FROZEN] + b[HELD] + b[SPENT] + b[EXPENSES])
+        assert identity_holds(asdict(Totals.from_balances(b)))  # as published, term by term
 
     @invariant()
     def each_payment_s_refunds_are_booked_or_on_their_way_exactly_and_never_exceed_it(self) -> None:
