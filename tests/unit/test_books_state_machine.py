@@ -1,9 +1,9 @@
 """A state machine over everything that moves a campaign's money, checked after every step.
 
 Donations (one-off and monthly), full and partial refunds, refunds that fail, disputes won and lost,
-purchases holding and spending the pool, expenses held then paid or voided (approvals replayed), provider events delivered twice and out of
-order, and queue messages applied but not acknowledged (a crash after the ledger write):
-whatever happens, the books must hold. The store here is in memory; the decisions are
+purchases holding and spending the pool, expenses held then paid or voided (approvals replayed),
+provider events delivered twice and out of order, and queue messages applied but not acknowledged
+(a crash after the ledger write): whatever happens, the books must hold. The store here is in memory; the decisions are
 the domain's own (functions/domain/gifts.py and ledger.py), as the DynamoDB adapters use them.
 """
 
