@@ -47,13 +47,7 @@ def all_expenses(campaign_id: str) -> list[dict[str, Any]]:
 
 
 def _set_status(expense: Expense, status: str, allowed: tuple[str, ...], **fields: Any) -> dict[str, Any]:
-    sets = "".join(f", {k} = :{k}" for k in fields)
-    allowed_values = {f":was{i}": s for i, s in enumerate(allowed)}
-    return dynamo.update(campaign_pk(expense.campaign_id), expense_sk(expense.expense_id),
-                         f"SET #status = :status, finished_at = :at{sets}",
-                         {":status": status, ":at": ledger.now_iso()} | allowed_values
-                         | {f":{k}": v for k, v in fields.items()},
-                         condition=f"#status IN ({', '.join(allowed_values)})", names={"#status": "status"})
+    return purchases.finish(expense.campaign_id, expense_sk(expense.expense_id), status, allowed, **fields)
 
 
 def _moved(expense: Expense, transfer: Any) -> list[dict[str, Any]]:

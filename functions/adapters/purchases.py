@@ -73,9 +73,14 @@ def _set_offer(plan: Plan, old: str, new: str, *, next_attempt: bool = False) ->
 
 
 def _finish_plan(plan: Plan, status: str, allowed: tuple[str, ...], **fields: Any) -> dict[str, Any]:
+    return finish(plan.campaign_id, plan_sk(plan.plan_id), status, allowed, **fields)
+
+
+def finish(campaign_id: str, sk: str, status: str, allowed: tuple[str, ...], **fields: Any) -> dict[str, Any]:
+    """An update moving a plan or expense (`sk`) from one of the `allowed` statuses to `status`, once."""
     sets = "".join(f", {k} = :{k}" for k in fields)
     allowed_values = {f":was{i}": s for i, s in enumerate(allowed)}
-    return dynamo.update(campaign_pk(plan.campaign_id), plan_sk(plan.plan_id),
+    return dynamo.update(campaign_pk(campaign_id), sk,
                          f"SET #status = :status, finished_at = :at{sets}",
                          {":status": status, ":at": ledger.now_iso()} | allowed_values
                          | {f":{k}": v for k, v in fields.items()},

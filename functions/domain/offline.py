@@ -48,9 +48,18 @@ def _text(option: str, value: str, longest: int) -> str:
     return value
 
 
-def first_difference(stored: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
-    """The first field in which a repeated record differs from the one stored under its key."""
-    return next((name for name, value in given.items() if stored.get(name) != value), None)
+OPTIONS = {"amount_cents": "--amount-cents", "method": "--method", "received_on": "--date", "payee": "--payee",
+           "purpose": "--purpose"}
+
+
+def repeat_refused(stored: Mapping[str, Any], given: Mapping[str, Any], what: str) -> str | None:
+    """Why a record repeated under its key (`what`) is refused: the first fact in which it differs from the
+    one stored, named by its option; None when it is the same record (recording it again is a no-op)."""
+    field = next((name for name, value in given.items() if stored.get(name) != value), None)
+    if field is None:
+        return None
+    return (f"{OPTIONS[field]}: {what} was recorded with {field.replace('_', ' ')} {stored.get(field)!r}, "
+            f"not {given[field]!r}")
 
 
 # --- offline gifts ------------------------------------------------------------------------------
@@ -73,9 +82,6 @@ class OfflineGift:
         return {"amount_cents": self.amount_cents, "method": self.method, "received_on": self.received_on}
 
 
-OPTIONS = {"amount_cents": "--amount-cents", "method": "--method", "received_on": "--date"}
-
-
 def offline_gift(campaign_id: str, amount_cents: int, method: str, reference: str, received_on: str | None,
                  today: dt.date) -> OfflineGift:
     if method not in METHODS:
@@ -94,12 +100,8 @@ def offline_gift(campaign_id: str, amount_cents: int, method: str, reference: st
 
 
 def gift_conflict(stored: Mapping[str, Any], gift: OfflineGift) -> str | None:
-    """Why a gift recorded again under its reference is refused (None: it is the same gift)."""
-    field = first_difference(stored, gift.facts())
-    if field is None:
-        return None
-    return (f"{OPTIONS[field]}: reference {gift.reference!r} was recorded with {field.replace('_', ' ')} "
-            f"{stored.get(field)!r}, not {gift.facts()[field]!r}; a different gift needs its own reference")
+    refused = repeat_refused(stored, gift.facts(), f"reference {gift.reference!r}")
+    return refused and f"{refused}; a different gift needs its own reference"
 
 
 # --- expenses -----------------------------------------------------------------------------------
@@ -149,11 +151,7 @@ def expense(campaign_id: str, amount_cents: int, payee: str, purpose: str, recei
 
 
 def expense_conflict(stored: Mapping[str, Any], given: Expense) -> str | None:
-    field = first_difference(stored, given.facts())
-    if field is None:
-        return None
-    return (f"--{field.replace('_', '-')}: this receipt was added as expense {given.expense_id} with "
-            f"{field.replace('_', ' ')} {stored.get(field)!r}, not {given.facts()[field]!r}")
+    return repeat_refused(stored, given.facts(), f"this receipt (expense {given.expense_id})")
 
 
 def above_pool(amount_cents: int, pool_cents: int, currency: str = "USD") -> str | None:

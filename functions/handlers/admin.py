@@ -7,6 +7,7 @@ local emulator stands in with bearer tokens and sets the same field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -62,35 +63,45 @@ def list_plans(campaign_id: CampaignId) -> dict:
             "last_planning": purchases.last_planning(campaign_id)}
 
 
-def _live_plan(plan_id: str, caller: str) -> tuple[Campaign, dict[str, Any]]:
-    campaign = _campaign(campaign_of(plan_id), caller)
-    item = purchases.load_plan(plan_id)
+def _live(what: str, item_id: str, caller: str) -> tuple[Campaign, dict[str, Any]]:
+    """A proposed plan or expense (`what`) the caller may decide, with its campaign."""
+    campaign = _campaign(campaign_of(item_id), caller)
+    item = purchases.load_plan(item_id) if what == "plan" else offline.load(campaign.campaign_id, item_id)
     if item is None:
-        raise ApiError(404, "unknown_plan", f"no plan {plan_id!r}", "path.plan_id")
+        raise ApiError(404, f"unknown_{what}", f"no {what} {item_id!r}", f"path.{what}_id")
     if item["status"] != "proposed":
-        raise ApiError(409, "plan_closed", f"plan {plan_id} is {item['status']}", "path.plan_id")
+        raise ApiError(409, f"{what}_closed", f"{what} {item_id} is {item['status']}", f"path.{what}_id")
     return campaign, item
+
+
+def _decided(what: str, item_id: str, decide: Callable[[Campaign, dict[str, Any], str], dict[str, Any] | None],
+             view: Callable[[dict[str, Any], Campaign], dict[str, Any]]) -> dict:
+    """Approve or reject a proposed plan or expense (`what`) as the signed caller; None from `decide`: it
+    changed meanwhile."""
+    caller = _caller()
+    campaign, item = _live(what, item_id, caller)
+    after = decide(campaign, item, caller)
+    if after is None:
+        raise ApiError(409, f"{what}_closed", f"{what} {item_id} changed meanwhile", f"path.{what}_id")
+    logger.info(f"{what} decided", extra={f"{what}_id": item_id, "status": after.get("status")})
+    return view(after, campaign)
 
 
 @router.post("/admin/plans/<plan_id>/approve", summary="Approve a proposed plan (IAM)", tags=["admin"])
 def approve(plan_id: PlanId) -> dict:
-    caller = _caller()
-    campaign, _ = _live_plan(plan_id, caller)
-    item = purchases.approve(campaign, plan_id, caller)
-    logger.info("plan approval", extra={"plan_id": plan_id, "status": item.get("status")})
-    return _plan_view(item, campaign)
+    return _decided("plan", plan_id, lambda campaign, _, caller: purchases.approve(campaign, plan_id, caller),
+                    _plan_view)
 
 
 @router.post("/admin/plans/<plan_id>/reject", summary="Reject a proposed plan: its funds return (IAM)",
              tags=["admin"])
 def reject(plan_id: PlanId) -> dict:
-    caller = _caller()
-    campaign, item = _live_plan(plan_id, caller)
-    plan = purchases.plan_from_item(item)
-    if not purchases.DynamoPurchaseStore().void(plan, f"rejected by {caller}", reopen=True):
-        raise ApiError(409, "plan_closed", f"plan {plan_id} changed meanwhile", "path.plan_id")
-    logger.info("plan rejected", extra={"plan_id": plan_id})
-    return _plan_view(purchases.load_plan(plan_id) or item, campaign)
+    def void(_: Campaign, item: dict[str, Any], caller: str) -> dict[str, Any] | None:
+        voided = purchases.DynamoPurchaseStore().void(purchases.plan_from_item(item), f"rejected by {caller}",
+                                                      reopen=True)
+        return (purchases.load_plan(plan_id) or item) if voided else None
+
+    return _decided("plan", plan_id, void, _plan_view)
 
 
 def _expense_view(item: dict[str, Any], campaign: Campaign) -> dict[str, Any]:
@@ -107,34 +118,20 @@ def list_expenses(campaign_id: CampaignId) -> dict:
     return {"expenses": [_expense_view(i, campaign) for i in offline.all_expenses(campaign_id)]}
 
 
-def _live_expense(expense_id: str, caller: str) -> tuple[Campaign, dict[str, Any]]:
-    campaign = _campaign(campaign_of(expense_id), caller)
-    item = offline.load(campaign.campaign_id, expense_id)
-    if item is None:
-        raise ApiError(404, "unknown_expense", f"no expense {expense_id!r}", "path.expense_id")
-    if item["status"] != "proposed":
-        raise ApiError(409, "expense_closed", f"expense {expense_id} is {item['status']}", "path.expense_id")
-    return campaign, item
-
-
 @router.post("/admin/expenses/<expense_id>/approve", summary="Approve a proposed expense (IAM)", tags=["admin"])
 def approve_expense(expense_id: ExpenseId) -> dict:
-    caller = _caller()
-    campaign, _ = _live_expense(expense_id, caller)
-    item = offline.approve(campaign, expense_id, caller)
-    logger.info("expense approval", extra={"expense_id": expense_id, "status": item.get("status")})
-    return _expense_view(item, campaign)
+    return _decided("expense", expense_id, lambda campaign, _, caller: offline.approve(campaign, expense_id, caller),
+                    _expense_view)
 
 
 @router.post("/admin/expenses/<expense_id>/reject", summary="Reject a proposed expense: its funds return (IAM)",
              tags=["admin"])
 def reject_expense(expense_id: ExpenseId) -> dict:
-    caller = _caller()
-    campaign, item = _live_expense(expense_id, caller)
-    if not offline.void(Expense.from_dict(item), f"rejected by {caller}"):
-        raise ApiError(409, "expense_closed", f"expense {expense_id} changed meanwhile", "path.expense_id")
-    logger.info("expense rejected", extra={"expense_id": expense_id})
-    return _expense_view(offline.load(campaign.campaign_id, expense_id) or item, campaign)
+    def void(campaign: Campaign, item: dict[str, Any], caller: str) -> dict[str, Any] | None:
+        voided = offline.void(Expense.from_dict(item), f"rejected by {caller}")
+        return (offline.load(campaign.campaign_id, expense_id) or item) if voided else None
+
+    return _decided("expense", expense_id, void, _expense_view)
 
 
 app = make_app(router)  # PlanId's pattern is the format purchase.plan_id_for makes
