@@ -212,3 +212,13 @@ def test_the_commands_on_a_local_endpoint(served_cloud, tmp_path, capsys):
     f = figures(cloud)
     assert (f["raised_cents"], f["expenses_cents"]) == (5_000, 700)
     assert_books_balance(f)
+    # Where an expense needs approval, the operator approves it as the AWS identity running the command.
+    operations.create_campaign(Campaign("c2", "Approved", approvers=(operations.caller(),), approvals_required=1))
+    operations.record_gift("c2", 5_000, "wire", "W-1")
+    cloud.drain()
+    assert cli.main([*spend[:3], "c2", *spend[4:], "--amount-cents", "700"]) == 0
+    assert ": proposed, 0 approval(s)" in capsys.readouterr().out
+    [proposed] = operations.list_expenses("c2")
+    assert cli.main(["expenses", "approve", proposed["expense_id"], *endpoint]) == 0
+    assert ": paid" in capsys.readouterr().out
+    assert figures(cloud, "c2")["expenses_cents"] == 700
