@@ -34,6 +34,7 @@ from functions.domain.offline import (
 from functions.domain.offline import expense as make_expense
 from functions.domain.planner import Offer, cents_per_dollar
 from functions.domain.purchase import campaign_of as expense_campaign
+from functions.services import purchases as purchase_service
 from infra import topology
 
 # Stack output name -> environment variable the adapters read.
@@ -68,8 +69,24 @@ def connect(stack: str = "Jubilee", endpoint_url: str | None = None) -> None:
 
 
 def create_campaign(campaign: Campaign) -> None:
+    if campaign.email_receipts:
+        check_sender(campaign.email_from)
     if not ledger_store.create_campaign(campaign):
         raise OperationError(f"campaign {campaign.campaign_id!r} exists already; it was left as it was")
+
+
+def check_sender(address: str) -> None:
+    """SES sends only from a verified identity: the address itself, or its domain."""
+    ses = aws.client("sesv2")
+    for identity in (address, address.rsplit("@", 1)[-1]):
+        try:
+            found = ses.get_email_identity(EmailIdentity=identity)
+        except ses.exceptions.NotFoundException:
+            continue
+        if found.get("VerifiedForSendingStatus") or found.get("VerificationStatus") == "SUCCESS":
+            return
+    raise OperationError(f"--email-from: neither {address} nor its domain is a verified SES identity here; deploy "
+                         "with -c email_identity=DOMAIN and publish its DNS records first (README: Email to donors)")
 
 
 def register_campaigns() -> list[str]:
@@ -370,7 +387,7 @@ def approve_expense(expense_id: str, approver: str) -> dict:
     campaign, _ = _live_expense(expense_id)
     if approver not in campaign.approvers:
         raise OperationError(f"{approver} is not an approver of {campaign.campaign_id!r}")
-    return offline.approve(campaign, expense_id, approver)
+    return purchase_service.approve(offline.ExpenseApprovalStore(), campaign, expense_id, approver)
 
 
 def reject_expense(expense_id: str, approver: str) -> dict:

@@ -12,10 +12,10 @@ from typing import Any, Literal
 
 from functions.adapters import donors, dynamo, ledger, public_log, purchases
 from functions.adapters.keys import campaign_pk, expense_sk
-from functions.domain.campaigns import Campaign
 from functions.domain.gifts import PaymentConfirmed
 from functions.domain.offline import OFFLINE, Expense, OfflineGift
 from functions.domain.public_log import expense_body
+from functions.domain.purchase import campaign_of
 
 # --- offline gifts ------------------------------------------------------------------------------
 
@@ -88,9 +88,15 @@ def void(expense: Expense, reason: str) -> bool:
                                  *_moved(expense, expense.void())])
 
 
-def approve(campaign: Campaign, expense_id: str, approver: str) -> dict[str, Any]:
-    """One approver's approval, counted once as a plan's is; at N distinct approvals the expense is paid."""
-    counted = purchases.add_approval(campaign, expense_sk(expense_id), approver)
-    if counted is not None and counted[1]:
-        pay(Expense.from_dict(counted[0]), sorted(counted[1]))
-    return load(campaign.campaign_id, expense_id) or {}
+class ExpenseApprovalStore:
+    """The approvals' port (functions/services/ports.py) for expenses: the purchases' approval use case counts
+    each approver once, by the same rule; at N the expense is paid (there is no seller to wait for)."""
+
+    def load_plan(self, expense_id: str) -> dict[str, Any] | None:
+        return load(campaign_of(expense_id), expense_id)
+
+    def add_approval(self, campaign_id: str, expense_id: str, approver: str) -> dict[str, Any] | None:
+        return purchases.count_approver(campaign_id, expense_sk(expense_id), approver)
+
+    def mark_approved(self, item: dict[str, Any], approvers: list[str]) -> bool:
+        return pay(Expense.from_dict(item), approvers)

@@ -20,6 +20,7 @@ from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
 from functions.domain.offline import EXPENSE_ID_SHAPE, Expense
 from functions.domain.purchase import campaign_of
 from functions.handlers.http import ApiError, make_app, unknown_campaign
+from functions.services import purchases as purchase_service
 
 logger = Logger()
 router = Router()
@@ -89,8 +90,8 @@ def _decided(what: str, item_id: str, decide: Callable[[Campaign, dict[str, Any]
 
 @router.post("/admin/plans/<plan_id>/approve", summary="Approve a proposed plan (IAM)", tags=["admin"])
 def approve(plan_id: PlanId) -> dict:
-    return _decided("plan", plan_id, lambda campaign, _, caller: purchases.approve(campaign, plan_id, caller),
-                    _plan_view)
+    return _decided("plan", plan_id, lambda campaign, _, caller: purchase_service.approve(
+        purchases.DynamoApprovalStore(), campaign, plan_id, caller), _plan_view)
 
 
 @router.post("/admin/plans/<plan_id>/reject", summary="Reject a proposed plan: its funds return (IAM)",
@@ -120,8 +121,8 @@ def list_expenses(campaign_id: CampaignId) -> dict:
 
 @router.post("/admin/expenses/<expense_id>/approve", summary="Approve a proposed expense (IAM)", tags=["admin"])
 def approve_expense(expense_id: ExpenseId) -> dict:
-    return _decided("expense", expense_id, lambda campaign, _, caller: offline.approve(campaign, expense_id, caller),
-                    _expense_view)
+    return _decided("expense", expense_id, lambda campaign, _, caller: purchase_service.approve(
+        offline.ExpenseApprovalStore(), campaign, expense_id, caller), _expense_view)
 
 
 @router.post("/admin/expenses/<expense_id>/reject", summary="Reject a proposed expense: its funds return (IAM)",

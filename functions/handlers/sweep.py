@@ -1,7 +1,8 @@
 """Hourly housekeeping, per registered campaign, apart from the reconciler (whose work grows with the
 ledger): ask for the purchase check that voids expired plans and retires lapsed offers, finish expenses
-(pay the approved, void the expired), and delete the offer files nothing will read again, whatever
-fault stopped an earlier deletion."""
+(pay the approved, void the expired), delete the offer files nothing will read again, whatever fault
+stopped an earlier deletion, and in January ask for donors' year-end statements
+(functions/adapters/email.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from functions.adapters import clock, dynamo, ledger, offline, purchases, storage
+from functions.adapters.email import ask_for_statements
 from functions.domain.campaigns import Campaign
 from functions.domain.ledger import POOL
 from functions.domain.offline import Expense, overdue
@@ -33,8 +35,10 @@ def sweep(campaign_id: str) -> dict[str, Any]:
         dynamo.transact_once([dynamo.outbox("purchases", f"purchase-check#{campaign_id}#sweep#{hour}",
                                             {"campaign_id": campaign_id, "reason": "sweep"})])
     deleted = storage.delete_files(campaign_id, finished_files(purchases.offers(campaign_id), plans))
+    # In January, each donor's statement of the year before: asked for once per campaign and year.
+    statements = ask_for_statements(Campaign.from_dict(meta), now.year - 1) if meta and now.month == 1 else 0
     return {"campaign_id": campaign_id, "purchase_check": asked, "files_deleted": len(deleted),
-            "expenses": finish_expenses(Campaign.from_dict(meta), now) if meta else {}}
+            "statements_asked": statements, "expenses": finish_expenses(Campaign.from_dict(meta), now) if meta else {}}
 
 
 def finish_expenses(campaign: Campaign, now: dt.datetime) -> dict[str, int]:

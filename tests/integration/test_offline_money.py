@@ -12,6 +12,7 @@ from functions.adapters import clock, offline, public_log
 from functions.domain.campaigns import Campaign
 from functions.domain.ledger import gift_transfer
 from functions.domain.public_log import compare, verify
+from functions.services import purchases as purchase_service
 from local.emulator import LocalCloud
 from ops import cli, operations, portability
 from tests.support import assert_books_balance, figures, give, items, public
@@ -77,6 +78,11 @@ def approvals_cloud():
         yield cloud
 
 
+def approve(campaign, expense_id, approver):
+    """As `jubilee expenses approve` does: the purchases' approval use case, on the expenses' store."""
+    return purchase_service.approve(offline.ExpenseApprovalStore(), campaign, expense_id, approver)
+
+
 def admin(cloud, method, path, who):
     return cloud.http(method, path, headers={"Authorization": f"Bearer tok-{who}"})
 
@@ -98,7 +104,7 @@ def test_an_expense_is_held_then_paid_once_at_two_approvals_and_logged(approvals
         assert admin(cloud, "POST", path, "alice").json()["status"] == "proposed"
     assert admin(cloud, "POST", path, "bob").json()["status"] == "paid"
     assert admin(cloud, "POST", path, "carol").status == 409  # closed
-    assert offline.approve(operations._campaign("c1"), expense_id, cloud.user_arn("carol"))["status"] == "paid"
+    assert approve(operations._campaign("c1"), expense_id, cloud.user_arn("carol"))["status"] == "paid"
     f = figures(cloud)
     assert (f["pool_available_cents"], f["held_cents"], f["expenses_cents"]) == (pool - 1_234, 0, 1_234)
     assert_books_balance(f)
@@ -149,9 +155,9 @@ def test_an_approval_interrupted_before_payment_is_paid_by_the_sweep_once(approv
     item, _ = operations.add_expense("c1", 900, "Mailer", "postage", RECEIPT)
     monkeypatch.setattr(offline, "pay", lambda *a: (_ for _ in ()).throw(RuntimeError("crash")))
     campaign = operations._campaign("c1")
-    offline.approve(campaign, item["expense_id"], cloud.user_arn("alice"))
+    approve(campaign, item["expense_id"], cloud.user_arn("alice"))
     with pytest.raises(RuntimeError):  # the second approval is counted, then the function dies
-        offline.approve(campaign, item["expense_id"], cloud.user_arn("bob"))
+        approve(campaign, item["expense_id"], cloud.user_arn("bob"))
     monkeypatch.undo()
     assert figures(cloud)["expenses_cents"] == 0
     for _ in range(2):
