@@ -186,7 +186,7 @@ def transfers(campaign_id: str) -> Iterator[Transfer]:
 def create_donation(campaign_id: str, donation_id: str, amount_cents: int, currency: str,
                     provider: str, checkout_url: str, donor: dict[str, Any], anonymous: bool,
                     frequency: str = "once") -> None:
-    dynamo.transact([dynamo.put(donation_item(campaign_id, donation_id, amount_cents, currency, provider, "pending",
+    dynamo.transact([dynamo.put(_donation_item(campaign_id, donation_id, amount_cents, currency, provider, "pending",
                                                donors.sealed(campaign_id, donation_id, donor), anonymous,
                                                checkout_url=checkout_url, frequency=frequency))])
 
@@ -205,7 +205,7 @@ def all_donations() -> list[dict[str, Any]]:
     return list(dynamo.scan("donation"))
 
 
-def donation_item(campaign_id: str, donation_id: str, amount_cents: int, currency: str, provider: str,
+def _donation_item(campaign_id: str, donation_id: str, amount_cents: int, currency: str, provider: str,
                    status: str, donor: dict[str, Any], anonymous: bool, **extra: Any) -> dict[str, Any]:
     """`donor`: the donor's sealed attributes (donors.sealed), never their name or email."""
     return {"pk": campaign_pk(campaign_id), "sk": donation_sk(donation_id), "kind": "donation",
@@ -237,7 +237,7 @@ class DynamoStore:
         return dynamo.transact_once([confirm, _announce_gift(gift)])
 
     def add_installment(self, gift: PaymentConfirmed, pledge: dict[str, Any]) -> bool:
-        item = donation_item(gift.campaign_id, gift.donation_id, gift.amount_cents, gift.currency, gift.provider,
+        item = _donation_item(gift.campaign_id, gift.donation_id, gift.amount_cents, gift.currency, gift.provider,
                               "confirmed", {k: pledge[k] for k in ("donor_ref", "donor_sealed") if k in pledge},
                               pledge["anonymous"], pledge_id=gift.pledge_id,
                               confirmed_at=(at := now_iso()), posted_at=at, fee_cents=gift.fee_cents,
