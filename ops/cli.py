@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
-from functions.domain.campaigns import MAILERS, PROVIDERS, Campaign, CampaignError
+from functions.domain.campaigns import MAILERS, PROVIDERS, Campaign, CampaignError, parse_address
 from functions.domain.letter_text import ENTITY_TYPES, LANGUAGES
 from functions.domain.money import format_cents
 from functions.domain.offers import FileReport, OfferFileError, check_file
@@ -43,12 +43,32 @@ def _whole(text: str, minimum: int) -> int:
     return value
 
 
+def _admin_where(parser: argparse.ArgumentParser) -> None:
+    """A command that goes through the admin API (ops/plans.py), as an approver."""
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--stack", default="Jubilee", help="the stack whose admin API to call, signed with "
+                                                           "your AWS credentials (default: Jubilee)")
+    parser.add_argument("--endpoint", metavar="URL", help="call this API instead (jubilee serve's, e.g. "
+                                                          "http://127.0.0.1:3000), with --token")
+    parser.add_argument("--token", default=os.environ.get("JUBILEE_ADMIN_TOKEN"),
+                        help="the local admin token jubilee serve printed (default: $JUBILEE_ADMIN_TOKEN)")
+
+
 def _positive(text: str) -> int:
     return _whole(text, 1)
 
 
 def _non_negative(text: str) -> int:
     return _whole(text, 0)
+
+
+def _grant_id_prefix(text: str) -> str:
+    from ops import giving360
+
+    try:
+        return giving360.check_prefix(text)
+    except giving360.GrantPrefixError:
+        raise argparse.ArgumentTypeError(giving360.PREFIX_RULE) from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -96,13 +116,19 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--guidelines", type=Path, help="extra poverty guidelines CSV (e.g. Alaska, Hawaii)")
     create.add_argument("--mailer", choices=MAILERS, default="sandbox",
                         help="how letters leave: sandbox (the letters bucket) or lob (Lob prints and mails them)")
-    create.add_argument("--legal-name", default="", help="the letterhead's legal name (required with --mailer lob)")
-    create.add_argument("--postal-address", nargs=4, default=(), metavar=("STREET", "CITY", "STATE", "ZIP"),
-                        help="the letterhead's postal address, the letters' return address (needed with --mailer lob)")
+    create.add_argument("--legal-name", default="",
+                        help="the organisation's legal name, on receipts and letterheads (required with --mailer lob)")
+    create.add_argument("--ein", default="", help="the organisation's EIN (12-3456789), on receipts")
+    address = create.add_mutually_exclusive_group()
+    address.add_argument("--address", metavar="TEXT", help='the postal address as one line, "street, city, ST 12345": '
+                                                          "the letters' return address (needed with --mailer lob)")
+    address.add_argument("--postal-address", nargs=4, default=(), metavar=("STREET", "CITY", "STATE", "ZIP"),
+                         help="the same, as four words")
     create.add_argument("--letter-language", action="append", choices=LANGUAGES, dest="letter_languages",
                         help="a language of the letters, one page each (repeat; default en)")
-    create.add_argument("--entity-type", choices=ENTITY_TYPES, default="charity",
-                        help="who forgives: what the letter's default tax note says")
+    create.add_argument("--entity-type", choices=ENTITY_TYPES, default="none",
+                        help="501c3: receipts say gifts are tax-deductible (give --legal-name and --ein); "
+                             "501c4, sponsored (a fiscally sponsored project), none: they say gifts are not")
     create.add_argument("--letter-tax-note", default="", help="the letter's tax note, instead of the default")
     create.add_argument("--generic-creditor", action="store_true",
                         help="print 'a medical provider' on letters instead of the provider's name")
@@ -114,6 +140,35 @@ def parser() -> argparse.ArgumentParser:
     register = campaigns.add_parser("register", help="add campaigns created before the campaign registry to it "
                                                      "(once, after upgrading; the hourly schedules see only these)")
     _where(register)
+    listing = campaigns.add_parser("list", help="every campaign, with its main settings")
+    described = campaigns.add_parser("show", help="a campaign's settings and every change made to them")
+    described.add_argument("campaign_id", metavar="ID")
+    update = campaigns.add_parser("update", help="change a campaign's settings (checked whole; each change is "
+                                                 "recorded, and public ones appended to the public log)")
+    update.add_argument("campaign_id", metavar="ID")
+    update.add_argument("--set", action="append", default=[], type=_setting, metavar="NAME=VALUE", dest="settings",
+                        help="any setting (repeat): numbers as digits, true/false, JSON for policy and lists")
+    update.add_argument("--name")
+    update.add_argument("--contact", help="printed on debtors' letters")
+    update.add_argument("--threshold-cents", type=_positive)
+    update.add_argument("--reserve-bps", type=_non_negative)
+    update.add_argument("--policy", type=json.loads, help="eligibility as JSON (replaces the policy)")
+    update.add_argument("--approver", action="append", dest="approvers", metavar="ARN",
+                        help="the approvers' IAM identities (repeat for each; replaces the list)")
+    update.add_argument("--approvals-required", type=_non_negative, metavar="N")
+    update.add_argument("--auto-approve-cents", type=_non_negative)
+    update.add_argument("--plan-ttl-hours", type=_positive)
+    update.add_argument("--debtor-data-days", type=_positive)
+    update.add_argument("--legal-name")
+    update.add_argument("--ein", help="the organisation's EIN (12-3456789), on receipts")
+    update.add_argument("--entity-type", choices=ENTITY_TYPES)
+    update.add_argument("--address", metavar="TEXT", help='the postal address as one line, "street, city, ST 12345"')
+    update.add_argument("--email-receipts", action=argparse.BooleanOptionalAction, default=None,
+                        help="email donors their receipts (SES; the sender must be verified)")
+    update.add_argument("--email-from", metavar="ADDRESS")
+    for command in (listing, described, update):
+        command.add_argument("--json", action="store_true")
+        _where(command)
 
     offers = commands.add_parser("offers", help="manage debt offers").add_subparsers(dest="action", required=True)
     add = offers.add_parser("add", help="validate, upload and register an offer file (CSV)")
@@ -138,6 +193,17 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("--campaign", required=True)
     show.add_argument("--json", action="store_true")
     _where(show)
+    counter = offers.add_parser("counter", help="write the accounts of an offer the campaign would buy as an offer "
+                                                "file, and propose a proportional price, to send back to the seller")
+    counter.add_argument("offer_id", metavar="ID")
+    counter.add_argument("--campaign", required=True)
+    counter.add_argument("--eligible-only", action="store_true", default=True,
+                         help="keep the accounts eligible under the campaign's policy and not bought already "
+                              "(the one kind of counter-offer, so the default)")
+    counter.add_argument("--out", type=Path, required=True, metavar="FILE",
+                         help="the counter-offer's file (it names debtors, as the seller's did)")
+    counter.add_argument("--json", action="store_true")
+    _where(counter)
     offers.add_parser("schema", help="print the offer file row's JSON Schema")
     sample = offers.add_parser("sample", help="write a sample offer file of fictional people")
     sample.add_argument("--out", type=Path, required=True)
@@ -173,15 +239,26 @@ def parser() -> argparse.ArgumentParser:
     spend.add_argument("--receipt", type=Path, required=True, metavar="FILE",
                        help="the invoice or receipt: its SHA-256 is published (the file stays with you)")
     _where(spend)
-    for verb, text in (("approve", "approve a proposed expense as the AWS identity running this"),
-                       ("reject", "reject a proposed expense: its funds go back to the pool")):
+    for verb, text in (("approve", "approve a proposed expense as yourself (your IAM identity)"),
+                       ("reject", "reject a proposed expense: its hold is voided and the funds return")):
         decide = expenses.add_parser(verb, help=text)
         decide.add_argument("expense_id", metavar="EXPENSE")
-        _where(decide)
-    listing = expenses.add_parser("list", help="a campaign's expenses")
+        _admin_where(decide)
+    listing = expenses.add_parser("list", help="a campaign's expenses and their approvals")
     listing.add_argument("--campaign", required=True)
-    listing.add_argument("--json", action="store_true")
-    _where(listing)
+    _admin_where(listing)
+
+    plans = commands.add_parser("plans", help="purchase plans: see, approve, reject (through the admin API)"
+                                ).add_subparsers(dest="action", required=True)
+    plans_list = plans.add_parser("list", help="a campaign's plans and their approvals")
+    plans_list.add_argument("--campaign", required=True)
+    plans_show = plans.add_parser("show", help="one plan, with the planner's last reasoning")
+    approve = plans.add_parser("approve", help="approve a proposed plan as yourself (your IAM identity)")
+    reject = plans.add_parser("reject", help="reject a proposed plan: its hold is voided and the funds return")
+    for command in (plans_show, approve, reject):
+        command.add_argument("plan_id", metavar="PLAN")
+    for command in (plans_list, plans_show, approve, reject):
+        _admin_where(command)
 
     receipts = commands.add_parser("receipts", help="a donor's year-end statement of gifts")
     receipts.add_argument("--donor", required=True, metavar="EMAIL")
@@ -205,6 +282,9 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, metavar="DIR")
     export.add_argument("--include-personal-data", action="store_true",
                         help="include donors' names and emails (opened from their seals)")
+    export.add_argument("--grant-id-prefix", metavar="360G-...", type=_grant_id_prefix,
+                        help="the 360Giving prefix registered for you, in front of each grant's id "
+                             "(default 360G-jubilee-ID, not a registered one)")
     _where(export)
     load = commands.add_parser("import", help="load an export into this (empty) deployment; twice changes nothing")
     load.add_argument("source", type=Path, metavar="DIR")
@@ -244,6 +324,84 @@ def print_report(report: dict) -> None:
                   f"ledger balanced: {report['ledger_balanced']}.")
     if report.get("report"):
         console.print(f"The campaign's dashboard, as one file: {report['report']}")
+
+
+def _setting(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: write NAME=VALUE, e.g. contact=letters@example.org")
+    return name.strip(), value
+
+
+NAMED_SETTINGS = ("name", "contact", "threshold_cents", "reserve_bps", "policy", "approvers", "approvals_required",
+                  "auto_approve_cents", "plan_ttl_hours", "debtor_data_days", "legal_name", "ein", "entity_type",
+                  "email_receipts", "email_from")  # `campaigns update`'s own flags
+
+
+def print_campaigns(listed: dict) -> None:
+    table = Table(title="campaigns")
+    for column in ("id", "name", "payments", "mailer", "threshold", "reserve", "approvals"):
+        table.add_column(column)
+    for c in listed["campaigns"]:
+        table.add_row(c["campaign_id"], c["name"], c["payments"], c["mailer"], format_cents(c["threshold_cents"]),
+                      f"{c['reserve_bps'] / 100:g}%", c["approvals"])
+    console.print(table)
+
+
+def print_campaign(shown: dict) -> None:
+    table = Table(title=f"campaign {shown['campaign_id']}", show_header=False)
+    for name, value in shown["settings"].items():
+        table.add_row(name, json.dumps(value) if not isinstance(value, str) else value)
+    console.print(table)
+    print_changes(shown["changes"])
+
+
+def print_changes(changes: list[dict]) -> None:
+    for c in changes:
+        who = f" by {c['by']}" if c.get("by") else ""
+        at = f"{c['at']} " if c.get("at") else ""
+        console.print(f"{at}{c['field']}: {json.dumps(c['old'])} → {json.dumps(c['new'])}{who}",
+                      highlight=False, soft_wrap=True)
+
+
+def print_counter(done: dict) -> None:
+    console.print(f"wrote {done['kept_accounts']} of {done['accounts']} accounts of {done['offer_id']} to "
+                  f"{done['out']}: {format_cents(done['kept_face_value_cents'])} of "
+                  f"{format_cents(done['face_value_cents'])} face value", soft_wrap=True)
+    console.print(f"  left out: {done['not_eligible']} not eligible under the campaign's policy, "
+                  f"{done['already_bought']} bought already")
+    if done["in_other_offers"]:
+        console.print(f"  [yellow]{done['in_other_offers']} kept account(s) are in another open offer too[/yellow]")
+    console.print(f"proposed price: {format_cents(done['proposed_price_cents'])} "
+                  f"= {format_cents(done['price_cents'])} × {format_cents(done['kept_face_value_cents'])} / "
+                  f"{format_cents(done['face_value_cents'])}, {done['rounding']}", soft_wrap=True)
+    console.print("send the file back to the seller the way theirs came: it names debtors")
+
+
+def print_plans(listed: dict) -> None:
+    table = Table(title="plans")
+    for column in ("plan", "status", "offer", "seller", "price", "face value", "approvals", "expires / why"):
+        table.add_column(column)
+    for p in listed["plans"]:
+        table.add_row(p["plan_id"], p["status"], p["offer_id"], p["seller"], format_cents(p["price_cents"]),
+                      format_cents(p["face_value_cents"]), f"{len(p['approvals'])} of {p['approvals_required']}",
+                      p.get("void_reason") or p.get("expires_at") or "")
+    console.print(table)
+
+
+def print_plan(plan: dict) -> None:
+    console.print(f"plan {plan['plan_id']} ({plan['status']}): offer {plan['offer_id']} from {plan['seller']}, "
+                  f"{plan['accounts']} accounts, {format_cents(plan['face_value_cents'])} face value for "
+                  f"{format_cents(plan['price_cents'])}", soft_wrap=True)
+    needed = plan["approvals_required"]
+    console.print(f"approvals: {len(plan['approvals'])} of {needed}" + (f" ({', '.join(plan['approvals'])})"
+                                                                       if plan["approvals"] else ""), soft_wrap=True)
+    if plan.get("void_reason"):
+        console.print(f"voided: {plan['void_reason']}")
+    elif plan.get("expires_at") and plan["status"] == "proposed":
+        console.print(f"its hold is released at {plan['expires_at']} unless approved")
+    for step in (plan.get("last_planning") or {}).get("explanation") or []:
+        console.print(f"  planner: {json.dumps(step, sort_keys=True)}", highlight=False, soft_wrap=True)
 
 
 def _column_map(path: str) -> dict[str, str]:
@@ -286,7 +444,8 @@ def _refused(report: FileReport, as_json: bool) -> int:
 
 
 def print_offer(shown: dict) -> None:
-    console.print(f"offer {shown['offer_id']} from {shown['seller']} ({shown['status']}): "
+    plan = f", plan {shown['plan_id']}" if shown.get("plan_id") else ""
+    console.print(f"offer {shown['offer_id']} from {shown['seller']} ({shown['status']}{plan}): "
                   f"{shown['accounts']} accounts, "
                   f"{format_cents(shown['face_value_cents'])} face value for {format_cents(shown['price_cents'])} "
                   f"= {shown['cents_per_dollar']} per dollar")
@@ -294,6 +453,7 @@ def print_offer(shown: dict) -> None:
                   f"{format_cents(shown['eligible_face_value_cents'])} "
                   f"({shown['cents_per_eligible_dollar']} per eligible dollar)")
     print_duplicates(shown["duplicates"], shown["net_eligible_accounts"], shown["net_eligible_face_value_cents"])
+    print_overlaps(shown.get("overlaps"))
     if shown["undetermined_accounts"]:
         console.print(f"[yellow]{shown['undetermined_accounts']} account(s) could not be judged[/yellow]: "
                       "load that region's poverty guidelines (campaigns create --guidelines)")
@@ -306,6 +466,21 @@ def print_offer(shown: dict) -> None:
         console.print(table)
     for reason, count in sorted(shown["reasons"].items()):
         console.print(f"  {count} x {reason}")
+
+
+def print_overlaps(found: dict | None) -> None:
+    """Where an offer's accounts are met now: other open (or held) offers, and purchases by plan."""
+    if not found or not found["accounts"]:
+        return
+    console.print(f"[yellow]{found['accounts']} account(s), {format_cents(found['face_value_cents'])}, "
+                  "are met elsewhere now[/yellow]" + (f" ({found['second_signal_only']} by name, address and "
+                                                      "balance alone)" if found["second_signal_only"] else ""))
+    for offer_id, share in sorted(found["offers"].items()):
+        console.print(f"  {share['accounts']} in {share['status']} offer {offer_id} "
+                      f"({format_cents(share['face_value_cents'])})")
+    for plan_id, share in sorted(found["bought"].items()):
+        console.print(f"  {share['accounts']} bought already, by plan {plan_id} "
+                      f"({format_cents(share['face_value_cents'])})")
 
 
 def print_duplicates(met: dict, net_accounts: int | None, net_face_cents: int | None) -> None:
@@ -483,7 +658,8 @@ def _create_campaign(args: argparse.Namespace) -> int:
                         approvers=tuple(args.approver), approvals_required=args.approvals_required,
                         auto_approve_cents=args.auto_approve_cents, plan_ttl_hours=args.plan_ttl_hours,
                         debtor_data_days=args.debtor_data_days, mailer=args.mailer,
-                        legal_name=args.legal_name, postal_address=tuple(args.postal_address),
+                        legal_name=args.legal_name, ein=args.ein,
+                        postal_address=parse_address(args.address) if args.address else tuple(args.postal_address),
                         letter_languages=tuple(args.letter_languages or ("en",)),
                         entity_type=args.entity_type, letter_tax_note=args.letter_tax_note,
                         generic_creditor=args.generic_creditor, email_receipts=args.email_receipts,
@@ -491,6 +667,58 @@ def _create_campaign(args: argparse.Namespace) -> int:
     operations.create_campaign(campaign)
     console.print(f"created campaign {campaign.campaign_id!r}")
     return 0
+
+
+def _list_campaigns(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    return _show({"campaigns": operations.list_campaigns()}, args.json, print_campaigns)
+
+
+def _describe_campaign(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    return _show(operations.show_campaign(args.campaign_id), args.json, print_campaign)
+
+
+def _update_campaign(args: argparse.Namespace) -> int:
+    from functions.domain.campaigns import setting_value
+    from ops import operations
+
+    settings = {name: setting_value(name, text) for name, text in args.settings}
+    named = {name: getattr(args, name) for name in NAMED_SETTINGS if getattr(args, name) is not None}
+    if args.address is not None:
+        named["postal_address"] = parse_address(args.address)
+    twice = sorted(settings.keys() & named.keys())
+    if twice:
+        raise CampaignError(twice[0], "is given both by --set and by its own flag")
+    changes = operations.update_campaign(args.campaign_id, settings | named)
+    done = {"campaign_id": args.campaign_id, "changes": [asdict(c) for c in changes]}
+
+    def said(result: dict) -> None:
+        console.print(f"updated {result['campaign_id']}: {len(changes)} change(s)" if changes
+                      else "nothing changed: the campaign has these values already")
+        print_changes(result["changes"])
+
+    return _show(done, args.json, said)
+
+
+def _counter_offer(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    return _show(operations.counter_offer(args.campaign, args.offer_id, args.out), args.json, print_counter)
+
+
+def _plans(args: argparse.Namespace) -> int:
+    from ops.plans import AdminApi
+
+    api = AdminApi.of(args.stack, args.endpoint, args.token)
+    if args.action == "list":
+        return _show(api.plans(args.campaign), args.json, print_plans)
+    if args.action == "show":
+        return _show(api.plan(args.plan_id), args.json, print_plan)
+    decided = api.decide(args.plan_id, args.action)
+    return _show(decided, args.json, print_plan)
 
 
 def _show_offer(args: argparse.Namespace) -> int:
@@ -552,19 +780,19 @@ def _record_gift(args: argparse.Namespace) -> int:
 
 
 def print_expenses(result: dict) -> None:
-    table = Table(title=f"Expenses of {result['campaign_id']}")
+    table = Table(title="Expenses")
     for column in ("expense", "status", "amount", "payee", "purpose", "approvals"):
         table.add_column(column)
     for e in result["expenses"]:
         table.add_row(e["expense_id"], e["status"], format_cents(e["amount_cents"]), e["payee"], e["purpose"],
-                      str(len(e.get("approvers") or ())))
+                      f"{len(e.get('approvals') or ())} of {e.get('approvals_required', 0)}")
     console.print(table)
 
 
 def _expense_line(item: dict) -> str:
+    approvals = item.get("approvals", item.get("approvers")) or ()
     return (f"expense {item['expense_id']} ({format_cents(item['amount_cents'])} to {item['payee']}): "
-            f"{item['status']}" + (f", {len(item.get('approvers') or ())} approval(s)"
-                                   if item["status"] == "proposed" else ""))
+            f"{item['status']}" + (f", {len(approvals)} approval(s)" if item["status"] == "proposed" else ""))
 
 
 def _add_expense(args: argparse.Namespace) -> int:
@@ -580,20 +808,18 @@ def _add_expense(args: argparse.Namespace) -> int:
     return 0
 
 
-def _decide_expense(args: argparse.Namespace) -> int:
-    from ops import operations
+def _expenses_api(args: argparse.Namespace) -> int:
+    """`expenses approve|reject|list`: through the admin API, as `plans` (one approval path)."""
+    from urllib.parse import quote
 
-    decide = operations.approve_expense if args.action == "approve" else operations.reject_expense
-    console.print(_expense_line(decide(args.expense_id, operations.caller())), soft_wrap=True)
-    return 0
+    from ops.plans import AdminApi
 
-
-def _list_expenses(args: argparse.Namespace) -> int:
-    from ops import operations
-
-    listed = [{k: sorted(v) if isinstance(v, set) else v for k, v in e.items() if k not in ("pk", "sk")}
-              for e in operations.list_expenses(args.campaign)]
-    return _show({"campaign_id": args.campaign, "expenses": listed}, args.json, print_expenses)
+    api = AdminApi.of(args.stack, args.endpoint, args.token)
+    if args.action == "list":
+        return _show(api.call("GET", f"/admin/campaigns/{quote(args.campaign, safe='')}/expenses"), args.json,
+                     print_expenses)
+    decided = api.call("POST", f"/admin/expenses/{quote(args.expense_id, safe='')}/{args.action}")
+    return _show(decided, args.json, lambda item: console.print(_expense_line(item), soft_wrap=True))
 
 
 def _receipts(args: argparse.Namespace) -> int:
@@ -615,7 +841,8 @@ def _reconcile(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from ops import portability
 
-    manifest = portability.export_campaign(args.campaign, args.out, args.include_personal_data)
+    manifest = portability.export_campaign(args.campaign, args.out, args.include_personal_data,
+                                           args.grant_id_prefix)
     for entry in manifest["files"]:
         console.print(f"  {entry['path']}: {entry['rows']} row(s), sha256 {entry['sha256'][:16]}…")
     console.print(f"exported {args.campaign!r} to {args.out} (manifest.json lists every file's checksum)")
@@ -658,12 +885,16 @@ def _redrive(args: argparse.Namespace) -> int:
 OFFLINE: dict[tuple[str, str | None], Command] = {
     ("demo", None): _demo, ("serve", None): _serve, ("offers", "schema"): _offer_schema,
     ("offers", "sample"): _offer_sample, ("offers", "check"): _check_offer, ("verify-log", None): _verify_log,
+    # Through the admin API (signed with the operator's credentials, or serve's token), not the data.
+    **{("plans", action): _plans for action in ("list", "show", "approve", "reject")},
+    **{("expenses", action): _expenses_api for action in ("list", "approve", "reject")},
 }
 CONNECTED: dict[tuple[str, str | None], Command] = {
     ("campaigns", "create"): _create_campaign, ("campaigns", "register"): _register_campaigns,
+    ("campaigns", "list"): _list_campaigns, ("campaigns", "show"): _describe_campaign,
+    ("campaigns", "update"): _update_campaign, ("offers", "counter"): _counter_offer,
     ("offers", "add"): _add_offer, ("offers", "show"): _show_offer, ("purchases", "confirm"): _confirm_purchase,
-    ("gifts", "record"): _record_gift, ("expenses", "add"): _add_expense, ("expenses", "approve"): _decide_expense,
-    ("expenses", "reject"): _decide_expense, ("expenses", "list"): _list_expenses,
+    ("gifts", "record"): _record_gift, ("expenses", "add"): _add_expense,
     ("receipts", None): _receipts, ("reconcile", None): _reconcile, ("export", None): _export,
     ("import", None): _import, ("erase-donor", None): _erase_donor, ("dlq", "redrive"): _redrive,
     **{("letters", action): _letters for action in ("export", "mark-mailed", "resend")},

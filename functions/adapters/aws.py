@@ -82,8 +82,8 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
-# The AWS services Jubilee calls (cloudformation: the operator CLI reads the stack's outputs).
-Service = Literal["dynamodb", "s3", "sqs", "kms", "secretsmanager", "cloudformation", "sesv2"]
+# The AWS services Jubilee calls (cloudformation, sts: the operator CLI reads the stack's outputs, and who it is).
+Service = Literal["dynamodb", "s3", "sqs", "kms", "secretsmanager", "cloudformation", "sts", "sesv2"]
 
 
 @cache

@@ -22,12 +22,12 @@ OFFER_FIELDS = tuple(Offer.__dataclass_fields__)
 LIVE = ("proposed", "approved")  # a plan whose funds are held
 
 
-def _offer(item: dict[str, Any]) -> Offer:
+def offer_from_item(item: dict[str, Any]) -> Offer:
     return Offer(**{f: item[f] for f in OFFER_FIELDS if f in item})
 
 
 def plan_from_item(item: dict[str, Any]) -> Plan:
-    return Plan(item["plan_id"], _offer(item["offer"]), item.get("expires_at", ""))
+    return Plan(item["plan_id"], offer_from_item(item["offer"]), item.get("expires_at", ""))
 
 
 def register_offer(offer: Offer, profile: dict[str, Any], expires: str | None = None,
@@ -96,7 +96,7 @@ class DynamoPurchaseStore:
         of the accounts that offers registered after it, and bought (or held) since, share with it."""
         found = offers(campaign_id)
         taken = taken_from(found, lambda item: item["status"] in ("held", "sold"))
-        return [net_of(_offer(i), taken.get(i["offer_id"], ())) for i in found if i["status"] == "open"]
+        return [net_of(offer_from_item(i), taken.get(i["offer_id"], ())) for i in found if i["status"] == "open"]
 
     def retire_lapsed(self, campaign_id: str, today: str) -> list[str]:
         """Open offers whose seller's date has passed: their files (debtors' data in the clear) are

@@ -20,17 +20,21 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from functions.adapters import donors, forgiveness, ledger, public_log, purchases
+from functions.adapters import forgiveness, ledger, public_log, purchases, receipt_links
 from functions.adapters.aws import client, settings
 from functions.adapters.providers import ProviderUnavailable, UnknownProvider, provider
-from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
-from functions.domain.donations import DonationRequest, DonationResponse, limit_problem
+from functions.domain.donations import (
+    DonationRequest,
+    DonationResponse,
+    fees_covered,
+    in_campaign_currency,
+    limit_problem,
+)
 from functions.domain.forgiveness import code_hash, normalize_code
 from functions.domain.planner import purchase_record
-from functions.domain.receipts import receipt, receipt_signature, signature_matches
 from functions.domain.verify_page import forgiven_page, miss_page
-from functions.handlers import mail_webhook, webhook
+from functions.handlers import mail_webhook, receipts, webhook
 from functions.handlers.http import ApiError, make_app, unknown_campaign
 
 logger = Logger()
@@ -51,14 +55,15 @@ def _pledge(pledge: dict[str, Any]) -> dict[str, Any]:
     campaign = Campaign.from_dict(pledge["campaign"])
     campaign_id, donation_id = campaign.campaign_id, f"don_{secrets.token_hex(10)}"
     payments = provider(campaign.payments)
-    checkout_url = payments.start_checkout(campaign, donation_id, request)
-    ledger.create_donation(campaign_id, donation_id, request.amount_cents, request.currency, payments.name,
-                           checkout_url, request.donor.model_dump(), request.anonymous, request.frequency)
+    covered = fees_covered(request, campaign)
+    charged = request.model_copy(update={"amount_cents": request.amount_cents + covered})
+    checkout_url = payments.start_checkout(campaign, donation_id, charged, covered)
+    ledger.create_donation(campaign_id, donation_id, charged.amount_cents, campaign.currency, payments.name,
+                           checkout_url, request.donor.model_dump(), request.anonymous, request.frequency, covered)
     logger.info("donation pledged", extra={"campaign_id": campaign_id, "donation_id": donation_id})
-    signature = receipt_signature(derived_key("receipt"), campaign_id, donation_id)
-    receipt_url = f"{settings().public_base_url}/receipts/{campaign_id}/{donation_id}?sig={signature}"
     return DonationResponse(donation_id=donation_id, status="pending", checkout_url=checkout_url,
-                            receipt_url=receipt_url).model_dump()
+                            receipt_url=receipt_links.receipt_url(campaign_id, donation_id),
+                            amount_cents=charged.amount_cents, covered_fees_cents=covered).model_dump()
 
 
 def _idempotency() -> tuple[Any, IdempotencyConfig]:
@@ -81,6 +86,7 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
     campaign = ledger.load_campaign(campaign_id)
     if campaign is None:
         raise unknown_campaign(campaign_id)
+    body = in_campaign_currency(body, campaign)
     if problem := limit_problem(body, campaign):
         raise ApiError(422, "invalid_request", problem[1], problem[0])
     pledge_once, _ = _idempotency()
@@ -131,20 +137,6 @@ def campaign_purchases(campaign_id: CampaignId) -> dict:
                           for plan in purchases.all_plans(campaign_id) if plan["status"] == "settled"]}
 
 
-@router.get("/receipts/<campaign_id>/<donation_id>", summary="A donor's receipt (signed link)", tags=["donations"])
-def donor_receipt(campaign_id: CampaignId, donation_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,120}$")],
-                  sig: Annotated[str, Query(max_length=64)] = "") -> dict:
-    # One answer for a wrong link, an unknown gift and an unpaid one: a link reveals nothing it doesn't own.
-    hidden = ApiError(404, "no_receipt", "no receipt at this link (the gift may not be paid yet)")
-    if not signature_matches(derived_key("receipt"), campaign_id, donation_id, sig):
-        raise hidden
-    donation, campaign = ledger.load_donation(campaign_id, donation_id), ledger.load_campaign(campaign_id)
-    if donation is None or campaign is None or donation["status"] != "confirmed":
-        raise hidden
-    later = ledger.installments(campaign_id, donation_id) if donation.get("frequency") == "monthly" else []
-    return receipt(donation | {"donor": donors.opened(donation) or {}}, campaign.to_dict(), later)
-
-
 @router.get("/verify/<code>", summary="Check a forgiveness letter by its code", tags=["debtors"])
 def verify_letter(code: Annotated[str, Path(max_length=64)]):  # a dict, or a page's Response (see webhook.py)
     """Creditor, amount and date of a forgiven debt: no name, no address. One answer for every miss.
@@ -175,12 +167,12 @@ def verify_html(record: dict | None) -> Response:
 
 @router.get("/openapi.json", summary="This API's OpenAPI description", include_in_schema=False)
 def openapi():  # a Response (see webhook.py)
-    spec = make_app(router, webhook.router, mail_webhook.router).get_openapi_json_schema(
+    spec = make_app(router, receipts.router, webhook.router, mail_webhook.router).get_openapi_json_schema(
         title="Jubilee", version="0.1.0", description="Pooled donations that buy and forgive debt.")
     return Response(status_code=200, body=spec, content_type="application/json")
 
 
-app = make_app(router)
+app = make_app(router, receipts.router)
 
 
 @logger.inject_lambda_context

@@ -46,6 +46,11 @@ class DonationStore(Protocol):
         """The pledge goes pending → failed if it is the gift's provider's. False if the condition failed."""
         ...
 
+    def end_pledge(self, gift: PaymentConfirmed, ended_at: int) -> bool:
+        """A monthly pledge records when it ended, if it is the gift's provider's and had not ended. False if the
+        condition failed."""
+        ...
+
     def record_refunds(self, donation: Donation, refunded_cents: int, refunds_failed_cents: int,
                        adjustment: PaymentAdjusted) -> bool:
         """Set the donation's refund totals and announce the adjustment, in one write, if both totals are still

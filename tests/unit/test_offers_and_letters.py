@@ -110,7 +110,7 @@ def test_the_letter_says_the_debt_is_gone_and_how_to_check_it():
                   account.charge_off_date.isoformat(), "ABCD-EFGH-IJKL-MNOP",
                   "https://x.example/verify/ABCD-EFGH-IJKL-MNOP")
     letter = "\n".join(compose(facts, sender=["Demo Jubilee"], signer="Demo Jubilee", contact="team@x.example",
-                               currency="USD", languages=("en",), entity_type="charity", tax_note="",
+                               currency="USD", languages=("en",), entity_type="501c3", tax_note="",
                                generic_creditor=False, today=dt.date(2026, 1, 1)).lines())
     assert "$1,250.00" in letter and "You owe nothing" in letter and "ABCD-EFGH-IJKL-MNOP" in letter
     assert "Example Hospital" in letter and "team@x.example" in letter
@@ -339,7 +339,7 @@ def test_the_fields_sellers_also_send_are_validated_sealed_and_lettered():
     facts = Facts(first.debtor_name, first.address_line, first.city, first.state, first.zip, "Example Hospital",
                   "medical", 10_000, "A-1", "2021-03-04", "CODE", "https://x.example/verify", *extra)
     letter = compose(facts, sender=["Demo Jubilee"], signer="Demo Jubilee", contact="team@x.example", currency="USD",
-                     languages=("en", "es"), entity_type="charity", tax_note="", generic_creditor=False,
+                     languages=("en", "es"), entity_type="501c3", tax_note="", generic_creditor=False,
                      today=dt.date(2026, 11, 29))
     assert letter.recipient == ["Avery Example & Blake Example", "1 Imaginary Lane", "Apt 2", "Exampleton, NY 10001"]
     assert "Dear Avery Example & Blake Example," in letter.lines()
