@@ -139,6 +139,8 @@ def gift_document(answer: Mapping[str, Any], campaign: Mapping[str, Any]) -> Doc
                   ("Net gift", _money(answer["net_cents"], currency))]
     if answer["frequency"] == "monthly":
         facts.append(("Given", "monthly, ended" if answer["pledge_ended"] else "monthly, until you stop it"))
+    if answer.get("method"):  # recorded by hand: a check, cash, a wire
+        facts.append(("Paid by", f"{answer['method']}, reference {answer['reference']}"))
     facts.append(("To", f"{campaign['name']}"))
     notes = ([fee_note(answer["covered_fees_cents"], currency)] if answer["covered_fees_cents"] else [])
     installments = [ReceiptLine(**i) for i in answer["installments"]]

@@ -42,9 +42,12 @@ def test_a_check_is_pooled_like_a_gift_with_no_fee_and_recorded_once(cloud):
     stored = json.dumps(public(donation))
     assert "Ada" not in stored and "ada@" not in stored and donation["donor_sealed"]  # sealed as card donors are
     # The donor's receipt, by the signed link the command prints; and their year-end statement.
-    receipt = cloud.http("GET", operations.receipt_path("c1", gift.donation_id)).json()
+    link = operations.receipt_path("c1", gift.donation_id).removeprefix(cloud.public_base_url)
+    receipt = cloud.http("GET", link, headers={"Accept": "application/json"}).json()
     assert (receipt["amount_cents"], receipt["date"], receipt["method"], receipt["donor_name"]) == (
         10_001, "2026-01-15", "check", "Ada Donor")
+    page = cloud.http("GET", link, headers={"Accept": "text/html"}).body
+    assert "Paid by" in page and "check, reference CHK 1001" in page
     statement = operations.statement("ada@example.org", 2026)
     assert [g["amount_cents"] for g in statement["gifts"]] == [10_001]
     # The hourly reconcile finds it booked (no unpooled gift), and a Stripe comparison would not count it.
