@@ -10,6 +10,7 @@ from typing import Any
 from functions.adapters import public_log
 from functions.adapters.payments import SandboxPayments
 from functions.adapters.secrets import derived_key
+from functions.domain.ledger import identity_holds
 from functions.domain.public_log import compare, verify
 from infra import site
 from local.emulator import LocalCloud
@@ -46,8 +47,8 @@ def _money_out(cloud: LocalCloud, provider: SandboxPayments, pledges: list[dict[
 
 
 REPORTED = ("donations_confirmed", "raised_cents", "fees_cents", "refunded_cents", "disputes_lost_cents",
-            "reserve_cents", "pool_available_cents", "frozen_cents", "held_cents", "spent_cents", "shortfall_cents",
-            "purchases", "face_value_forgiven_cents", "accounts_forgiven", "letters_sent",
+            "reserve_cents", "pool_available_cents", "frozen_cents", "held_cents", "spent_cents", "expenses_cents",
+            "shortfall_cents", "purchases", "face_value_forgiven_cents", "accounts_forgiven", "letters_sent",
             "letters_waiting")
 
 
@@ -102,6 +103,8 @@ def run(donations: int = 60, seed: int = 1, report_path: Path | None = None,
         log = public_log.entries(cid)
         checked = verify(log)
         _check(checked.ok and not compare(checked, figures), f"the public log does not verify: {checked.problems}")
+        _check(identity_holds(figures), "raised + shortfall is not fees + refunded + disputes lost + reserve + pool + "
+                                        "frozen + held + spent + expenses")
         report = {key: figures[key] for key in REPORTED}
         report["ledger_balanced"] = figures["ledger_balanced"] and reconciliation["drifted_accounts"] == 0
         report["log_head"], report["log_entries"] = figures["log_head"], figures["log_entries"]

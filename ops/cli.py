@@ -23,6 +23,7 @@ from functions.domain.campaigns import MAILERS, PROVIDERS, Campaign, CampaignErr
 from functions.domain.letter_text import ENTITY_TYPES, LANGUAGES
 from functions.domain.money import format_cents
 from functions.domain.offers import FileReport, OfferFileError, check_file
+from functions.domain.offline import METHODS
 from functions.wiring import STAGES
 
 console = Console()
@@ -42,6 +43,17 @@ def _whole(text: str, minimum: int) -> int:
     if value < minimum:
         raise argparse.ArgumentTypeError(f"{text!r} must be {'above zero' if minimum else 'zero or more'}")
     return value
+
+
+def _admin_where(parser: argparse.ArgumentParser) -> None:
+    """A command that goes through the admin API (ops/plans.py), as an approver."""
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--stack", default="Jubilee", help="the stack whose admin API to call, signed with "
+                                                           "your AWS credentials (default: Jubilee)")
+    parser.add_argument("--endpoint", metavar="URL", help="call this API instead (jubilee serve's, e.g. "
+                                                          "http://127.0.0.1:3000), with --token")
+    parser.add_argument("--token", default=os.environ.get("JUBILEE_ADMIN_TOKEN"),
+                        help="the local admin token jubilee serve printed (default: $JUBILEE_ADMIN_TOKEN)")
 
 
 def _positive(text: str) -> int:
@@ -215,6 +227,38 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--json", action="store_true")
         _where(command)
 
+    gifts = commands.add_parser("gifts", help="gifts that did not pass through the processor").add_subparsers(
+        dest="action", required=True)
+    record = gifts.add_parser("record", help="record a check, cash or a wire: pooled like any gift, with no fee "
+                                             "(the same reference twice records it once)")
+    record.add_argument("--campaign", required=True)
+    record.add_argument("--amount-cents", type=_positive, required=True)
+    record.add_argument("--method", choices=METHODS, required=True)
+    record.add_argument("--reference", required=True, help="the check number, or the wire's reference")
+    record.add_argument("--donor-name", default="")
+    record.add_argument("--donor-email", default="")
+    record.add_argument("--date", metavar="YYYY-MM-DD", help="the day it was received (default today)")
+    _where(record)
+
+    expenses = commands.add_parser("expenses", help="the campaign's own costs, paid from the pool").add_subparsers(
+        dest="action", required=True)
+    spend = expenses.add_parser("add", help="hold an expense from the pool; paid once approved like a purchase")
+    spend.add_argument("--campaign", required=True)
+    spend.add_argument("--amount-cents", type=_positive, required=True)
+    spend.add_argument("--payee", required=True, help="published in the public log")
+    spend.add_argument("--purpose", required=True, help="published in the public log")
+    spend.add_argument("--receipt", type=Path, required=True, metavar="FILE",
+                       help="the invoice or receipt: its SHA-256 is published (the file stays with you)")
+    _where(spend)
+    for verb, text in (("approve", "approve a proposed expense as yourself (your IAM identity)"),
+                       ("reject", "reject a proposed expense: its hold is voided and the funds return")):
+        decide = expenses.add_parser(verb, help=text)
+        decide.add_argument("expense_id", metavar="EXPENSE")
+        _admin_where(decide)
+    listing = expenses.add_parser("list", help="a campaign's expenses and their approvals")
+    listing.add_argument("--campaign", required=True)
+    _admin_where(listing)
+
     plans = commands.add_parser("plans", help="purchase plans: see, approve, reject (through the admin API)"
                                 ).add_subparsers(dest="action", required=True)
     plans_list = plans.add_parser("list", help="a campaign's plans and their approvals")
@@ -225,13 +269,7 @@ def parser() -> argparse.ArgumentParser:
     for command in (plans_show, approve, reject):
         command.add_argument("plan_id", metavar="PLAN")
     for command in (plans_list, plans_show, approve, reject):
-        command.add_argument("--json", action="store_true")
-        command.add_argument("--stack", default="Jubilee", help="the stack whose admin API to call, signed with "
-                                                                "your AWS credentials (default: Jubilee)")
-        command.add_argument("--endpoint", metavar="URL", help="call this API instead (jubilee serve's, e.g. "
-                                                                "http://127.0.0.1:3000), with --token")
-        command.add_argument("--token", default=os.environ.get("JUBILEE_ADMIN_TOKEN"),
-                             help="the local admin token jubilee serve printed (default: $JUBILEE_ADMIN_TOKEN)")
+        _admin_where(command)
 
     receipts = commands.add_parser("receipts", help="a donor's year-end statement of gifts")
     receipts.add_argument("--donor", required=True, metavar="EMAIL")
@@ -748,6 +786,61 @@ def _prove(args: argparse.Namespace) -> int:
     return 0 if all(a["in_purchase"] for a in done["accounts"]) else 1
 
 
+def _record_gift(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    gift, new = operations.record_gift(args.campaign, args.amount_cents, args.method, args.reference, args.date,
+                                       {"name": args.donor_name, "email": args.donor_email})
+    amount = format_cents(gift.amount_cents, operations.campaign_currency(args.campaign))
+    console.print(f"recorded {args.method} {gift.reference!r} of {amount} as {gift.donation_id}: pooled with no fee"
+                  if new else f"{gift.reference!r} was recorded before ({gift.donation_id}); nothing was added")
+    console.print(f"receipt: {operations.receipt_path(args.campaign, gift.donation_id)} (on the campaign's site)")
+    return 0
+
+
+def print_expenses(result: dict) -> None:
+    table = Table(title="Expenses")
+    for column in ("expense", "status", "amount", "payee", "purpose", "approvals"):
+        table.add_column(column)
+    for e in result["expenses"]:
+        table.add_row(e["expense_id"], e["status"], format_cents(e["amount_cents"]), e["payee"], e["purpose"],
+                      f"{len(e.get('approvals') or ())} of {e.get('approvals_required', 0)}")
+    console.print(table)
+
+
+def _expense_line(item: dict) -> str:
+    approvals = item.get("approvals", item.get("approvers")) or ()
+    return (f"expense {item['expense_id']} ({format_cents(item['amount_cents'])} to {item['payee']}): "
+            f"{item['status']}" + (f", {len(approvals)} approval(s)" if item["status"] == "proposed" else ""))
+
+
+def _add_expense(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    try:
+        receipt = args.receipt.read_bytes()
+    except OSError as error:
+        raise operations.OperationError(f"--receipt: cannot read {args.receipt}: {error.strerror}") from None
+    item, new = operations.add_expense(args.campaign, args.amount_cents, args.payee, args.purpose, receipt)
+    console.print(_expense_line(item) + ("" if new else " (this receipt was added before; nothing was held again)"),
+                  soft_wrap=True)
+    return 0
+
+
+def _expenses_api(args: argparse.Namespace) -> int:
+    """`expenses approve|reject|list`: through the admin API, as `plans` (one approval path)."""
+    from urllib.parse import quote
+
+    from ops.plans import AdminApi
+
+    api = AdminApi.of(args.stack, args.endpoint, args.token)
+    if args.action == "list":
+        return _show(api.call("GET", f"/admin/campaigns/{quote(args.campaign, safe='')}/expenses"), args.json,
+                     print_expenses)
+    decided = api.call("POST", f"/admin/expenses/{quote(args.expense_id, safe='')}/{args.action}")
+    return _show(decided, args.json, lambda item: console.print(_expense_line(item), soft_wrap=True))
+
+
 def _receipts(args: argparse.Namespace) -> int:
     from ops import operations
 
@@ -812,6 +905,7 @@ OFFLINE: dict[tuple[str, str | None], Command] = {
     ("offers", "schema"): _offer_schema, ("offers", "check"): _check_offer, ("verify-log", None): _verify_log,
     # Through the admin API (signed with the operator's credentials, or serve's token), not the data.
     **{("plans", action): _plans for action in ("list", "show", "approve", "reject")},
+    **{("expenses", action): _expenses_api for action in ("list", "approve", "reject")},
 }  # and the plugins' (parser() adds them)
 CONNECTED: dict[tuple[str, str | None], Command] = {
     ("campaigns", "create"): _create_campaign, ("campaigns", "register"): _register_campaigns,
@@ -820,6 +914,7 @@ CONNECTED: dict[tuple[str, str | None], Command] = {
     ("offers", "add"): _add_offer, ("offers", "show"): _show_offer, ("purchases", "confirm"): _confirm_purchase,
     ("purchases", "scrub"): _scrub, ("purchases", "putback"): _putback, ("purchases", "checklist"): _checklist,
     ("purchases", "prove"): _prove,
+    ("gifts", "record"): _record_gift, ("expenses", "add"): _add_expense,
     ("receipts", None): _receipts, ("reconcile", None): _reconcile, ("export", None): _export,
     ("import", None): _import, ("erase-donor", None): _erase_donor, ("dlq", "redrive"): _redrive,
     **{("letters", action): _letters for action in ("export", "mark-mailed", "resend")},

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from functions import wiring
-from functions.adapters import after_purchase, aws, clock, duplicates, purchases, storage
+from functions.adapters import after_purchase, aws, clock, duplicates, offline, purchases, storage
 from functions.adapters import ledger as ledger_store
 from functions.adapters.reference_data import poverty_guidelines
 from functions.adapters.secrets import derived_key
@@ -27,6 +27,8 @@ from functions.domain.counter import CounterOffer, kept
 from functions.domain.duplicates import Overlap, Place, keys_of, overlap
 from functions.domain.eligibility import OfferProfile, assess, profile
 from functions.domain.offers import FileReport, OfferAccount, OfferFileError, normalised, read_accounts, write_accounts
+from functions.domain.offline import OfflineGift, above_pool, expense_conflict, gift_conflict, offline_gift
+from functions.domain.offline import expense as make_expense
 from functions.domain.planner import Offer, cents_per_dollar
 from functions.domain.public_log import campaign_change_body
 from functions.domain.purchase import plan_id_for
@@ -394,3 +396,63 @@ def reconcile(campaign_id: str, since: str | None = None) -> list:
              if start is None or i["posted_at"] >= start.isoformat(timespec="seconds")]
     processor = StripePayments.configured().processor_side(campaign_id, int(start.timestamp()) if start else None)
     return differences(processor, ledger_side(items))
+
+
+# --- money recorded by hand: offline gifts and expenses ---------------------------------------------
+
+def record_gift(campaign_id: str, amount_cents: int, method: str, reference: str, received_on: str | None = None,
+                donor: dict[str, str] | None = None) -> tuple[OfflineGift, bool]:
+    """A check, cash or a wire, pooled like any gift with no processor fee. (gift, False) when its reference
+    was recorded before with the same facts: nothing is written again. Refused, naming the option, when
+    the same reference was recorded with other facts."""
+    campaign = _campaign(campaign_id)
+    gift = offline_gift(campaign_id, amount_cents, method, reference, received_on, clock.now().date())
+    for _ in range(2):  # a recording racing ours: read what it wrote
+        stored = ledger_store.load_donation(campaign_id, gift.donation_id)
+        if stored is not None:
+            if conflict := gift_conflict(stored, gift):
+                raise OperationError(conflict)
+            return gift, False
+        donor = {k: v for k, v in (donor or {}).items() if v}
+        if offline.record_gift(gift, campaign.currency, donor, anonymous=not donor):
+            return gift, True
+    raise OperationError("--reference: the gift changed while it was recorded; run the command again")
+
+
+def campaign_currency(campaign_id: str) -> str:
+    return _campaign(campaign_id).currency
+
+
+def receipt_path(campaign_id: str, donation_id: str) -> str:
+    """The donor's signed receipt link, as the donation API gives card donors (a path on the campaign's site
+    when the operator's environment does not name it)."""
+    from functions.adapters import receipt_links
+
+    return receipt_links.receipt_url(campaign_id, donation_id)
+
+
+def add_expense(campaign_id: str, amount_cents: int, payee: str, purpose: str, receipt: bytes
+                ) -> tuple[dict, bool]:
+    """Hold an expense from the pool; paid at once when the campaign needs no approval for it. (item, False)
+    when this receipt was added before with the same facts. Refused, nothing held, above the pool."""
+    campaign = _campaign(campaign_id)
+    expense = make_expense(campaign_id, amount_cents, payee, purpose, receipt, clock.now(), campaign.plan_ttl_hours)
+    for _ in range(2):
+        stored = offline.load(campaign_id, expense.expense_id)
+        if stored is not None:
+            if conflict := expense_conflict(stored, expense):
+                raise OperationError(conflict)
+            return stored, False
+        approved = not campaign.needs_approval(expense.amount_cents)
+        if short := above_pool(expense.amount_cents, purchases.DynamoPurchaseStore().pool_available(campaign_id),
+                               campaign.currency):
+            raise OperationError(short)
+        held = offline.hold(expense, approved)
+        if held == "short":  # the pool moved since it was read: refused by the balance's own condition
+            continue
+        if held == "held" and approved:
+            offline.pay(expense, [])
+        if held == "held":
+            return offline.load(campaign_id, expense.expense_id) or {}, True
+    raise OperationError(above_pool(expense.amount_cents, purchases.DynamoPurchaseStore().pool_available(campaign_id),
+                                    campaign.currency) or "--amount-cents: the pool changed meanwhile; try again")

@@ -8,6 +8,7 @@ from boto3.dynamodb.types import Binary
 
 from functions.adapters import dynamo
 from functions.adapters.aws import client, settings
+from functions.domain.ledger import IDENTITY_TERMS
 
 
 def donate(cloud: Any, amount_cents: int = 2_500, key: str = "key-1", campaign: str = "c1", **extra: Any) -> Any:
@@ -45,13 +46,9 @@ def figures(cloud: Any, campaign: str = "c1") -> dict[str, Any]:
     return response.json()
 
 
-PARTS = ("fees_cents", "refunded_cents", "disputes_lost_cents", "reserve_cents", "pool_available_cents",
-         "frozen_cents", "held_cents", "spent_cents")
-
-
 def assert_books_balance(f: dict[str, Any]) -> None:
-    """raised + shortfall = fees + refunded + disputes lost + reserve + pool + frozen + held + spent."""
-    assert f["raised_cents"] + f["shortfall_cents"] == sum(f[p] for p in PARTS)
+    """raised + shortfall = fees + refunded + disputes lost + reserve + pool + frozen + held + spent + expenses."""
+    assert f["raised_cents"] + f["shortfall_cents"] == sum(f[p] for p in IDENTITY_TERMS)
     assert f["ledger_balanced"] is True
 
 

@@ -36,6 +36,7 @@ account_sk = _key("ACCOUNT#")  # a ledger account's cached balance
 donation_sk = _key("DONATION#")
 offer_sk = _key("OFFER#")
 plan_sk = _key("PLAN#")
+expense_sk = _key("EXPENSE#")  # an expense held, approved, paid or voided (sort key: its id)
 donor_key_sk = _key("DONORKEY#")
 debtor_key_sk = _key("DEBTORKEY#")
 letters_due_sk = _key("LETTERSDUE#")  # a chunk's letters held until their date (sort key: the date first)
@@ -112,6 +113,7 @@ FAMILIES: tuple[Family, ...] = (
     _in_campaign(donation_sk(""), name="donation", dataset="donations"),
     _in_campaign(offer_sk(""), name="offer", dataset="offers"),
     _in_campaign(plan_sk(""), name="plan", dataset="plans"),
+    _in_campaign(expense_sk(""), name="expense", dataset="expenses"),
     _in_campaign(PLANNING, name="planning", dataset="planning"),
     _in_campaign(change_sk(""), name="campaign-change", dataset="campaign_changes"),
     Family("forgiveness", lambda c: forgiven_pk(c, ""), dataset="forgiveness_events", pk_prefix=True),

@@ -74,9 +74,14 @@ def _set_offer(plan: Plan, old: str, new: str, *, next_attempt: bool = False) ->
 
 
 def _finish_plan(plan: Plan, status: str, allowed: tuple[str, ...], **fields: Any) -> dict[str, Any]:
+    return finish(plan.campaign_id, plan_sk(plan.plan_id), status, allowed, **fields)
+
+
+def finish(campaign_id: str, sk: str, status: str, allowed: tuple[str, ...], **fields: Any) -> dict[str, Any]:
+    """An update moving a plan or expense (`sk`) from one of the `allowed` statuses to `status`, once."""
     sets = "".join(f", {k} = :{k}" for k in fields)
     allowed_values = {f":was{i}": s for i, s in enumerate(allowed)}
-    return dynamo.update(campaign_pk(plan.campaign_id), plan_sk(plan.plan_id),
+    return dynamo.update(campaign_pk(campaign_id), sk,
                          f"SET #status = :status, finished_at = :at{sets}",
                          {":status": status, ":at": ledger.now_iso()} | allowed_values
                          | {f":{k}": v for k, v in fields.items()},
@@ -152,6 +157,21 @@ class DynamoPurchaseStore:
         return voided
 
 
+def count_approver(campaign_id: str, sk: str, approver: str) -> dict[str, Any] | None:
+    """One approver counted once on a proposed plan or expense (`sk`): the item after, or None if it is not
+    proposed (closed, or no such item)."""
+    try:
+        updated = dynamo.retrying(lambda: client("dynamodb").update_item(  # the item may be in a transaction
+            TableName=settings().table, Key=dynamo.key(campaign_pk(campaign_id), sk),
+            UpdateExpression="ADD approvers :who", ConditionExpression="#status = :proposed",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":who": {"SS": [approver]}, ":proposed": {"S": "proposed"}},
+            ReturnValues="ALL_NEW"))["Attributes"]
+    except client("dynamodb").exceptions.ConditionalCheckFailedException:
+        return None
+    return dynamo.from_item(updated)
+
+
 class DynamoApprovalStore:
     """The approvals' port (functions/services/ports.py): an approver counted once, a plan approved once."""
 
@@ -159,16 +179,7 @@ class DynamoApprovalStore:
         return load_plan(plan_id)
 
     def add_approval(self, campaign_id: str, plan_id: str, approver: str) -> dict[str, Any] | None:
-        try:
-            updated = dynamo.retrying(lambda: client("dynamodb").update_item(  # the plan may be in a transaction
-                TableName=settings().table, Key=dynamo.key(campaign_pk(campaign_id), plan_sk(plan_id)),
-                UpdateExpression="ADD approvers :who", ConditionExpression="#status = :proposed",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":who": {"SS": [approver]}, ":proposed": {"S": "proposed"}},
-                ReturnValues="ALL_NEW"))["Attributes"]
-        except client("dynamodb").exceptions.ConditionalCheckFailedException:
-            return None
-        return dynamo.from_item(updated)
+        return count_approver(campaign_id, plan_sk(plan_id), approver)
 
     def mark_approved(self, plan: dict[str, Any], approvers: list[str]) -> bool:
         approved = plan_from_item(plan)

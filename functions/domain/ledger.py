@@ -23,9 +23,11 @@ POOL = "pool"  # available to buy debt
 FROZEN = "frozen"  # a disputed gift's funds: not spendable until the dispute closes
 HELD = "held"  # pending purchases (two-phase: pool -> held -> spent | pool)
 SPENT = "spent"  # paid to debt sellers
+EXPENSES = "expenses"  # the campaign's own costs (printing, postage, ...), approved like purchases
 SHORTFALL = "shortfall"  # external: what refunds and losses took beyond reserve and pool
 
-ACCOUNTS: tuple[str, ...] = (DONORS, FEES, REFUNDED, DISPUTES_LOST, RESERVE, POOL, FROZEN, HELD, SPENT, SHORTFALL)
+ACCOUNTS: tuple[str, ...] = (DONORS, FEES, REFUNDED, DISPUTES_LOST, RESERVE, POOL, FROZEN, HELD, SPENT, EXPENSES,
+                             SHORTFALL)
 EXTERNAL: frozenset[str] = frozenset({DONORS, SHORTFALL})
 # Money going back out is taken from the reserve first, then from what the pool has left.
 FUNDING_ORDER: tuple[str, ...] = (RESERVE, POOL)
@@ -107,13 +109,14 @@ def gift_transfer(transfer_id: str, campaign_id: str, gross_cents: int, fee_cent
     return Transfer(transfer_id, campaign_id, "gift", tuple(legs))
 
 
-# Two-phase purchase transfers, one id each per plan, so each happens at most once.
+# Two-phase transfers, one id each per plan (or expense), so each happens at most once. An expense is
+# held like a purchase and posted to `expenses` instead of `spent`.
 def hold_transfer(campaign_id: str, plan_id: str, amount: int) -> Transfer:
     return move(f"{plan_id}#hold", campaign_id, "hold", POOL, HELD, amount)
 
 
-def post_transfer(campaign_id: str, plan_id: str, amount: int) -> Transfer:
-    return move(f"{plan_id}#post", campaign_id, "post", HELD, SPENT, amount)
+def post_transfer(campaign_id: str, plan_id: str, amount: int, dest: str = SPENT) -> Transfer:
+    return move(f"{plan_id}#post", campaign_id, "post", HELD, dest, amount)
 
 
 def void_transfer(campaign_id: str, plan_id: str, amount: int) -> Transfer:
@@ -197,10 +200,20 @@ def negative_accounts(balances: Mapping[str, int]) -> list[str]:
     return [a for a, v in balances.items() if v < 0 and a not in EXTERNAL]
 
 
+# The money identity, term by term as published: raised + shortfall = the sum of these, to the cent.
+IDENTITY_TERMS: tuple[str, ...] = ("fees_cents", "refunded_cents", "disputes_lost_cents", "reserve_cents",
+                                   "pool_available_cents", "frozen_cents", "held_cents", "spent_cents",
+                                   "expenses_cents")
+
+
+def identity_holds(figures: Mapping[str, int]) -> bool:
+    return figures["raised_cents"] + figures["shortfall_cents"] == sum(figures[t] for t in IDENTITY_TERMS)
+
+
 @dataclass(frozen=True)
 class Totals:
     """The public figures. raised + shortfall =
-    fees + refunded + disputes lost + reserve + pool + frozen + held + spent."""
+    fees + refunded + disputes lost + reserve + pool + frozen + held + spent + expenses."""
 
     raised_cents: int
     fees_cents: int
@@ -211,6 +224,7 @@ class Totals:
     frozen_cents: int
     held_cents: int
     spent_cents: int
+    expenses_cents: int
     shortfall_cents: int
     balanced: bool
 
@@ -227,6 +241,7 @@ class Totals:
             frozen_cents=b[FROZEN],
             held_cents=b[HELD],
             spent_cents=b[SPENT],
+            expenses_cents=b[EXPENSES],
             shortfall_cents=-b[SHORTFALL],
             balanced=sum(b.values()) == 0 and not negative_accounts(b) and b[SHORTFALL] <= 0,
         )

@@ -4,7 +4,8 @@ Each entry carries its sequence number, the previous entry's hash and its own ha
 over the previous hash and the entry's canonical JSON), so the head hash commits to the whole
 history: an altered, dropped or reordered entry breaks the chain where it happened. No entry
 holds personal data: purchases say what was bought for how much, forgiveness batches how many
-accounts and how much face value. Anyone can recompute the chain and the totals from the
+accounts and how much face value, expenses whom the campaign paid, for what, how much, and the
+SHA-256 of the receipt. Anyone can recompute the chain and the totals from the
 entries alone (`verify`) and compare them with what the campaign publishes (`compare`).
 """
 
@@ -12,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 GENESIS = "0" * 64
+HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def canonical(entry: dict[str, Any]) -> bytes:
@@ -49,6 +52,12 @@ def putback_body(campaign_id: str, plan_id: str, accounts: int, face_value_cents
             "face_value_cents": face_value_cents, "refund_cents": refund_cents, "reference": reference, "at": at}
 
 
+def expense_body(campaign_id: str, expense_id: str, payee: str, purpose: str, amount_cents: int,
+                 receipt_sha256: str, paid_at: str) -> dict[str, Any]:
+    return {"type": "expense", "campaign_id": campaign_id, "expense_id": expense_id, "payee": payee,
+            "purpose": purpose, "amount_cents": amount_cents, "receipt_sha256": receipt_sha256, "at": paid_at}
+
+
 def forgiveness_body(campaign_id: str, plan_id: str, chunk: int, accounts: int, face_value_cents: int,
                      forgiven_at: str, already_forgiven: int = 0) -> dict[str, Any]:
     """`accounts` forgiven now; `already_forgiven`: the chunk's accounts skipped, forgiven under another plan
@@ -74,6 +83,8 @@ class LogTotals:
     face_value_forgiven_cents: int = 0
     accounts_withdrawn: int = 0
     seller_refunds_cents: int = 0  # back in the pool; spent_cents is net of it
+    expenses: int = 0
+    expenses_cents: int = 0
 
 
 @dataclass
@@ -96,6 +107,7 @@ def verify(entries: Iterable[dict[str, Any]]) -> Verification:
     prices: dict[str, int] = {}
     bought: dict[str, tuple[int, int]] = {}  # plan -> (accounts, face value) its purchase entry announced
     forgiven: dict[str, list[int]] = {}  # plan -> [accounts, face value, skipped, withdrawn, its face, refunds]
+    paid: set[str] = set()  # expenses logged: each is paid once
     for position, entry in enumerate(entries, start=1):
         seq = entry.get("seq")
         where = f"entry {position} (seq {seq})"
@@ -109,6 +121,10 @@ def verify(entries: Iterable[dict[str, Any]]) -> Verification:
             result.problems.append(f"{where}: its content does not match its hash (altered)")
         running = str(entry.get("hash"))  # follow the stored chain, so one bad entry is reported once
         _count(result.totals, entry, where, bought, forgiven, result.problems, prices)
+        if entry.get("type") == "expense":
+            if entry.get("expense_id") in paid:
+                result.problems.append(f"{where}: expense {entry.get('expense_id')} is logged twice")
+            paid.add(str(entry.get("expense_id")))
     for plan_id, (accounts, face) in bought.items():
         done = forgiven.get(plan_id, [0] * 6)
         if done[0] + done[2] > accounts or done[1] > face:
@@ -158,6 +174,12 @@ def _count(totals: LogTotals, entry: dict[str, Any], where: str, bought: dict[st
             done[3] += accounts
             done[4] += face
             done[5] += refund
+        elif entry["type"] == "expense":
+            amount = int(entry["amount_cents"])
+            if amount <= 0 or not HEX64.fullmatch(str(entry["receipt_sha256"])) or not entry["payee"]:
+                problems.append(f"{where}: an expense needs a positive amount, a payee and its receipt's SHA-256")
+            totals.expenses += 1
+            totals.expenses_cents += amount
         elif entry["type"] == "letter-bundle":  # a print bundle exported: how many letters, never whose
             int(entry["letters"])
         elif entry["type"] == "campaign-change":  # a public setting changed: no money moved
@@ -170,7 +192,9 @@ def _count(totals: LogTotals, entry: dict[str, Any], where: str, bought: dict[st
 
 
 PUBLISHED = {"log_head": "head", "log_entries": "entries", "purchases": "purchases", "spent_cents": "spent_cents",
-             "accounts_forgiven": "accounts_forgiven", "face_value_forgiven_cents": "face_value_forgiven_cents"}
+             "accounts_forgiven": "accounts_forgiven", "face_value_forgiven_cents": "face_value_forgiven_cents",
+             "expenses_cents": "expenses_cents"}
+NEWER = {"expenses_cents": 0}  # figures published before they existed: none then
 # Published only once a campaign has them: figures published before put-backs existed have neither.
 PUBLISHED_SINCE_PUTBACKS = {"accounts_withdrawn": "accounts_withdrawn", "seller_refunds_cents": "seller_refunds_cents"}
 
@@ -179,5 +203,6 @@ def compare(verification: Verification, published: dict[str, Any]) -> list[str]:
     """Where the recomputed chain and totals differ from what the campaign publishes."""
     ours = {"head": verification.head, **asdict(verification.totals)}
     names = PUBLISHED | {k: v for k, v in PUBLISHED_SINCE_PUTBACKS.items() if k in published or ours[v]}
-    return [f"published {name} is {published.get(name)!r}, the entries give {ours[mine]!r}"
-            for name, mine in names.items() if published.get(name) != ours[mine]]
+    theirs = {name: published.get(name, NEWER.get(name)) for name in names}
+    return [f"published {name} is {theirs[name]!r}, the entries give {ours[mine]!r}"
+            for name, mine in names.items() if theirs[name] != ours[mine]]

@@ -80,7 +80,8 @@ def issuer_lines(campaign: Mapping[str, Any]) -> list[str]:
 
 def receipt(donation: Mapping[str, Any], campaign: Mapping[str, Any],
             installments: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """A confirmed gift's receipt, for its donor only (the link is signed); never published."""
+    """A confirmed gift's receipt, for its donor only (the link is signed); never published. A gift recorded
+    by hand (a check, cash, a wire) says how it was paid, and its reference."""
     line = receipt_line(donation)
     donor = donation.get("donor") or {}
     return {
@@ -96,7 +97,7 @@ def receipt(donation: Mapping[str, Any], campaign: Mapping[str, Any],
         "donor_name": donor.get("name"), "tax_statement": campaign.get("tax_statement") or "",
         "statements": tax_lines(campaign),
         "installments": [receipt_line(i).__dict__ for i in installments if i.get("status") == "confirmed"],
-    }
+    } | ({"method": donation["method"], "reference": donation["reference"]} if donation.get("method") else {})
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,8 @@ def gift_document(answer: Mapping[str, Any], campaign: Mapping[str, Any]) -> Doc
                   ("Net gift", _money(answer["net_cents"], currency))]
     if answer["frequency"] == "monthly":
         facts.append(("Given", "monthly, ended" if answer["pledge_ended"] else "monthly, until you stop it"))
+    if answer.get("method"):  # recorded by hand: a check, cash, a wire
+        facts.append(("Paid by", f"{answer['method']}, reference {answer['reference']}"))
     facts.append(("To", f"{campaign['name']}"))
     notes = ([fee_note(answer["covered_fees_cents"], currency)] if answer["covered_fees_cents"] else [])
     installments = [ReceiptLine(**i) for i in answer["installments"]]

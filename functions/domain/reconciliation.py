@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from functions.domain.gifts import gift_transfer_id
 from functions.domain.ledger import ACCOUNTS
+from functions.domain.offline import OFFLINE
 
 
 @dataclass
@@ -72,11 +73,12 @@ def differences(processor: Side, ledger: Side) -> list[Difference]:
 
 def ledger_side(transfers: Iterable[Mapping]) -> Side:
     """A campaign's gifts and refunds, from ledger transfer items (id, kind, legs), whichever provider's
-    id they carry: in a Stripe campaign, a gift Stripe never charged must show as a difference."""
+    id they carry: in a Stripe campaign, a gift Stripe never charged must show as a difference. Gifts an
+    operator recorded (checks, cash, wires) never passed through a processor: they are not compared."""
     side = Side()
     for item in transfers:
         kind, parts = item["kind"], item["sk"].split("#", 2)
-        if kind not in ("gift", "refund", "refund_failed") or len(parts) < 3:
+        if kind not in ("gift", "refund", "refund_failed") or len(parts) < 3 or parts[1] == OFFLINE:
             continue
         key = parts[2]  # "<kind>#<provider>#<payment>[@<running total>]"
         if kind == "gift":

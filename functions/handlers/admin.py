@@ -1,4 +1,4 @@
-"""Admin API: approvers see plans and approve or reject them.
+"""Admin API: approvers see plans and expenses, and approve or reject them.
 
 Behind API Gateway these routes use IAM authorization: only signed requests reach this
 function, and the caller's ARN (requestContext.identity.userArn) is the approver. The
@@ -7,7 +7,7 @@ local emulator stands in with bearer tokens and sets the same field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -15,10 +15,10 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from functions.adapters import ledger, purchases
+from functions.adapters import ledger, offline, purchases
 from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
+from functions.domain.offline import EXPENSE_ID_SHAPE, Expense
 from functions.domain.purchase import campaign_of
-from functions.domain.records import PlanRecord
 from functions.handlers.http import ApiError, make_app, unknown_campaign
 from functions.services import purchases as purchase_service
 
@@ -26,6 +26,7 @@ logger = Logger()
 router = Router()
 CampaignId = Annotated[str, Path(pattern=f"^{CAMPAIGN_ID_SHAPE}$")]
 PlanId = Annotated[str, Path(pattern=rf"^{CAMPAIGN_ID_SHAPE}\.[A-Za-z0-9_-]{{1,100}}\.\d{{1,6}}$")]
+ExpenseId = Annotated[str, Path(pattern=f"^{EXPENSE_ID_SHAPE}$")]
 
 
 def _caller() -> str:
@@ -63,35 +64,76 @@ def list_plans(campaign_id: CampaignId) -> dict:
             "last_planning": purchases.last_planning(campaign_id)}
 
 
-def _live_plan(plan_id: str, caller: str) -> tuple[Campaign, PlanRecord]:
-    campaign = _campaign(campaign_of(plan_id), caller)
-    item = purchases.load_plan(plan_id)
+def _live(what: str, item_id: str, caller: str) -> tuple[Campaign, Mapping[str, Any]]:
+    """A proposed plan or expense (`what`) the caller may decide, with its campaign."""
+    campaign = _campaign(campaign_of(item_id), caller)
+    item = purchases.load_plan(item_id) if what == "plan" else offline.load(campaign.campaign_id, item_id)
     if item is None:
-        raise ApiError(404, "unknown_plan", f"no plan {plan_id!r}", "path.plan_id")
+        raise ApiError(404, f"unknown_{what}", f"no {what} {item_id!r}", f"path.{what}_id")
     if item["status"] != "proposed":
-        raise ApiError(409, "plan_closed", f"plan {plan_id} is {item['status']}", "path.plan_id")
+        raise ApiError(409, f"{what}_closed", f"{what} {item_id} is {item['status']}", f"path.{what}_id")
     return campaign, item
+
+
+def _decided(what: str, item_id: str,
+             decide: Callable[[Campaign, Mapping[str, Any], str], Mapping[str, Any] | None],
+             view: Callable[[Mapping[str, Any], Campaign], dict[str, Any]]) -> dict:
+    """Approve or reject a proposed plan or expense (`what`) as the signed caller; None from `decide`: it
+    changed meanwhile."""
+    caller = _caller()
+    campaign, item = _live(what, item_id, caller)
+    after = decide(campaign, item, caller)
+    if after is None:
+        raise ApiError(409, f"{what}_closed", f"{what} {item_id} changed meanwhile", f"path.{what}_id")
+    logger.info(f"{what} decided", extra={f"{what}_id": item_id, "status": after.get("status")})
+    return view(after, campaign)
 
 
 @router.post("/admin/plans/<plan_id>/approve", summary="Approve a proposed plan (IAM)", tags=["admin"])
 def approve(plan_id: PlanId) -> dict:
-    caller = _caller()
-    campaign, _ = _live_plan(plan_id, caller)
-    item = purchase_service.approve(purchases.DynamoApprovalStore(), campaign, plan_id, caller)
-    logger.info("plan approval", extra={"plan_id": plan_id, "status": item.get("status")})
-    return _plan_view(item, campaign)
+    return _decided("plan", plan_id, lambda campaign, _, caller: purchase_service.approve(
+        purchases.DynamoApprovalStore(), campaign, plan_id, caller), _plan_view)
 
 
 @router.post("/admin/plans/<plan_id>/reject", summary="Reject a proposed plan: its funds return (IAM)",
              tags=["admin"])
 def reject(plan_id: PlanId) -> dict:
-    caller = _caller()
-    campaign, item = _live_plan(plan_id, caller)
-    plan = purchases.plan_from_item(item)
-    if not purchases.DynamoPurchaseStore().void(plan, f"rejected by {caller}", reopen=True):
-        raise ApiError(409, "plan_closed", f"plan {plan_id} changed meanwhile", "path.plan_id")
-    logger.info("plan rejected", extra={"plan_id": plan_id})
-    return _plan_view(purchases.load_plan(plan_id) or item, campaign)
+    def void(_: Campaign, item: Mapping[str, Any], caller: str) -> Mapping[str, Any] | None:
+        voided = purchases.DynamoPurchaseStore().void(purchases.plan_from_item(item), f"rejected by {caller}",
+                                                      reopen=True)
+        return (purchases.load_plan(plan_id) or item) if voided else None
+
+    return _decided("plan", plan_id, void, _plan_view)
+
+
+def _expense_view(item: Mapping[str, Any], campaign: Campaign) -> dict[str, Any]:
+    return {k: item.get(k) for k in ("expense_id", "status", "amount_cents", "payee", "purpose", "receipt_sha256",
+                                     "expires_at", "void_reason")} | {
+        "approvals": sorted(item.get("approvers") or ()),
+        "approvals_required": campaign.approvals_required if campaign.needs_approval(item["amount_cents"]) else 0}
+
+
+@router.get("/admin/campaigns/<campaign_id>/expenses", summary="Expenses held, paid or voided (IAM)",
+            tags=["admin"])
+def list_expenses(campaign_id: CampaignId) -> dict:
+    campaign = _campaign(campaign_id, _caller())
+    return {"expenses": [_expense_view(i, campaign) for i in offline.all_expenses(campaign_id)]}
+
+
+@router.post("/admin/expenses/<expense_id>/approve", summary="Approve a proposed expense (IAM)", tags=["admin"])
+def approve_expense(expense_id: ExpenseId) -> dict:
+    return _decided("expense", expense_id, lambda campaign, _, caller: purchase_service.approve(
+        offline.ExpenseApprovalStore(), campaign, expense_id, caller), _expense_view)
+
+
+@router.post("/admin/expenses/<expense_id>/reject", summary="Reject a proposed expense: its funds return (IAM)",
+             tags=["admin"])
+def reject_expense(expense_id: ExpenseId) -> dict:
+    def void(campaign: Campaign, item: Mapping[str, Any], caller: str) -> Mapping[str, Any] | None:
+        voided = offline.void(Expense.from_dict(item), f"rejected by {caller}")
+        return (offline.load(campaign.campaign_id, expense_id) or item) if voided else None
+
+    return _decided("expense", expense_id, void, _expense_view)
 
 
 app = make_app(router)  # PlanId's pattern is the format purchase.plan_id_for makes

@@ -1,19 +1,21 @@
 """Hourly housekeeping, per registered campaign, apart from the reconciler (whose work grows with the
-ledger): ask for the purchase check that voids expired plans and retires lapsed offers, delete
-the offer files nothing will read again, whatever fault stopped an earlier deletion, and in January
-ask for donors' year-end statements (functions/adapters/email.py); and release the letters a campaign held
-for a seller's scrub (`letters_after_days`) once their date has come."""
+ledger): ask for the purchase check that voids expired plans and retires lapsed offers, finish expenses
+(pay the approved, void the expired), delete the offer files nothing will read again, whatever fault
+stopped an earlier deletion, in January ask for donors' year-end statements (functions/adapters/email.py),
+and release the letters a campaign held for a seller's scrub (`letters_after_days`) once their date has come."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.adapters import after_purchase, clock, dynamo, ledger, purchases, storage
+from functions.adapters import after_purchase, clock, dynamo, ledger, offline, purchases, storage
 from functions.adapters.email import ask_for_statements
 from functions.domain.campaigns import Campaign
 from functions.domain.ledger import POOL
+from functions.domain.offline import Expense, overdue
 from functions.domain.purchase import finished_files
 
 logger = Logger()
@@ -37,7 +39,19 @@ def sweep(campaign_id: str) -> dict[str, Any]:
     statements = ask_for_statements(Campaign.from_dict(meta), now.year - 1) if meta and now.month == 1 else 0
     released = after_purchase.release_due_letters(campaign_id, now)  # letters held for a scrub, now due
     return {"campaign_id": campaign_id, "purchase_check": asked, "files_deleted": len(deleted),
-            "statements_asked": statements, "letters_released": released}
+            "statements_asked": statements, "letters_released": released,
+            "expenses": finish_expenses(Campaign.from_dict(meta), now) if meta else {}}
+
+
+def finish_expenses(campaign: Campaign, now: dt.datetime) -> dict[str, int]:
+    done = {"paid": 0, "voided": 0}
+    for item in offline.all_expenses(campaign.campaign_id):
+        step, expense = overdue(item, campaign, now), Expense.from_dict(item)
+        if step == "pay":
+            done["paid"] += offline.pay(expense, sorted(item.get("approvers") or ()))
+        elif step == "void":
+            done["voided"] += offline.void(expense, "expired")
+    return done
 
 
 @logger.inject_lambda_context

@@ -8,7 +8,7 @@ read in, and every announcement (outbox message) is written with the change it a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -111,7 +111,9 @@ class PurchaseStore(Protocol):
 
 
 class ApprovalStore(Protocol):
-    def load_plan(self, plan_id: str) -> PlanRecord | None: ...
+    """A proposed plan, or an expense, that N of M approvers decide (one approval path for both)."""
+
+    def load_plan(self, plan_id: str) -> Mapping[str, Any] | None: ...
 
     def add_approval(self, campaign_id: str, plan_id: str, approver: str) -> dict[str, Any] | None:
         """Count one approver once on a proposed plan: the plan as it is now, or None if it is not proposed."""

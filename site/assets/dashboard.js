@@ -43,6 +43,34 @@
     $("log-entries").textContent = `(${f.log_entries} entries)`;
   }
 
+  // The money identity, term by term (functions/domain/ledger.py IDENTITY_TERMS): raised + shortfall =
+  // the sum of these, so the rows, less any shortfall, add up to raised on the page.
+  const TERMS = [["fees_cents", "Payment processor fees"], ["refunded_cents", "Refunded to donors"],
+    ["disputes_lost_cents", "Lost in card disputes"], ["reserve_cents", "Reserve (for refunds and disputes)"],
+    ["pool_available_cents", "Ready to buy debt with"], ["frozen_cents", "Frozen while a dispute is open"],
+    ["held_cents", "Held for purchases and expenses awaiting approval"], ["spent_cents", "Spent buying debt"],
+    ["expenses_cents", "Campaign expenses"]];
+
+  function showIdentity(f) {
+    const rows = TERMS.map(([key, label]) => [label, f[key] || 0]);
+    if (f.shortfall_cents) rows.push(["Less: paid out beyond what was held (shortfall)", -f.shortfall_cents]);
+    $("money-identity").querySelector("tbody").replaceChildren(...rows.map(([label, amount]) => {
+      const row = document.createElement("tr"), head = document.createElement("th"), cell = document.createElement("td");
+      head.scope = "row";
+      head.textContent = label;
+      cell.className = "num";
+      cell.dataset.cents = String(amount);
+      cell.textContent = cents(amount, f.currency);
+      row.append(head, cell);
+      return row;
+    }));
+    const total = rows.reduce((sum, [, amount]) => sum + amount, 0);
+    $("identity-total").textContent = cents(total, f.currency);
+    $("identity-total").dataset.cents = String(total);
+    $("identity-check").textContent = total === f.raised_cents ? ""
+      : `These rows add up to ${cents(total, f.currency)}, not the ${cents(f.raised_cents, f.currency)} raised.`;
+  }
+
   function showPurchases(purchases, currency) {
     const body = $("purchases").querySelector("tbody");
     if (!purchases.length) return;
@@ -156,6 +184,7 @@
     try {
       const data = await load();
       showFigures(data.figures);
+      showIdentity(data.figures);
       showShare(data.figures);
       showPurchases(data.purchases, data.figures.currency);
       showCharts(data.purchases, data.log, data.figures.currency);

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from functions.adapters import aws
+from functions.domain.money import format_cents
 from tests.serving import call, running, wait_for, wait_until
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -119,6 +120,45 @@ def test_the_dashboard_shows_the_campaign_from_its_own_origin_only(site, browser
     assert visit.unlabelled_fields() == []
     headers = visit.page.request.get(f"{base}/").headers
     assert "default-src 'self'" in headers["content-security-policy"] and headers["x-frame-options"] == "DENY"
+
+
+def test_the_dashboard_shows_every_term_of_the_books_adding_up_to_raised(site, browser, monkeypatch, tmp_path):
+    """An operator records a check and an expense (the CLI, on the local endpoint); the page's table of the
+    money identity lists each term, and its rows add up to what was raised, to the cent, on screen."""
+    from ops import cli
+
+    base, endpoint = site
+    invoice = tmp_path / "invoice.txt"
+    invoice.write_text("Print shop invoice 7: letters, $12.34")
+    before = json.loads(call("GET", f"{base}/campaigns/demo")[1])
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # operator access to the local run, undone after
+    try:
+        assert cli.main(["gifts", "record", "--campaign", "demo", "--amount-cents", "20000", "--method", "check",
+                         "--reference", "CHK-1001", "--endpoint-url", endpoint]) == 0
+        wait_for(base, "demo", "raised_cents", before["raised_cents"] + 20_000)  # booked by the workers
+        assert cli.main(["expenses", "add", "--campaign", "demo", "--amount-cents", "1234", "--payee", "Print Shop",
+                         "--purpose", "letters", "--receipt", str(invoice), "--endpoint-url", endpoint]) == 0
+    finally:
+        aws.reset()  # (and the secrets kept with the dependencies)
+    figures = json.loads(call("GET", f"{base}/campaigns/demo")[1])
+    assert figures["expenses_cents"] == before["expenses_cents"] + 1_234
+    visit = Visit(browser, base)
+    visit.page.goto(f"{base}/")
+    visit.page.wait_for_selector("#dashboard[aria-busy=false]")
+    table = visit.page.locator("#money-identity")
+    rows = table.locator("tbody tr")
+    labels = [rows.nth(i).locator("th").text_content() for i in range(rows.count())]
+    assert "Campaign expenses" in labels and "Payment processor fees" in labels and "Spent buying debt" in labels
+    shown = [int(c) for c in table.locator("tbody td").evaluate_all("cells => cells.map(c => c.dataset.cents)")]
+    texts = table.locator("tbody td").all_text_contents()
+    assert texts == [format_cents(c) for c in shown]  # what is read is what is shown
+    assert sum(shown) == figures["raised_cents"]
+    assert visit.page.text_content("#identity-total") == visit.page.text_content("#raised") == format_cents(
+        figures["raised_cents"])
+    assert visit.page.text_content("#identity-check") == ""
+    assert format_cents(figures["expenses_cents"]) in texts
+    visit.screenshot("dashboard-books")
+    assert visit.foreign_requests() == [] and visit.errors == []
 
 
 def test_a_donation_made_on_the_page_appears_on_the_dashboard(site, browser):

@@ -32,7 +32,7 @@ def admin_token(process):
     raise AssertionError("jubilee serve printed no admin token")
 
 
-def test_a_donation_over_http_reaches_the_public_totals(server, monkeypatch, capsys):
+def test_a_donation_over_http_reaches_the_public_totals(server, monkeypatch, capsys, tmp_path):
     base, endpoint, token = server
     status, body = call("POST", f"{base}/campaigns/demo/donations", {"amount_cents": 2_500, "currency": "USD"},
                         {"Idempotency-Key": "serve-1"})
@@ -79,6 +79,19 @@ def test_a_donation_over_http_reaches_the_public_totals(server, monkeypatch, cap
                for p in others)  # (their offers are open again: the next check may plan them anew)
     assert cli.main(["plans", "list", "--campaign", "demo", "--endpoint", base, "--token", "wrong"]) == 2
     assert "403" in capsys.readouterr().err
+    # An expense, held from the pool, approved through the same admin API as plans, then paid.
+    receipt = tmp_path / "invoice.txt"
+    receipt.write_text("Print shop invoice 7")
+    assert cli.main(["expenses", "add", "--campaign", "demo", "--amount-cents", "500", "--payee", "Print Shop",
+                     "--purpose", "letters", "--receipt", str(receipt), "--endpoint-url", endpoint]) == 0
+    assert ": proposed" in capsys.readouterr().out
+    assert cli.main(["expenses", "list", "--campaign", "demo", "--endpoint", base, "--token", token, "--json"]) == 0
+    [expense] = json.loads(capsys.readouterr().out)["expenses"]
+    assert (expense["status"], expense["approvals_required"]) == ("proposed", 1)
+    assert cli.main(["expenses", "approve", expense["expense_id"], "--endpoint", base, "--token", token]) == 0
+    assert ": paid" in capsys.readouterr().out
+    paid = json.loads(call("GET", f"{base}/campaigns/demo")[1])
+    assert paid["expenses_cents"] == 500 and paid["ledger_balanced"]
 
 
 def test_serve_with_stripe_takes_stripe_signed_events_for_its_donations():

@@ -1,16 +1,16 @@
 """A state machine over everything that moves a campaign's money, checked after every step.
 
 Donations (one-off and monthly), full and partial refunds, refunds that fail, disputes won and lost,
-purchases holding and spending the pool, provider events delivered twice and out of
-order, and queue messages applied but not acknowledged (a crash after the ledger write):
-whatever happens, the books must hold. The use cases are the shipped ones (functions/services/
-payments.py), on the in-memory store of the ports (tests/memory_store.py); the DynamoDB adapter
-passes the same scenarios (tests/integration/test_store_contract.py).
+purchases holding and spending the pool, expenses held then paid or voided (approvals replayed),
+provider events delivered twice and out of order, and queue messages applied but not acknowledged
+(a crash after the ledger write): whatever happens, the books must hold. The use cases are the
+shipped ones (functions/services/payments.py), on the in-memory store of the ports
+(tests/memory_store.py); the DynamoDB adapter passes the same scenarios (tests/integration/test_store_contract.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -21,6 +21,7 @@ from functions.domain.gifts import DisputeUpdate, PaymentAdjusted, PaymentConfir
 from functions.domain.ledger import (
     DISPUTES_LOST,
     DONORS,
+    EXPENSES,
     FEES,
     FROZEN,
     HELD,
@@ -29,12 +30,15 @@ from functions.domain.ledger import (
     RESERVE,
     SHORTFALL,
     SPENT,
+    Totals,
     Transfer,
     balances_from,
     hold_transfer,
+    identity_holds,
     negative_accounts,
     post_transfer,
 )
+from functions.domain.offline import Expense
 from functions.services import payments
 from functions.services.ports import BalanceRefused, NotYetBookable
 from tests.memory_store import MemoryStore
@@ -94,6 +98,7 @@ class Books(RuleBasedStateMachine):
         self.refunded: dict[str, int] = {}  # each payment's refunds as the provider has them now
         self.failures: set[str] = set()  # payments with a failed refund: their events read the total afresh
         self.plans = 0
+        self.expenses = 0
 
     def _send(self, event: PaymentEvent, prompt: bool) -> None:
         """The provider sends an event; most arrive at once, any may come again later."""
@@ -180,6 +185,28 @@ class Books(RuleBasedStateMachine):
             self.books.store.post(hold_transfer("c", plan, price))
             self.books.store.post(post_transfer("c", plan, price))
 
+    @rule(share=st.integers(1, 150), paid=st.booleans(), replays=st.integers(1, 3))
+    def expense(self, share: int, paid: bool, replays: int) -> None:
+        """An expense holds part of the pool (one above it is refused whole), then is paid or voided;
+        the approval or rejection delivered again books nothing more."""
+        amount = self.books.cached[POOL] * share // 100
+        if amount <= 0:
+            return
+        expense = Expense(f"c.exp-{self.expenses:016x}", "c", amount, "Print Shop", "postage", "0" * 64)
+        self.expenses += 1
+        before = dict(self.books.cached)
+        try:
+            self.books.store.post(expense.hold())
+        except BalanceRefused:
+            assert share > 100 and self.books.cached == before  # no partial state
+            return
+        for _ in range(replays):
+            try:
+                self.books.store.post(expense.post() if paid else expense.void())
+            except ValueError:  # booked already: a replay writes nothing
+                pass
+        assert self.books.cached[EXPENSES] - before[EXPENSES] == (amount if paid else 0)
+
     @invariant()
     def every_transfer_sums_to_zero(self) -> None:
         assert all(sum(t.deltas().values()) == 0 for t in self.books.transfers.values())
@@ -200,7 +227,8 @@ class Books(RuleBasedStateMachine):
         gross = -b[DONORS]
         assert gross == sum(-t.deltas()[DONORS] for t in booked_gifts)
         assert gross + -b[SHORTFALL] == (b[FEES] + b[REFUNDED] + b[DISPUTES_LOST] + b[RESERVE] + b[POOL]
-                                         + b[FROZEN] + b[HELD] + b[SPENT])
+                                         + b[FROZEN] + b[HELD] + b[SPENT] + b[EXPENSES])
+        assert identity_holds(asdict(Totals.from_balances(b)))  # as published, term by term
 
     @invariant()
     def each_payment_s_refunds_are_booked_or_on_their_way_exactly_and_never_exceed_it(self) -> None:

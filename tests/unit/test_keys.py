@@ -20,6 +20,7 @@ def test_each_key_builder_names_one_family_and_another_campaigns_items_none():
         "donation": (keys.campaign_pk(CID), keys.donation_sk("d1")),
         "offer": (keys.campaign_pk(CID), keys.offer_sk("o1")),
         "plan": (keys.campaign_pk(CID), keys.plan_sk("c1.o1.1")),
+        "expense": (keys.campaign_pk(CID), keys.expense_sk("c1.exp-0123456789abcdef")),
         "planning": (keys.campaign_pk(CID), keys.PLANNING),
         "campaign-change": (keys.campaign_pk(CID), keys.change_sk("000001#contact")),
         "ledger-entry": (keys.ledger_pk(CID), "gift#sandbox#p1"),

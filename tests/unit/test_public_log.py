@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from functions.domain.public_log import (
     GENESIS,
     compare,
+    expense_body,
     forgiveness_body,
     next_entry,
     purchase_body,
@@ -135,3 +136,25 @@ def test_a_putback_nets_the_totals_and_one_beyond_the_purchase_is_named():
 
 def _bodies(entries):
     return [{k: v for k, v in e.items() if k not in ("seq", "prev", "hash")} for e in entries]
+def test_expenses_are_counted_and_balanced_against_the_published_expenses():
+    digest = "ab" * 32
+    log = chain([expense_body("c", "c.exp-1", "Print Shop", "postage", 1_234, digest, "2026-01-03T00:00:00+00:00"),
+                 expense_body("c", "c.exp-2", "Lawyer", "advice", 766, digest, "2026-01-04T00:00:00+00:00")])
+    result = verify(log)
+    assert result.ok and (result.totals.expenses, result.totals.expenses_cents) == (2, 2_000)
+    published = {"log_head": log[-1]["hash"], "log_entries": 2, "purchases": 0, "spent_cents": 0,
+                 "accounts_forgiven": 0, "face_value_forgiven_cents": 0, "expenses_cents": 2_000}
+    assert compare(result, published) == []
+    assert compare(result, published | {"expenses_cents": 1_999}) == [
+        "published expenses_cents is 1999, the entries give 2000"]
+    # Figures published before expenses existed say none: a log with expenses does not match them.
+    without = {k: v for k, v in published.items() if k != "expenses_cents"}
+    assert compare(result, without) == ["published expenses_cents is 0, the entries give 2000"]
+
+
+def test_an_expense_logged_twice_or_without_its_receipt_digest_is_named():
+    twice = expense_body("c", "c.exp-1", "Print Shop", "postage", 1_234, "ab" * 32, "2026-01-03T00:00:00+00:00")
+    no_digest = expense_body("c", "c.exp-2", "Lawyer", "advice", 766, "not-a-digest", "2026-01-04T00:00:00+00:00")
+    assert verify(chain([twice, twice, no_digest])).problems == [
+        "entry 2 (seq 2): expense c.exp-1 is logged twice",
+        "entry 3 (seq 3): an expense needs a positive amount, a payee and its receipt's SHA-256"]
