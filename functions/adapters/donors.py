@@ -15,8 +15,6 @@ import os
 from hashlib import blake2b
 from typing import Any
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from functions.adapters import dynamo
 from functions.adapters.aws import client, settings
 from functions.adapters.keys import campaign_pk, donation_sk
@@ -65,6 +63,8 @@ def sealed(campaign_id: str, donation_id: str, donor: dict[str, Any]) -> dict[st
     key = _key(campaign_id, ref, create=True)
     if key is None:  # create=True makes one or reads the one a concurrent gift made
         raise LookupError("the donor's key could not be made or read")
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # on use: most callers never seal
+
     nonce = os.urandom(NONCE_BYTES)
     blob = nonce + AESGCM(key).encrypt(nonce, json.dumps(donor, sort_keys=True).encode(), _aad(campaign_id, ref))
     return {"donor_ref": ref, "donor_sealed": blob}
@@ -78,6 +78,8 @@ def opened(donation: dict[str, Any]) -> dict[str, Any] | None:
     key = _key(donation["campaign_id"], ref, create=False)
     if key is None:
         return None
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     blob = bytes(blob)
     return json.loads(AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], _aad(donation["campaign_id"], ref)))
 

@@ -16,16 +16,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Annotated, Any, Literal, TextIO, get_args
+from typing import Annotated, Any, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-STATES = frozenset(
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
-    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR".split()
-)
-DebtType = Literal["medical", "credit_card", "student", "auto", "payday", "utility", "other"]
-DEBT_TYPES = frozenset(get_args(DebtType))
+from functions.domain.terms import STATES, DebtType
+
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 
