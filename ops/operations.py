@@ -141,7 +141,7 @@ def add_offer(campaign_id: str, body: bytes | Iterable[str], seller: str, price_
 
         met = _overlap(campaign, offer_id, key, keys, again)
         stored.seek(0)
-        object_key = storage.upload_offer(campaign_id, offer_id, stored)
+        object_key = storage.upload_offer(campaign_id, offer_id, stored, "".join(a + p for a, p in keys))
     offer = Offer(offer_id, campaign_id, seller, price_cents, shape.face_value_cents, shape.accounts, object_key,
                   eligible_face_value_cents=shape.eligible_face_value_cents - met.eligible_face_value_cents,
                   eligible_accounts=shape.eligible_accounts - met.eligible_accounts)

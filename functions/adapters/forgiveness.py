@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.adapters import clock, dynamo, ledger, public_log
+from functions.adapters import clock, dynamo, ledger, public_log, storage
 from functions.adapters.aws import client, settings
 from functions.adapters.keys import (
     VERIFY,
@@ -117,8 +117,8 @@ def drop_plaintext_when_done(campaign_id: str, plan_id: str) -> bool:
     plan = load_plan(plan_id) or {}
     if not fully_ingested(plan):
         return False
-    for key in (plan["portfolio_key"], plan["offer"]["object_key"]):
-        client("s3").delete_object(Bucket=settings().offers_bucket, Key=key)
+    client("s3").delete_object(Bucket=settings().offers_bucket, Key=plan["portfolio_key"])
+    storage.delete_offer(plan["offer"]["object_key"])  # and its keys
     return True
 
 
