@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -38,8 +39,51 @@ IMPORT_SHORT = ("What stands in the way: the HTTP functions validate requests wi
                 "open with cryptography, which they use on every invocation.")
 
 
-def count_calls(donations: int, batch_size: int) -> tuple[Counter, dict]:
+def item_bytes(item: dict) -> int:
+    """An item's size as DynamoDB bills it: attribute names plus values (numbers about a byte per two digits)."""
+    def value(v: dict) -> int:
+        (kind, data), = v.items()
+        if kind in ("S", "B"):
+            return len(data.encode() if isinstance(data, str) else data)
+        if kind == "N":
+            return len(data.lstrip("-").replace(".", "")) // 2 + 2
+        if kind in ("BOOL", "NULL"):
+            return 1
+        if kind == "M":
+            return 3 + sum(len(k.encode()) + value(x) for k, x in data.items())
+        if kind == "L":
+            return 3 + sum(1 + value(x) for x in data)
+        return sum(len(x.encode() if isinstance(x, str) else x) for x in data)  # SS, NS, BS
+    return sum(len(k.encode()) + value(v) for k, v in item.items())
+
+
+def write_units(operation: str, params: dict, stored: Callable[[str, dict], dict | None]) -> int:
+    """Write capacity units of one request, from the sizes of the items it writes (an update: the item as it
+    is after it, read back; a delete or condition check: the item as it was, or 1): a transaction bills twice."""
+    def units(size: int) -> int:
+        return max(1, -(-size // 1024))
+
+    def op_units(kind: str, op: dict) -> int:
+        if kind == "Put":
+            return units(item_bytes(op["Item"]))
+        found = stored(op["TableName"], op["Key"])
+        return units(item_bytes(found)) if found else 1
+
+    if operation == "TransactWriteItems":
+        return sum(2 * op_units(*next(iter(op.items()))) for op in params["TransactItems"])
+    if operation == "BatchWriteItem":
+        return sum(units(item_bytes(r["PutRequest"]["Item"])) if "PutRequest" in r else 1
+                   for requests in params["RequestItems"].values() for r in requests)
+    kinds = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}
+    return op_units(kinds[operation], params) if operation in kinds else 0
+
+
+def count_calls(donations: int, batch_size: int | None = None, named: bool = False) -> tuple[Counter, dict]:
+    """AWS calls by (function, operation) over `donations` pledged and paid through the sandbox, and the
+    DynamoDB write units by function (under ("<function>", "WCU")); named: each donor gives a name and email."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    import threading
+
     import boto3
 
     from functions.adapters import aws
@@ -47,24 +91,43 @@ def count_calls(donations: int, batch_size: int) -> tuple[Counter, dict]:
     from local.sample_data import seed_campaign
 
     calls: Counter = Counter()
+    pending = threading.local()
 
     def on_call(model, **_: object) -> None:
         function = current_function.get()
         if function:
             calls[(function, f"{model.service_model.service_name}.{model.name}")] += 1
 
-    with LocalCloud(app_secret="bench", batch_sizes={"donations": batch_size}) as cloud:
+    def on_params(params, model, **_: object) -> None:
+        pending.params = dict(params)
+
+    def after(model, **_: object) -> None:
+        function = current_function.get()
+        if function and model.service_model.service_name == "dynamodb":
+            calls[(function, "WCU")] += write_units(model.name, pending.params, stored)
+
+    with LocalCloud(app_secret="bench", batch_sizes={"donations": batch_size} if batch_size else None) as cloud:
         # After the mock starts (it resets boto3's default session), before any handler makes a client.
         boto3.setup_default_session()
         assert boto3.DEFAULT_SESSION is not None
-        boto3.DEFAULT_SESSION.events.register("before-call", on_call)
+        events = boto3.DEFAULT_SESSION.events
+        events.register("before-call", on_call)
+        events.register("before-parameter-build.dynamodb", on_params)
+        events.register("after-call.dynamodb", after)
+        reader = boto3.session.Session().client("dynamodb")  # its own session: neither counted nor hooked
+
+        def stored(table: str, key: dict) -> dict | None:
+            return reader.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+
         aws.reset()
         seed_campaign(cloud)
         for n in range(donations):
-            created = cloud.http("POST", "/campaigns/demo/donations", {"amount_cents": 5_000 + n, "currency": "USD"},
-                                 {"Idempotency-Key": f"bench-{n}"}).json()
+            body = {"amount_cents": 5_000 + n, "currency": "USD"}
+            if named:
+                body["donor"] = {"name": f"Donor {n}", "email": f"donor{n}@example.org"}
+            created = cloud.http("POST", "/campaigns/demo/donations", body, {"Idempotency-Key": f"bench-{n}"}).json()
             cloud.http("POST", created["checkout_url"].removeprefix(cloud.public_base_url))
-            if n % 10 == 9:
+            if n % 50 == 49:
                 cloud.drain()
         cloud.drain()
         figures = cloud.http("GET", "/campaigns/demo").json()
@@ -103,10 +166,11 @@ def forgiveness_calls(accounts: int) -> dict:
     return {"accounts": forgiven, "calls": dict(calls)}
 
 
-def count_calls_fresh(donations: int, batch_size: int) -> tuple[Counter, dict]:
+def count_calls_fresh(donations: int, batch_size: int, named: bool = False) -> tuple[Counter, dict]:
     """count_calls in a fresh interpreter, so no client or cache carries over between runs."""
-    out = subprocess.run([sys.executable, "-m", "bench.run", "--calls", str(donations), str(batch_size)], cwd=ROOT,
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([sys.executable, "-m", "bench.run", "--calls", str(donations), str(batch_size),
+                          "named" if named else "anonymous"], cwd=ROOT, check=True, capture_output=True,
+                         text=True).stdout
     data = json.loads(out.strip().splitlines()[-1])
     return Counter({tuple(k.split(" ", 1)): v for k, v in data["calls"].items()}), data["figures"]
 
@@ -441,7 +505,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--forgiveness-calls"]:
         print(json.dumps(forgiveness_calls(int(sys.argv[2]))))
     elif sys.argv[1:2] == ["--calls"]:
-        counted, totals = count_calls(int(sys.argv[2]), int(sys.argv[3]))
+        counted, totals = count_calls(int(sys.argv[2]), int(sys.argv[3]) or None, sys.argv[4:5] == ["named"])
         print(json.dumps({"calls": {f"{f} {op}": n for (f, op), n in counted.items()}, "figures": totals}))
     elif sys.argv[1:2] == ["--offer-lookups"]:
         print(json.dumps(offer_lookups(int(sys.argv[2]))))
