@@ -315,12 +315,12 @@ def ingestion_cpu(accounts: int = 1_000_000, repeats: int = 3) -> tuple[float, f
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
     from functions.adapters.crypto import Sealer
+    from functions.adapters.forgiven_accounts import chunk_items
     from functions.adapters.forgiveness import CHUNK_ROWS
     from functions.adapters.storage import KEY_WIDTH
     from functions.domain.duplicates import keys_of
     from functions.domain.forgiveness import chunk_ranges
     from functions.domain.offers import read_accounts
-    from functions.handlers.forgiveness import chunk_items
     from local.sample_data import offer_csv
 
     data = offer_csv(accounts, 11)

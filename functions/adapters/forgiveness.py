@@ -117,8 +117,8 @@ def drop_plaintext_when_done(campaign_id: str, plan_id: str) -> bool:
     plan = load_plan(plan_id) or {}
     if not fully_ingested(plan):
         return False
-    client("s3").delete_object(Bucket=settings().offers_bucket, Key=plan["portfolio_key"])
-    storage.delete_offer(plan["offer"]["object_key"])  # and its keys
+    for key in (plan["portfolio_key"], plan["offer"]["object_key"]):
+        storage.delete_offer(key)  # and the keys beside it
     return True
 
 

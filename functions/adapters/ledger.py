@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import Any
 
 from functions.adapters import clock, donors, dynamo, public_log
 from functions.adapters.aws import client, settings
@@ -20,16 +19,10 @@ from functions.adapters.keys import (
     donation_sk,
     ledger_pk,
 )
-from functions.domain import gifts
 from functions.domain.campaigns import Campaign
-from functions.domain.gifts import (
-    PaymentAdjusted,
-    PaymentConfirmed,
-    PaymentEvent,
-    dispute_adjustments,
-    refund_adjustment,
-)
-from functions.domain.ledger import ACCOUNTS, EXTERNAL, POOL, Leg, Totals, Transfer, gift_transfer, net_deltas
+from functions.domain.gifts import PaymentAdjusted, PaymentConfirmed
+from functions.domain.ledger import ACCOUNTS, EXTERNAL, Leg, Totals, Transfer, net_deltas
+from functions.services.ports import BalanceRefused, GiftBatch, NotYetBookable
 from functions.wiring import BY_POSTING
 
 COUNTERS = ("donations_confirmed", "purchases", "accounts_forgiven", "face_value_forgiven_cents", "letters_sent",
@@ -139,29 +132,6 @@ def balance_updates(campaign_id: str, transfers: list[Transfer]) -> list[dict[st
     return updates
 
 
-def post_gifts(campaign: Campaign, gifts: list[PaymentConfirmed], pool_before: int) -> list[PaymentConfirmed]:
-    """Book a batch of confirmed gifts in one transaction; returns the gifts not booked before.
-
-    When the pool reaches the campaign's threshold a purchase check goes out through the
-    outbox, in the same transaction.
-    """
-    cid = campaign.campaign_id
-
-    def build(pending: list[PaymentConfirmed]) -> list[dict[str, Any]]:
-        transfers = [gift_transfer(g.transfer_id, cid, g.amount_cents, g.fee_cents, campaign.reserve_bps)
-                     for g in pending]
-        items = [transfer_put(t, donation_id=g.donation_id) for t, g in zip(transfers, pending, strict=True)]
-        items += balance_updates(cid, transfers) + [count(cid, donations_confirmed=len(pending))]
-        pool_after = pool_before + net_deltas(transfers).get(POOL, 0)
-        if pool_after >= campaign.threshold_cents:
-            batch_id = hashlib.sha256("|".join(t.transfer_id for t in transfers).encode()).hexdigest()[:24]
-            items.append(dynamo.outbox("purchases", f"purchase-check#{cid}#{batch_id}",
-                                       {"campaign_id": cid, "reason": "threshold"}))
-        return items
-
-    return dynamo.transact_new(gifts, build)
-
-
 def transfer_items(campaign_id: str) -> Iterator[dict[str, Any]]:
     return iter(dynamo.query(ledger_pk(campaign_id)))
 
@@ -247,152 +217,106 @@ def _donation_item(campaign_id: str, donation_id: str, amount_cents: int, curren
             "anonymous": anonymous, "created_at": now_iso(), "refunded_cents": 0, "disputes": {}, **extra}
 
 
-# What applying a provider's event did; the webhook answers with it ("retry" never leaves this module).
-Refusal = Literal["unknown", "wrong_provider"]
-Confirmation = Literal["confirmed", "duplicate", "mismatch"] | Refusal
-PaymentOutcome = Confirmation | Literal["failed", "refunded", "refund_failed", "dispute_open", "dispute_won",
-                                         "dispute_lost"]
-Recorded = Literal["duplicate", "refunded", "refund_failed", "dispute_open", "dispute_won", "dispute_lost", "retry"]
-DISPUTE_OUTCOMES: dict[gifts.DisputeStatus, Recorded] = {"open": "dispute_open", "won": "dispute_won",
-                                                         "lost": "dispute_lost"}
+class DynamoStore:
+    """The payment services' store (functions/services/ports.py) on the ledger table: each port's condition
+    is a condition expression, each write one transaction with its outbox items."""
 
+    def load_donation(self, campaign_id: str, donation_id: str) -> dict[str, Any] | None:
+        return load_donation(campaign_id, donation_id)
 
-def _refused(gift: PaymentConfirmed, donation: dict[str, Any] | None) -> Refusal | None:
-    """Why an event about `gift` may not touch `donation`: "unknown" (no such pledge here) or
-    "wrong_provider" (it is paid through another provider: only a verified event of its own counts)."""
-    if donation is None:
-        return "unknown"
-    return "wrong_provider" if donation.get("provider") != gift.provider else None
+    def snapshot(self, campaign_id: str) -> tuple[dict[str, Any] | None, dict[str, int]]:
+        return snapshot(campaign_id)
 
+    def confirm_pledge(self, gift: PaymentConfirmed) -> bool:
+        confirm = dynamo.update(
+            campaign_pk(gift.campaign_id), donation_sk(gift.donation_id),
+            "SET #status = :confirmed, confirmed_at = :at, posted_at = :at, fee_cents = :fee, payment_id = :payment",
+            {":confirmed": "confirmed", ":pending": "pending", ":at": now_iso(), ":fee": gift.fee_cents,
+             ":amount": gift.amount_cents, ":currency": gift.currency, ":payment": gift.payment_id,
+             ":provider": gift.provider},
+            condition="#status = :pending AND amount_cents = :amount AND currency = :currency AND provider = :provider",
+            names={"#status": "status"},
+        )
+        return dynamo.transact_once([confirm, _announce_gift(gift)])
 
-def _confirm(gift: PaymentConfirmed) -> Confirmation:
-    """Mark a donation paid and announce its gift to the pool stage, once per payment.
-
-    "confirmed", "duplicate" (already confirmed), "unknown" (no such pledge), "wrong_provider"
-    (the pledge is another provider's) or "mismatch" (amount or currency differ from the pledge).
-    """
-    message = dynamo.outbox("donations", gift.transfer_id, gift.to_message())
-    if gift.pledge_id and gift.pledge_id != gift.donation_id:  # a monthly installment: a donation of its own
-        pledge = load_donation(gift.campaign_id, gift.pledge_id)
-        if refusal := _refused(gift, pledge):
-            return refusal
-        assert pledge is not None  # _refused answered "unknown" otherwise
+    def add_installment(self, gift: PaymentConfirmed, pledge: dict[str, Any]) -> bool:
         item = _donation_item(gift.campaign_id, gift.donation_id, gift.amount_cents, gift.currency, gift.provider,
                               "confirmed", {k: pledge[k] for k in ("donor_ref", "donor_sealed") if k in pledge},
                               pledge["anonymous"], pledge_id=gift.pledge_id,
                               confirmed_at=(at := now_iso()), posted_at=at, fee_cents=gift.fee_cents,
                               payment_id=gift.payment_id)
-        return "confirmed" if dynamo.transact_once([dynamo.put(item), message]) else "duplicate"
-    confirm = dynamo.update(
-        campaign_pk(gift.campaign_id), donation_sk(gift.donation_id),
-        "SET #status = :confirmed, confirmed_at = :at, posted_at = :at, fee_cents = :fee, payment_id = :payment",
-        {":confirmed": "confirmed", ":pending": "pending", ":at": now_iso(), ":fee": gift.fee_cents,
-         ":amount": gift.amount_cents, ":currency": gift.currency, ":payment": gift.payment_id,
-         ":provider": gift.provider},
-        condition="#status = :pending AND amount_cents = :amount AND currency = :currency AND provider = :provider",
-        names={"#status": "status"},
-    )
-    if dynamo.transact_once([confirm, message]):
-        return "confirmed"
-    donation = load_donation(gift.campaign_id, gift.donation_id)
-    if refusal := _refused(gift, donation):
-        return refusal
-    assert donation is not None  # _refused answered "unknown" otherwise
-    return "duplicate" if donation["status"] != "pending" else "mismatch"
+        return dynamo.transact_once([dynamo.put(item), _announce_gift(gift)])
+
+    def fail_pledge(self, gift: PaymentConfirmed) -> bool:
+        update = dynamo.update(campaign_pk(gift.campaign_id), donation_sk(gift.donation_id), "SET #status = :failed",
+                               {":failed": "failed", ":pending": "pending", ":provider": gift.provider},
+                               condition="#status = :pending AND provider = :provider", names={"#status": "status"})
+        return dynamo.transact_once([update])
+
+    def record_refunds(self, donation: dict[str, Any], refunded_cents: int, refunds_failed_cents: int,
+                       adjustment: PaymentAdjusted) -> bool:
+        had_failures = "refunds_failed_cents" in donation
+        unchanged = "refunds_failed_cents = :failed_before" if had_failures \
+            else "attribute_not_exists(refunds_failed_cents)"
+        values = {":total": refunded_cents, ":before": int(donation.get("refunded_cents", 0)),
+                  ":failed": refunds_failed_cents}
+        values |= {":failed_before": int(donation["refunds_failed_cents"])} if had_failures else {}
+        return _change(donation, "SET refunded_cents = :total, refunds_failed_cents = :failed", values,
+                       f"refunded_cents = :before AND {unchanged}", None, [adjustment])
+
+    def record_dispute(self, donation: dict[str, Any], dispute_id: str, status: str,
+                       adjustments: list[PaymentAdjusted]) -> bool:
+        known = (donation.get("disputes") or {}).get(dispute_id)
+        condition = "attribute_not_exists(disputes.#d)" if known is None else "disputes.#d = :known"
+        values = {":status": status} | ({":known": known} if known else {})
+        return _change(donation, "SET disputes.#d = :status", values, condition, {"#d": dispute_id}, adjustments)
+
+    def post_gifts(self, campaign_id: str, gifts: list[PaymentConfirmed],
+                   plan: Callable[[list[PaymentConfirmed]], GiftBatch]) -> list[PaymentConfirmed]:
+        def build(pending: list[PaymentConfirmed]) -> list[dict[str, Any]]:
+            batch = plan(pending)
+            items = [transfer_put(t, donation_id=g.donation_id)
+                     for t, g in zip(batch.transfers, pending, strict=True)]
+            items += balance_updates(campaign_id, batch.transfers)
+            items.append(count(campaign_id, donations_confirmed=len(pending)))
+            if batch.purchase_check:
+                items.append(dynamo.outbox("purchases", batch.purchase_check,
+                                           {"campaign_id": campaign_id, "reason": "threshold"}))
+            return items
+
+        return dynamo.transact_new(gifts, build)
+
+    def post_adjustment(self, adjustment: PaymentAdjusted, transfer: Transfer) -> bool:
+        cid = adjustment.campaign_id
+        requirement = {"ConditionCheck": {"TableName": dynamo.settings().table,
+                                          "Key": dynamo.key(ledger_pk(cid), adjustment.requires),
+                                          "ConditionExpression": "attribute_exists(pk)"}}
+        items = [transfer_put(transfer, donation_id=adjustment.donation_id), requirement,
+                 *balance_updates(cid, [transfer])]
+        try:
+            dynamo.transact(items)
+        except dynamo.TransactionCancelled as cancelled:
+            if 0 in cancelled.failed():
+                return False
+            if 1 in cancelled.failed():
+                raise NotYetBookable(f"{adjustment.transfer_id} waits for {adjustment.requires}") from None
+            if cancelled.failed():
+                raise BalanceRefused(f"{adjustment.transfer_id} would drive a balance below zero") from cancelled
+            raise
+        return True
 
 
-def _fail(gift: PaymentConfirmed) -> Literal["failed", "duplicate"] | Refusal:
-    """A payment that never arrived: the pledge is closed, nothing is booked."""
-    update = dynamo.update(campaign_pk(gift.campaign_id), donation_sk(gift.donation_id), "SET #status = :failed",
-                           {":failed": "failed", ":pending": "pending", ":provider": gift.provider},
-                           condition="#status = :pending AND provider = :provider", names={"#status": "status"})
-    if dynamo.transact_once([update]):
-        return "failed"
-    return _refused(gift, load_donation(gift.campaign_id, gift.donation_id)) or "duplicate"
+def _announce_gift(gift: PaymentConfirmed) -> dict[str, Any]:
+    return dynamo.outbox("donations", gift.transfer_id, gift.to_message())
 
 
-def _announce(donation: dict[str, Any], change: dict[str, Any], adjustments: list[PaymentAdjusted]) -> bool:
-    """Record what changed on the donation and announce the adjustments, in one transaction."""
+def _change(donation: dict[str, Any], expression: str, values: dict[str, Any], condition: str,
+            names: dict[str, str] | None, adjustments: list[PaymentAdjusted]) -> bool:
+    """Change the donation under `condition` and announce the adjustments, in one transaction."""
     update = dynamo.update(campaign_pk(donation["campaign_id"]), donation_sk(donation["donation_id"]),
-                           change["expression"], change["values"], condition=change["condition"],
-                           names=change.get("names"))
+                           expression, values, condition=condition, names=names)
     return dynamo.transact_once([update] + [dynamo.outbox("donations", f"adjust#{a.transfer_id}", a.to_message())
                                              for a in adjustments])
 
 
-def _record_refund(event: PaymentEvent, donation: dict[str, Any]) -> Recorded:
-    refunded, failed = int(donation.get("refunded_cents", 0)), int(donation.get("refunds_failed_cents", 0))
-    adjustment = refund_adjustment(event, refunded, failed)
-    if adjustment is None:
-        return "duplicate"
-    total = event.refunded_total_cents
-    after = failed + (adjustment.amount_cents if adjustment.kind == "refund_failed" else 0)
-    # Both totals as they were read, so a concurrent event's change is never overwritten.
-    unchanged = ("refunds_failed_cents = :failed_before" if "refunds_failed_cents" in donation
-                 else "attribute_not_exists(refunds_failed_cents)")
-    change = {"expression": "SET refunded_cents = :total, refunds_failed_cents = :failed",
-              "values": {":total": total, ":before": refunded, ":failed": after}
-              | ({":failed_before": failed} if "refunds_failed_cents" in donation else {}),
-              "condition": f"refunded_cents = :before AND {unchanged}"}
-    outcome: Recorded = "refunded" if adjustment.kind == "refund" else "refund_failed"
-    return outcome if _announce(donation, change, [adjustment]) else "retry"
-
-
-def _record_dispute(event: PaymentEvent, dispute: gifts.DisputeUpdate, donation: dict[str, Any]) -> Recorded:
-    known = (donation.get("disputes") or {}).get(dispute.dispute_id)
-    adjustments = dispute_adjustments(event, known)
-    if not adjustments:
-        return "duplicate"
-    condition = "attribute_not_exists(disputes.#d)" if known is None else "disputes.#d = :known"
-    change = {"expression": "SET disputes.#d = :status", "names": {"#d": dispute.dispute_id},
-              "values": {":status": dispute.status} | ({":known": known} if known else {}), "condition": condition}
-    return DISPUTE_OUTCOMES[dispute.status] if _announce(donation, change, adjustments) else "retry"
-
-
-def apply_payment_event(event: PaymentEvent) -> PaymentOutcome:
-    """Apply a verified provider event once, whatever order and however often it comes.
-
-    The gift it names is confirmed first if no earlier event did, so a refund or a dispute
-    that overtakes its payment's confirmation still finds the gift booked.
-    """
-    if event.failed:
-        return _fail(event.gift)
-    outcome = _confirm(event.gift)
-    if outcome in ("unknown", "wrong_provider", "mismatch") or (event.refunded_total_cents is None
-                                                                and event.dispute is None):
-        return outcome
-    dispute = event.dispute
-    for _ in range(5):  # a concurrent event for the same donation moved it on: read again and redo
-        donation = load_donation(event.gift.campaign_id, event.gift.donation_id)
-        if donation is None:  # confirmed just now, so only a shredded or deleted item gets here
-            return "unknown"
-        if event.refunded_total_cents is not None or dispute is None:
-            result = _record_refund(event, donation)
-        else:
-            result = _record_dispute(event, dispute, donation)
-        if result != "retry":
-            return result
-    raise RuntimeError("the donation kept changing under this event; the provider will redeliver it")
-
-
-class NotYetBookable(Exception):
-    """An adjustment whose gift (or dispute opening) is not booked yet: retry after it is."""
-
-
-def post_adjustment(adjustment: PaymentAdjusted, transfer: Transfer) -> bool:
-    """Book a refund or dispute step once. False if it was booked before."""
-    cid = adjustment.campaign_id
-    requirement = {"ConditionCheck": {"TableName": dynamo.settings().table, "Key": dynamo.key(ledger_pk(cid),
-                                                                                          adjustment.requires),
-                                      "ConditionExpression": "attribute_exists(pk)"}}
-    items = [transfer_put(transfer, donation_id=adjustment.donation_id), requirement,
-             *balance_updates(cid, [transfer])]
-    try:
-        dynamo.transact(items)
-    except dynamo.TransactionCancelled as cancelled:
-        if 0 in cancelled.failed():
-            return False
-        if 1 in cancelled.failed():
-            raise NotYetBookable(f"{adjustment.transfer_id} waits for {adjustment.requires}") from None
-        raise  # a balance moved under us: the message is retried with fresh balances
-    return True
+STORE = DynamoStore()

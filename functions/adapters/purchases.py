@@ -1,4 +1,4 @@
-"""Offers, plans and approvals in DynamoDB: the PurchaseStore port of domain/purchase.py.
+"""Offers, plans and approvals in DynamoDB: the PurchaseStore and ApprovalStore ports of functions/services.
 
 Each step is one transaction whose conditions make it happen at most once: a proposal needs
 the offer open and the pool sufficient; settling needs the plan approved; voiding needs it
@@ -12,12 +12,11 @@ from typing import Any
 from functions.adapters import dynamo, ledger, public_log, storage
 from functions.adapters.aws import client, settings
 from functions.adapters.keys import PLANNING, account_sk, campaign_pk, offer_sk, plan_sk
-from functions.domain.campaigns import Campaign
 from functions.domain.duplicates import net_of, taken_from
 from functions.domain.ledger import POOL, hold_transfer, post_transfer, void_transfer
 from functions.domain.planner import Offer
 from functions.domain.public_log import purchase_body
-from functions.domain.purchase import Plan, approval_outcome, campaign_of
+from functions.domain.purchase import Plan, campaign_of
 
 OFFER_FIELDS = tuple(Offer.__dataclass_fields__)
 LIVE = ("proposed", "approved")  # a plan whose funds are held
@@ -151,26 +150,31 @@ class DynamoPurchaseStore:
         return voided
 
 
-def approve(campaign: Campaign, plan_id: str, approver: str) -> dict[str, Any]:
-    """Count one approver's approval once; at N distinct approvals the plan is approved and bought."""
-    try:
-        updated = dynamo.retrying(lambda: client("dynamodb").update_item(  # the plan may be in a transaction
-            TableName=settings().table, Key=dynamo.key(campaign_pk(campaign.campaign_id), plan_sk(plan_id)),
-            UpdateExpression="ADD approvers :who", ConditionExpression="#status = :proposed",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":who": {"SS": [approver]}, ":proposed": {"S": "proposed"}},
-            ReturnValues="ALL_NEW"))["Attributes"]
-    except client("dynamodb").exceptions.ConditionalCheckFailedException:
-        return load_plan(plan_id) or {}
-    item = dynamo.from_item(updated)
-    approvers = set(item.get("approvers") or ())
-    if approval_outcome(campaign, approvers):
-        dynamo.transact_once([
-            _finish_plan(plan_from_item(item), "approved", ("proposed",), approved_by=sorted(approvers)),
-            dynamo.outbox("purchases", f"approved#{plan_id}", {"campaign_id": campaign.campaign_id,
-                                                               "reason": "approved"}),
+class DynamoApprovalStore:
+    """The approvals' port (functions/services/ports.py): an approver counted once, a plan approved once."""
+
+    def load_plan(self, plan_id: str) -> dict[str, Any] | None:
+        return load_plan(plan_id)
+
+    def add_approval(self, campaign_id: str, plan_id: str, approver: str) -> dict[str, Any] | None:
+        try:
+            updated = dynamo.retrying(lambda: client("dynamodb").update_item(  # the plan may be in a transaction
+                TableName=settings().table, Key=dynamo.key(campaign_pk(campaign_id), plan_sk(plan_id)),
+                UpdateExpression="ADD approvers :who", ConditionExpression="#status = :proposed",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":who": {"SS": [approver]}, ":proposed": {"S": "proposed"}},
+                ReturnValues="ALL_NEW"))["Attributes"]
+        except client("dynamodb").exceptions.ConditionalCheckFailedException:
+            return None
+        return dynamo.from_item(updated)
+
+    def mark_approved(self, plan: dict[str, Any], approvers: list[str]) -> bool:
+        approved = plan_from_item(plan)
+        return dynamo.transact_once([
+            _finish_plan(approved, "approved", ("proposed",), approved_by=approvers),
+            dynamo.outbox("purchases", f"approved#{approved.plan_id}", {"campaign_id": approved.campaign_id,
+                                                                        "reason": "approved"}),
         ])
-    return load_plan(plan_id) or item
 
 
 def record_planning(campaign_id: str, explanation: list[dict[str, Any]], exact: bool) -> None:

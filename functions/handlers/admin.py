@@ -18,6 +18,7 @@ from functions.adapters import ledger, purchases
 from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
 from functions.domain.purchase import campaign_of
 from functions.handlers.http import ApiError, make_app, unknown_campaign
+from functions.services import purchases as purchase_service
 
 logger = Logger()
 router = Router()
@@ -74,7 +75,7 @@ def _live_plan(plan_id: str, caller: str) -> tuple[Campaign, dict[str, Any]]:
 def approve(plan_id: PlanId) -> dict:
     caller = _caller()
     campaign, _ = _live_plan(plan_id, caller)
-    item = purchases.approve(campaign, plan_id, caller)
+    item = purchase_service.approve(purchases.DynamoApprovalStore(), campaign, plan_id, caller)
     logger.info("plan approval", extra={"plan_id": plan_id, "status": item.get("status")})
     return _plan_view(item, campaign)
 

@@ -1,144 +1,33 @@
-"""Forgiveness stage: split a bought portfolio into chunks, then forgive each chunk's accounts.
-
-Per account, one event: public fields (a keyed hash for the account, never its reference, and
-the hash of the debtor's verification code) and the debtor's name and address sealed to the
-portfolio's public key for the letters stage. This function can seal, never open (crypto.py).
-"""
+"""Forgiveness stage: split a bought portfolio into chunks, then forgive each chunk's accounts
+(functions/services/forgiveness.py; the events are built in functions/adapters/forgiven_accounts.py)."""
 
 from __future__ import annotations
 
-import csv
-import gc
-from collections.abc import Callable
-from functools import partial
-from hashlib import blake2b, sha256
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from functions.adapters import crypto, duplicates, purchases, storage
-from functions.adapters import forgiveness as store
-from functions.adapters.keys import chunk_sk, forgiven_pk
-from functions.adapters.secrets import derived_key
-from functions.adapters.storage import KEY_WIDTH
-from functions.domain.duplicates import ACCOUNT, PERSON, primed
-from functions.domain.forgiveness import CODE_BYTES, SEPARATOR, debts
+from functions.adapters.forgiven_accounts import DynamoForgivenessStore
 from functions.handlers.queue import each_message
+from functions.services import forgiveness
 
 logger = Logger()
-KEYED_BYTES = 16 + CODE_BYTES  # as account_keys makes them
+STORE = DynamoForgivenessStore()
 
 
 def split(message: dict[str, Any]) -> None:
-    cid, plan_id = message["campaign_id"], message["plan_id"]
-    if store.drop_plaintext_when_done(cid, plan_id):
-        return  # a late redelivery: every chunk is in (and the files, deleted again, are gone)
-    store.ensure_key_pair(cid, plan_id, lambda: crypto.new_key_pair(cid, plan_id))
-    header, ranges = store.chunk_ranges(message["portfolio_key"])
-    store.announce_chunks(message, header, ranges)
-    logger.info("portfolio split", extra={"campaign_id": cid, "plan_id": plan_id, "chunks": len(ranges)})
-
-
-def chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash_key: bytes,
-                forgiven_at: str, claim_key: bytes,
-                claim: Callable[[list[tuple[str, str]]], set[int]] | None = None, known: str | None = None
-                ) -> tuple[list[dict[str, Any]], int, int, int]:
-    """A chunk's DynamoDB items, one event per account, with its account count, face value and the
-    number of accounts skipped: those `claim` refuses (given each account's keys, domain/duplicates.py),
-    forgiven already under another plan. `known`: the chunk's keys as `offers add` stored them
-    (storage.offer_keys); without them (files registered before), each account is hashed here.
-
-    This loop is the ingestion's hot path (bench/RESULTS.md): items are built in DynamoDB's wire
-    format directly, and account_keys, duplicates.keys_of, code_hash, private_blob, crypto.nonce,
-    crypto.aad and Sealer.seal are inlined (a test checks the results are the same as theirs).
-    """
-    # The items form no reference cycles, yet the cyclic collector would rescan every live one
-    # each few hundred allocations: a fifth of the loop's time. Paused here, restored after.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        items, face, keys = _chunk_items(message, text, sealer, hash_key, forgiven_at, claim_key, known is None)
-        if known is not None and len(known) < KEY_WIDTH * len(items):  # not this file's keys: hash as before
-            items, face, keys = _chunk_items(message, text, sealer, hash_key, forgiven_at, claim_key, True)
-        elif known is not None:
-            half = KEY_WIDTH // 2
-            keys = [(known[n:n + half], known[n + half:n + KEY_WIDTH])
-                    for n in range(0, KEY_WIDTH * len(items), KEY_WIDTH)]
-    finally:
-        if collecting:
-            gc.enable()
-    skipped = claim(keys) if claim else set()
-    if skipped:
-        face -= sum(int(items[n]["face_value_cents"]["N"]) for n in skipped)
-        items = [item for n, item in enumerate(items) if n not in skipped]
-    return items, len(items), face, len(skipped)
-
-
-def _chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash_key: bytes, forgiven_at: str,
-                 claim_key: bytes, hashing: bool) -> tuple[list[dict[str, Any]], int, list[tuple[str, str]]]:
-    cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
-    header = next(csv.reader([message["header"]]))
-    items, face, keys = [], 0, []
-    # Attribute values shared by every item of the chunk are made once (boto3 only reads them).
-    partition, kind, campaign = {"S": forgiven_pk(cid, plan_id)}, {"S": "forgiveness"}, {"S": cid}
-    plan, when = {"S": plan_id}, {"S": forgiven_at}
-    nonce_base, aad_prefix = chunk << 48, f"{cid}|{plan_id}|"  # as crypto.nonce and crypto.aad make them
-    ephemeral, encrypt = sealer.header, sealer.cipher.encrypt
-    keyed = blake2b(f"{cid}|".encode(), key=hash_key, digest_size=KEYED_BYTES)  # copied: keying once is cheaper
-    sort_prefix = f"{chunk_sk(chunk)}#"
-    by_account, by_person = primed(claim_key, ACCOUNT, cid), primed(claim_key, PERSON, cid)
-    for row, (ref, name, address, city, state, zip_code, creditor, debt_type, cents, charged_off, extra) in enumerate(
-            debts(header, text, message["first_row"] + 2)):
-        mac = keyed.copy()
-        mac.update(ref.encode())
-        raw = mac.digest()
-        digest, code = raw[:16].hex(), raw[16:]
-        nonce = (nonce_base | row).to_bytes(12, "big")
-        private = code + SEPARATOR.join((name, address, city, state, zip_code, ref[-4:], charged_off, *extra)
-                                        if any(extra) else (name, address, city, state, zip_code, ref[-4:],
-                                                            charged_off)).encode()
-        items.append({
-            "pk": partition, "sk": {"S": f"{sort_prefix}{digest}"}, "kind": kind, "campaign_id": campaign,
-            "plan_id": plan, "account_hash": {"S": digest}, "original_creditor": {"S": creditor},
-            "debt_type": {"S": debt_type}, "state": {"S": state}, "face_value_cents": {"N": str(cents)},
-            "forgiven_at": when, "code_hash": {"S": sha256(code).hexdigest()},
-            "sealed": {"B": ephemeral + nonce + encrypt(nonce, private, f"{aad_prefix}{digest}".encode())},
-        })
-        face += cents
-        if not hashing:
-            continue
-        # Its keys across offers, as duplicates.keys_of makes them (normalized inlined: NUL-joined, casefolded,
-        # whitespace dropped).
-        account_mac, person_mac = by_account.copy(), by_person.copy()
-        account_mac.update("".join(f"{creditor}\0{ref}".casefold().split()).encode())
-        person_mac.update("".join(f"{name}\0{address}\0{city}\0{state}\0{zip_code}\0{cents}".casefold().split())
-                          .encode())
-        keys.append((account_mac.hexdigest(), person_mac.hexdigest()))
-    return items, face, keys
+    chunks = forgiveness.split(STORE, message)
+    if chunks is not None:
+        logger.info("portfolio split", extra={"campaign_id": message["campaign_id"], "plan_id": message["plan_id"],
+                                              "chunks": chunks})
 
 
 def forgive_chunk(message: dict[str, Any]) -> None:
-    cid, plan_id = message["campaign_id"], message["plan_id"]
-    if store.chunk_done(cid, plan_id, message["chunk"]):
-        # Counted by an earlier delivery (whose events are written); its deletion may have failed.
-        store.drop_plaintext_when_done(cid, plan_id)
-        return
-    plan, key_pair = purchases.load_plan(plan_id), store.debtor_key(cid, plan_id)
-    if plan is None or key_pair is None:
-        raise LookupError(f"plan {plan_id} has no debtor key yet")
-    # The portfolio is the offer's file as registered (copied, or the file itself): its keys are the offer's.
-    known = storage.offer_keys(plan["offer"]["object_key"], message["first_row"], store.CHUNK_ROWS)
-    # The purchase's settlement time: the same on every redelivery, so rewritten events say the same.
-    forgiven_at = plan.get("finished_at") or plan["held_at"]
-    items, accounts, face, skipped = chunk_items(
-        message, store.chunk_text(message), crypto.Sealer(bytes(key_pair["public_key"])), derived_key("account-hash"),
-        forgiven_at, derived_key("account-claim"), partial(duplicates.claim, cid, f"{plan_id}#{message['chunk']}"),
-        known)
-    store.write_items(items)
-    counted = store.finish_chunk(message, accounts, face, forgiven_at, skipped)
-    done = store.drop_plaintext_when_done(cid, plan_id)
-    logger.info("chunk forgiven", extra={"campaign_id": cid, "plan_id": plan_id, "chunk": message["chunk"],
-                                         "accounts": accounts, "counted_now": counted, "portfolio_done": done})
+    done = forgiveness.forgive_chunk(STORE, message)
+    if done is not None:
+        logger.info("chunk forgiven", extra={"campaign_id": message["campaign_id"], "plan_id": message["plan_id"],
+                                             "chunk": message["chunk"], "accounts": done.accounts,
+                                             "counted_now": done.counted_now, "portfolio_done": done.portfolio_done})
 
 
 def forgive(message: dict[str, Any]) -> None:

@@ -15,31 +15,25 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 
 from functions.adapters import ledger
-from functions.domain.campaigns import Campaign, UnknownCampaign
 from functions.domain.gifts import PaymentAdjusted, PaymentConfirmed, from_message
-from functions.domain.ledger import POOL, SHORTFALL
 from functions.handlers.queue import failures
+from functions.services import payments
+from functions.services.ports import NotYetBookable
 
 logger = Logger()
 
 
 def book_gifts(campaign_id: str, gifts: list[PaymentConfirmed]) -> None:
-    meta, balances = ledger.snapshot(campaign_id)
-    if meta is None:
-        raise UnknownCampaign(campaign_id)
-    # A message delivered twice in one batch is one gift: one transaction can't write an item twice.
-    unique = list({g.transfer_id: g for g in gifts}.values())
-    booked = ledger.post_gifts(Campaign.from_dict(meta), unique, balances[POOL])
-    logger.info("gifts booked", extra={"campaign_id": campaign_id, "booked": len(booked),
-                                       "already_booked": len(unique) - len(booked)})
+    booked = payments.book_gifts(ledger.STORE, campaign_id, gifts)
+    logger.info("gifts booked", extra={"campaign_id": campaign_id, "booked": booked.booked,
+                                       "already_booked": booked.already_booked})
 
 
 def book_adjustment(adjustment: PaymentAdjusted) -> None:
-    _, balances = ledger.snapshot(adjustment.campaign_id)
-    transfer = adjustment.transfer(balances)
-    if not ledger.post_adjustment(adjustment, transfer):
+    transfer = payments.book_adjustment(ledger.STORE, adjustment)
+    if transfer is None:
         return
-    shortfall = -transfer.deltas().get(SHORTFALL, 0)
+    shortfall = payments.shortfall_cents(transfer)
     logger.info("adjustment booked", extra={"campaign_id": adjustment.campaign_id, "kind": adjustment.kind,
                                             "transfer_id": adjustment.transfer_id, "shortfall_cents": shortfall})
     if shortfall:
@@ -74,7 +68,7 @@ def handler(event: dict, context: Any) -> dict:
     for message_id, adjustment in adjustments:  # after the gifts: a batch may hold a gift and its refund
         try:
             book_adjustment(adjustment)
-        except ledger.NotYetBookable as waiting:
+        except NotYetBookable as waiting:
             logger.info("adjustment waits", extra={"reason": str(waiting)})
             failed.append(message_id)
         except Exception:

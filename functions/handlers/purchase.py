@@ -11,8 +11,8 @@ from functions.adapters import clock, ledger, purchases
 from functions.adapters.purchases import DynamoPurchaseStore
 from functions.adapters.storage import seller_for
 from functions.domain.campaigns import UnknownCampaign
-from functions.domain.purchase import run_purchase_check
 from functions.handlers.queue import each_message
+from functions.services.purchases import run_purchase_check
 
 logger = Logger()
 

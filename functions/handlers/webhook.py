@@ -21,12 +21,13 @@ from functions.adapters.payments import (
 from functions.adapters.providers import PaymentProvider, UnknownProvider, provider
 from functions.domain.money import format_cents
 from functions.handlers.http import ApiError, make_app
+from functions.services import payments as payment_service
 
 logger = Logger()
 router = Router()
 Segment = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,80}$")]
 # Every other outcome is a 200: applied, or applied before. A donation only its own provider may touch.
-OUTCOME_STATUS: dict[ledger.PaymentOutcome, int] = {"wrong_provider": 403, "mismatch": 422}
+OUTCOME_STATUS: dict[payment_service.PaymentOutcome, int] = {"wrong_provider": 403, "mismatch": 422}
 SIGNATURE_HEADERS = {"sandbox": SIGNATURE_HEADER, "stripe": "Stripe-Signature"}
 
 
@@ -52,7 +53,7 @@ def receive(provider_key: str, headers: dict[str, str], body: bytes) -> Response
         raise ApiError(503, "provider_unavailable", str(unavailable)) from None
     if event is None:
         return Response(200, content_types.APPLICATION_JSON, {"status": "ignored"})
-    outcome = ledger.apply_payment_event(event)
+    outcome = payment_service.apply_payment_event(ledger.STORE, event)
     gift = event.gift
     logger.info("webhook applied", extra={"provider": provider_key, "event_id": gift.event_id, "outcome": outcome,
                                           "donation_id": gift.donation_id})

@@ -13,9 +13,9 @@ from functions.domain.gifts import PaymentConfirmed
 from functions.domain.ledger import POOL, balances_from, gift_transfer, hold_transfer
 from functions.domain.planner import Offer
 from functions.handlers import reconcile
+from functions.services import payments
 from local.sample_data import offer_csv
 from ops import operations
-from tests.conftest import CAMPAIGN
 from tests.support import give, items
 
 
@@ -109,7 +109,7 @@ def test_a_confirmed_donation_whose_gift_was_lost_is_reported_until_it_is_booked
     assert '"UnpooledGifts":[1.0]' in capsys.readouterr().out  # the metric its alarm watches
     assert "confirmed donations without a gift transfer" in caplog.messages
     gift = PaymentConfirmed(**announcement["gift"])
-    ledger.post_gifts(CAMPAIGN, [gift], 0)  # re-announced and booked at last
+    payments.book_gifts(ledger.STORE, "c1", [gift])  # re-announced and booked at last
     assert cloud.run_schedule("reconcile")["unpooled_gifts"] == 0
 
 

@@ -3,8 +3,9 @@
 Donations (one-off and monthly), full and partial refunds, refunds that fail, disputes won and lost,
 purchases holding and spending the pool, provider events delivered twice and out of
 order, and queue messages applied but not acknowledged (a crash after the ledger write):
-whatever happens, the books must hold. The store here is in memory; the decisions are
-the domain's own (functions/domain/gifts.py and ledger.py), as the DynamoDB adapters use them.
+whatever happens, the books must hold. The use cases are the shipped ones (functions/services/
+payments.py), on the in-memory store of the ports (tests/memory_store.py); the DynamoDB adapter
+passes the same scenarios (tests/integration/test_store_contract.py).
 """
 
 from __future__ import annotations
@@ -15,16 +16,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from functions.domain.gifts import (
-    DisputeUpdate,
-    PaymentAdjusted,
-    PaymentConfirmed,
-    PaymentEvent,
-    dispute_adjustments,
-    refund_adjustment,
-)
+from functions.domain.campaigns import Campaign
+from functions.domain.gifts import DisputeUpdate, PaymentAdjusted, PaymentConfirmed, PaymentEvent
 from functions.domain.ledger import (
-    ACCOUNTS,
     DISPUTES_LOST,
     DONORS,
     FEES,
@@ -37,69 +31,54 @@ from functions.domain.ledger import (
     SPENT,
     Transfer,
     balances_from,
-    gift_transfer,
     hold_transfer,
     negative_accounts,
     post_transfer,
 )
+from functions.services import payments
+from functions.services.ports import BalanceRefused, NotYetBookable
+from tests.memory_store import MemoryStore
 
 
 class MemoryBooks:
-    """Donations, the ledger and the pool stage's queue, with the adapters' exactly-once rules."""
+    """One campaign's books in the in-memory store, the payment services over them, and the pool stage's queue."""
 
     def __init__(self) -> None:
-        self.donations: dict[str, dict] = {}
-        self.transfers: dict[str, Transfer] = {}
-        self.cached = dict.fromkeys(ACCOUNTS, 0)  # what the balance items would hold
-        self.queue: list[PaymentConfirmed | PaymentAdjusted] = []
-        self.announced: set[str] = set()  # outbox ids: one announcement per fact
+        self.store = MemoryStore()
+        self.store.add_campaign(Campaign("c", "C", reserve_bps=1_000))
+        self.queue: list[PaymentConfirmed | PaymentAdjusted] = []  # announced, not yet acknowledged
 
-    def announce(self, fact: PaymentConfirmed | PaymentAdjusted) -> None:
-        if fact.transfer_id not in self.announced:
-            self.announced.add(fact.transfer_id)
-            self.queue.append(fact)
+    @property
+    def transfers(self) -> dict[str, Transfer]:
+        return self.store.ledger["c"]
+
+    @property
+    def cached(self) -> dict[str, int]:  # what the balance items hold
+        return self.store.balances["c"]
+
+    def refunded(self, donation_id: str) -> int:
+        donation = self.store.load_donation("c", donation_id)  # an installment not confirmed yet: none
+        return donation["refunded_cents"] if donation else 0
 
     def apply_event(self, event: PaymentEvent) -> None:  # the webhook
-        gift = event.gift
-        donation = self.donations[gift.donation_id]
-        if donation["status"] == "pending":
-            donation["status"] = "confirmed"
-            self.announce(gift)
-        if event.refunded_total_cents is not None:
-            adjustment = refund_adjustment(event, donation["refunded"], donation["failed"])
-            if adjustment:
-                donation["refunded"] = event.refunded_total_cents
-                donation["failed"] += adjustment.amount_cents if adjustment.kind == "refund_failed" else 0
-                self.announce(adjustment)
-        if event.dispute:
-            for adjustment in dispute_adjustments(event, donation["disputes"].get(event.dispute.dispute_id)):
-                self.announce(adjustment)
-            donation["disputes"][event.dispute.dispute_id] = event.dispute.status
-
-    def post(self, transfer: Transfer, refused_below_zero: bool = False) -> bool:
-        """False if booked before; with `refused_below_zero`, also if it would drive an account below zero
-        (the balance items' conditions refuse it, and the message is retried)."""
-        if transfer.transfer_id in self.transfers:
-            return False
-        after = {a: self.cached[a] + transfer.deltas().get(a, 0) for a in ACCOUNTS}
-        if refused_below_zero and negative_accounts(after):
-            return False
-        assert not negative_accounts(after), f"{transfer.transfer_id} would drive {negative_accounts(after)} negative"
-        self.transfers[transfer.transfer_id] = transfer
-        self.cached = after
-        return True
+        announced = len(self.store.messages("donations"))
+        payments.apply_payment_event(self.store, event)
+        self.queue += self.store.messages("donations")[announced:]
 
     def book(self, fact: PaymentConfirmed | PaymentAdjusted) -> bool:
         """The pool stage; False when the fact must wait (its gift or dispute opening not booked yet)."""
         if isinstance(fact, PaymentConfirmed):
-            self.post(gift_transfer(fact.transfer_id, "c", fact.amount_cents, fact.fee_cents, 1_000))
+            payments.book_gifts(self.store, "c", [fact])
             return True
-        if fact.requires not in self.transfers:
+        try:
+            payments.book_adjustment(self.store, fact)
+        except NotYetBookable:
             return False
-        if fact.kind == "refund_failed":  # it may overtake its refund: waits until the refund is booked
-            return fact.transfer_id in self.transfers or self.post(fact.transfer(self.cached), refused_below_zero=True)
-        if fact.transfer_id not in self.transfers:
-            self.post(fact.transfer(self.cached))
+        except BalanceRefused:
+            # Only a failed refund may wait on balances (it may overtake its refund: it waits until the refund
+            # is booked); anything else driving an account below zero is a bug.
+            assert fact.kind == "refund_failed", f"{fact.transfer_id} would drive an account negative"
+            return False
         return True
 
 
@@ -136,16 +115,16 @@ class Books(RuleBasedStateMachine):
 
     @rule(amount=amounts, prompt=st.booleans())
     def donate(self, amount: int, prompt: bool) -> None:
-        donation_id = f"don_{len(self.books.donations)}"
-        self.books.donations[donation_id] = {"status": "pending", "refunded": 0, "failed": 0, "disputes": {}}
+        donation_id = f"don_{len(self.books.store.donations)}"
+        self.books.store.add_pledge("c", donation_id, amount)
         self._pay(donation_id, amount, prompt=prompt)
 
     @precondition(lambda self: self.payments)
     @rule(data=st.data())
     def monthly_installment(self, data: st.DataObject) -> None:
-        pledge = data.draw(st.sampled_from(self.payments))
+        # (the service makes the installment's donation from its pledge, a one-off donation)
+        pledge = data.draw(st.sampled_from([p for p in self.payments if p.pledge_id is None]))
         installment = f"{pledge.donation_id}-m{len(self.payments)}"
-        self.books.donations[installment] = {"status": "pending", "refunded": 0, "failed": 0, "disputes": {}}
         self._pay(installment, pledge.amount_cents, pledge_id=pledge.donation_id)
 
     @precondition(lambda self: self.payments)
@@ -198,8 +177,8 @@ class Books(RuleBasedStateMachine):
         if price > 0:
             plan = f"plan-{self.plans}"
             self.plans += 1
-            self.books.post(hold_transfer("c", plan, price))
-            self.books.post(post_transfer("c", plan, price))
+            self.books.store.post(hold_transfer("c", plan, price))
+            self.books.store.post(post_transfer("c", plan, price))
 
     @invariant()
     def every_transfer_sums_to_zero(self) -> None:
@@ -238,7 +217,7 @@ class Books(RuleBasedStateMachine):
             queued = sum(net(f.kind, f.amount_cents) for f in self.books.queue if isinstance(f, PaymentAdjusted)
                          and f.kind in ("refund", "refund_failed") and f.key.startswith(mine)
                          and f.transfer_id not in self.books.transfers)
-            assert booked + queued == self.books.donations[gift.donation_id]["refunded"]
+            assert booked + queued == self.books.refunded(gift.donation_id)
             assert 0 <= booked + queued <= gift.amount_cents
 
 

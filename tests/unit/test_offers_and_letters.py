@@ -141,9 +141,9 @@ def test_the_inlined_ingestion_loop_hashes_and_seals_exactly_as_the_named_functi
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
     from functions.adapters import crypto
+    from functions.adapters.forgiven_accounts import chunk_items
     from functions.domain.duplicates import keys_of
     from functions.domain.forgiveness import private_blob, read_private
-    from functions.handlers.forgiveness import chunk_items
 
     lines = offer_csv(3, 9).decode().splitlines()
     portfolio = crypto.Opener(X25519PrivateKey.generate())
@@ -310,10 +310,10 @@ def test_the_fields_sellers_also_send_are_validated_sealed_and_lettered():
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
     from functions.adapters import crypto
+    from functions.adapters.forgiven_accounts import chunk_items
     from functions.domain.forgiveness import SEPARATOR, private_blob, read_private
     from functions.domain.letter_text import Facts, compose
     from functions.domain.offers import FileReport, normalised
-    from functions.handlers.forgiveness import chunk_items
 
     header = SELLER_HEADER.rstrip() + ",Address 2,DOFD,Patient,Case #,Collection Agency,Co-Borrower\r\n"
     base = "Avery Example,1 Imaginary Lane,Exampleton,NY,10001,Example Hospital,medical,100.00,03/04/2021"

@@ -26,7 +26,8 @@ from functions.domain.ledger import (
     void_transfer,
 )
 from functions.domain.planner import Offer, greedy_plan, optimal_plan
-from functions.domain.purchase import Plan, SellerError, approval_outcome, plan_id_for, run_purchase_check
+from functions.domain.purchase import Plan, SellerError, approval_outcome, plan_id_for
+from functions.services.purchases import run_purchase_check
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 

@@ -1,0 +1,154 @@
+"""What the services need from storage, in the domain's words.
+
+The DynamoDB adapter (functions/adapters/ledger.py) and the tests' in-memory store
+(tests/memory_store.py) implement these with the same conditional semantics: a transfer id is
+written once, no internal balance goes below zero, a state changes only from the state it was
+read in, and every announcement (outbox message) is written with the change it announces, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from functions.domain.gifts import PaymentAdjusted, PaymentConfirmed
+from functions.domain.ledger import Transfer
+from functions.domain.planner import Offer
+from functions.domain.purchase import Plan
+
+# A stored donation as read (see functions/adapters/ledger.py for its attributes).
+Donation = dict[str, Any]
+
+
+class NotYetBookable(Exception):
+    """An adjustment whose gift (or dispute opening) is not booked yet: retry after it is."""
+
+
+class BalanceRefused(Exception):
+    """A posting would drive an internal account below zero: nothing was written; retried with fresh balances."""
+
+
+class DonationStore(Protocol):
+    def load_donation(self, campaign_id: str, donation_id: str) -> Donation | None: ...
+
+    def confirm_pledge(self, gift: PaymentConfirmed) -> bool:
+        """The pledge goes pending → confirmed, if its amount, currency and provider are the gift's, and the gift
+        is announced to the pool stage, in one write. False (nothing written) if the condition failed."""
+        ...
+
+    def add_installment(self, gift: PaymentConfirmed, pledge: Donation) -> bool:
+        """A monthly installment becomes a confirmed donation of its own (donor and anonymity from its pledge),
+        and the gift is announced, in one write. False if that donation exists already."""
+        ...
+
+    def fail_pledge(self, gift: PaymentConfirmed) -> bool:
+        """The pledge goes pending → failed if it is the gift's provider's. False if the condition failed."""
+        ...
+
+    def record_refunds(self, donation: Donation, refunded_cents: int, refunds_failed_cents: int,
+                       adjustment: PaymentAdjusted) -> bool:
+        """Set the donation's refund totals and announce the adjustment, in one write, if both totals are still
+        as `donation` has them (a concurrent event's change is never overwritten). False otherwise."""
+        ...
+
+    def record_dispute(self, donation: Donation, dispute_id: str, status: str,
+                       adjustments: list[PaymentAdjusted]) -> bool:
+        """Set the dispute's status and announce the adjustments, in one write, if the dispute is still as
+        `donation` has it (absent if it has none). False otherwise."""
+        ...
+
+
+@dataclass(frozen=True)
+class GiftBatch:
+    """What booking a batch of gifts writes besides them: their transfers (in the gifts' order) and, when the
+    pool reaches the threshold, the id of the purchase check announced with them."""
+
+    transfers: list[Transfer]
+    purchase_check: str | None = None
+
+
+class LedgerStore(Protocol):
+    def snapshot(self, campaign_id: str) -> tuple[dict[str, Any] | None, dict[str, int]]:
+        """The campaign item (settings and counters; None if there is no such campaign) and every cached
+        balance, in one read."""
+        ...
+
+    def post_gifts(self, campaign_id: str, gifts: list[PaymentConfirmed],
+                   plan: Callable[[list[PaymentConfirmed]], GiftBatch]) -> list[PaymentConfirmed]:
+        """Book the gifts not booked before, in one write with `plan(those gifts)`'s balance changes, the
+        campaign's confirmed count and purchase check (a check announced before is left out). Returns what it
+        booked."""
+        ...
+
+    def post_adjustment(self, adjustment: PaymentAdjusted, transfer: Transfer) -> bool:
+        """Book a refund or dispute step once, with its balances. False if booked before; NotYetBookable if what
+        it requires is not booked; BalanceRefused if a balance would go below zero."""
+        ...
+
+
+class PaymentsStore(DonationStore, LedgerStore, Protocol):
+    """Everything the payment use cases touch."""
+
+
+class PurchaseStore(Protocol):
+    def pool_available(self, campaign_id: str) -> int: ...
+    def open_offers(self, campaign_id: str) -> list[Offer]: ...
+    def retire_lapsed(self, campaign_id: str, today: str) -> list[str]: ...
+    def plans(self, campaign_id: str, status: str) -> list[Plan]: ...
+    # Each returns False when the step was already done or lost a race: nothing is written then.
+    def propose(self, plan: Plan, approved: bool) -> bool: ...
+    def settle(self, plan: Plan, portfolio_key: str, reference: str = "") -> bool: ...
+    def void(self, plan: Plan, reason: str, reopen: bool) -> bool: ...
+
+
+class ApprovalStore(Protocol):
+    def load_plan(self, plan_id: str) -> dict[str, Any] | None: ...
+
+    def add_approval(self, campaign_id: str, plan_id: str, approver: str) -> dict[str, Any] | None:
+        """Count one approver once on a proposed plan: the plan as it is now, or None if it is not proposed."""
+        ...
+
+    def mark_approved(self, plan: dict[str, Any], approvers: list[str]) -> bool:
+        """proposed → approved, announcing the purchase check that buys it, in one write; False if not proposed."""
+        ...
+
+
+class Seller(Protocol):
+    def buy(self, plan: Plan) -> str | None:
+        """Buy the plan's offer, idempotently per plan id: the portfolio's object key, or None
+        when the purchase completes outside (a wire the operator confirms later)."""
+        ...
+
+
+class ForgivenessStore(Protocol):
+    def load_plan(self, plan_id: str) -> dict[str, Any] | None: ...
+    def debtor_key(self, campaign_id: str, plan_id: str) -> dict[str, Any] | None: ...
+
+    def ensure_key_pair(self, campaign_id: str, plan_id: str) -> None:
+        """The portfolio's key pair, made once however often this runs."""
+        ...
+
+    def chunk_ranges(self, portfolio_key: str) -> tuple[str, list[tuple[int, int, int]]]:
+        """The portfolio's header line and (first row, start byte, end byte) of each chunk."""
+        ...
+
+    def announce_chunks(self, message: dict[str, Any], header: str, ranges: list[tuple[int, int, int]]) -> None:
+        """One message per chunk, each once however often this runs."""
+        ...
+
+    def chunk_done(self, campaign_id: str, plan_id: str, chunk: int) -> bool: ...
+
+    def write_events(self, message: dict[str, Any], public_key: bytes, forgiven_at: str) -> tuple[int, int, int]:
+        """Write the chunk's events (its debtors' data sealed to `public_key`), the same on every delivery, leaving
+        out accounts forgiven under another plan: (accounts, face value in cents, accounts left out)."""
+        ...
+
+    def finish_chunk(self, message: dict[str, Any], accounts: int, face_value_cents: int, forgiven_at: str,
+                     already_forgiven: int = 0) -> bool:
+        """Count the chunk once, log it and ask for its letters, in one write; False if done before."""
+        ...
+
+    def drop_plaintext_when_done(self, campaign_id: str, plan_id: str) -> bool:
+        """Once every chunk is in, delete the files holding debtors' data in the clear; whether they were."""
+        ...
