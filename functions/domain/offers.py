@@ -363,8 +363,8 @@ def _rows(reader: Any, shape: Layout, report: FileReport, out: TextIO | None,
     refs: set[str] = set()
     fields = [(name, n, _converter(name, dollars, date_format)) for name, n, dollars in shape.fields]
     for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue  # a blank line, or a spreadsheet's empty row
+        if not "".join(row).strip():
+            continue  # a blank line, or a spreadsheet's empty row (one join: cheaper than a test per cell)
         line = reader.line_num
         report.rows += 1
         if len(row) != shape.width:
