@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Every stage queue, in flow order. The wiring table builds one queue per name.
-STAGES = ("donations", "purchases", "forgiveness", "letters")
+STAGES = ("donations", "purchases", "forgiveness", "letters", "email")
 
 LEDGER, IDEMPOTENCY = "ledger", "idempotency"  # tables
 OFFERS, LETTERS = "offers", "letters"  # buckets
@@ -41,6 +41,11 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(PII_KEY, "PII_KEY_ID", "DebtorKeyArn"),
 )
 VARIABLES = {r.name: r.variable for r in RESOURCES}
+
+# Amazon SES, for campaigns that email their donors: the deployment's verified identity (a domain or one
+# address) and its configuration set, told to the functions granted "email:send". A deployment made
+# without an identity has neither, and sends no email.
+EMAIL_IDENTITY, EMAIL_CONFIGURATION_SET = "EMAIL_IDENTITY", "EMAIL_CONFIGURATION_SET"
 
 
 def queue_variable(stage: str) -> str:

@@ -34,7 +34,8 @@ def build(outdir: str | None = None, context: dict[str, Any] | None = None) -> A
             f"{given}: choose how donors pay in this deployment: -c payments=stripe (real money; no sandbox "
             "routes) or -c payments=sandbox (trials: a checkout page that confirms without charging)")
     JubileeStack(app, app.node.try_get_context("stack") or "Jubilee", payments=payments,
-                 campaign=app.node.try_get_context("campaign") or "demo")
+                 campaign=app.node.try_get_context("campaign") or "demo",
+                 email_identity=app.node.try_get_context("email_identity") or "")
     # Every AwsSolutions finding fails synth unless acknowledged, with a reason, where it arises.
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app

@@ -31,6 +31,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
@@ -56,8 +57,9 @@ def acknowledge(scope: IConstruct | None, rule: str, reason: str) -> None:
 
 class JubileeStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, payments: str, campaign: str = "demo",
-                 **kwargs: Any) -> None:
-        """`payments`: the deployment's provider. Only a "sandbox" stack has the sandbox's checkout routes."""
+                 email_identity: str = "", **kwargs: Any) -> None:
+        """`payments`: the deployment's provider. Only a "sandbox" stack has the sandbox's checkout routes.
+        `email_identity`: the SES domain (or one address) campaigns email donors from; "" sends no email."""
         if payments not in PROVIDERS:
             raise ValueError(f"payments must be one of {', '.join(PROVIDERS)}, not {payments!r}")
         super().__init__(scope, construct_id, description="Jubilee: pooled donations that buy and forgive debt",
@@ -84,6 +86,7 @@ class JubileeStack(Stack):
         self.lob_secret = self._service_secret("Lob", {"api_key": "", "webhook_secret": ""},
                                                "Lob's webhook secret is rolled the same way.")
         self._queues()
+        self._email(email_identity)
         self._functions(payments)
         self._letter_operator()
         self._wire_events()
@@ -178,7 +181,8 @@ class JubileeStack(Stack):
             role = iam.Role(self, f"{fn.name.title()}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
             role.add_to_policy(iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                                                    resources=[log_group.log_group_arn]))
-            env = topology.environment(fn, names, queue_urls, public_base_url="", payments=payments)
+            env = topology.environment(fn, names, queue_urls, public_base_url="", payments=payments,
+                                       email=self.email_env)
             function = lambda_.Function(
                 self, f"{fn.name.title()}Function", runtime=RUNTIME, handler=fn.handler, code=code,
                 layers=[layer, dependencies],
@@ -209,8 +213,12 @@ class JubileeStack(Stack):
                 self.lob_secret.grant_read(function)
             elif resource == topology.PII_KEY:  # seal: wrap a portfolio's new private key; open: unwrap it
                 self.pii_key.grant(function, "kms:Encrypt" if access == "seal" else "kms:Decrypt")
-            elif resource == topology.DONOR_KEY:  # make a donor's key, or open it to seal another gift
-                self.donor_key.grant(function, "kms:GenerateDataKey", "kms:Decrypt")
+            elif resource == topology.DONOR_KEY:  # use: make a donor's key, or open it to seal another gift
+                self.donor_key.grant(function, *(("kms:Decrypt",) if access == "open" else
+                                                 ("kms:GenerateDataKey", "kms:Decrypt")))
+            elif resource == "email":  # send as the deployment's identity, through its configuration set, only
+                if self.email_grant is not None:
+                    function.add_to_role_policy(self.email_grant)
             elif resource == "send":
                 self.queues[access].grant_send_messages(function)
             else:
@@ -225,6 +233,26 @@ class JubileeStack(Stack):
             acknowledge(function.role, f"AwsSolutions-IAM5[{finding}]", reason)
         acknowledge(function, "AwsSolutions-L1",
                     "Pinned to Python 3.13, the newest runtime the pinned Powertools layer is published for.")
+
+    def _email(self, identity: str) -> None:
+        """SES for campaigns that email their donors: the identity (a domain: publish the DKIM records SES
+        shows; an address: SES mails it a link to click) and a configuration set that stops sending to
+        addresses that bounced or complained. Without an identity, nothing: the mail function sends nothing."""
+        self.email_env: dict[str, str] = {}
+        self.email_grant: iam.PolicyStatement | None = None
+        if not identity:
+            return
+        config = ses.ConfigurationSet(self, "EmailConfigurationSet", sending_enabled=True, reputation_metrics=True,
+                                      suppression_reasons=ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS)
+        made = ses.EmailIdentity(self, "SesIdentity", configuration_set=config, identity=(
+            ses.Identity.email(identity) if "@" in identity else ses.Identity.domain(identity)))
+        self.email_env = {topology.EMAIL_IDENTITY: identity,
+                          topology.EMAIL_CONFIGURATION_SET: config.configuration_set_name}
+        self.email_grant = iam.PolicyStatement(
+            actions=["ses:SendEmail"],
+            resources=[made.email_identity_arn, self.format_arn(service="ses", resource="configuration-set",
+                                                                resource_name=config.configuration_set_name)],
+            conditions={"StringLike": {"ses:FromAddress": identity if "@" in identity else f"*@{identity}"}})
 
     def _service_secret(self, service: str, fields: dict[str, str], rolled: str) -> secretsmanager.Secret:
         words = "API key and webhook secrets" if service == "Stripe" else "API key and webhook secret"
@@ -255,7 +283,7 @@ class JubileeStack(Stack):
         for queue in topology.QUEUES:
             self.functions[queue.consumer].add_event_source(sources.SqsEventSource(
                 self.queues[queue.stage], batch_size=queue.batch_size, report_batch_item_failures=True,
-                max_batching_window=Duration.seconds(queue.batching_window_s) if queue.batching_window_s else None,
+                max_batching_window=Duration.seconds(queue.batching_window_s) if queue.batch_size > 1 else None,
                 max_concurrency=queue.max_concurrency))
         outbox_filter = topology.OUTBOX_FILTER
         self.functions[topology.STREAM_CONSUMER].add_event_source(sources.DynamoEventSource(
@@ -428,6 +456,7 @@ class JubileeStack(Stack):
         outputs = {r.output: self.names[r.name] for r in topology.RESOURCES}  # as `jubilee --stack` reads them
         outputs |= {"ApiUrl": self.rest_api.url, "SiteUrl": self.site_url,
                     "LetterOperatorRoleArn": self.letter_operator.role_arn}
+        outputs |= {"EmailIdentity": self.email_env[topology.EMAIL_IDENTITY]} if self.email_env else {}
         outputs |= {f"{stage.title()}QueueUrl": q.queue_url for stage, q in self.queues.items()}
         outputs |= {f"{stage.title()}DlqUrl": q.queue_url for stage, q in self.dlqs.items()}
         for name, value in outputs.items():

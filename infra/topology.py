@@ -13,6 +13,8 @@ from typing import Any
 from functions.wiring import (
     APP_SECRET,
     DONOR_KEY,
+    EMAIL_CONFIGURATION_SET,
+    EMAIL_IDENTITY,
     IDEMPOTENCY,
     INDEXES,
     LEDGER,
@@ -37,7 +39,8 @@ class Function:
     timeout_s: int
     memory_mb: int = 256
     # What it may touch: "<table>:read|write", "ledger:relay" (find waiting outbox items, write them back
-    # relayed), "<bucket>:read|write", "secret:read", "send:<stage>".
+    # relayed), "<bucket>:read|write", "secret:read", "send:<stage>", "donor-key:use|open" (make and open
+    # donors' keys, or only open them), "email:send" (SES, as the deployment's identity).
     grants: tuple[str, ...] = ()
 
 
@@ -50,7 +53,7 @@ class Queue:
     # Concurrent invocations Lambda may run for this queue (2 is SQS's minimum): every consumer writes
     # its campaign's hot items (counters, balances, log head), which conflict when written at once.
     max_concurrency: int = 2
-    batching_window_s: int = 0  # how long Lambda gathers a batch (needed above 10 messages): fewer, fuller batches
+    batching_window_s: int = 1  # how long Lambda gathers a batch of more than one (needed above 10): fuller batches
 
 
 @dataclass(frozen=True)
@@ -102,18 +105,24 @@ FUNCTIONS: tuple[Function, ...] = (
              grants=("ledger:write", "lob-secret:read")),
     Function("reconcile", "functions.handlers.reconcile.handler", 300, 512, grants=("ledger:write",)),
     Function("sweep", "functions.handlers.sweep.handler", 300, grants=("ledger:write", "offers:write")),
+    # The only function that opens a donor's email address, and the only one that sends email.
+    Function("mail_out", "functions.handlers.mail_out.handler", 30,
+             grants=("ledger:write", "secret:read", "donor-key:open", "email:send")),
+    Function("unsubscribe", "functions.handlers.unsubscribe.handler", 10, grants=("ledger:write", "secret:read")),
 )
 
 QUEUES: tuple[Queue, ...] = (
-    # Up to 50 gifts a transaction (a transfer each, plus the balances, counter and outbox: within 100
-    # items), gathered for 2 s: at 200 gifts/s three writers of the balances post 4 transactions a second.
-    Queue("donations", "pool", batch_size=50, max_concurrency=3, batching_window_s=2),
+    # Up to 40 gifts a transaction (a transfer and a receipt email each, plus the balances, counter and purchase
+    # check: within 100 items), gathered for 2 s: at 200 gifts/s three writers post 5 transactions a second.
+    Queue("donations", "pool", batch_size=40, max_concurrency=3, batching_window_s=2),
     # Purchases spend one pool: more buyers at once would only race for the same funds.
     Queue("purchases", "purchase", max_concurrency=2),
     # Chunks are slow work (KMS, S3, one event per account); they meet only at the log head and counters.
     Queue("forgiveness", "forgiveness", max_concurrency=10),
     # Within a print-and-mail service's request rate; each chunk is one batch.
     Queue("letters", "letters", batch_size=5, max_concurrency=5),
+    # Within SES's sending rate (14 a second on a new production account), one message at a time each.
+    Queue("email", "mail_out", batch_size=10, max_concurrency=2),
 )
 
 # The ledger table's stream feeds the dispatcher; only new outbox items pass this filter.
@@ -144,6 +153,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/webhooks/mail/{service}", "mail_webhook"),
     Route("GET", "/sandbox/checkout/{campaign_id}/{donation_id}", "webhook", sandbox_only=True),
     Route("POST", "/sandbox/checkout/{campaign_id}/{donation_id}", "webhook", sandbox_only=True),
+    # A donor's unsubscribe link: a page (GET) with a button, and the one-click POST of RFC 8058.
+    Route("GET", "/unsubscribe/{campaign_id}/{donor}", "unsubscribe"),
+    Route("POST", "/unsubscribe/{campaign_id}/{donor}", "unsubscribe"),
 )
 
 def site_api_paths() -> list[str]:
@@ -158,7 +170,7 @@ def site_api_paths() -> list[str]:
 
 
 # Functions told the campaign's site URL (SITE_URL): their pages and letters link to it.
-SITE_LINKED = ("api", "webhook", "letters")
+SITE_LINKED = ("api", "webhook", "letters", "mail_out", "unsubscribe")
 
 # relay: outbox items the stream left unsent are announced again (functions/handlers/relay.py);
 # sweep: plan expiry, lapsed offers and debtors' files, apart from the reconcile's checks.
@@ -179,6 +191,8 @@ LOCAL_NAMES = {LEDGER: "jubilee-ledger", IDEMPOTENCY: "jubilee-idempotency", OFF
                LETTERS: "jubilee-letters", APP_SECRET: "jubilee/app-secret", STRIPE_SECRET: "jubilee/stripe",
                LOB_SECRET: "jubilee/lob",
                PII_KEY: "alias/jubilee-pii", DONOR_KEY: "alias/jubilee-donors"}
+# The SES identity and configuration set the emulator makes (verified, in moto): the demo sends from it.
+LOCAL_EMAIL = {EMAIL_IDENTITY: "jubilee.example", EMAIL_CONFIGURATION_SET: "jubilee-email"}
 
 
 def local_queue_name(stage: str, dead_letters: bool = False) -> str:
@@ -195,8 +209,9 @@ def visibility_timeout_s(queue: Queue) -> int:
 
 
 def environment(fn: Function, names: dict[str, str], queue_urls: dict[str, str], public_base_url: str,
-                payments: str) -> dict[str, str]:
-    """The environment variables `fn` reads (see functions/adapters/aws.py), from resource names."""
+                payments: str, email: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment variables `fn` reads (see functions/adapters/aws.py), from resource names.
+    `email`: the deployment's SES identity and configuration set (LOCAL_EMAIL's keys), if it has one."""
     resources = {grant.split(":")[0] for grant in fn.grants}
     env = {"POWERTOOLS_SERVICE_NAME": service_name(fn.name), "PAYMENTS_PROVIDER": payments,
            "PUBLIC_BASE_URL": public_base_url}
@@ -207,4 +222,6 @@ def environment(fn: Function, names: dict[str, str], queue_urls: dict[str, str],
         if grant.startswith("send:"):
             stage = grant.split(":", 1)[1]
             env[queue_variable(stage)] = queue_urls[stage]
+    if "email:send" in fn.grants:
+        env.update(email or {})
     return env

@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import contextvars
 import datetime as dt
+import email
+import email.policy
 import importlib
 import json
 import logging
@@ -141,7 +143,8 @@ class LocalCloud:
         self._create_resources()
         names = topology.LOCAL_NAMES
         for fn in FUNCTIONS:  # one process: every function's variables at once
-            os.environ.update(topology.environment(fn, names, self.queue_urls, self.public_base_url, self.payments))
+            os.environ.update(topology.environment(fn, names, self.queue_urls, self.public_base_url, self.payments,
+                                                   email=topology.LOCAL_EMAIL))
         os.environ["POWERTOOLS_SERVICE_NAME"] = "jubilee-local"
         aws.reset()
         return self
@@ -199,6 +202,10 @@ class LocalCloud:
         for key, purpose in ((topology.PII_KEY, "debtor"), (topology.DONOR_KEY, "donor")):
             made = client("kms").create_key(Description=f"Jubilee {purpose} data (local)")["KeyMetadata"]["KeyId"]
             client("kms").create_alias(AliasName=names[key], TargetKeyId=made)
+        # SES: the identity campaigns send from, verified (moto takes any); what is sent stays in moto.
+        ses = client("sesv2")
+        ses.create_configuration_set(ConfigurationSetName=topology.LOCAL_EMAIL[topology.EMAIL_CONFIGURATION_SET])
+        ses.create_email_identity(EmailIdentity=topology.LOCAL_EMAIL[topology.EMAIL_IDENTITY])
         sqs = client("sqs")
         for queue in QUEUES:
             dlq = sqs.create_queue(QueueName=topology.local_queue_name(queue.stage, dead_letters=True))["QueueUrl"]
@@ -449,6 +456,14 @@ class LocalCloud:
                                       "source": "aws.events", "account": ACCOUNT, "region": REGION,
                                       "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                       "resources": [], "detail": {}})
+
+    def sent_mail(self) -> list[email.message.EmailMessage]:
+        """Every email SES took from this run (moto keeps them; it runs in this process, served or mocked)."""
+        from moto.ses.models import ses_backends
+
+        sent = ses_backends[ACCOUNT][REGION].sent_messages
+        return [email.message_from_string(m.raw_data, policy=email.policy.default)
+                for m in sent if hasattr(m, "raw_data")]
 
     def dlq_depths(self) -> dict[str, int]:
         sqs = self.clients("sqs")

@@ -12,7 +12,9 @@ from functions.domain.campaigns import Campaign
 from functions.domain.offers import COLUMNS, OPTIONAL_COLUMNS, read_accounts
 from ops import operations
 
-DEMO_CAMPAIGN = Campaign("demo", "Demo Jubilee", threshold_cents=100_000, contact="letters@jubilee.example")
+# It emails its donors from the emulator's verified SES identity (jubilee serve shows them at /_local/mail).
+DEMO_CAMPAIGN = Campaign("demo", "Demo Jubilee", threshold_cents=100_000, contact="letters@jubilee.example",
+                         email_receipts=True, email_from="receipts@jubilee.example")
 
 FIRST = ("Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Gray", "Harper", "Indigo", "Jordan",
          "Kendall", "Logan", "Morgan", "Noel", "Oakley", "Parker", "Quinn", "Riley", "Sage", "Taylor")

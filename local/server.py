@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from infra import site
+from local import mailbox
 from local.emulator import LocalCloud, log
 
 PUMP_INTERVAL_S = 0.2
@@ -96,9 +97,22 @@ def _handler_class(cloud: LocalCloud, campaign: str = "demo") -> type[BaseHTTPRe
             self._send(200, found[0], {"Content-Type": found[1], "Cache-Control": "no-cache", **site.SECURITY_HEADERS})
             return True
 
+        def _outbox(self, path: str) -> bool:
+            """The mail this run would have sent (local only: no deployed stack has this page)."""
+            if self.command not in ("GET", "HEAD") or path not in (mailbox.PATH, f"{mailbox.PATH}.json"):
+                return False
+            mails = cloud.sent_mail()
+            if path.endswith(".json"):
+                self._send(200, json.dumps([mailbox.summary(m) for m in mails]).encode(),
+                           {"Content-Type": "application/json", "Cache-Control": "no-store"})
+            else:
+                self._send(200, mailbox.page(mails).encode(), {"Content-Type": "text/html; charset=utf-8",
+                                                                "Cache-Control": "no-store"})
+            return True
+
         def _relay(self) -> None:
             url = urlsplit(self.path)
-            if self._site(url.path):
+            if self._site(url.path) or self._outbox(url.path):
                 return
             try:
                 body = self._body()
@@ -157,6 +171,7 @@ def serve(host: str, port: int, aws_port: int, payments: str = "sandbox", sample
               f"paid through {payments})\n"
               f"  try: curl -X POST http://{host}:{port}/campaigns/demo/donations -H 'Idempotency-Key: k1' "
               f"-H 'Content-Type: application/json' -d '{{\"amount_cents\": 2500, \"currency\": \"USD\"}}'\n"
+              f"  the email it would have sent: http://{host}:{port}{mailbox.PATH}\n"
               f"AWS endpoint (moto): {endpoint}  e.g. jubilee offers add FILE --campaign demo --seller S "
               f"--price-cents N --endpoint-url {endpoint}", flush=True)
     try:

@@ -105,6 +105,10 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--letter-tax-note", default="", help="the letter's tax note, instead of the default")
     create.add_argument("--generic-creditor", action="store_true",
                         help="print 'a medical provider' on letters instead of the provider's name")
+    create.add_argument("--email-receipts", action="store_true",
+                        help="email donors their receipts and year-end statements (through SES; needs --email-from)")
+    create.add_argument("--email-from", default="", metavar="ADDRESS",
+                        help="the sender: an address of a verified SES identity (the stack's -c email_identity)")
     _where(create)
     register = campaigns.add_parser("register", help="add campaigns created before the campaign registry to it "
                                                      "(once, after upgrading; the hourly schedules see only these)")
@@ -448,7 +452,8 @@ def _create_campaign(args: argparse.Namespace) -> int:
                         legal_name=args.legal_name, postal_address=tuple(args.postal_address),
                         letter_languages=tuple(args.letter_languages or ("en",)),
                         entity_type=args.entity_type, letter_tax_note=args.letter_tax_note,
-                        generic_creditor=args.generic_creditor)
+                        generic_creditor=args.generic_creditor, email_receipts=args.email_receipts,
+                        email_from=args.email_from)
     operations.create_campaign(campaign)
     console.print(f"created campaign {campaign.campaign_id!r}")
     return 0

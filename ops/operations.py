@@ -58,8 +58,24 @@ def connect(stack: str = "Jubilee", endpoint_url: str | None = None) -> None:
 
 
 def create_campaign(campaign: Campaign) -> None:
+    if campaign.email_receipts:
+        check_sender(campaign.email_from)
     if not ledger_store.create_campaign(campaign):
         raise OperationError(f"campaign {campaign.campaign_id!r} exists already; it was left as it was")
+
+
+def check_sender(address: str) -> None:
+    """SES sends only from a verified identity: the address itself, or its domain."""
+    ses = aws.client("sesv2")
+    for identity in (address, address.rsplit("@", 1)[-1]):
+        try:
+            found = ses.get_email_identity(EmailIdentity=identity)
+        except ses.exceptions.NotFoundException:
+            continue
+        if found.get("VerifiedForSendingStatus") or found.get("VerificationStatus") == "SUCCESS":
+            return
+    raise OperationError(f"--email-from: neither {address} nor its domain is a verified SES identity here; deploy "
+                         "with -c email_identity=DOMAIN and publish its DNS records first (README: Email to donors)")
 
 
 def register_campaigns() -> list[str]:

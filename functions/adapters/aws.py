@@ -31,6 +31,8 @@ class Settings:
     public_base_url: str  # where donors' browsers reach this API (for checkout links)
     site_url: str  # the campaign's public site, where a paid checkout sends the donor back
     payments: str  # the deployment's provider: only "sandbox" serves the sandbox's checkout page and webhooks
+    email_identity: str = ""  # SES: the verified domain or address campaigns send from ("" sends nothing)
+    email_configuration_set: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -49,6 +51,8 @@ class Settings:
             public_base_url=base,
             site_url=env.get("SITE_URL") or f"{base}/",  # served together locally
             payments=payments,
+            email_identity=env.get(wiring.EMAIL_IDENTITY, ""),
+            email_configuration_set=env.get(wiring.EMAIL_CONFIGURATION_SET, ""),
         )
 
     def name_of(self, resource: str) -> str:
@@ -79,7 +83,7 @@ def settings() -> Settings:
 
 
 # The AWS services Jubilee calls (cloudformation: the operator CLI reads the stack's outputs).
-Service = Literal["dynamodb", "s3", "sqs", "kms", "secretsmanager", "cloudformation"]
+Service = Literal["dynamodb", "s3", "sqs", "kms", "secretsmanager", "cloudformation", "sesv2"]
 
 
 @cache

@@ -38,6 +38,9 @@ offer_sk = _key("OFFER#")
 plan_sk = _key("PLAN#")
 donor_key_sk = _key("DONORKEY#")
 debtor_key_sk = _key("DEBTORKEY#")
+email_sk = _key("EMAIL#")  # one email to a donor, once sent (sort key: the message's id)
+unsubscribed_sk = _key("UNSUBSCRIBED#")  # a donor who asked for no more email (by donor_ref)
+statements_sk = _key("STATEMENTS#")  # a year whose statements were asked for (sort key: the year)
 
 # --- partitions of their own --------------------------------------------------------------------
 
@@ -125,6 +128,13 @@ FAMILIES: tuple[Family, ...] = (
                     "the debtor key): bound to this deployment's mail account and key, kept only while they are"),
     Family("account-claim", lambda c: claim_pk(c, ""), pk_prefix=True,
            excluded="keyed hashes under this deployment's secret: meaningless under another's"),
+    _in_campaign(email_sk(""), name="email-sent",
+                 excluded="this deployment's sending bookkeeping (kind, SES's message id, when; no address, no body): "
+                          "it keeps a redelivered message from sending twice here"),
+    _in_campaign(unsubscribed_sk(""), name="email-unsubscribe",
+                 excluded="keyed by donor_ref, a hash under this deployment's secret: meaningless under another's"),
+    _in_campaign(statements_sk(""), name="email-statements",
+                 excluded="derived: which years' statements this deployment has asked its mail function to send"),
     Family("campaign-registry", lambda _: REGISTRY,
            excluded="derived: an import registers the campaign it brings"),
     Family("outbox", lambda _: OUTBOX_PREFIX, OUTBOX, pk_prefix=True,

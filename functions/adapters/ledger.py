@@ -9,6 +9,7 @@ from typing import Any
 
 from functions.adapters import clock, donors, dynamo, public_log
 from functions.adapters.aws import client, settings
+from functions.adapters.email import receipt_outbox
 from functions.adapters.keys import (
     CHECKPOINT,
     LOG_HEAD,
@@ -282,6 +283,8 @@ class DynamoStore:
             if batch.purchase_check:
                 items.append(dynamo.outbox("purchases", batch.purchase_check,
                                            {"campaign_id": campaign_id, "reason": "threshold"}))
+            if batch.receipts:  # each gift's receipt email (the campaign emails its donors)
+                items += receipt_outbox(pending)
             return items
 
         return dynamo.transact_new(gifts, build)

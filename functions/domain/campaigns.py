@@ -16,6 +16,8 @@ PROVIDERS = ("sandbox", "stripe")
 MAILERS = ("sandbox", "lob", "bundle")  # how letters leave: the sandbox printer (a bucket), Lob, or print bundles
 CAMPAIGN_ID_SHAPE = r"[a-z0-9][a-z0-9-]{0,62}"  # the one pattern: campaigns, the API's paths, plan ids
 CAMPAIGN_ID = re.compile(f"^{CAMPAIGN_ID_SHAPE}$")
+# A sender: ASCII only (no SMTPUTF8 in a From line), no display name (the campaign's name is it), <= 254.
+EMAIL_ADDRESS = re.compile(r"^(?=.{3,254}$)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
 class UnknownCampaign(LookupError):
@@ -62,6 +64,10 @@ class Campaign:
     entity_type: str = "charity"  # what the letter's default tax note says: "charity" or "other"
     letter_tax_note: str = ""  # the campaign's own tax note, printed instead of the default
     generic_creditor: bool = False  # print "a medical provider" instead of the provider's name
+    # Email to donors through Amazon SES (receipts, installments, the year-end statement): opt-in, from an
+    # address of the deployment's verified SES identity (functions/domain/email.py).
+    email_receipts: bool = False
+    email_from: str = ""
 
     def __post_init__(self) -> None:
         if not CAMPAIGN_ID.match(self.campaign_id):
@@ -99,6 +105,7 @@ class Campaign:
         except (TypeError, ValueError) as error:
             raise CampaignError("policy", str(error)) from None
         self._check_letterhead()
+        self._check_email()
         if self.min_donation_cents > self.max_donation_cents:
             raise CampaignError("min_donation_cents", "must not exceed max_donation_cents")
 
@@ -124,6 +131,14 @@ class Campaign:
         if self.mailer != "sandbox" and not (self.legal_name.strip() and self.postal_address):
             raise CampaignError("legal_name" if not self.legal_name.strip() else "postal_address",
                                 "is required before letters can be mailed (it is the letter's return address)")
+
+    def _check_email(self) -> None:
+        if not isinstance(self.email_receipts, bool):
+            raise CampaignError("email_receipts", "must be true or false")
+        if self.email_from and not EMAIL_ADDRESS.match(self.email_from):
+            raise CampaignError("email_from", "must be one plain ASCII address, like receipts@example.org")
+        if self.email_receipts and not self.email_from:
+            raise CampaignError("email_from", "is required to send email (an address of a verified SES identity)")
 
     def to_dict(self) -> dict:
         return asdict(self) | {"approvers": list(self.approvers), "postal_address": list(self.postal_address),

@@ -1,6 +1,7 @@
 """Hourly housekeeping, per registered campaign, apart from the reconciler (whose work grows with the
-ledger): ask for the purchase check that voids expired plans and retires lapsed offers, and delete
-the offer files nothing will read again, whatever fault stopped an earlier deletion."""
+ledger): ask for the purchase check that voids expired plans and retires lapsed offers, delete
+the offer files nothing will read again, whatever fault stopped an earlier deletion, and in January
+ask for donors' year-end statements (functions/adapters/email.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from functions.adapters import clock, dynamo, ledger, purchases, storage
+from functions.adapters.email import ask_for_statements
+from functions.domain.campaigns import Campaign
 from functions.domain.ledger import POOL
 from functions.domain.purchase import finished_files
 
@@ -29,7 +32,10 @@ def sweep(campaign_id: str) -> dict[str, Any]:
         dynamo.transact_once([dynamo.outbox("purchases", f"purchase-check#{campaign_id}#sweep#{hour}",
                                             {"campaign_id": campaign_id, "reason": "sweep"})])
     deleted = storage.delete_files(campaign_id, finished_files(purchases.offers(campaign_id), plans))
-    return {"campaign_id": campaign_id, "purchase_check": asked, "files_deleted": len(deleted)}
+    # In January, each donor's statement of the year before: asked for once per campaign and year.
+    statements = ask_for_statements(Campaign.from_dict(meta), now.year - 1) if meta and now.month == 1 else 0
+    return {"campaign_id": campaign_id, "purchase_check": asked, "files_deleted": len(deleted),
+            "statements_asked": statements}
 
 
 @logger.inject_lambda_context

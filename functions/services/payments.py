@@ -131,7 +131,7 @@ def purchase_check_id(campaign_id: str, transfers: list[Transfer]) -> str:
 
 def book_gifts(store: LedgerStore, campaign_id: str, confirmed: list[PaymentConfirmed]) -> GiftsBooked:
     """Book a batch of confirmed gifts in one write; when the pool reaches the campaign's threshold a
-    purchase check goes out with them."""
+    purchase check goes out with them, and each gift's receipt email if the campaign emails donors."""
     meta, balances = store.snapshot(campaign_id)
     if meta is None:
         raise UnknownCampaign(campaign_id)
@@ -144,7 +144,7 @@ def book_gifts(store: LedgerStore, campaign_id: str, confirmed: list[PaymentConf
                      for g in pending]
         pool_after = balances[POOL] + net_deltas(transfers).get(POOL, 0)
         return GiftBatch(transfers, purchase_check_id(campaign_id, transfers)
-                         if pool_after >= campaign.threshold_cents else None)
+                         if pool_after >= campaign.threshold_cents else None, receipts=campaign.email_receipts)
 
     booked = store.post_gifts(campaign_id, unique, plan)
     return GiftsBooked(len(booked), len(unique) - len(booked))

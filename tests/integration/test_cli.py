@@ -106,6 +106,8 @@ def test_offers_check_reads_a_seller_s_file_without_uploading_and_bounds_its_ref
     (["campaigns", "create", "ok", "--name", "x", "--mailer", "lob"], "legal_name: is required before letters"),
     (["campaigns", "create", "ok", "--name", "x", "--mailer", "lob", "--legal-name", "X Inc",
       "--postal-address", "1 Main St", "Springfield", "ZZ", "62701"], "postal_address: needs a US state code"),
+    (["campaigns", "create", "ok", "--name", "x", "--email-receipts"], "email_from: is required to send email"),
+    (["campaigns", "create", "ok", "--name", "x", "--email-from", "Fund <a@b.example>"], "email_from: must be one"),
 ])
 def test_bad_campaign_settings_are_named(capsys, monkeypatch, argv, message):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "")  # restored after: settings are refused before any AWS call

@@ -1,6 +1,7 @@
 """`jubilee serve` as a person uses it: a real port, a real process, a donation made over HTTP."""
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -195,3 +196,25 @@ def test_an_export_imports_into_serve_no_sample_but_not_over_its_sample_campaign
         assert "offer offer-a withdrawn" in " ".join(imported.stderr.split())  # the sample offers' files stayed behind
         assert json.loads(call("GET", f"{base}/campaigns/demo")[1]) == published
         assert jubilee("verify-log", f"{base}/campaigns/demo").returncode == 0
+
+
+def test_the_mail_a_donor_would_get_is_in_the_local_outbox_and_its_links_open(shared):
+    status, body = call("POST", f"{shared}/campaigns/demo/donations", {
+        "amount_cents": 1_800, "currency": "USD", "donor": {"name": "Grace", "email": "grace@example.org"}},
+        {"Idempotency-Key": "serve-mail"})
+    assert status == 201, body
+    assert call("POST", json.loads(body)["checkout_url"])[0] == 200
+    deadline, mine = time.monotonic() + 20, []
+    while not mine and time.monotonic() < deadline:
+        mine = [m for m in json.loads(call("GET", f"{shared}/_local/mail.json")[1]) if m["to"] == "grace@example.org"]
+        time.sleep(0.2)
+    [mail] = mine
+    assert mail["subject"] == "Receipt: $18.00 to Demo Jubilee"
+    assert mail["list_unsubscribe_post"] == "List-Unsubscribe=One-Click"
+    status, page = call("GET", f"{shared}/_local/mail")
+    assert status == 200 and "Receipt: $18.00 to Demo Jubilee" in page and 'href="http://127.0.0.1' in page
+    receipt = re.search(r"(http://\S+/receipts/\S+)", mail["text"]).group(1)
+    assert call("GET", receipt)[0] == 200
+    unsubscribe = mail["list_unsubscribe"].strip("<>")
+    with urllib.request.urlopen(unsubscribe, timeout=10) as shown:
+        assert shown.status == 200 and "<form" in shown.read().decode()

@@ -34,6 +34,9 @@ def test_each_key_builder_names_one_family_and_another_campaigns_items_none():
         "account-claim": (keys.claim_pk(CID, "abc"), "ACCOUNT"),
         "campaign-registry": (keys.REGISTRY, CID),
         "outbox": (keys.outbox_pk("m1"), keys.OUTBOX),
+        "email-sent": (keys.campaign_pk(CID), keys.email_sk("receipt#d1")),
+        "email-unsubscribe": (keys.campaign_pk(CID), keys.unsubscribed_sk("donor-1")),
+        "email-statements": (keys.campaign_pk(CID), keys.statements_sk("2025")),
     }
     for name, (pk, sk) in made.items():
         family = keys.family_of({"pk": pk, "sk": sk}, CID)

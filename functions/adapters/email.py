@@ -1,0 +1,144 @@
+"""Email to donors through Amazon SES (sesv2): asked for through the outbox, sent once per message.
+
+A gift's receipt is asked for in the transaction that books it (services/payments.book_gifts), a donor's year-end
+statement by the hourly sweep in January, once per campaign and year. The mail function sends each
+message once: it claims the message's record before SES is called and marks it sent after, so a
+redelivered message finds it sent and sends nothing; a claim older than any run of the function was a
+crash (perhaps after SES took the message: then the donor gets it twice, the only way they can).
+Nothing here logs or stores an address or a body.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from functions.adapters import clock, dynamo
+from functions.adapters.aws import ConfigurationError, client, settings
+from functions.adapters.keys import campaign_pk, donation_sk, email_sk, statements_sk, unsubscribed_sk
+from functions.domain.campaigns import Campaign
+from functions.domain.email import receipt_message, receipt_message_id, statement_donors
+from functions.domain.gifts import PaymentConfirmed
+
+# botocore's DEBUG line for each request quotes its parameters: here a donor's address and the whole message.
+# Held at INFO, whatever level a function, a test or Lambda's log-level control gives the root logger.
+logging.getLogger("botocore.endpoint").setLevel(logging.INFO)
+
+STAGE = "email"
+LEASE_S = 120  # past the mail function's timeout (30 s): a claim this old belongs to a run that died
+
+
+class Busy(Exception):
+    """Another delivery of the same message is sending it now: this one is retried later."""
+
+
+class EmailRefused(Exception):
+    """SES did not take the message; only its error code is kept (SES's messages can quote addresses)."""
+
+
+def reachable(donor_ref: str) -> bool:
+    """A donor who gave an email has a reference from it (donors.donor_ref); one who gave none, their gift's."""
+    return donor_ref.startswith("donor-")
+
+
+# --- asking (in other stages' transactions) ----------------------------------------------------------
+
+def receipt_outbox(gifts: Iterable[PaymentConfirmed]) -> list[dict[str, Any]]:
+    """Outbox items asking for each gift's receipt (an installment's too), written as the gifts are booked."""
+    return [dynamo.outbox(STAGE, receipt_message_id(g), receipt_message(g)) for g in gifts]
+
+
+def ask_for_statements(campaign: Campaign, year: int) -> int:
+    """Ask for each donor's statement of `year`, once per campaign and year; returns the donors asked for
+    (0: done before, or no email). A run that dies part way is finished by the next: each donor's item is
+    written once (its id), and the year is marked done only after the last."""
+    cid = campaign.campaign_id
+    if not campaign.email_receipts or dynamo.get(campaign_pk(cid), statements_sk(str(year))):
+        return 0
+    donors = statement_donors(dynamo.query(campaign_pk(cid), donation_sk("")), year, reachable)
+    items = [dynamo.outbox(STAGE, f"email#statement#{cid}#{year}#{ref}",
+                           {"kind": "statement", "campaign_id": cid, "year": year, "donor_ref": ref,
+                            "donation_ids": ids}) for ref, ids in donors.items()]
+    for start in range(0, len(items), dynamo.MAX_TRANSACTION_ITEMS):
+        dynamo.transact_new(items[start:start + dynamo.MAX_TRANSACTION_ITEMS], lambda pending: pending)
+    dynamo.put_new({"pk": campaign_pk(cid), "sk": statements_sk(str(year)), "kind": "email-statements",
+                    "campaign_id": cid, "year": year, "donors": len(donors), "asked_at": _now()})
+    return len(donors)
+
+
+# --- the donors' choice ------------------------------------------------------------------------------
+
+def unsubscribe(campaign_id: str, donor_ref: str) -> bool:
+    """Record that the donor wants no more email from the campaign; False if they said so before."""
+    return dynamo.put_new({"pk": campaign_pk(campaign_id), "sk": unsubscribed_sk(donor_ref),
+                           "kind": "email-unsubscribe", "campaign_id": campaign_id, "donor_ref": donor_ref,
+                           "at": clock.now().isoformat(timespec="seconds")})
+
+
+def unsubscribed(campaign_id: str, donor_ref: str) -> bool:
+    return dynamo.get(campaign_pk(campaign_id), unsubscribed_sk(donor_ref)) is not None
+
+
+# --- sending ------------------------------------------------------------------------------------------
+
+def donations(campaign_id: str, donation_ids: list[str]) -> list[dict[str, Any]]:
+    found = dynamo.batch_get((campaign_pk(campaign_id), donation_sk(d)) for d in donation_ids)
+    return list(found.values())
+
+
+def _now() -> int:
+    return int(clock.now().timestamp())
+
+
+def _claim(campaign_id: str, message_key: str, kind: str) -> bool:
+    """Take the message for this run; False if it was sent before. Busy if another run holds it."""
+    pk, sk = campaign_pk(campaign_id), email_sk(message_key)
+    if dynamo.put_new({"pk": pk, "sk": sk, "kind": "email-sent", "campaign_id": campaign_id, "message": kind,
+                       "status": "sending", "claimed_at": _now()}):
+        return True
+    found = dynamo.get(pk, sk) or {}
+    if found.get("status") == "sent":
+        return False
+    claimed = int(found.get("claimed_at", 0))
+    if claimed > _now() - LEASE_S:
+        raise Busy(f"{kind} message is being sent by another run")
+    taken = dynamo.transact_once([dynamo.update(pk, sk, "SET claimed_at = :now", {":now": _now(), ":was": claimed,
+                                                                                  ":sending": "sending"},
+                                                condition="claimed_at = :was AND #status = :sending",
+                                                names={"#status": "status"})])
+    if not taken:
+        raise Busy(f"{kind} message was taken over by another run")
+    return True
+
+
+def _sender_allowed(sender: str) -> None:
+    identity = settings().email_identity
+    if not identity:
+        raise ConfigurationError("EMAIL_IDENTITY is not set: this deployment was made without an SES identity "
+                                 "(cdk deploy -c email_identity=DOMAIN), so it sends no email")
+    if sender.lower() != identity.lower() and not sender.lower().endswith("@" + identity.lower()):
+        raise EmailRefused("the campaign's sender is not an address of the deployment's SES identity")
+
+
+def send_once(campaign_id: str, message_key: str, kind: str, sender: str, to: str, raw: bytes) -> bool:
+    """Send a composed message through SES unless it was sent before (False then)."""
+    _sender_allowed(sender)
+    if not _claim(campaign_id, message_key, kind):
+        return False
+    extra = {"ConfigurationSetName": settings().email_configuration_set} if settings().email_configuration_set else {}
+    try:
+        sent = client("sesv2").send_email(FromEmailAddress=sender, Destination={"ToAddresses": [to]},
+                                          Content={"Raw": {"Data": raw}}, **extra)
+    except ClientError as error:  # not sent: the next delivery may send at once
+        dynamo.transact_once([dynamo.update(campaign_pk(campaign_id), email_sk(message_key), "SET claimed_at = :zero",
+                                            {":zero": 0, ":sending": "sending"}, condition="#status = :sending",
+                                            names={"#status": "status"})])
+        raise EmailRefused(f"SES refused the message: {error.response.get('Error', {}).get('Code')}") from None
+    dynamo.transact([dynamo.update(campaign_pk(campaign_id), email_sk(message_key),
+                                   "SET #status = :sent, ses_message_id = :id, sent_at = :at",
+                                   {":sent": "sent", ":id": sent["MessageId"], ":at": _now()},
+                                   names={"#status": "status"})])
+    return True
