@@ -105,12 +105,13 @@ def opened(donation: dict[str, Any]) -> dict[str, Any] | None:
     campaign_id, ref, blob = donation["campaign_id"], donation.get("donor_ref"), donation.get("donor_sealed")
     if not ref or blob is None:
         return None
-    found = dynamo.get(campaign_pk(campaign_id), _gift_key_sk(ref, donation["donation_id"]))
+    sealed_by = donation.get("pledge_id") or donation["donation_id"]  # an installment carries its pledge's seal
+    found = dynamo.get(campaign_pk(campaign_id), _gift_key_sk(ref, sealed_by))
     if found is not None:
         wrapping, wrapped = _unwrapping(client("kms"), settings().donor_key_id, bytes(found["wrapped_by"])), \
             bytes(found["key"])
         key: bytes | None = AESGCM(wrapping).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:],
-                                                     _gift_aad(campaign_id, ref, donation["donation_id"]))
+                                                     _gift_aad(campaign_id, ref, sealed_by))
     else:
         key = _key(campaign_id, ref)
     if key is None:
