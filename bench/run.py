@@ -41,8 +41,8 @@ VIRAL_SHORT = ("Every balance, counter and the log head are written once per poo
                "campaign's own: donations, their donor keys and the balances share it, at {load:.0%} of one "
                "partition's write limit at 200 gifts/s (DynamoDB splits a hot item collection by sort key, but not "
                "at once). Not done here: moving donations to partitions of their own (a key-schema change with "
-               "reads of the old layout kept), and a bench scenario driving concurrent pool and webhook "
-               "invocations with conflicts injected.")
+               "reads of the old layout kept); the conflicts run below injects conflicts at the modelled rate "
+               "into invocations the emulator runs one at a time, not truly concurrent ones.")
 INGESTION_SHORT = ("What stands in the way: with the duplicate keys read, not made, what is left per account is "
                    "parsing and checking the row, its keyed account hash and verification code (one BLAKE2b), "
                    "sealing its personal data (AES-GCM) and building its DynamoDB item: each near a bare parse "
