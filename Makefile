@@ -27,7 +27,8 @@ browser:
 	  $$SUDO apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 || \
 	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q --no-install-recommends chromium >/dev/null; }; }
 
-test: $(STAMP) browser
+# node_modules: axe-core, which the browser tests run on every page (and the pinned CDK CLI, for deploy).
+test: $(STAMP) browser node_modules/.stamp
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 # ruff (E,F,I,B,UP) over the tree and mypy (pydantic plugin, check_untyped_defs) over functions/, infra/, ops/ and local/:

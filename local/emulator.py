@@ -134,19 +134,17 @@ class LocalCloud:
 
             self._mock = mock_aws()
             self._mock.start()
-        from functions.adapters import aws, crypto
-        from functions.adapters.secrets import forget_secrets
+        from functions.adapters import aws
 
-        aws.reset()
-        forget_secrets()
-        crypto.portfolio_opener.cache_clear()
+        # What the functions use, made new for this run (clients on the mock, no secrets of a run before).
+        aws.use(aws.Dependencies.from_env())
         self._create_resources()
         names = topology.LOCAL_NAMES
         for fn in FUNCTIONS:  # one process: every function's variables at once
             os.environ.update(topology.environment(fn, names, self.queue_urls, self.public_base_url, self.payments,
                                                    email=topology.LOCAL_EMAIL))
         os.environ["POWERTOOLS_SERVICE_NAME"] = "jubilee-local"
-        aws.reset()
+        self.dependencies = aws.use(aws.Dependencies.from_env())  # the deployment's, as a cold start makes them
         return self
 
     def stop(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import sys
 import threading
 import time
@@ -24,6 +25,7 @@ PUMP_INTERVAL_S = 0.2
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's limit on a request's payload
 # A client that announced more body than it sends is answered, not waited on forever (tests shorten it).
 READ_TIMEOUT_S = float(os.environ.get("JUBILEE_SERVE_READ_TIMEOUT_S", "5"))
+LOCAL_OPERATOR = "local-operator"  # the IAM user name serve's admin token stands for
 
 
 class BadBody(Exception):
@@ -154,9 +156,14 @@ def serve(host: str, port: int, aws_port: int, payments: str = "sandbox", sample
     endpoint = f"http://127.0.0.1:{aws_port}"
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    cloud = LocalCloud(public_base_url=f"http://{host}:{port}", endpoint_url=endpoint, payments=payments).start()
-    if sample:
-        seed_campaign(cloud, replace(DEMO_CAMPAIGN, payments=payments))
+    # A new admin token each run: the emulator takes it, on its admin routes only, for the IAM user
+    # local-operator (a deployed stack's admin routes take SigV4-signed requests and nothing else).
+    token = secrets.token_urlsafe(24)
+    cloud = LocalCloud(public_base_url=f"http://{host}:{port}", endpoint_url=endpoint, payments=payments,
+                       admin_tokens={token: LOCAL_OPERATOR}).start()
+    operator = cloud.user_arn(LOCAL_OPERATOR)
+    if sample:  # local-operator may see the demo's plans; `campaigns update demo --approvals-required 1` to try
+        seed_campaign(cloud, replace(DEMO_CAMPAIGN, payments=payments, approvers=(operator,)))
     stop = threading.Event()
     worker = threading.Thread(target=_pump, args=(cloud, stop), daemon=True)
     worker.start()
@@ -174,6 +181,9 @@ def serve(host: str, port: int, aws_port: int, payments: str = "sandbox", sample
               f"  the email it would have sent: http://{host}:{port}{mailbox.PATH}\n"
               f"AWS endpoint (moto): {endpoint}  e.g. jubilee offers add FILE --campaign demo --seller S "
               f"--price-cents N --endpoint-url {endpoint}", flush=True)
+    print(f"Admin token (for this run; stands in for the IAM identity {operator}): {token}\n"
+          f"  e.g. jubilee plans list --campaign demo --endpoint http://{host}:{port} --token {token}\n"
+          f"       jubilee plans approve PLAN --endpoint http://{host}:{port} --token {token}", flush=True)
     try:
         httpd.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -10,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from types import ModuleType
 from typing import TextIO, cast
 
 import rich.progress
@@ -17,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
-from functions.domain.campaigns import MAILERS, PROVIDERS, Campaign, CampaignError
+from functions.domain.campaigns import MAILERS, PROVIDERS, Campaign, CampaignError, parse_address
 from functions.domain.letter_text import ENTITY_TYPES, LANGUAGES
 from functions.domain.money import format_cents
 from functions.domain.offers import FileReport, OfferFileError, check_file
@@ -50,26 +52,18 @@ def _non_negative(text: str) -> int:
     return _whole(text, 0)
 
 
+def _grant_id_prefix(text: str) -> str:
+    from ops import giving360
+
+    try:
+        return giving360.check_prefix(text)
+    except giving360.GrantPrefixError:
+        raise argparse.ArgumentTypeError(giving360.PREFIX_RULE) from None
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="jubilee", description="Buy and forgive debt with pooled donations.")
     commands = top.add_subparsers(dest="command", required=True)
-
-    demo = commands.add_parser("demo", help="run a sample campaign end to end on a local emulator")
-    demo.add_argument("--donations", type=_positive, default=60)
-    demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--json", action="store_true", help="print one JSON object")
-    demo.add_argument("--report", type=Path, metavar="FILE",
-                      help="also write the campaign's dashboard as one self-contained HTML file")
-
-    serve = commands.add_parser("serve", help="serve the API and run the workers locally, on moto")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=_positive, default=3000)
-    serve.add_argument("--aws-port", type=_positive, default=None, help="moto endpoint port (default: port + 1)")
-    serve.add_argument("--payments", choices=PROVIDERS, default="sandbox",
-                       help="the demo campaign's provider; stripe reads STRIPE_WEBHOOK_SECRET (and STRIPE_API_BASE, "
-                            "STRIPE_API_KEY when set)")
-    serve.add_argument("--no-sample", action="store_true",
-                       help="start with no campaign (to import one, or create your own) instead of the sample 'demo'")
 
     campaigns = commands.add_parser("campaigns", help="manage campaigns").add_subparsers(dest="action", required=True)
     create = campaigns.add_parser("create", help="create a campaign")
@@ -95,13 +89,19 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--guidelines", type=Path, help="extra poverty guidelines CSV (e.g. Alaska, Hawaii)")
     create.add_argument("--mailer", choices=MAILERS, default="sandbox",
                         help="how letters leave: sandbox (the letters bucket) or lob (Lob prints and mails them)")
-    create.add_argument("--legal-name", default="", help="the letterhead's legal name (required with --mailer lob)")
-    create.add_argument("--postal-address", nargs=4, default=(), metavar=("STREET", "CITY", "STATE", "ZIP"),
-                        help="the letterhead's postal address, the letters' return address (needed with --mailer lob)")
+    create.add_argument("--legal-name", default="",
+                        help="the organisation's legal name, on receipts and letterheads (required with --mailer lob)")
+    create.add_argument("--ein", default="", help="the organisation's EIN (12-3456789), on receipts")
+    address = create.add_mutually_exclusive_group()
+    address.add_argument("--address", metavar="TEXT", help='the postal address as one line, "street, city, ST 12345": '
+                                                          "the letters' return address (needed with --mailer lob)")
+    address.add_argument("--postal-address", nargs=4, default=(), metavar=("STREET", "CITY", "STATE", "ZIP"),
+                         help="the same, as four words")
     create.add_argument("--letter-language", action="append", choices=LANGUAGES, dest="letter_languages",
                         help="a language of the letters, one page each (repeat; default en)")
-    create.add_argument("--entity-type", choices=ENTITY_TYPES, default="charity",
-                        help="who forgives: what the letter's default tax note says")
+    create.add_argument("--entity-type", choices=ENTITY_TYPES, default="none",
+                        help="501c3: receipts say gifts are tax-deductible (give --legal-name and --ein); "
+                             "501c4, sponsored (a fiscally sponsored project), none: they say gifts are not")
     create.add_argument("--letter-tax-note", default="", help="the letter's tax note, instead of the default")
     create.add_argument("--generic-creditor", action="store_true",
                         help="print 'a medical provider' on letters instead of the provider's name")
@@ -113,6 +113,35 @@ def parser() -> argparse.ArgumentParser:
     register = campaigns.add_parser("register", help="add campaigns created before the campaign registry to it "
                                                      "(once, after upgrading; the hourly schedules see only these)")
     _where(register)
+    listing = campaigns.add_parser("list", help="every campaign, with its main settings")
+    described = campaigns.add_parser("show", help="a campaign's settings and every change made to them")
+    described.add_argument("campaign_id", metavar="ID")
+    update = campaigns.add_parser("update", help="change a campaign's settings (checked whole; each change is "
+                                                 "recorded, and public ones appended to the public log)")
+    update.add_argument("campaign_id", metavar="ID")
+    update.add_argument("--set", action="append", default=[], type=_setting, metavar="NAME=VALUE", dest="settings",
+                        help="any setting (repeat): numbers as digits, true/false, JSON for policy and lists")
+    update.add_argument("--name")
+    update.add_argument("--contact", help="printed on debtors' letters")
+    update.add_argument("--threshold-cents", type=_positive)
+    update.add_argument("--reserve-bps", type=_non_negative)
+    update.add_argument("--policy", type=json.loads, help="eligibility as JSON (replaces the policy)")
+    update.add_argument("--approver", action="append", dest="approvers", metavar="ARN",
+                        help="the approvers' IAM identities (repeat for each; replaces the list)")
+    update.add_argument("--approvals-required", type=_non_negative, metavar="N")
+    update.add_argument("--auto-approve-cents", type=_non_negative)
+    update.add_argument("--plan-ttl-hours", type=_positive)
+    update.add_argument("--debtor-data-days", type=_positive)
+    update.add_argument("--legal-name")
+    update.add_argument("--ein", help="the organisation's EIN (12-3456789), on receipts")
+    update.add_argument("--entity-type", choices=ENTITY_TYPES)
+    update.add_argument("--address", metavar="TEXT", help='the postal address as one line, "street, city, ST 12345"')
+    update.add_argument("--email-receipts", action=argparse.BooleanOptionalAction, default=None,
+                        help="email donors their receipts (SES; the sender must be verified)")
+    update.add_argument("--email-from", metavar="ADDRESS")
+    for command in (listing, described, update):
+        command.add_argument("--json", action="store_true")
+        _where(command)
 
     offers = commands.add_parser("offers", help="manage debt offers").add_subparsers(dest="action", required=True)
     add = offers.add_parser("add", help="validate, upload and register an offer file (CSV)")
@@ -137,17 +166,41 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("--campaign", required=True)
     show.add_argument("--json", action="store_true")
     _where(show)
+    counter = offers.add_parser("counter", help="write the accounts of an offer the campaign would buy as an offer "
+                                                "file, and propose a proportional price, to send back to the seller")
+    counter.add_argument("offer_id", metavar="ID")
+    counter.add_argument("--campaign", required=True)
+    counter.add_argument("--eligible-only", action="store_true", default=True,
+                         help="keep the accounts eligible under the campaign's policy and not bought already "
+                              "(the one kind of counter-offer, so the default)")
+    counter.add_argument("--out", type=Path, required=True, metavar="FILE",
+                         help="the counter-offer's file (it names debtors, as the seller's did)")
+    counter.add_argument("--json", action="store_true")
+    _where(counter)
     offers.add_parser("schema", help="print the offer file row's JSON Schema")
-    sample = offers.add_parser("sample", help="write a sample offer file of fictional people")
-    sample.add_argument("--out", type=Path, required=True)
-    sample.add_argument("--accounts", type=_positive, default=25)
-    sample.add_argument("--seed", type=int, default=1)
-
     purchases = commands.add_parser("purchases", help="purchases").add_subparsers(dest="action", required=True)
     confirm = purchases.add_parser("confirm", help="record that a manual seller was paid for an approved plan")
     confirm.add_argument("plan_id", metavar="PLAN")
     confirm.add_argument("--reference", required=True, help="the wire's reference")
     _where(confirm)
+
+    plans = commands.add_parser("plans", help="purchase plans: see, approve, reject (through the admin API)"
+                                ).add_subparsers(dest="action", required=True)
+    plans_list = plans.add_parser("list", help="a campaign's plans and their approvals")
+    plans_list.add_argument("--campaign", required=True)
+    plans_show = plans.add_parser("show", help="one plan, with the planner's last reasoning")
+    approve = plans.add_parser("approve", help="approve a proposed plan as yourself (your IAM identity)")
+    reject = plans.add_parser("reject", help="reject a proposed plan: its hold is voided and the funds return")
+    for command in (plans_show, approve, reject):
+        command.add_argument("plan_id", metavar="PLAN")
+    for command in (plans_list, plans_show, approve, reject):
+        command.add_argument("--json", action="store_true")
+        command.add_argument("--stack", default="Jubilee", help="the stack whose admin API to call, signed with "
+                                                                "your AWS credentials (default: Jubilee)")
+        command.add_argument("--endpoint", metavar="URL", help="call this API instead (jubilee serve's, e.g. "
+                                                                "http://127.0.0.1:3000), with --token")
+        command.add_argument("--token", default=os.environ.get("JUBILEE_ADMIN_TOKEN"),
+                             help="the local admin token jubilee serve printed (default: $JUBILEE_ADMIN_TOKEN)")
 
     receipts = commands.add_parser("receipts", help="a donor's year-end statement of gifts")
     receipts.add_argument("--donor", required=True, metavar="EMAIL")
@@ -171,6 +224,9 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, metavar="DIR")
     export.add_argument("--include-personal-data", action="store_true",
                         help="include donors' names and emails (opened from their seals)")
+    export.add_argument("--grant-id-prefix", metavar="360G-...", type=_grant_id_prefix,
+                        help="the 360Giving prefix registered for you, in front of each grant's id "
+                             "(default 360G-jubilee-ID, not a registered one)")
     _where(export)
     load = commands.add_parser("import", help="load an export into this (empty) deployment; twice changes nothing")
     load.add_argument("source", type=Path, metavar="DIR")
@@ -189,27 +245,101 @@ def parser() -> argparse.ArgumentParser:
     from ops import mailroom
 
     mailroom.add_parsers(commands, _where)
+    for plugin in _plugins():
+        OFFLINE.update(plugin.add_parsers(commands, {"offers": offers}, _positive))
     return top
 
 
-def print_report(report: dict) -> None:
-    table = Table(title="Jubilee demo — campaign 'demo'", show_header=False)
-    for key, value in report.items():
-        if isinstance(value, dict):
-            continue
-        label = key.removesuffix("_cents").replace("_", " ")
-        table.add_row(label, format_cents(value) if key.endswith("_cents") else str(value))
+# Optional packages that add commands of their own, looked up by name (never imported by ops: they sit above
+# it). local/commands.py: demo, serve and a sample offer file, on the emulator.
+PLUGINS = ("local.commands",)
+
+
+def _plugins() -> Iterator[ModuleType]:
+    for name in PLUGINS:
+        try:
+            yield importlib.import_module(name)
+        except ModuleNotFoundError as missing:
+            if missing.name is None or not name.startswith(missing.name):
+                raise  # the package is there but broken: say so
+
+
+def _setting(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: write NAME=VALUE, e.g. contact=letters@example.org")
+    return name.strip(), value
+
+
+NAMED_SETTINGS = ("name", "contact", "threshold_cents", "reserve_bps", "policy", "approvers", "approvals_required",
+                  "auto_approve_cents", "plan_ttl_hours", "debtor_data_days", "legal_name", "ein", "entity_type",
+                  "email_receipts", "email_from")  # `campaigns update`'s own flags
+
+
+def print_campaigns(listed: dict) -> None:
+    table = Table(title="campaigns")
+    for column in ("id", "name", "payments", "mailer", "threshold", "reserve", "approvals"):
+        table.add_column(column)
+    for c in listed["campaigns"]:
+        table.add_row(c["campaign_id"], c["name"], c["payments"], c["mailer"], format_cents(c["threshold_cents"]),
+                      f"{c['reserve_bps'] / 100:g}%", c["approvals"])
     console.print(table)
-    raised, spent = report["raised_cents"], report["spent_cents"]
-    if spent:
-        console.print(f"Every $1 spent abolished {format_cents(report['face_value_forgiven_cents'] * 100 // spent)} "
-                      f"of debt for {report['accounts_forgiven']} people; "
-                      f"{format_cents(raised)} raised in {report['donations_confirmed']} gifts.")
-    console.print("Played: a monthly gift's second month, a partial refund, a dispute won and one lost.")
-    console.print(f"Checked: a repeated request, a repeated webhook and a crashed batch were each counted once; "
-                  f"ledger balanced: {report['ledger_balanced']}.")
-    if report.get("report"):
-        console.print(f"The campaign's dashboard, as one file: {report['report']}")
+
+
+def print_campaign(shown: dict) -> None:
+    table = Table(title=f"campaign {shown['campaign_id']}", show_header=False)
+    for name, value in shown["settings"].items():
+        table.add_row(name, json.dumps(value) if not isinstance(value, str) else value)
+    console.print(table)
+    print_changes(shown["changes"])
+
+
+def print_changes(changes: list[dict]) -> None:
+    for c in changes:
+        who = f" by {c['by']}" if c.get("by") else ""
+        at = f"{c['at']} " if c.get("at") else ""
+        console.print(f"{at}{c['field']}: {json.dumps(c['old'])} → {json.dumps(c['new'])}{who}",
+                      highlight=False, soft_wrap=True)
+
+
+def print_counter(done: dict) -> None:
+    console.print(f"wrote {done['kept_accounts']} of {done['accounts']} accounts of {done['offer_id']} to "
+                  f"{done['out']}: {format_cents(done['kept_face_value_cents'])} of "
+                  f"{format_cents(done['face_value_cents'])} face value", soft_wrap=True)
+    console.print(f"  left out: {done['not_eligible']} not eligible under the campaign's policy, "
+                  f"{done['already_bought']} bought already")
+    if done["in_other_offers"]:
+        console.print(f"  [yellow]{done['in_other_offers']} kept account(s) are in another open offer too[/yellow]")
+    console.print(f"proposed price: {format_cents(done['proposed_price_cents'])} "
+                  f"= {format_cents(done['price_cents'])} × {format_cents(done['kept_face_value_cents'])} / "
+                  f"{format_cents(done['face_value_cents'])}, {done['rounding']}", soft_wrap=True)
+    console.print("send the file back to the seller the way theirs came: it names debtors")
+
+
+def print_plans(listed: dict) -> None:
+    table = Table(title="plans")
+    for column in ("plan", "status", "offer", "seller", "price", "face value", "approvals", "expires / why"):
+        table.add_column(column)
+    for p in listed["plans"]:
+        table.add_row(p["plan_id"], p["status"], p["offer_id"], p["seller"], format_cents(p["price_cents"]),
+                      format_cents(p["face_value_cents"]), f"{len(p['approvals'])} of {p['approvals_required']}",
+                      p.get("void_reason") or p.get("expires_at") or "")
+    console.print(table)
+
+
+def print_plan(plan: dict) -> None:
+    console.print(f"plan {plan['plan_id']} ({plan['status']}): offer {plan['offer_id']} from {plan['seller']}, "
+                  f"{plan['accounts']} accounts, {format_cents(plan['face_value_cents'])} face value for "
+                  f"{format_cents(plan['price_cents'])}", soft_wrap=True)
+    needed = plan["approvals_required"]
+    console.print(f"approvals: {len(plan['approvals'])} of {needed}" + (f" ({', '.join(plan['approvals'])})"
+                                                                       if plan["approvals"] else ""), soft_wrap=True)
+    if plan.get("void_reason"):
+        console.print(f"voided: {plan['void_reason']}")
+    elif plan.get("expires_at") and plan["status"] == "proposed":
+        console.print(f"its hold is released at {plan['expires_at']} unless approved")
+    for step in (plan.get("last_planning") or {}).get("explanation") or []:
+        console.print(f"  planner: {json.dumps(step, sort_keys=True)}", highlight=False, soft_wrap=True)
 
 
 def _column_map(path: str) -> dict[str, str]:
@@ -252,7 +382,8 @@ def _refused(report: FileReport, as_json: bool) -> int:
 
 
 def print_offer(shown: dict) -> None:
-    console.print(f"offer {shown['offer_id']} from {shown['seller']} ({shown['status']}): "
+    plan = f", plan {shown['plan_id']}" if shown.get("plan_id") else ""
+    console.print(f"offer {shown['offer_id']} from {shown['seller']} ({shown['status']}{plan}): "
                   f"{shown['accounts']} accounts, "
                   f"{format_cents(shown['face_value_cents'])} face value for {format_cents(shown['price_cents'])} "
                   f"= {shown['cents_per_dollar']} per dollar")
@@ -260,6 +391,7 @@ def print_offer(shown: dict) -> None:
                   f"{format_cents(shown['eligible_face_value_cents'])} "
                   f"({shown['cents_per_eligible_dollar']} per eligible dollar)")
     print_duplicates(shown["duplicates"], shown["net_eligible_accounts"], shown["net_eligible_face_value_cents"])
+    print_overlaps(shown.get("overlaps"))
     if shown["undetermined_accounts"]:
         console.print(f"[yellow]{shown['undetermined_accounts']} account(s) could not be judged[/yellow]: "
                       "load that region's poverty guidelines (campaigns create --guidelines)")
@@ -272,6 +404,21 @@ def print_offer(shown: dict) -> None:
         console.print(table)
     for reason, count in sorted(shown["reasons"].items()):
         console.print(f"  {count} x {reason}")
+
+
+def print_overlaps(found: dict | None) -> None:
+    """Where an offer's accounts are met now: other open (or held) offers, and purchases by plan."""
+    if not found or not found["accounts"]:
+        return
+    console.print(f"[yellow]{found['accounts']} account(s), {format_cents(found['face_value_cents'])}, "
+                  "are met elsewhere now[/yellow]" + (f" ({found['second_signal_only']} by name, address and "
+                                                      "balance alone)" if found["second_signal_only"] else ""))
+    for offer_id, share in sorted(found["offers"].items()):
+        console.print(f"  {share['accounts']} in {share['status']} offer {offer_id} "
+                      f"({format_cents(share['face_value_cents'])})")
+    for plan_id, share in sorted(found["bought"].items()):
+        console.print(f"  {share['accounts']} bought already, by plan {plan_id} "
+                      f"({format_cents(share['face_value_cents'])})")
 
 
 def print_duplicates(met: dict, net_accounts: int | None, net_face_cents: int | None) -> None:
@@ -351,61 +498,10 @@ def _verified(source: str, as_json: bool) -> int:
 Command = Callable[[argparse.Namespace], int]
 
 
-def _local() -> bool:
-    """Whether the emulator's extra is installed: serve and demo run on moto."""
-    try:
-        import moto  # noqa: F401
-    except ImportError:
-        err.print("[red]error:[/red] this command runs on the local emulator: pip install 'jubilee\\[local]'")
-        return False
-    return True
-
-
-def _demo(args: argparse.Namespace) -> int:
-    if not _local():
-        return 2
-    from local import demo
-
-    # The functions log (and emit metrics) to stdout, as in Lambda: here that goes to stderr,
-    # so stdout carries only the report. Set before the handler modules bind their loggers.
-    stdout, sys.stdout = sys.stdout, sys.stderr
-    # Quiet (no EMF lines in a local report) unless asked otherwise; put back after, for a caller in-process.
-    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-    unset = [name for name in quiet if name not in os.environ]
-    os.environ.update({name: quiet[name] for name in unset})
-    try:
-        report = demo.run(donations=args.donations, seed=args.seed, report_path=args.report)
-    finally:
-        sys.stdout = stdout
-        for name in unset:
-            os.environ.pop(name, None)
-    return _show(report, args.json, print_report)
-
-
-def _serve(args: argparse.Namespace) -> int:
-    if not _local():
-        return 2
-    from local import server
-
-    if args.payments == "stripe" and not os.environ.get("STRIPE_WEBHOOK_SECRET"):
-        err.print("[red]error:[/red] --payments stripe: "
-                  "set STRIPE_WEBHOOK_SECRET to your endpoint's signing secret")
-        return 2
-    return server.serve(args.host, args.port, args.aws_port or args.port + 1, args.payments, not args.no_sample)
-
-
 def _offer_schema(args: argparse.Namespace) -> int:
-    from functions.domain.offers import OfferRow
+    from functions.domain.offers import OfferAccount
 
-    print(json.dumps(OfferRow.model_json_schema(), indent=2))
-    return 0
-
-
-def _offer_sample(args: argparse.Namespace) -> int:
-    from local.sample_data import offer_csv
-
-    args.out.write_bytes(offer_csv(args.accounts, args.seed))
-    console.print(f"wrote {args.accounts} fictional accounts to {args.out}")
+    print(json.dumps(OfferAccount.model_json_schema(), indent=2))
     return 0
 
 
@@ -449,7 +545,8 @@ def _create_campaign(args: argparse.Namespace) -> int:
                         approvers=tuple(args.approver), approvals_required=args.approvals_required,
                         auto_approve_cents=args.auto_approve_cents, plan_ttl_hours=args.plan_ttl_hours,
                         debtor_data_days=args.debtor_data_days, mailer=args.mailer,
-                        legal_name=args.legal_name, postal_address=tuple(args.postal_address),
+                        legal_name=args.legal_name, ein=args.ein,
+                        postal_address=parse_address(args.address) if args.address else tuple(args.postal_address),
                         letter_languages=tuple(args.letter_languages or ("en",)),
                         entity_type=args.entity_type, letter_tax_note=args.letter_tax_note,
                         generic_creditor=args.generic_creditor, email_receipts=args.email_receipts,
@@ -457,6 +554,58 @@ def _create_campaign(args: argparse.Namespace) -> int:
     operations.create_campaign(campaign)
     console.print(f"created campaign {campaign.campaign_id!r}")
     return 0
+
+
+def _list_campaigns(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    return _show({"campaigns": operations.list_campaigns()}, args.json, print_campaigns)
+
+
+def _describe_campaign(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    return _show(operations.show_campaign(args.campaign_id), args.json, print_campaign)
+
+
+def _update_campaign(args: argparse.Namespace) -> int:
+    from functions.domain.campaigns import setting_value
+    from ops import operations
+
+    settings = {name: setting_value(name, text) for name, text in args.settings}
+    named = {name: getattr(args, name) for name in NAMED_SETTINGS if getattr(args, name) is not None}
+    if args.address is not None:
+        named["postal_address"] = parse_address(args.address)
+    twice = sorted(settings.keys() & named.keys())
+    if twice:
+        raise CampaignError(twice[0], "is given both by --set and by its own flag")
+    changes = operations.update_campaign(args.campaign_id, settings | named)
+    done = {"campaign_id": args.campaign_id, "changes": [asdict(c) for c in changes]}
+
+    def said(result: dict) -> None:
+        console.print(f"updated {result['campaign_id']}: {len(changes)} change(s)" if changes
+                      else "nothing changed: the campaign has these values already")
+        print_changes(result["changes"])
+
+    return _show(done, args.json, said)
+
+
+def _counter_offer(args: argparse.Namespace) -> int:
+    from ops import operations
+
+    return _show(operations.counter_offer(args.campaign, args.offer_id, args.out), args.json, print_counter)
+
+
+def _plans(args: argparse.Namespace) -> int:
+    from ops.plans import AdminApi
+
+    api = AdminApi.of(args.stack, args.endpoint, args.token)
+    if args.action == "list":
+        return _show(api.plans(args.campaign), args.json, print_plans)
+    if args.action == "show":
+        return _show(api.plan(args.plan_id), args.json, print_plan)
+    decided = api.decide(args.plan_id, args.action)
+    return _show(decided, args.json, print_plan)
 
 
 def _show_offer(args: argparse.Namespace) -> int:
@@ -524,7 +673,8 @@ def _reconcile(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from ops import portability
 
-    manifest = portability.export_campaign(args.campaign, args.out, args.include_personal_data)
+    manifest = portability.export_campaign(args.campaign, args.out, args.include_personal_data,
+                                           args.grant_id_prefix)
     for entry in manifest["files"]:
         console.print(f"  {entry['path']}: {entry['rows']} row(s), sha256 {entry['sha256'][:16]}…")
     console.print(f"exported {args.campaign!r} to {args.out} (manifest.json lists every file's checksum)")
@@ -565,11 +715,14 @@ def _redrive(args: argparse.Namespace) -> int:
 
 # Commands that need no deployment, and those run against one (connected first: --stack/--endpoint-url).
 OFFLINE: dict[tuple[str, str | None], Command] = {
-    ("demo", None): _demo, ("serve", None): _serve, ("offers", "schema"): _offer_schema,
-    ("offers", "sample"): _offer_sample, ("offers", "check"): _check_offer, ("verify-log", None): _verify_log,
-}
+    ("offers", "schema"): _offer_schema, ("offers", "check"): _check_offer, ("verify-log", None): _verify_log,
+    # Through the admin API (signed with the operator's credentials, or serve's token), not the data.
+    **{("plans", action): _plans for action in ("list", "show", "approve", "reject")},
+}  # and the plugins' (parser() adds them)
 CONNECTED: dict[tuple[str, str | None], Command] = {
     ("campaigns", "create"): _create_campaign, ("campaigns", "register"): _register_campaigns,
+    ("campaigns", "list"): _list_campaigns, ("campaigns", "show"): _describe_campaign,
+    ("campaigns", "update"): _update_campaign, ("offers", "counter"): _counter_offer,
     ("offers", "add"): _add_offer, ("offers", "show"): _show_offer, ("purchases", "confirm"): _confirm_purchase,
     ("receipts", None): _receipts, ("reconcile", None): _reconcile, ("export", None): _export,
     ("import", None): _import, ("erase-donor", None): _erase_donor, ("dlq", "redrive"): _redrive,

@@ -13,17 +13,22 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 
 from functions import wiring
 from functions.adapters import aws, clock, duplicates, purchases, storage
 from functions.adapters import ledger as ledger_store
 from functions.adapters.reference_data import poverty_guidelines
-from functions.adapters.secrets import derived_key, forget_secrets
-from functions.domain.campaigns import Campaign, UnknownCampaign
-from functions.domain.duplicates import Overlap, keys_of, overlap
+from functions.adapters.secrets import derived_key
+from functions.domain import duplicates as dup_rules
+from functions.domain.campaigns import PUBLIC_SETTINGS, Campaign, Change, UnknownCampaign, changed
+from functions.domain.counter import CounterOffer, kept
+from functions.domain.duplicates import Overlap, Place, keys_of, overlap
 from functions.domain.eligibility import OfferProfile, assess, profile
-from functions.domain.offers import FileReport, OfferFileError, OfferRow, normalised, read_accounts
+from functions.domain.offers import FileReport, OfferAccount, OfferFileError, normalised, read_accounts, write_accounts
 from functions.domain.planner import Offer, cents_per_dollar
+from functions.domain.public_log import campaign_change_body
+from functions.domain.purchase import plan_id_for
 from infra import topology
 
 # Stack output name -> environment variable the adapters read.
@@ -53,8 +58,7 @@ def connect(stack: str = "Jubilee", endpoint_url: str | None = None) -> None:
         if missing:
             raise OperationError(f"stack {stack!r} has no output(s) {', '.join(missing)}: is it a Jubilee stack?")
         os.environ.update({variable: outputs[key] for key, variable in OUTPUTS.items()})
-    aws.reset()
-    forget_secrets()
+    aws.use(aws.Dependencies.from_env())  # the operator's commands act on this deployment from here on
 
 
 def create_campaign(campaign: Campaign) -> None:
@@ -78,6 +82,48 @@ def check_sender(address: str) -> None:
                          "with -c email_identity=DOMAIN and publish its DNS records first (README: Email to donors)")
 
 
+def caller() -> str:
+    """Who the operator's credentials are (their IAM ARN): recorded with what they change."""
+    return aws.client("sts").get_caller_identity()["Arn"]
+
+
+def list_campaigns() -> list[dict]:
+    """Every registered campaign's main settings (`campaigns register` adds older ones)."""
+    found = (ledger_store.load_campaign(cid) for cid in ledger_store.campaign_ids())
+    return [{"campaign_id": c.campaign_id, "name": c.name, "payments": c.payments, "mailer": c.mailer,
+             "threshold_cents": c.threshold_cents, "reserve_bps": c.reserve_bps,
+             "approvals": f"{c.approvals_required} of {len(c.approvers)}"} for c in found if c is not None]
+
+
+def show_campaign(campaign_id: str) -> dict:
+    """A campaign's settings and every change made to them (who, when, old -> new)."""
+    return {"campaign_id": campaign_id, "settings": _campaign(campaign_id).to_dict(),
+            "changes": [{k: change[k] for k in ("version", "field", "old", "new", "by", "at")}
+                        for change in ledger_store.campaign_changes(campaign_id)]}
+
+
+def update_campaign(campaign_id: str, settings: Mapping[str, object]) -> list[Change]:
+    """Change settings of a campaign, checked together as a whole Campaign (a bad value names its field
+    and nothing changes), recorded one change item per field, and appended to the public log when a
+    public setting (domain.campaigns.PUBLIC_SETTINGS) is among them. Returns what changed."""
+    if not settings:
+        raise OperationError("give at least one setting to change (--set NAME=VALUE, or a named flag)")
+    found = ledger_store.campaign_settings(campaign_id)
+    if found is None:
+        raise OperationError(f"ID: {UnknownCampaign(campaign_id)}")
+    campaign, version = found
+    updated, changes = changed(campaign, dict(settings))
+    if not changes:
+        return []
+    if updated.email_receipts and any(c.field in ("email_from", "email_receipts") for c in changes):
+        check_sender(updated.email_from)  # as at create: SES sends only from a verified identity
+    public = [c for c in changes if c.field in PUBLIC_SETTINGS]
+    body = campaign_change_body(campaign_id, public) if public else None
+    if not ledger_store.update_campaign(campaign_id, version, changes, caller(), body):
+        raise OperationError(f"ID: campaign {campaign_id!r} was changed meanwhile; nothing was changed, look again")
+    return changes
+
+
 def register_campaigns() -> list[str]:
     """Add campaigns created before the registry to it (once, after upgrading): the schedules see
     only registered campaigns. Returns those added."""
@@ -91,12 +137,12 @@ def _campaign(campaign_id: str) -> Campaign:
     return campaign
 
 
-def _profile(campaign: Campaign, accounts: Iterable[OfferRow]) -> OfferProfile:
+def _profile(campaign: Campaign, accounts: Iterable[OfferAccount]) -> OfferProfile:
     return profile(accounts, campaign.eligibility(), campaign.guidelines(poverty_guidelines()))
 
 
 def _overlap(campaign: Campaign, offer_id: str, key: bytes, keys: list[tuple[str, str]],
-             accounts: Callable[[], Iterable[OfferRow]]) -> Overlap:
+             accounts: Callable[[], Iterable[OfferAccount]]) -> Overlap:
     """The accounts of an offer the campaign bought already, or that another open offer holds
     (`accounts` reads them again, in the order of their `keys`, only if some were met)."""
     seen = duplicates.seen(campaign.campaign_id, offer_id, key, keys)
@@ -107,8 +153,8 @@ def _overlap(campaign: Campaign, offer_id: str, key: bytes, keys: list[tuple[str
                     if k[0] in seen or k[1] in seen), seen)
 
 
-def _keyed(accounts: Iterable[OfferRow], key: bytes, campaign_id: str,
-           keys: list[tuple[str, str]]) -> Iterator[OfferRow]:
+def _keyed(accounts: Iterable[OfferAccount], key: bytes, campaign_id: str,
+           keys: list[tuple[str, str]]) -> Iterator[OfferAccount]:
     for account in accounts:
         keys.append(keys_of(key, campaign_id, account))
         yield account
@@ -149,7 +195,7 @@ def add_offer(campaign_id: str, body: bytes | Iterable[str], seller: str, price_
         if report.counts and (not skip_bad_rows or not report.accounts):
             raise OfferFileError(report)
 
-        def again() -> Iterator[OfferRow]:
+        def again() -> Iterator[OfferAccount]:
             stored.seek(0)
             text = io.TextIOWrapper(stored, encoding="utf-8", newline="")
             yield from read_accounts(text)
@@ -167,24 +213,73 @@ def add_offer(campaign_id: str, body: bytes | Iterable[str], seller: str, price_
 
 
 def show_offer(campaign_id: str, offer_id: str) -> dict:
-    """An offer's profile under the campaign's policy as it stands now, read from the stored file."""
+    """An offer's profile under the campaign's policy as it stands now, read from the stored file, and
+    where its accounts are met now: in other open (or held) offers, or bought (by which plan)."""
     campaign = _campaign(campaign_id)
-    item = purchases.load_offer(campaign_id, offer_id)
-    if item is None:
-        raise OperationError(f"ID: no offer {offer_id!r} in campaign {campaign_id!r}")
+    item = _offer_item(campaign_id, offer_id)
+    overlaps = None
     if item["status"] in ("sold", "declined", "lapsed", "withdrawn"):  # its file (debtors' data) is deleted
         shape = OfferProfile.from_dict(item["profile"])
     else:
-        shape = _profile(campaign, list(read_accounts(storage.read_lines(item["object_key"]))))
-    return {"offer_id": offer_id, "seller": item["seller"], "status": item["status"],
+        accounts = list(read_accounts(storage.read_lines(item["object_key"])))
+        shape = _profile(campaign, accounts)
+        keys, found = _met(campaign_id, offer_id, accounts)
+        overlaps = dup_rules.overlaps(zip(accounts, keys, strict=True), found).to_dict()
+    # A held offer's plan waits for approval; a sold one's bought it.
+    plan_id = plan_id_for(purchases.offer_from_item(item)) if item["status"] in ("held", "sold") else None
+    return {"offer_id": offer_id, "seller": item["seller"], "status": item["status"], "plan_id": plan_id,
             "price_cents": item["price_cents"], "expires": item.get("expires"),
             "cents_per_dollar": cents_per_dollar(item["price_cents"], shape.face_value_cents),
             "cents_per_eligible_dollar": cents_per_dollar(item["price_cents"], shape.eligible_face_value_cents),
             "policy": campaign.eligibility().to_dict(), **shape.to_dict(),
             # Met before (as found when it was added): the planner values the offer without them.
             "duplicates": item.get("duplicates") or Overlap().to_dict(),
+            # Met now, by offer and by plan (None once its file is gone).
+            "overlaps": overlaps,
             "net_eligible_accounts": item.get("eligible_accounts"),
             "net_eligible_face_value_cents": item.get("eligible_face_value_cents")}
+
+
+def _offer_item(campaign_id: str, offer_id: str) -> dict:
+    item = purchases.load_offer(campaign_id, offer_id)
+    if item is None:
+        raise OperationError(f"ID: no offer {offer_id!r} in campaign {campaign_id!r}")
+    return item
+
+
+def _met(campaign_id: str, offer_id: str, accounts: list[OfferAccount]
+         ) -> tuple[list[tuple[str, str]], dict[str, Place]]:
+    """Each account's keyed hashes, and where each key was met before (other offers, purchases)."""
+    key = derived_key("account-claim")
+    keys = [keys_of(key, campaign_id, account) for account in accounts]
+    return keys, duplicates.places(campaign_id, offer_id, key, keys)
+
+
+def counter_offer(campaign_id: str, offer_id: str, out: Path) -> dict:
+    """Write the accounts of an open offer that the campaign would buy (eligible under its policy, not
+    bought already) to `out` as an offer file in Jubilee's layout, which `offers add` takes as it is, and
+    propose a price in proportion to their face value (domain/counter.py). The file names debtors, as
+    the seller's did: it is created readable by the operator alone."""
+    campaign = _campaign(campaign_id)
+    item = _offer_item(campaign_id, offer_id)
+    if item["status"] != "open":
+        raise OperationError(f"ID: offer {offer_id} is {item['status']}; only an open offer can be countered")
+    accounts = list(read_accounts(storage.read_lines(item["object_key"])))
+    keys, found = _met(campaign_id, offer_id, accounts)
+    policy, guidelines, today = campaign.eligibility(), campaign.guidelines(poverty_guidelines()), clock.now().date()
+    tally = CounterOffer(offer_id, item["price_cents"])
+    subset = list(kept(((a, k, assess(a, policy, guidelines, today).eligible)
+                        for a, k in zip(accounts, keys, strict=True)), found, tally))
+    if not subset:
+        raise OperationError(f"ID: no account of offer {offer_id} qualifies ({tally.not_eligible} not eligible, "
+                             f"{tally.already_bought} bought already): there is nothing to counter with")
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as file:
+            file.write(write_accounts(subset))
+    except OSError as error:
+        raise OperationError(f"--out: cannot write {out}: {error.strerror}") from None
+    return tally.to_dict() | {"seller": item["seller"], "out": str(out)}
 
 
 def confirm_purchase(plan_id: str, reference: str) -> None:
@@ -241,7 +336,7 @@ def redrive_outbox(stack: str = "Jubilee", endpoint_url: str | None = None) -> t
 
     os.environ.update({wiring.queue_variable(stage): queue_urls(stage, stack, endpoint_url)[0]
                        for stage in wiring.STAGES})
-    aws.settings.cache_clear()
+    aws.reset()  # the queue URLs just set
     if endpoint_url:
         dlq_url = aws.client("sqs").get_queue_url(QueueName=topology.local_queue_name("outbox", dead_letters=True))[
             "QueueUrl"]

@@ -2,7 +2,7 @@
 
 `export_campaign` writes each dataset as JSON Lines and CSV (the stored records, keys
 included, so an import restores them exactly), the public figures as published, the
-forgiveness grants as 360Giving-style JSON and a manifest with row counts and SHA-256
+forgiveness grants as a 360Giving package (JSON, CSV) and a manifest with row counts and SHA-256
 checksums. Keys never leave: debtors' sealed data and the keys of debtors and donors stay
 in the source deployment (a new deployment has KMS keys of its own). Donors' names and
 emails leave only with `include_personal_data`, opened from their seals; without it, no
@@ -41,6 +41,7 @@ from functions.domain.ledger import net_deltas, void_transfer
 from functions.domain.money import format_cents
 from functions.domain.planner import purchase_record
 from functions.domain.public_log import GENESIS, compare, verify
+from ops import giving360
 
 FORMAT = "jubilee-export/1"
 DATASETS = keys.DATASETS  # one per family of item that leaves the deployment (functions/adapters/keys.py)
@@ -87,42 +88,14 @@ def _write(directory: Path, name: str, rows: list[dict[str, Any]]) -> list[tuple
     return [(f"{name}.jsonl", len(rows)), (f"{name}.csv", len(rows))]
 
 
-def _major_units(cents: int) -> str:
-    """A placeholder the writer turns into a JSON number with exactly two decimals (no float on the way)."""
-    sign = "-" if cents < 0 else ""
-    return f"@@{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}@@"
-
-
-def grants_360giving(campaign: dict[str, Any], events: list[dict[str, Any]]) -> str:
-    """One grant per portfolio and state: the face value forgiven there, to anonymous individuals."""
-    cid, name = campaign["campaign_id"], campaign["name"]
-    groups: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    dates: dict[str, str] = {}
-    for event in events:
-        group = groups[(event["plan_id"], event["state"])]
-        group[0] += 1
-        group[1] += event["face_value_cents"]
-        dates[event["plan_id"]] = event["forgiven_at"][:10]
-    grants = [{
-        "id": f"360G-jubilee-{cid}-{plan_id}-{state}", "title": f"Debt forgiven: {accounts} account(s) in {state}",
-        "description": "Defaulted debt bought and forgiven in full; the debtors owe nothing and were told by letter.",
-        "currency": campaign.get("currency", "USD"), "amountAwarded": _major_units(cents), "awardDate": dates[plan_id],
-        "recipientIndividual": {"id": f"360G-jubilee-{cid}-{plan_id}-{state}-individuals",
-                                "name": f"{accounts} individual(s), not named"},
-        "fundingOrganization": [{"id": f"XI-JUBILEE-{cid}", "name": name}],
-        "beneficiaryLocation": [{"name": state, "countryCode": "US", "geographicCode": f"US-{state}"}],
-        "grantProgramme": [{"code": plan_id, "title": "Debt purchase and forgiveness"}],
-    } for (plan_id, state), (accounts, cents) in sorted(groups.items())]
-    text = json.dumps({"grants": grants}, indent=2, ensure_ascii=False)
-    return text.replace('"@@', "").replace('@@"', "")
-
-
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def export_campaign(campaign_id: str, out: Path, include_personal_data: bool = False) -> dict[str, Any]:
+def export_campaign(campaign_id: str, out: Path, include_personal_data: bool = False,
+                    grant_id_prefix: str | None = None) -> dict[str, Any]:
     """Write the campaign's data to `out`; returns the manifest."""
+    prefix = giving360.check_prefix(grant_id_prefix or giving360.default_prefix(campaign_id))
     figures = ledger.public_figures(campaign_id)
     if figures is None:
         raise PortabilityError(f"--campaign: {UnknownCampaign(campaign_id)} here")
@@ -147,19 +120,23 @@ def export_campaign(campaign_id: str, out: Path, include_personal_data: bool = F
             (out / path).write_text("".join(storage.read_lines(offer["object_key"])), encoding="utf-8")
             written.append((path, offer["accounts"]))
     (out / "published.json").write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
-    (out / "grants-360giving.json").write_text(grants_360giving(datasets["campaign"][0],
-                                                                datasets["forgiveness_events"]) + "\n")
-    written += [("published.json", 1), ("grants-360giving.json", 1)]
+    written.append(("published.json", 1))
+    exported_at = clock.now().astimezone(dt.UTC).isoformat(timespec="seconds")
+    grants = giving360.package(datasets["campaign"][0], datasets["forgiveness_events"], datasets["plans"],
+                               prefix=prefix, issued=exported_at[:10])
+    if grants:
+        (out / "grants-360giving.json").write_text(giving360.dumps(grants) + "\n", encoding="utf-8")
+        (out / "grants-360giving.csv").write_text(giving360.to_csv(grants), encoding="utf-8")
+        written += [("grants-360giving.json", 1), ("grants-360giving.csv", len(grants["grants"]))]
     manifest = {
-        "format": FORMAT, "campaign_id": campaign_id,
-        "exported_at": clock.now().astimezone(dt.UTC).isoformat(timespec="seconds"),
+        "format": FORMAT, "campaign_id": campaign_id, "exported_at": exported_at,
         "include_personal_data": include_personal_data,
         "files": [{"path": path, "rows": rows, "bytes": (out / path).stat().st_size, "sha256": _sha256(out / path)}
                   for path, rows in written],
         "not_exported": "debtors' sealed data and every key (debtors', donors'): they stay in the source deployment"
                         + ("" if include_personal_data else "; the files of offers not yet bought (an import "
                                                                "withdraws those offers)"),
-    }
+    } | ({} if grants else {"not_360giving": "nothing forgiven yet: a 360Giving package needs at least one grant"})
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
 

@@ -92,8 +92,7 @@ class FakeStripe:
         if session["mode"] == "payment":
             session |= {"payment_intent": pi["id"], "payment_status": "paid", "status": "complete"}
         else:
-            subscription = self._store({"id": self._id("sub"), "object": "subscription", "status": "active",
-                                        "metadata": dict(session["subscription_metadata"])})
+            subscription = self._subscription(dict(session["subscription_metadata"]))
             session |= {"payment_status": "paid", "status": "complete", "subscription": subscription["id"]}
         return pi
 
@@ -116,16 +115,30 @@ class FakeStripe:
                             "amount_refunded": 0, "refunded": False, "payment_intent": pi["id"], "paid": True,
                             "balance_transaction": txn["id"], "metadata": {}, "status": "succeeded"})
 
+    def _subscription(self, metadata: dict[str, str]) -> dict[str, Any]:
+        """An active subscription of a new customer (Checkout makes the customer with the subscription)."""
+        customer = self._store({"id": self._id("cus"), "object": "customer"})
+        return self._store({"id": self._id("sub"), "object": "subscription", "status": "active",
+                            "customer": customer["id"], "metadata": metadata, "canceled_at": None, "ended_at": None})
+
+    def cancel_subscription(self, subscription_id: str, at: int | None = None) -> dict[str, Any]:
+        """The customer cancels in the portal: the subscription ends now (customer.subscription.deleted carries it)."""
+        ended = int(time.time()) if at is None else at
+        subscription = self.objects[subscription_id]
+        subscription |= {"status": "canceled", "canceled_at": ended, "ended_at": ended}
+        return subscription
+
     def invoice_paid(self, subscription_metadata: dict[str, str], amount: int, currency: str = "usd",
-                     first: bool = False) -> dict[str, Any]:
+                     first: bool = False, paid_at: int | None = None) -> dict[str, Any]:
         """A subscription's invoice paid: a PaymentIntent with no metadata of its own (Stripe copies none),
         linked to its invoice only by an invoice payment."""
         subscription = next((o for o in self.objects.values() if o["object"] == "subscription"
-                             and o["metadata"] == subscription_metadata), None) or self._store(
-            {"id": self._id("sub"), "object": "subscription", "status": "active", "metadata": subscription_metadata})
+                             and o["metadata"] == subscription_metadata), None) or self._subscription(
+            subscription_metadata)
         pi = self.payment_intent(amount, currency)
         invoice = self._store({
             "id": self._id("in"), "object": "invoice", "amount_paid": amount, "currency": currency, "status": "paid",
+            "status_transitions": {"paid_at": int(time.time()) if paid_at is None else paid_at},
             "billing_reason": "subscription_create" if first else "subscription_cycle",
             "parent": {"type": "subscription_details",
                        "subscription_details": {"metadata": subscription_metadata,
@@ -216,6 +229,17 @@ class FakeStripe:
         expand = params.pop("expand", [])
         if method == "POST" and parts == ["checkout", "sessions"]:
             body = self._create_session(params)
+        elif method == "GET" and parts == ["subscriptions", "search"]:  # only the query Jubilee makes
+            wanted = params["query"].removeprefix("metadata['donation_id']:'").removesuffix("'")
+            found = [o for o in self.objects.values() if o["object"] == "subscription"
+                     and o["metadata"].get("donation_id") == wanted]
+            body = {"object": "search_result", "data": json.loads(json.dumps(found)), "has_more": False,
+                    "next_page": None, "url": path}
+        elif method == "POST" and parts == ["billing_portal", "sessions"]:
+            session_id = self._id("bps")
+            body = self._store({"id": session_id, "object": "billing_portal.session", "customer": params["customer"],
+                                "return_url": params.get("return_url"), "livemode": False,
+                                "url": f"https://billing.stripe.test/p/session/{session_id}"})
         elif method == "GET" and len(parts) == 2 and parts[1] in self.objects:
             body = json.loads(json.dumps(self.objects[parts[1]]))
         elif method == "POST" and len(parts) == 2 and parts[0] == "payment_intents" and parts[1] in self.objects:

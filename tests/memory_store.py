@@ -68,7 +68,7 @@ class MemoryStore:
             "campaign_id": gift.campaign_id, "donation_id": gift.donation_id, "amount_cents": gift.amount_cents,
             "currency": gift.currency, "provider": gift.provider, "status": "confirmed",
             "anonymous": pledge["anonymous"], "pledge_id": gift.pledge_id, "fee_cents": gift.fee_cents,
-            "payment_id": gift.payment_id, "refunded_cents": 0, "disputes": {}}
+            "payment_id": gift.payment_id, "refunded_cents": 0, "disputes": {}, "covered_cents": gift.covered_cents}
         self._announce("donations", gift.transfer_id, gift.to_message())
         return True
 
@@ -77,6 +77,13 @@ class MemoryStore:
         if donation is None or donation["status"] != "pending" or donation["provider"] != gift.provider:
             return False
         donation["status"] = "failed"
+        return True
+
+    def end_pledge(self, gift: PaymentConfirmed, ended_at: int) -> bool:
+        donation = self.donations.get((gift.campaign_id, gift.donation_id))
+        if donation is None or donation["provider"] != gift.provider or "ended_at" in donation:
+            return False
+        donation["ended_at"] = ended_at
         return True
 
     def record_refunds(self, donation: dict[str, Any], refunded_cents: int, refunds_failed_cents: int,

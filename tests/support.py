@@ -109,3 +109,37 @@ def embedded_pdf_lines(pdf: bytes) -> list[str]:
               for g, u in re.findall(r"<([0-9A-F]{4})> <([0-9A-F]+)>", cmap)}
     lines = [hexed.decode() for hexed in re.findall(rb"<([0-9A-F]*)> Tj", pdf)]
     return ["".join(glyphs[int(line[i:i + 4], 16)] for i in range(0, len(line), 4)) for line in lines]
+
+
+def text_pdf_lines(pdf: str) -> list[str]:
+    """The text lines of a receipt's PDF, which is all 7-bit text (bytes past ASCII as octal escapes), as a
+    PDF reader extracts them."""
+    import re
+
+    assert pdf.startswith("%PDF-1.4") and pdf.rstrip().endswith("%%EOF") and pdf.isascii()
+
+    def unescape(text: str) -> str:
+        raw = re.sub(r"\\([0-7]{3}|.)", lambda m: chr(int(m[1], 8)) if len(m[1]) == 3 else m[1], text)
+        return raw.encode("latin-1").decode("cp1252")
+
+    return [unescape(s) for s in re.findall(r"\((.*?)(?<!\\)\) Tj", pdf)]
+def giving360_problems(data: Any) -> list[str]:
+    """Every way `data` breaks the 360Giving package schema (jsonschema), its grant schema resolved from the
+    vendored copy (ops/schemas/), not fetched."""
+    import json
+
+    from jsonschema import Draft202012Validator, FormatChecker
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    from ops import giving360
+
+    schemas = {name: json.loads((giving360.SCHEMAS / name).read_text())
+               for name in (giving360.PACKAGE_SCHEMA, giving360.GRANT_SCHEMA)}
+    # The package schema refers to the grant schema by the URL of its release.
+    assert json.dumps(schemas[giving360.PACKAGE_SCHEMA]).count(schemas[giving360.GRANT_SCHEMA]["$id"]) == 1
+    # Draft 2020-12 named as such: the files write its URI with http://, which jsonschema doesn't recognise.
+    registry = Registry().with_resources((s["$id"], Resource(s, DRAFT202012)) for s in schemas.values())
+    validator = Draft202012Validator(schemas[giving360.PACKAGE_SCHEMA], registry=registry,
+                                     format_checker=FormatChecker())
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data)]

@@ -1,11 +1,12 @@
-"""Settings from the environment and boto3 clients, made once per cold start."""
+"""What a function takes from its environment, made once per cold start: settings, boto3 clients, the clock."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from dataclasses import dataclass
-from functools import cache
-from typing import Any, Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -77,21 +78,67 @@ class Settings:
     donor_key_id = property(lambda self: self.name_of(wiring.DONOR_KEY))  # wraps each donor's key (donors.py)
 
 
-@cache
+# The AWS services Jubilee calls (cloudformation, sts: the operator CLI reads the stack's outputs, and who it is).
+Service = Literal["dynamodb", "s3", "sqs", "kms", "secretsmanager", "cloudformation", "sts", "sesv2"]
+T = TypeVar("T")
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Dependencies:
+    """One per cold start (a Lambda container; the emulator, or the operator CLI, each time it wires to a
+    deployment): the settings, the AWS clients, the clock, and what is kept warm against them (secret
+    values, portfolio keys). Rewiring is making a new one (`use`), never clearing module caches."""
+
+    settings: Settings
+    clock: Callable[[], dt.datetime] = _utc_now  # read through functions/adapters/clock.py
+    clients: dict[str, Any] = field(default_factory=dict)
+    kept: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Dependencies:
+        return cls(Settings.from_env())
+
+    def client(self, service: Service) -> Any:
+        if service not in self.clients:
+            self.clients[service] = boto3.client(service, config=_BOTO_CONFIG)
+        return self.clients[service]
+
+    def keep(self, name: str, make: Callable[[], T]) -> T:
+        """`make()`, made once for this deployment (a warm container reuses it)."""
+        if name not in self.kept:
+            self.kept[name] = make()
+        return self.kept[name]
+
+
+_current: list[Dependencies | None] = [None]
+
+
+def dependencies() -> Dependencies:
+    """This cold start's: made from the environment at first use, unless the emulator or the CLI gave one."""
+    current = _current[0]
+    if current is None:
+        current = _current[0] = Dependencies.from_env()
+    return current
+
+
+def use(dependencies: Dependencies | None) -> Dependencies | None:
+    """Wire the functions to `dependencies` (None: made again from the environment at next use)."""
+    _current[0] = dependencies
+    return dependencies
+
+
 def settings() -> Settings:
-    return Settings.from_env()
+    return dependencies().settings
 
 
-# The AWS services Jubilee calls (cloudformation: the operator CLI reads the stack's outputs).
-Service = Literal["dynamodb", "s3", "sqs", "kms", "secretsmanager", "cloudformation", "sesv2"]
-
-
-@cache
 def client(service: Service) -> Any:
-    return boto3.client(service, config=_BOTO_CONFIG)
+    return dependencies().client(service)
 
 
 def reset() -> None:
-    """Forget settings and clients: the local emulator and tests call this when they rewire."""
-    settings.cache_clear()
-    client.cache_clear()
+    """The environment changed (tests rewiring, a new boto3 session): the next use reads it again."""
+    use(None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from functions.adapters.aws import dependencies
+
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return dependencies().clock()

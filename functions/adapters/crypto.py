@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from functions.adapters.aws import client, settings
+from functions.adapters.aws import client, dependencies, settings
 
 NONCE_BYTES = 12
 PUBLIC_BYTES = 32  # an X25519 public key: each sealed blob starts with its sealer's ephemeral key
@@ -74,8 +74,13 @@ class Opener:
         return cipher.decrypt(nonce_bytes, blob[PUBLIC_BYTES + NONCE_BYTES:], associated)
 
 
-@lru_cache(maxsize=8)  # a warm letters container handling chunks of the same portfolio asks KMS once
 def portfolio_opener(encrypted_private_key: bytes, campaign_id: str, plan_id: str) -> Opener:
+    # A warm letters container handling chunks of the same portfolio asks KMS once (per deployment it is wired to).
+    return dependencies().keep("portfolio_openers", lambda: lru_cache(maxsize=8)(_opened))(
+        encrypted_private_key, campaign_id, plan_id)
+
+
+def _opened(encrypted_private_key: bytes, campaign_id: str, plan_id: str) -> Opener:
     plaintext = client("kms").decrypt(CiphertextBlob=encrypted_private_key, KeyId=settings().pii_key_id,
                                       EncryptionContext=_context(campaign_id, plan_id))["Plaintext"]
     return Opener(X25519PrivateKey.from_private_bytes(plaintext))

@@ -120,11 +120,17 @@ def opened(donation: dict[str, Any]) -> dict[str, Any] | None:
     return json.loads(AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], _aad(campaign_id, ref)))
 
 
+def donations_of(campaign_id: str, ref: str) -> list[dict[str, Any]]:
+    """The donations of one donor (by donor_ref) in a campaign: their gifts and monthly installments.
+    Reads the campaign's donations: fine for statements and erasure, not for a hot path."""
+    return [d for d in dynamo.query(campaign_pk(campaign_id), donation_sk("")) if d.get("donor_ref") == ref]
+
+
 def erase(campaign_id: str, email: str) -> int:
     """Destroy the donor's key and untie their donations from them; the donations' amounts stay.
     Returns how many donations were theirs (0 if none: nothing to erase)."""
     ref = donor_ref(campaign_id, email)
-    theirs = [d for d in dynamo.query(campaign_pk(campaign_id), donation_sk("")) if d.get("donor_ref") == ref]
+    theirs = donations_of(campaign_id, ref)
     gift_keys = [k["sk"] for k in dynamo.query(campaign_pk(campaign_id), key_sk(f"{ref}#"))]
     for sk in (key_sk(ref), *gift_keys):  # the earlier scheme's key, and each gift's
         client("dynamodb").delete_item(TableName=settings().table, Key=dynamo.key(campaign_pk(campaign_id), sk))

@@ -12,8 +12,9 @@ from typing import Any
 from functions.adapters import dynamo, purchases, storage
 from functions.adapters.aws import client, settings
 from functions.adapters.keys import claim_pk
-from functions.domain.duplicates import BOUGHT, keys_of
+from functions.domain.duplicates import BOUGHT_BY, IN_OFFER, Place, keys_of
 from functions.domain.offers import read_accounts
+from functions.domain.purchase import plan_id_for
 
 GROUP = dynamo.MAX_TRANSACTION_ITEMS // 2  # accounts per transaction: a claim and a marker each
 OFFERED = ("open", "held")  # offers whose accounts another offer may not count again; "sold" ones are bought
@@ -47,11 +48,11 @@ def claim(campaign_id: str, owner: str, keys: list[tuple[str, str]]) -> set[int]
     return refused
 
 
-def seen(campaign_id: str, offer_id: str, key: bytes, keys: list[tuple[str, str]]) -> dict[str, str]:
-    """Where each of `keys` was met before: BOUGHT (forgiven, or in a sold offer being forgiven) or
-    the id of another open or held offer. Reads those offers' files and the claims of these keys."""
+def places(campaign_id: str, offer_id: str, key: bytes, keys: list[tuple[str, str]]) -> dict[str, Place]:
+    """Where each of `keys` was met before: bought under a plan (forgiven, or in a sold offer being
+    forgiven), or in another open or held offer. Reads those offers' files and the claims of these keys."""
     wanted = {k for pair in keys for k in pair}
-    found: dict[str, str] = {}
+    found: dict[str, Place] = {}
     unread = False  # a sold offer whose file is gone (forgiven in full): only its claims say what it bought
     # Oldest first: an account in several open offers is counted against the one registered first.
     for item in sorted(purchases.offers(campaign_id), key=lambda o: (o.get("registered_at", ""), o["offer_id"])):
@@ -62,14 +63,24 @@ def seen(campaign_id: str, offer_id: str, key: bytes, keys: list[tuple[str, str]
         except client("s3").exceptions.NoSuchKey:
             unread = unread or item["status"] == "sold"
             continue  # forgiven in full (the file goes last): its accounts' claims are read below
-        where = item["offer_id"] if item["status"] in OFFERED else BOUGHT
+        if item["status"] in OFFERED:
+            where = Place(IN_OFFER, item["offer_id"], item["status"])
+        else:  # sold: bought by the plan named after its last attempt
+            where = Place(BOUGHT_BY, plan_id_for(purchases.offer_from_item(item)))
         for account in accounts:
             for k in keys_of(key, campaign_id, account):
-                if k in wanted and (k not in found or where == BOUGHT):
+                if k in wanted and (k not in found or where.kind == BOUGHT_BY):
                     found[k] = where
     if not unread:  # claims are made only for sold offers' rows, each of which was just read from its file
         return found
     claimed = dynamo.batch_get((claim_pk(campaign_id, k), sk) for ref, person in keys
                                for k, sk in ((ref, "ACCOUNT"), (person, "PERSON")))
-    found.update({pk.rsplit("#", 1)[1]: BOUGHT for pk, _ in claimed})
+    # A claim's owner is a plan's chunk, "<plan id>#<chunk>".
+    found.update({pk.rsplit("#", 1)[1]: Place(BOUGHT_BY, str(item.get("claimed_by", "")).rsplit("#", 1)[0])
+                  for (pk, _), item in claimed.items()})
     return found
+
+
+def seen(campaign_id: str, offer_id: str, key: bytes, keys: list[tuple[str, str]]) -> dict[str, str]:
+    """Where each of `keys` was met before, as domain.duplicates.overlap reads it: BOUGHT or an offer id."""
+    return {k: place.where for k, place in places(campaign_id, offer_id, key, keys).items()}

@@ -20,7 +20,8 @@ from functions.adapters.keys import chunk_sk, forgiven_pk
 from functions.adapters.secrets import derived_key
 from functions.adapters.storage import KEY_WIDTH
 from functions.domain.duplicates import ACCOUNT, PERSON, primed
-from functions.domain.forgiveness import CODE_BYTES, SEPARATOR, debts
+from functions.domain.forgiveness import CODE_BYTES, SEPARATOR, accounts_in
+from functions.domain.records import PlanRecord
 
 KEYED_BYTES = 16 + CODE_BYTES  # as account_keys makes them
 
@@ -29,7 +30,7 @@ class DynamoForgivenessStore:
     """Chunks, their events and counts in DynamoDB, the portfolio in S3 (functions/adapters/forgiveness.py)."""
 
     # Each looks its function up when called (the fault tests replace them on the module).
-    def load_plan(self, plan_id: str) -> dict[str, Any] | None:
+    def load_plan(self, plan_id: str) -> PlanRecord | None:
         return purchases.load_plan(plan_id)
 
     def debtor_key(self, campaign_id: str, plan_id: str) -> dict[str, Any] | None:
@@ -114,7 +115,7 @@ def _chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash
     sort_prefix = f"{chunk_sk(chunk)}#"
     by_account, by_person = primed(claim_key, ACCOUNT, cid), primed(claim_key, PERSON, cid)
     for row, (ref, name, address, city, state, zip_code, creditor, debt_type, cents, charged_off, extra) in enumerate(
-            debts(header, text, message["first_row"] + 2)):
+            accounts_in(header, text, message["first_row"] + 2)):
         mac = keyed.copy()
         mac.update(ref.encode())
         raw = mac.digest()

@@ -10,6 +10,7 @@ copy of the debtors' data, is deleted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from functions.adapters import clock, dynamo, ledger, public_log, storage
@@ -114,7 +115,7 @@ def drop_plaintext_when_done(campaign_id: str, plan_id: str) -> bool:
     """Once every chunk is in, delete the files that hold debtors' data in the clear: the portfolio and
     the offer it was bought as. Run by every delivery of every chunk, so a delete that failed is retried
     (deleting a deleted file is harmless); the hourly sweep catches what is left after that."""
-    plan = load_plan(plan_id) or {}
+    plan: Mapping[str, Any] = load_plan(plan_id) or {}
     if not fully_ingested(plan):
         return False
     for key in (plan["portfolio_key"], plan["offer"]["object_key"]):

@@ -41,6 +41,7 @@ debtor_key_sk = _key("DEBTORKEY#")
 email_sk = _key("EMAIL#")  # one email to a donor, once sent (sort key: the message's id)
 unsubscribed_sk = _key("UNSUBSCRIBED#")  # a donor who asked for no more email (by donor_ref)
 statements_sk = _key("STATEMENTS#")  # a year whose statements were asked for (sort key: the year)
+change_sk = _key("CHANGE#")  # a change of the campaign's settings (sort key: its version and field)
 
 # --- partitions of their own --------------------------------------------------------------------
 
@@ -109,6 +110,7 @@ FAMILIES: tuple[Family, ...] = (
     _in_campaign(offer_sk(""), name="offer", dataset="offers"),
     _in_campaign(plan_sk(""), name="plan", dataset="plans"),
     _in_campaign(PLANNING, name="planning", dataset="planning"),
+    _in_campaign(change_sk(""), name="campaign-change", dataset="campaign_changes"),
     Family("forgiveness", lambda c: forgiven_pk(c, ""), dataset="forgiveness_events", pk_prefix=True),
     Family("chunk", lambda c: chunk_pk(c, ""), dataset="forgiveness_chunks", pk_prefix=True),
     # A batch's item and its mailing record ("<chunk>#mailed") share the batch's partition.

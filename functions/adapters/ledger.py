@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 from functions.adapters import clock, donors, dynamo, public_log
 from functions.adapters.aws import client, settings
@@ -17,12 +17,14 @@ from functions.adapters.keys import (
     REGISTRY,
     account_sk,
     campaign_pk,
+    change_sk,
     donation_sk,
     ledger_pk,
 )
-from functions.domain.campaigns import Campaign
+from functions.domain.campaigns import Campaign, Change
 from functions.domain.gifts import PaymentAdjusted, PaymentConfirmed
 from functions.domain.ledger import ACCOUNTS, EXTERNAL, Leg, Totals, Transfer, net_deltas
+from functions.domain.records import DonationRecord
 from functions.services.ports import BalanceRefused, GiftBatch, NotYetBookable
 from functions.wiring import BY_POSTING
 
@@ -51,6 +53,40 @@ def create_campaign(campaign: Campaign) -> bool:
 def register_campaign(campaign_id: str) -> bool:
     """Add a campaign made without a registry entry (imported, or created before there was a registry)."""
     return dynamo.put_new(_registered(campaign_id))
+
+
+def campaign_settings(campaign_id: str) -> tuple[Campaign, int] | None:
+    """The campaign and the version of its settings (0 until first changed), to change them from."""
+    item = dynamo.get(campaign_pk(campaign_id), META)
+    return (Campaign.from_dict(item), int(item.get("settings_version", 0))) if item else None
+
+
+def update_campaign(campaign_id: str, version: int, changes: list[Change], by: str,
+                    public_body: dict[str, Any] | None) -> bool:
+    """Apply `changes` to the campaign's settings and record each as an append-only change item (who,
+    when, old and new), in one transaction guarded by the settings' `version` as read: False if they
+    changed meanwhile, and nothing is written. With `public_body`, appended to the public log as well."""
+    at, following = now_iso(), version + 1
+    names = {f"#f{n}": c.field for n, c in enumerate(changes)}
+    values: dict[str, Any] = {f":f{n}": c.new for n, c in enumerate(changes)} | {":next": following}
+    if version:
+        values[":version"] = version
+    guard = "attribute_exists(pk) AND " + ("settings_version = :version" if version
+                                           else "attribute_not_exists(settings_version)")
+    sets = "".join(f"#f{n} = :f{n}, " for n in range(len(changes)))
+    items = [dynamo.update(campaign_pk(campaign_id), META, f"SET {sets}settings_version = :next", values,
+                           condition=guard, names=names)]
+    items += [dynamo.put({"pk": campaign_pk(campaign_id), "sk": change_sk(f"{following:06d}#{c.field}"),
+                          "kind": "campaign-change", "version": following, "field": c.field, "old": c.old,
+                          "new": c.new, "by": by, "at": at}) for c in changes]
+    if public_body is not None:
+        return public_log.transact_logged(campaign_id, items, public_body | {"at": at})
+    return dynamo.transact_once(items)
+
+
+def campaign_changes(campaign_id: str) -> list[dict[str, Any]]:
+    """Every change of the campaign's settings, oldest first."""
+    return list(dynamo.query(campaign_pk(campaign_id), change_sk("")))
 
 
 def load_campaign(campaign_id: str) -> Campaign | None:
@@ -185,12 +221,13 @@ def transfers(campaign_id: str) -> Iterator[Transfer]:
 
 def create_donation(campaign_id: str, donation_id: str, amount_cents: int, currency: str,
                     provider: str, checkout_url: str, donor: dict[str, Any], anonymous: bool,
-                    frequency: str = "once", once: dict[str, Any] | None = None) -> None:
+                    frequency: str = "once", covered_cents: int = 0, once: dict[str, Any] | None = None) -> None:
     """The pending donation, its donor's key and `once` (the pledge's idempotency record) in one transaction.
     dynamo.TransactionCancelled if the record or the donation exists (each failed op returns its item)."""
     sealed, key_item = donors.seal(campaign_id, donation_id, donor)
     pending = dynamo.put(_donation_item(campaign_id, donation_id, amount_cents, currency, provider, "pending", sealed,
-                                       anonymous, checkout_url=checkout_url, frequency=frequency))
+                                       anonymous, checkout_url=checkout_url, frequency=frequency,
+                                       covered_cents=covered_cents))
     pending["Put"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     dynamo.transact([op for op in (once, pending, key_item) if op])
 
@@ -222,8 +259,8 @@ class DynamoStore:
     """The payment services' store (functions/services/ports.py) on the ledger table: each port's condition
     is a condition expression, each write one transaction with its outbox items."""
 
-    def load_donation(self, campaign_id: str, donation_id: str) -> dict[str, Any] | None:
-        return load_donation(campaign_id, donation_id)
+    def load_donation(self, campaign_id: str, donation_id: str) -> DonationRecord | None:
+        return cast(DonationRecord | None, load_donation(campaign_id, donation_id))
 
     def snapshot(self, campaign_id: str) -> tuple[dict[str, Any] | None, dict[str, int]]:
         return snapshot(campaign_id)
@@ -240,12 +277,12 @@ class DynamoStore:
         )
         return dynamo.transact_once([confirm, _announce_gift(gift)])
 
-    def add_installment(self, gift: PaymentConfirmed, pledge: dict[str, Any]) -> bool:
+    def add_installment(self, gift: PaymentConfirmed, pledge: DonationRecord) -> bool:
         item = _donation_item(gift.campaign_id, gift.donation_id, gift.amount_cents, gift.currency, gift.provider,
                               "confirmed", {k: pledge[k] for k in ("donor_ref", "donor_sealed") if k in pledge},
                               pledge["anonymous"], pledge_id=gift.pledge_id,
                               confirmed_at=(at := now_iso()), posted_at=at, fee_cents=gift.fee_cents,
-                              payment_id=gift.payment_id)
+                              payment_id=gift.payment_id, covered_cents=gift.covered_cents)
         return dynamo.transact_once([dynamo.put(item), _announce_gift(gift)])
 
     def fail_pledge(self, gift: PaymentConfirmed) -> bool:
@@ -254,7 +291,14 @@ class DynamoStore:
                                condition="#status = :pending AND provider = :provider", names={"#status": "status"})
         return dynamo.transact_once([update])
 
-    def record_refunds(self, donation: dict[str, Any], refunded_cents: int, refunds_failed_cents: int,
+    def end_pledge(self, gift: PaymentConfirmed, ended_at: int) -> bool:
+        update = dynamo.update(campaign_pk(gift.campaign_id), donation_sk(gift.donation_id), "SET ended_at = :at",
+                               {":at": ended_at, ":provider": gift.provider},
+                               condition="attribute_exists(pk) AND provider = :provider "
+                                         "AND attribute_not_exists(ended_at)")
+        return dynamo.transact_once([update])
+
+    def record_refunds(self, donation: DonationRecord, refunded_cents: int, refunds_failed_cents: int,
                        adjustment: PaymentAdjusted) -> bool:
         had_failures = "refunds_failed_cents" in donation
         unchanged = "refunds_failed_cents = :failed_before" if had_failures \
@@ -265,7 +309,7 @@ class DynamoStore:
         return _change(donation, "SET refunded_cents = :total, refunds_failed_cents = :failed", values,
                        f"refunded_cents = :before AND {unchanged}", None, [adjustment])
 
-    def record_dispute(self, donation: dict[str, Any], dispute_id: str, status: str,
+    def record_dispute(self, donation: DonationRecord, dispute_id: str, status: str,
                        adjustments: list[PaymentAdjusted]) -> bool:
         known = (donation.get("disputes") or {}).get(dispute_id)
         condition = "attribute_not_exists(disputes.#d)" if known is None else "disputes.#d = :known"
@@ -313,7 +357,7 @@ def _announce_gift(gift: PaymentConfirmed) -> dict[str, Any]:
     return dynamo.outbox("donations", gift.transfer_id, gift.to_message())
 
 
-def _change(donation: dict[str, Any], expression: str, values: dict[str, Any], condition: str,
+def _change(donation: DonationRecord, expression: str, values: dict[str, Any], condition: str,
             names: dict[str, str] | None, adjustments: list[PaymentAdjusted]) -> bool:
     """Change the donation under `condition` and announce the adjustments, in one transaction."""
     update = dynamo.update(campaign_pk(donation["campaign_id"]), donation_sk(donation["donation_id"]),

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from functions.adapters import crypto
+from functions.adapters import clock, crypto
 from functions.adapters import forgiveness as store
 from functions.adapters.aws import settings
 from functions.domain.campaigns import Campaign
@@ -33,7 +33,7 @@ def rendered(campaign: Campaign, plan_id: str, events: list[dict[str, Any]], ope
     like the events' data, by account hash) for letters sent again."""
     cid = campaign.campaign_id
     opener = opener or opener_of(cid, plan_id)
-    today = dt.datetime.now(dt.UTC).date()
+    today = clock.now().date()
     for event in events:
         account = event["account_hash"]
         private = opener.open(bytes(event["sealed"]), crypto.aad(cid, plan_id, account))

@@ -10,6 +10,7 @@ Tests check the structure, the cross-reference offsets and the text.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 
 from functions.adapters.pdf_font import TrueTypeFont
 
@@ -28,9 +29,16 @@ def pdf_string(text: str) -> str:
     return "(" + safe.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
 
 
-def _stream(blocks: list[Block], size: float, leading: float, font: TrueTypeFont | None = None) -> bytes:
+def ascii_pdf_string(text: str) -> str:
+    """pdf_string in 7-bit ASCII (a byte past it as an octal escape), so the whole PDF is text: an HTTP
+    answer needs no binary handling on the way (API Gateway passes it as it is)."""
+    return "".join(c if ord(c) < 128 else f"\\{ord(c):03o}" for c in pdf_string(text))
+
+
+def _stream(blocks: list[Block], size: float, leading: float, font: TrueTypeFont | None = None,
+            encode: Callable[[str], str] = pdf_string) -> bytes:
     parts = []
-    encode = font.encode if font else pdf_string
+    encode = font.encode if font else encode
     for x, y, lines in blocks:
         parts += [f"BT /F1 {size} Tf {leading} TL {x} {y} Td"] + [f"{encode(line)} Tj T*" for line in lines]
         parts.append("ET")
@@ -80,17 +88,25 @@ def letter_pages(sender: list[str], recipient: list[str], texts: list[list[str]]
                  font: TrueTypeFont | None = None) -> list[bytes]:
     """A letter's pages: the two window blocks on the first, then each text (a language) from a new page,
     wrapped to the width and continued on further pages when long."""
-    pages, first = [], True
-    for text in texts:
-        wrapped = [piece for line in text for piece in _wrap(line)]
-        top = BODY_TOP if first else TOP
-        per_page = int((top - BOTTOM) // BODY_LEADING) + 1
-        blocks: list[Block] = [(*SENDER_AT, sender), (*RECIPIENT_AT, recipient)] if first else []
-        while True:
-            pages.append(_stream(blocks + [(LEFT, top, wrapped[:per_page])], BODY_SIZE, BODY_LEADING, font))
-            wrapped, blocks, first = wrapped[per_page:], [], False
-            if not wrapped:
-                break
-            top = TOP
-            per_page = int((top - BOTTOM) // BODY_LEADING) + 1
+    pages: list[bytes] = []
+    for n, text in enumerate(texts):
+        blocks: list[Block] = [(*SENDER_AT, sender), (*RECIPIENT_AT, recipient)] if n == 0 else []
+        pages += _flow(text, BODY_TOP if n == 0 else TOP, blocks, font)
     return pages
+
+
+def _flow(text: list[str], top: int, blocks: list[Block], font: TrueTypeFont | None = None,
+          encode: Callable[[str], str] = pdf_string) -> list[bytes]:
+    """The text wrapped to the width from `top` (beside `blocks` on the first page), on as many pages as it takes."""
+    wrapped, pages = [piece for line in text for piece in _wrap(line)], []
+    while True:
+        per_page = int((top - BOTTOM) // BODY_LEADING) + 1
+        pages.append(_stream(blocks + [(LEFT, top, wrapped[:per_page])], BODY_SIZE, BODY_LEADING, font, encode))
+        wrapped, blocks, top = wrapped[per_page:], [], TOP
+        if not wrapped:
+            return pages
+
+
+def document_pdf(lines: list[str], title: str) -> str:
+    """A receipt or statement: its lines from the top of the first page on, as ASCII text (see ascii_pdf_string)."""
+    return render_pages(_flow(lines, TOP, [], encode=ascii_pdf_string), title).decode("ascii")

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
-from functions.adapters import dynamo, ledger
+from functions.adapters import clock, dynamo, ledger
 from functions.adapters.forgiveness import debtor_key_sk
 from functions.adapters.keys import campaign_pk, mail_pk
 from functions.adapters.letter_facts import Rendered, rendered
@@ -31,13 +31,14 @@ from functions.adapters.secrets import secret_json
 from functions.domain import letters as rules
 from functions.domain.campaigns import Campaign
 from functions.domain.letter_text import Letter as LetterText
+from functions.services.ports import ChunkUnfinished
 
 DEFAULT_BASE = "https://api.lob.com/v1"
 TOLERANCE_SECONDS = 300  # a signed webhook older (or newer) than this is refused: a replay
 # Lob takes a letter in about a second: a chunk of 2,000 cannot be mailed within one invocation (300 s).
 # An invocation hands letters over until its budget is spent (at most BUDGET_SECONDS, and never within
 # MARGIN_SECONDS of its timeout, whatever message of its batch it is on); the chunk then goes on in a
-# continuation message of its own (handlers/letters.py), so no receive is spent and nothing dead-letters.
+# continuation message of its own (services/letters.py), so no receive is spent and nothing dead-letters.
 BUDGET_SECONDS = 200.0
 MARGIN_SECONDS = 60.0
 _deadline = [float("inf")]  # monotonic time; one invocation at a time per container
@@ -51,14 +52,6 @@ SIGNATURE, TIMESTAMP = "Lob-Signature", "Lob-Signature-Timestamp"
 
 class MailRefused(Exception):
     """The mail service refused a request (bad key, bad letter): the chunk fails and is retried."""
-
-
-class ChunkUnfinished(Exception):
-    """The invocation's budget ran out with letters of the chunk left; `done` were handed over so far."""
-
-    def __init__(self, batch_id: str, done: int):
-        super().__init__(f"{batch_id}: time budget spent after {done} letter(s); a continuation goes on")
-        self.done = done
 
 
 class WebhookRejected(Exception):
@@ -149,7 +142,7 @@ def verify_webhook(headers: dict[str, str], body: bytes, secret: str, now: float
         raise WebhookRejected(f"{SIGNATURE} and {TIMESTAMP} headers are required (ASCII hex and digits)")
     # Lob's timestamp is in milliseconds; seconds are taken too.
     seconds = int(stamp) / 1000 if len(stamp) > 11 else int(stamp)
-    if abs((time.time() if now is None else now) - seconds) > TOLERANCE_SECONDS:
+    if abs((clock.now().timestamp() if now is None else now) - seconds) > TOLERANCE_SECONDS:
         raise WebhookRejected("the signature's timestamp is too old")
     expected = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, signature):
@@ -230,7 +223,7 @@ def settle_key(campaign_id: str, plan_id: str, keep_days: int) -> bool:
     """Once no letter of the portfolio is left to mail, its key expires `keep_days` later (DynamoDB's TTL
     then shreds the debtors' data). Conditional, so a letter made unsettled meanwhile wins."""
     op = dynamo.update(campaign_pk(campaign_id), debtor_key_sk(plan_id), "SET expires_at = :at",
-                       {":at": int(time.time()) + keep_days * 86_400, ":zero": 0},
+                       {":at": int(clock.now().timestamp()) + keep_days * 86_400, ":zero": 0},
                        condition="attribute_exists(pk) AND unsettled = :zero")
     return dynamo.transact_once([op])
 

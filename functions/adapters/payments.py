@@ -14,7 +14,7 @@ from functions.domain.gifts import DisputeUpdate, PaymentConfirmed, PaymentEvent
 
 SIGNATURE_HEADER = "Jubilee-Sandbox-Signature"
 TOLERANCE_SECONDS = 300
-HANDLED = ("payment.succeeded", "payment.refunded", "dispute.created", "dispute.closed")
+HANDLED = ("payment.succeeded", "payment.refunded", "dispute.created", "dispute.closed", "subscription.deleted")
 
 
 class WebhookRejected(ValueError):
@@ -32,7 +32,7 @@ class SandboxPayments:
         self._secret = secret
         self._base = public_base_url
 
-    def start_checkout(self, campaign: Any, donation_id: str, request: Any) -> str:
+    def start_checkout(self, campaign: Any, donation_id: str, request: Any, covered_cents: int = 0) -> str:
         """The sandbox's hosted checkout page for this pledge (served by the webhook function)."""
         return f"{self._base}/sandbox/checkout/{campaign.campaign_id}/{donation_id}"
 
@@ -55,7 +55,8 @@ class SandboxPayments:
         return {"campaign_id": donation["campaign_id"], "donation_id": donation_id + suffix,
                 "payment_id": f"pay_{donation_id}{suffix}", "amount_cents": donation["amount_cents"],
                 "currency": donation["currency"], "fee_cents": self.fee_cents(donation["amount_cents"]),
-                "pledge_id": donation_id if installment else None}
+                "pledge_id": donation_id if installment else None,
+                "covered_cents": int(donation.get("covered_cents", 0))}
 
     # The signed webhooks the sandbox sends: (headers, raw body). Each names its payment in full.
     def payment_completed(self, donation: dict[str, Any], now: int | None = None) -> tuple[dict[str, str], bytes]:
@@ -64,7 +65,15 @@ class SandboxPayments:
     def installment_paid(self, pledge: dict[str, Any], month: int,
                          now: int | None = None) -> tuple[dict[str, str], bytes]:
         """A monthly pledge's payment for month >= 2 (month 1 is the checkout itself)."""
-        return self._event("payment.succeeded", self._payment(pledge, installment=month), now)
+        paid_at = int(clock.now().timestamp()) if now is None else now
+        return self._event("payment.succeeded", self._payment(pledge, installment=month) | {"paid_at": paid_at}, now)
+
+    def subscription_ended(self, pledge: dict[str, Any], now: int | None = None) -> tuple[dict[str, str], bytes]:
+        """The donor stopped a monthly pledge (as Stripe's customer.subscription.deleted says)."""
+        ended_at = int(clock.now().timestamp()) if now is None else now
+        return self._event("subscription.deleted", {
+            "campaign_id": pledge["campaign_id"], "donation_id": pledge["donation_id"], "payment_id": "",
+            "amount_cents": 0, "currency": pledge["currency"], "fee_cents": 0, "ended_at": ended_at}, now)
 
     def refunded(self, donation: dict[str, Any], refunded_total_cents: int, now: int | None = None
                  ) -> tuple[dict[str, str], bytes]:
@@ -102,7 +111,11 @@ class SandboxPayments:
                 campaign_id=str(data["campaign_id"]), donation_id=str(data["donation_id"]),
                 amount_cents=int(data["amount_cents"]), currency=str(data["currency"]),
                 fee_cents=int(data["fee_cents"]), pledge_id=data.get("pledge_id"),
+                covered_cents=int(data.get("covered_cents", 0)),
+                paid_at=int(data["paid_at"]) if data.get("paid_at") is not None else None,
             )
+            if event["type"] == "subscription.deleted":
+                return PaymentEvent(gift, ended_at=int(data["ended_at"]))
             if event["type"] == "payment.refunded":
                 return PaymentEvent(gift, refunded_total_cents=int(data["amount_refunded"]))
             if event["type"].startswith("dispute."):

@@ -15,8 +15,9 @@ from functions.domain.gifts import PaymentEvent
 class PaymentProvider(Protocol):
     name: str
 
-    def start_checkout(self, campaign: Campaign, donation_id: str, request: DonationRequest) -> str:
-        """Open a checkout for a pledge; the URL the donor pays at."""
+    def start_checkout(self, campaign: Campaign, donation_id: str, request: DonationRequest,
+                       covered_cents: int = 0) -> str:
+        """Open a checkout for a pledge (of which `covered_cents` covers the fee); the URL the donor pays at."""
         ...
 
     def verify(self, headers: dict[str, str], body: bytes) -> PaymentEvent | None:

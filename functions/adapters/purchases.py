@@ -7,7 +7,8 @@ proposed or approved; an approver counts once.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from functions.adapters import dynamo, ledger, public_log, storage
 from functions.adapters.aws import client, settings
@@ -17,17 +18,18 @@ from functions.domain.ledger import POOL, hold_transfer, post_transfer, void_tra
 from functions.domain.planner import Offer
 from functions.domain.public_log import purchase_body
 from functions.domain.purchase import Plan, campaign_of
+from functions.domain.records import PlanRecord
 
 OFFER_FIELDS = tuple(Offer.__dataclass_fields__)
 LIVE = ("proposed", "approved")  # a plan whose funds are held
 
 
-def _offer(item: dict[str, Any]) -> Offer:
+def offer_from_item(item: dict[str, Any]) -> Offer:
     return Offer(**{f: item[f] for f in OFFER_FIELDS if f in item})
 
 
-def plan_from_item(item: dict[str, Any]) -> Plan:
-    return Plan(item["plan_id"], _offer(item["offer"]), item.get("expires_at", ""))
+def plan_from_item(item: Mapping[str, Any]) -> Plan:
+    return Plan(item["plan_id"], offer_from_item(item["offer"]), item.get("expires_at", ""))
 
 
 def register_offer(offer: Offer, profile: dict[str, Any], expires: str | None = None,
@@ -47,8 +49,8 @@ def offers(campaign_id: str) -> list[dict[str, Any]]:
     return list(dynamo.query(campaign_pk(campaign_id), offer_sk("")))
 
 
-def load_plan(plan_id: str) -> dict[str, Any] | None:
-    return dynamo.get(campaign_pk(campaign_of(plan_id)), plan_sk(plan_id))
+def load_plan(plan_id: str) -> PlanRecord | None:
+    return cast(PlanRecord | None, dynamo.get(campaign_pk(campaign_of(plan_id)), plan_sk(plan_id)))
 
 
 def _lapsed(offer: dict[str, Any], today: str) -> bool:
@@ -60,8 +62,8 @@ def lapsed_offers(campaign_id: str, today: str) -> list[dict[str, Any]]:
     return [o for o in offers(campaign_id) if _lapsed(o, today)]
 
 
-def all_plans(campaign_id: str) -> list[dict[str, Any]]:
-    return list(dynamo.query(campaign_pk(campaign_id), plan_sk("")))
+def all_plans(campaign_id: str) -> list[PlanRecord]:
+    return [cast(PlanRecord, item) for item in dynamo.query(campaign_pk(campaign_id), plan_sk(""))]
 
 
 def _set_offer(plan: Plan, old: str, new: str, *, next_attempt: bool = False) -> dict[str, Any]:
@@ -91,7 +93,7 @@ class DynamoPurchaseStore:
         of the accounts that offers registered after it, and bought (or held) since, share with it."""
         found = offers(campaign_id)
         taken = taken_from(found, lambda item: item["status"] in ("held", "sold"))
-        return [net_of(_offer(i), taken.get(i["offer_id"], ())) for i in found if i["status"] == "open"]
+        return [net_of(offer_from_item(i), taken.get(i["offer_id"], ())) for i in found if i["status"] == "open"]
 
     def retire_lapsed(self, campaign_id: str, today: str) -> list[str]:
         """Open offers whose seller's date has passed: their files (debtors' data in the clear) are
@@ -153,7 +155,7 @@ class DynamoPurchaseStore:
 class DynamoApprovalStore:
     """The approvals' port (functions/services/ports.py): an approver counted once, a plan approved once."""
 
-    def load_plan(self, plan_id: str) -> dict[str, Any] | None:
+    def load_plan(self, plan_id: str) -> PlanRecord | None:
         return load_plan(plan_id)
 
     def add_approval(self, campaign_id: str, plan_id: str, approver: str) -> dict[str, Any] | None:

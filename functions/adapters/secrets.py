@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from functools import cache
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-from functions.adapters.aws import client, settings
+from functions.adapters.aws import client, dependencies, settings
 
 
-@cache
 def _provider() -> SecretsProvider:
-    return SecretsProvider(boto3_client=client("secretsmanager"))
+    return dependencies().keep("secrets", lambda: SecretsProvider(boto3_client=client("secretsmanager")))
 
 
 def derived_key(purpose: str) -> bytes:
@@ -31,8 +29,3 @@ def secret_json(secret_id: str) -> dict:
     if value is not None and not isinstance(value, dict):  # a JSON list or string where an object belongs
         raise ValueError(f"secret {secret_id} is not a JSON object")
     return dict(value or {})
-
-
-def forget_secrets() -> None:
-    """Drop cached secret values: the local emulator calls this when it makes new ones."""
-    _provider.cache_clear()

@@ -17,6 +17,7 @@ import stripe
 from stripe.params import BalanceTransactionListParams
 from stripe.params.checkout import SessionCreateParams, SessionCreateParamsLineItemPriceData
 
+from functions.adapters import receipt_links
 from functions.adapters.aws import settings
 from functions.adapters.payments import ProviderUnavailable, WebhookRejected
 from functions.adapters.secrets import secret_json
@@ -56,20 +57,24 @@ class StripePayments:
 
     # --- donations in -----------------------------------------------------------------------
 
-    def start_checkout(self, campaign: Campaign, donation_id: str, request: DonationRequest) -> str:
+    def start_checkout(self, campaign: Campaign, donation_id: str, request: DonationRequest,
+                       covered_cents: int = 0) -> str:
         metadata = {"campaign_id": campaign.campaign_id, "donation_id": donation_id}
+        if covered_cents:  # read back from the charge's metadata when the gift is booked
+            metadata["covered_cents"] = str(covered_cents)
         monthly = request.frequency == "monthly"
+        covering = " (with the processing fee)" if covered_cents else ""
         price: SessionCreateParamsLineItemPriceData = {
-            "currency": request.currency.lower(), "unit_amount": request.amount_cents,
-            "product_data": {"name": f"Gift to {campaign.name}"}}
+            "currency": campaign.currency.lower(), "unit_amount": request.amount_cents,  # (the request's, checked)
+            "product_data": {"name": f"Gift to {campaign.name}{covering}"}}
         if monthly:
             price["recurring"] = {"interval": "month"}
         params: SessionCreateParams = {
             "mode": "subscription" if monthly else "payment",
             "line_items": [{"price_data": price, "quantity": 1}],
             "client_reference_id": donation_id, "metadata": metadata,
-            # Back to the campaign's site: its dashboard once paid, the donation page if not.
-            "success_url": f"{self._site}?campaign={campaign.campaign_id}&donation={donation_id}",
+            # Once paid, to the donor's receipt (a thank-you until the webhook confirms it); if not, the donation page.
+            "success_url": receipt_links.receipt_url(campaign.campaign_id, donation_id),
             "cancel_url": f"{self._site}donate.html?campaign={campaign.campaign_id}",
         }
         # Where the charge will find its donation again: on the subscription, or the PaymentIntent.
@@ -86,6 +91,22 @@ class StripePayments:
             raise ProviderUnavailable(f"Stripe refused the checkout: {type(error).__name__}") from None
         if not session.url:  # only embedded or custom-UI sessions have none; Jubilee makes hosted ones
             raise ProviderUnavailable("Stripe's checkout session has no URL to send the donor to")
+        return session.url
+
+    def portal_url(self, donation_id: str, return_url: str) -> str:
+        """A session of Stripe's customer portal for the donor of a monthly pledge, where they change or stop it
+        (Stripe then sends customer.subscription.deleted). Found by the pledge's id in the subscription's
+        metadata; a pledge made a moment ago may not be searchable yet."""
+        try:
+            found = self._client.v1.subscriptions.search(
+                {"query": f"metadata['donation_id']:'{donation_id}'", "limit": 1})
+            if not found.data:
+                raise ProviderUnavailable("Stripe does not list this monthly gift yet; try again in a minute")
+            customer = found.data[0].customer
+            session = self._client.v1.billing_portal.sessions.create(
+                {"customer": customer if isinstance(customer, str) else customer.id, "return_url": return_url})
+        except stripe.StripeError as error:
+            raise ProviderUnavailable(f"Stripe refused the customer portal: {type(error).__name__}") from None
         return session.url
 
     # --- webhooks back ----------------------------------------------------------------------
@@ -128,6 +149,13 @@ class StripePayments:
             return PaymentEvent(PaymentConfirmed(event_id, self.name, "", metadata["campaign_id"],
                                                  metadata["donation_id"], obj["amount_total"],
                                                  obj["currency"].upper(), 0), failed=True)
+        if kind == "customer.subscription.deleted":  # a monthly pledge ended (the donor stopped it, or Stripe did)
+            metadata = obj.get("metadata") or {}
+            if not ours(metadata):
+                return None
+            return PaymentEvent(PaymentConfirmed(event_id, self.name, "", metadata["campaign_id"],
+                                                 metadata["donation_id"], 0, "", 0),
+                                ended_at=int(obj.get("ended_at") or obj["canceled_at"]))
         if kind == "invoice.paid":
             paid = self._installment(event_id, obj)
             return PaymentEvent(paid[0]) if paid else None
@@ -174,13 +202,15 @@ class StripePayments:
         return self._installment(event_id, invoice) if invoice else None
 
     def _gift(self, event_id: str, intent: dict[str, Any], campaign_id: str, donation_id: str,
-              pledge_id: str | None) -> tuple[PaymentConfirmed, dict[str, Any]]:
+              pledge_id: str | None, paid_at: int | None = None) -> tuple[PaymentConfirmed, dict[str, Any]]:
         """The gift a PaymentIntent paid, with the processor fee from its balance transaction."""
         charge = intent["latest_charge"]
+        covered = str((intent.get("metadata") or {}).get("covered_cents", "0"))
         return PaymentConfirmed(
             event_id=event_id, provider=self.name, payment_id=charge["id"], campaign_id=campaign_id,
             donation_id=donation_id, amount_cents=charge["amount"], currency=charge["currency"].upper(),
             fee_cents=charge["balance_transaction"]["fee"], pledge_id=pledge_id,
+            covered_cents=int(covered) if covered.isdigit() else 0, paid_at=paid_at,
         ), charge
 
     def _installment(self, event_id: str, invoice: Any) -> tuple[PaymentConfirmed, dict[str, Any]] | None:
@@ -200,7 +230,8 @@ class StripePayments:
         placed = metadata | {"donation_id": donation_id, "pledge_id": pledge_id}
         intent = self._client.v1.payment_intents.update(
             intent_id, {"metadata": placed, "expand": CHARGE_EXPANSION}).to_dict()  # the update answers with it
-        return self._gift(event_id, intent, metadata["campaign_id"], donation_id, pledge_id)
+        return self._gift(event_id, intent, metadata["campaign_id"], donation_id, pledge_id,
+                          (invoice.get("status_transitions") or {}).get("paid_at"))
 
     def _invoice_of(self, payment_intent_id: str) -> dict[str, Any] | None:
         """The Jubilee pledge's invoice a PaymentIntent paid, found through Stripe's invoice payments."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -18,6 +19,25 @@ CAMPAIGN_ID_SHAPE = r"[a-z0-9][a-z0-9-]{0,62}"  # the one pattern: campaigns, th
 CAMPAIGN_ID = re.compile(f"^{CAMPAIGN_ID_SHAPE}$")
 # A sender: ASCII only (no SMTPUTF8 in a From line), no display name (the campaign's name is it), <= 254.
 EMAIL_ADDRESS = re.compile(r"^(?=.{3,254}$)[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+EIN = re.compile(r"^\d{2}-\d{7}$")  # the IRS's Employer Identification Number, as printed: 12-3456789
+ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+OLD_ENTITY_TYPES = {"charity": "501c3", "other": "none"}  # as campaigns stored them before the legal identity
+
+
+def parse_address(text: str) -> tuple[str, str, str, str]:
+    """A US postal address written on one line, "street, city, ST 12345" (the street may hold commas:
+    "1 Main St, Suite 2, Springfield, IL 62701"), as the campaign's (street line, city, state, ZIP)."""
+    parts = [part.strip() for part in text.rsplit(",", 2)]
+    if len(parts) != 3 or not all(parts):
+        raise CampaignError("address", 'write it as "street, city, ST 12345"')
+    street, city, last = parts
+    state, _, zip_code = last.partition(" ")
+    zip_code = zip_code.strip()
+    if state not in STATES:
+        raise CampaignError("address", f"{state!r} is not a US state code (like IL), after the city")
+    if not ZIP.match(zip_code):
+        raise CampaignError("address", "needs a 5-digit ZIP (or ZIP+4) after the state")
+    return street, city, state, zip_code
 
 
 class UnknownCampaign(LookupError):
@@ -46,6 +66,9 @@ class Campaign:
     contact: str = ""  # printed on debtors' letters: an address, phone or email of the campaign
     payments: str = "sandbox"  # the provider donors pay through: "sandbox" (no money moves) or "stripe"
     tax_statement: str = ""  # printed on receipts, e.g. the organisation's tax-exempt status
+    # The processor's fee as donors who cover it are asked for it: Stripe's standard card price, 2.9% + 30c.
+    fee_estimate_bps: int = 290
+    fee_estimate_fixed_cents: int = 30
     # Purchases: what to maximise, who must approve, and for how long a proposed plan holds its funds.
     objective: str = "face_value"  # or "people": eligible accounts
     policy: dict = field(default_factory=dict)  # eligibility.Policy as data; {} is Undue's default
@@ -61,7 +84,10 @@ class Campaign:
     legal_name: str = ""
     postal_address: tuple = ()  # (street line, city, state, ZIP)
     letter_languages: tuple = ("en",)  # one page per language, in this order: "en", "es"
-    entity_type: str = "charity"  # what the letter's default tax note says: "charity" or "other"
+    # The campaign's legal identity: receipts and letters say what it is (letter_text.ENTITY_TYPES); only a
+    # 501(c)(3)'s receipts say a gift is tax-deductible, naming the legal name and EIN.
+    entity_type: str = "none"
+    ein: str = ""  # 12-3456789
     letter_tax_note: str = ""  # the campaign's own tax note, printed instead of the default
     generic_creditor: bool = False  # print "a medical provider" instead of the provider's name
     # Email to donors through Amazon SES (receipts, installments, the year-end statement): opt-in, from an
@@ -82,6 +108,10 @@ class Campaign:
                 raise CampaignError(amount, "must be a positive whole number of cents")
         if not is_cents(self.reserve_bps) or not 0 <= self.reserve_bps < BPS:
             raise CampaignError("reserve_bps", "must be a whole number from 0 to 9999")
+        if not is_cents(self.fee_estimate_bps) or not 0 <= self.fee_estimate_bps <= 2_000:
+            raise CampaignError("fee_estimate_bps", "must be a whole number from 0 to 2000 (20%)")
+        if not is_cents(self.fee_estimate_fixed_cents) or not 0 <= self.fee_estimate_fixed_cents <= 10_000:
+            raise CampaignError("fee_estimate_fixed_cents", "must be 0 to 10000 whole cents")
         if self.payments not in PROVIDERS:
             raise CampaignError("payments", f"must be one of {', '.join(PROVIDERS)}")
         if len(self.tax_statement) > 1_000:
@@ -117,13 +147,15 @@ class Campaign:
         if self.postal_address:
             if len(self.postal_address) != 4 or not all(isinstance(p, str) and p.strip() for p in self.postal_address):
                 raise CampaignError("postal_address", "must be [street line, city, state, ZIP], none empty")
-            if self.postal_address[2] not in STATES or not re.fullmatch(r"\d{5}(-\d{4})?", self.postal_address[3]):
+            if self.postal_address[2] not in STATES or not ZIP.match(self.postal_address[3]):
                 raise CampaignError("postal_address", "needs a US state code and a 5-digit ZIP")
         if not self.letter_languages or not set(self.letter_languages) <= set(LANGUAGES) or len(
                 set(self.letter_languages)) != len(self.letter_languages):
             raise CampaignError("letter_languages", f"must be one or more of {', '.join(LANGUAGES)}, each once")
         if self.entity_type not in ENTITY_TYPES:
             raise CampaignError("entity_type", f"must be one of {', '.join(ENTITY_TYPES)}")
+        if self.ein and not EIN.match(self.ein):
+            raise CampaignError("ein", "must be two digits, a dash and seven digits, like 12-3456789")
         if len(self.letter_tax_note) > 1_000:
             raise CampaignError("letter_tax_note", "must be at most 1000 characters")
         if not isinstance(self.generic_creditor, bool):
@@ -150,7 +182,14 @@ class Campaign:
         fields = cls.__dataclass_fields__  # annotations are strings here (from __future__ import annotations)
         kinds: dict[str, Callable[[Any], Any]] = {
             "int": int, "tuple": lambda v: tuple(tuple(x) if isinstance(x, list) else x for x in v)}
+        data = data | ({"entity_type": OLD_ENTITY_TYPES[data["entity_type"]]}
+                       if data.get("entity_type") in OLD_ENTITY_TYPES else {})
         return cls(**{k: kinds.get(str(fields[k].type), lambda v: v)(v) for k, v in data.items() if k in fields})
+
+    @property
+    def organisation(self) -> str:
+        """Who receipts and letters are from: the legal name, or the campaign's name without one."""
+        return self.legal_name.strip() or self.name
 
     def eligibility(self) -> Policy:
         return Policy.from_dict(self.policy)
@@ -162,3 +201,72 @@ class Campaign:
 
     def needs_approval(self, price_cents: int) -> bool:
         return self.approvals_required > 0 and price_cents > self.auto_approve_cents
+
+
+# --- changing a campaign's settings (`jubilee campaigns update`) -----------------------------------
+
+# What never changes once a campaign exists, and why.
+FIXED = {"campaign_id": "it names the campaign's records",
+         "currency": "the campaign's money is counted in it",
+         "payments": "each gift is confirmed only by its own provider's events"}
+# Settings that say how donors' money is used: their changes are appended to the public log too.
+# The rest (contact, approvers, letterhead, texts, data retention) is the team's own business.
+PUBLIC_SETTINGS = ("name", "threshold_cents", "reserve_bps", "min_donation_cents", "max_donation_cents",
+                   "objective", "policy", "extra_guidelines")
+
+
+def setting_value(name: str, text: str) -> Any:
+    """A setting given as text (`--set name=value`) in its field's type: a whole number, true/false,
+    JSON for objects and lists (policy, approvers, postal_address, ...), else the text as it is."""
+    fields = Campaign.__dataclass_fields__
+    if name not in fields:
+        raise CampaignError(name, f"is not a campaign setting (settings: {', '.join(settable())})")
+    kind = str(fields[name].type)  # a string: annotations are not evaluated here
+    if kind == "int":
+        try:
+            return int(text.replace("_", ""))
+        except ValueError:
+            raise CampaignError(name, f"{text!r} is not a whole number") from None
+    if kind == "bool":
+        if text.lower() not in ("true", "false", "yes", "no"):
+            raise CampaignError(name, "must be true or false")
+        return text.lower() in ("true", "yes")
+    if kind in ("dict", "tuple"):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise CampaignError(name, "must be JSON" + (" (an object)" if kind == "dict" else " (a list)")) from None
+        if not isinstance(value, dict if kind == "dict" else list):
+            raise CampaignError(name, "must be a JSON object" if kind == "dict" else "must be a JSON list")
+        return value
+    return text
+
+
+def settable() -> list[str]:
+    return [name for name in Campaign.__dataclass_fields__ if name not in FIXED]
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: Any
+    new: Any
+
+
+def changed(campaign: Campaign, settings: dict[str, Any]) -> tuple[Campaign, list[Change]]:
+    """The campaign with `settings` applied, checked whole (a bad value raises CampaignError naming its
+    field, and nothing is changed), and each setting whose value differs, old and new as stored."""
+    for name in settings:
+        if name in FIXED:
+            raise CampaignError(name, f"cannot be changed: {FIXED[name]}")
+        if name not in Campaign.__dataclass_fields__:
+            raise CampaignError(name, f"is not a campaign setting (settings: {', '.join(settable())})")
+    before = campaign.to_dict()
+    try:
+        updated = Campaign.from_dict(before | settings)
+    except (TypeError, ValueError) as error:
+        if isinstance(error, CampaignError):
+            raise
+        raise CampaignError(next(iter(settings), "settings"), str(error)) from None
+    after = updated.to_dict()
+    return updated, [Change(name, before[name], after[name]) for name in after if before[name] != after[name]]

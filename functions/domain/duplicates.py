@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from hashlib import blake2b
 from typing import Any
 
-from functions.domain.offers import OfferRow
+from functions.domain.offers import OfferAccount
 from functions.domain.planner import Offer
 
 KEY_BYTES = 16
@@ -38,7 +38,7 @@ def primed(key: bytes, kind: bytes, campaign_id: str) -> Any:
     return blake2b(f"{campaign_id}\x00".encode(), key=key, digest_size=KEY_BYTES, person=kind)
 
 
-def keys_of(key: bytes, campaign_id: str, account: OfferRow) -> tuple[str, str]:
+def keys_of(key: bytes, campaign_id: str, account: OfferAccount) -> tuple[str, str]:
     """(account key, person key) of an account, as the ingestion loop makes them inline."""
     ref, person = primed(key, ACCOUNT, campaign_id), primed(key, PERSON, campaign_id)
     ref.update(normalized(account.original_creditor, account.account_ref))
@@ -66,7 +66,7 @@ class Overlap:
         return asdict(self)
 
 
-def overlap(accounts: Iterable[tuple[OfferRow, tuple[str, str], bool]], seen: Mapping[str, str]) -> Overlap:
+def overlap(accounts: Iterable[tuple[OfferAccount, tuple[str, str], bool]], seen: Mapping[str, str]) -> Overlap:
     """Which of an offer's (account, keys, eligible) were met before; `seen` maps a key to where (BOUGHT or an
     offer id). The account key decides first; the person key counts only when it finds nothing."""
     out = Overlap()
@@ -116,3 +116,65 @@ def taken_from(offer_items: list[dict[str, Any]], bought: Callable[[dict[str, An
             for other, share in (item.get("duplicates") or {}).get("offers", {}).items():
                 taken.setdefault(other, []).append(share)
     return taken
+
+
+IN_OFFER, BOUGHT_BY = "offer", "plan"  # a Place's kinds
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a key was met, for people to act on: another open or held offer (`id` its offer id, `status`
+    its status), or a purchase (`id` the plan that bought it)."""
+
+    kind: str
+    id: str
+    status: str = ""
+
+    @property
+    def where(self) -> str:
+        """As `overlap` reads places: BOUGHT, or the other offer's id."""
+        return BOUGHT if self.kind == BOUGHT_BY else self.id
+
+
+def place_of(places: Mapping[str, Place], keys: tuple[str, str]) -> tuple[Place | None, bool]:
+    """Where an account's (account key, person key) were met, and whether by the person key alone:
+    the account key decides first, as in `overlap`."""
+    ref, person = keys
+    if ref in places:
+        return places[ref], False
+    return places.get(person), person in places
+
+
+@dataclass
+class Overlaps:
+    """An offer's accounts found now in other open (or held) offers and in purchases, by offer and by
+    plan: counts and face value only (no personal data), for `offers show`."""
+
+    accounts: int = 0
+    face_value_cents: int = 0
+    second_signal_only: int = 0
+    offers: dict[str, dict[str, Any]] = field(default_factory=dict)  # offer id -> status, accounts, face value
+    bought: dict[str, dict[str, int]] = field(default_factory=dict)  # plan id -> accounts, face value
+
+    def add(self, place: Place, cents: int, second_signal: bool) -> None:
+        self.accounts += 1
+        self.face_value_cents += cents
+        self.second_signal_only += second_signal
+        if place.kind == BOUGHT_BY:
+            share: dict[str, Any] = self.bought.setdefault(place.id, {"accounts": 0, "face_value_cents": 0})
+        else:
+            share = self.offers.setdefault(place.id, {"status": place.status, "accounts": 0, "face_value_cents": 0})
+        share["accounts"] += 1
+        share["face_value_cents"] += cents
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def overlaps(accounts: Iterable[tuple[OfferAccount, tuple[str, str]]], places: Mapping[str, Place]) -> Overlaps:
+    out = Overlaps()
+    for account, keys in accounts:
+        place, second = place_of(places, keys)
+        if place is not None:
+            out.add(place, account.balance_cents, second)
+    return out

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from functions.domain.terms import DEBT_TYPES
 
 if TYPE_CHECKING:
-    from functions.domain.offers import OfferRow
+    from functions.domain.offers import OfferAccount
 
 CONTIGUOUS = "contiguous_us_and_dc"
 OWN_TABLES = {"AK": "alaska", "HI": "hawaii", "PR": "puerto_rico"}
@@ -88,7 +88,7 @@ class Assessment:
     determined: bool = True  # False: the policy could not be applied (no guideline for the region)
 
 
-def assess(account: OfferRow, policy: Policy, guidelines: Guidelines, today: dt.date) -> Assessment:
+def assess(account: OfferAccount, policy: Policy, guidelines: Guidelines, today: dt.date) -> Assessment:
     if account.debt_type not in policy.debt_types:
         return Assessment(False, f"debt type {account.debt_type} is not bought")
     if policy.max_age_years is not None and (today - account.charge_off_date).days > 365 * policy.max_age_years:
@@ -107,7 +107,7 @@ def assess(account: OfferRow, policy: Policy, guidelines: Guidelines, today: dt.
     return Assessment(False, "income above the limit and debt below the share of income")
 
 
-def _age_band(account: OfferRow, today: dt.date) -> str:
+def _age_band(account: OfferAccount, today: dt.date) -> str:
     years = (today - account.charge_off_date).days / 365.25  # display only: a band, not money
     return "under 2 years" if years < 2 else "2 to 5 years" if years < 5 else "over 5 years"
 
@@ -134,7 +134,7 @@ class OfferProfile:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
-def profile(accounts: Iterable[OfferRow], policy: Policy, guidelines: Guidelines,
+def profile(accounts: Iterable[OfferAccount], policy: Policy, guidelines: Guidelines,
             today: dt.date | None = None) -> OfferProfile:
     today = today or dt.date.today()
     out = OfferProfile()

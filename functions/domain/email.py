@@ -20,7 +20,7 @@ from typing import Any, Literal
 from functions.domain.campaigns import EMAIL_ADDRESS, Campaign
 from functions.domain.gifts import PaymentConfirmed
 from functions.domain.money import format_cents
-from functions.domain.receipts import Statement, receipt_signature
+from functions.domain.receipts import Statement, link_signature
 from functions.domain.verify_page import _page  # the one page style the donors' and debtors' pages share
 
 Kind = Literal["receipt", "installment", "statement"]
@@ -52,7 +52,7 @@ def receipt_link(site_url: str, key: bytes, campaign_id: str, donation_id: str) 
     """The gift's receipt, at the signed link the API gives the donor when they pledge (on the site's
     origin, which serves /receipts/* from the API)."""
     return f"{site_url.rstrip('/')}/receipts/{campaign_id}/{donation_id}?sig=" \
-           f"{receipt_signature(key, campaign_id, donation_id)}"
+           f"{link_signature(key, 'receipt', campaign_id, donation_id)}"
 
 
 def receipt_message_id(gift: PaymentConfirmed) -> str:

@@ -24,6 +24,21 @@ def gift_transfer_id(provider: str, payment_id: str) -> str:
     return f"gift#{provider}#{payment_id}"
 
 
+def covered_fees(amount_cents: int, fee_bps: int, fee_fixed_cents: int) -> int:
+    """What a donor who covers the fees adds to a gift: the gift grossed up so that a fee of `fee_bps` of
+    the total plus `fee_fixed_cents` leaves at least the gift, rounded up to the cent:
+    total = ceil((gift + fixed) / (1 - bps / 10000))."""
+    total = -(-(amount_cents + fee_fixed_cents) * 10_000 // (10_000 - fee_bps))
+    return total - amount_cents
+
+
+def paid_after_end(gift: PaymentConfirmed, pledge: Mapping[str, Any]) -> bool:
+    """An installment paid once its pledge had ended (or with no payment time to tell): not booked.
+    One paid before the end, whose event came late, is."""
+    ended = pledge.get("ended_at")
+    return ended is not None and (gift.paid_at is None or gift.paid_at >= int(ended))
+
+
 @dataclass(frozen=True)
 class PaymentConfirmed:
     """A gift was paid. One payment (a charge) is one gift, whichever event reported it."""
@@ -37,6 +52,8 @@ class PaymentConfirmed:
     currency: str
     fee_cents: int
     pledge_id: str | None = None  # for a monthly installment: the donation that pledged it
+    covered_cents: int = 0  # of amount_cents, what the donor added to cover the processor's fee
+    paid_at: int | None = None  # an installment's payment time (epoch seconds), when the provider says
 
     @property
     def transfer_id(self) -> str:
@@ -119,6 +136,7 @@ class PaymentEvent:
     # A refund failed: the running total, read from the provider now, may have come down. Only such an
     # event may lower it; from any other, a lower total is an older report delivered late.
     refund_failed: bool = False
+    ended_at: int | None = None  # the monthly pledge ended then (epoch seconds): later installments are not its
 
 
 def refund_adjustment(event: PaymentEvent, refunded_before: int, failed_before: int = 0) -> PaymentAdjusted | None:

@@ -82,19 +82,25 @@ class GiftSplit:
     pool_cents: int
 
 
-def split_gift(gross_cents: int, fee_cents: int, reserve_bps: int) -> GiftSplit:
-    """Gross -> processor fee, then the reserve's share of what is left, the rest to the pool."""
+def split_gift(gross_cents: int, fee_cents: int, reserve_bps: int, covered_cents: int = 0) -> GiftSplit:
+    """Gross -> processor fee, then the reserve's share of what is left, the rest to the pool.
+
+    `covered_cents` of the gross is what the donor added to cover the fee: it pays the fee first, and
+    what the fee leaves of it goes to the pool whole (the reserve's share is of the gift they meant)."""
     if not (is_cents(gross_cents) and gross_cents > 0):
         raise LedgerError("a gift is a positive amount of integer cents")
     if not (is_cents(fee_cents) and 0 <= fee_cents <= gross_cents):
         raise LedgerError("the processor fee must be between 0 and the gift")
+    if not (is_cents(covered_cents) and 0 <= covered_cents <= gross_cents):
+        raise LedgerError("what covers the fee must be between 0 and the gift")
     net = gross_cents - fee_cents
-    reserve = share_bps(net, reserve_bps)
+    reserve = share_bps(net - max(covered_cents - fee_cents, 0), reserve_bps)
     return GiftSplit(fee_cents, reserve, net - reserve)
 
 
-def gift_transfer(transfer_id: str, campaign_id: str, gross_cents: int, fee_cents: int, reserve_bps: int) -> Transfer:
-    split = split_gift(gross_cents, fee_cents, reserve_bps)
+def gift_transfer(transfer_id: str, campaign_id: str, gross_cents: int, fee_cents: int, reserve_bps: int,
+                  covered_cents: int = 0) -> Transfer:
+    split = split_gift(gross_cents, fee_cents, reserve_bps, covered_cents)
     legs = [Leg(DONORS, -gross_cents)]
     legs += [Leg(account, amount) for account, amount in
              ((FEES, split.fee_cents), (RESERVE, split.reserve_cents), (POOL, split.pool_cents)) if amount]

@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from functions.domain.money import format_cents
 
 LANGUAGES = ("en", "es")
-ENTITY_TYPES = ("charity", "other")  # what the tax note says depends on who forgave the debt
+# Who the campaign is, legally: a 501(c)(3) charity, a 501(c)(4), a fiscally sponsored project, or none of these.
+ENTITY_TYPES = ("501c3", "501c4", "sponsored", "none")
+# What the letter's tax note says depends on who forgave the debt: only a 501(c)(3) is "a charity" itself
+# (a sponsored project's letterhead may be the project's, not its sponsor's).
+NOTE_KIND = {"501c3": "charity", "501c4": "other", "sponsored": "other", "none": "other"}
 
 MONTHS = {
     "en": "January February March April May June July August September October November December".split(),
@@ -92,7 +96,7 @@ def long_date(day: dt.date, language: str) -> str:
 
 
 def default_tax_note(language: str, entity_type: str, sender: str) -> str:
-    return TAX_NOTES[(language, entity_type)].format(sender=sender)
+    return TAX_NOTES[(language, NOTE_KIND[entity_type])].format(sender=sender)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Offer files: the seller's CSV of defaulted accounts, one row per account.
 
-The format is `OfferRow` below (its JSON Schema: `jubilee offers schema`). Required columns:
+The format is `OfferAccount` below (its JSON Schema: `jubilee offers schema`). Required columns:
 account_ref, debtor_name, address_line, city, state, zip, original_creditor, debt_type,
 balance_cents, charge_off_date. Optional: last_payment_date, household_income_cents,
 household_size (what eligibility by income needs; sellers of medical debt often have it).
@@ -25,10 +25,11 @@ from functions.domain.terms import STATES, DebtType
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class OfferRow(BaseModel):
+class OfferAccount(BaseModel):
     """One account of an offer file. Names and addresses are PII: never logged, never published."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, frozen=True)
+    # (titled as `jubilee offers schema` has always published it: a seller's tooling may key on it)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, frozen=True, title="OfferRow")
     account_ref: Annotated[str, Field(min_length=1, max_length=100, description="the seller's account number")]
     debtor_name: Text
     address_line: Text
@@ -75,7 +76,7 @@ class OfferRow(BaseModel):
         return None if value == "" else value
 
     @model_validator(mode="after")
-    def _income_needs_size(self) -> OfferRow:
+    def _income_needs_size(self) -> OfferAccount:
         if (self.household_income_cents is None) != (self.household_size is None):
             raise ValueError("household_income_cents and household_size go together")
         if self.first_delinquency_date and self.first_delinquency_date > self.charge_off_date:
@@ -83,9 +84,9 @@ class OfferRow(BaseModel):
         return self
 
 
-Account = OfferRow  # the name the rest of the code reads best with
-COLUMNS = tuple(name for name, f in OfferRow.model_fields.items() if f.is_required())
-OPTIONAL_COLUMNS = tuple(name for name, f in OfferRow.model_fields.items() if not f.is_required())
+Account = OfferAccount  # the name the rest of the code reads best with
+COLUMNS = tuple(name for name, f in OfferAccount.model_fields.items() if f.is_required())
+OPTIONAL_COLUMNS = tuple(name for name, f in OfferAccount.model_fields.items() if not f.is_required())
 
 
 @dataclass(frozen=True)
@@ -314,7 +315,7 @@ def _text(text: str) -> str:
 
 
 def _converter(name: str, dollars: bool, date_format: str | None) -> Callable[[str], object]:
-    """How a column's cells become what OfferRow takes; a ValueError's message is the plain reason."""
+    """How a column's cells become what OfferAccount takes; a ValueError's message is the plain reason."""
     if name in CENTS_COLUMNS:
         return partial(_cents, dollars=dollars)
     if name in DATE_COLUMNS:
@@ -338,7 +339,7 @@ def check_file(lines: Iterable[str], columns: Mapping[str, str] | None = None,
 
 
 def normalised(lines: Iterable[str], report: FileReport, out: TextIO | None = None,
-               columns: Mapping[str, str] | None = None, date_format: str | None = None) -> Iterator[OfferRow]:
+               columns: Mapping[str, str] | None = None, date_format: str | None = None) -> Iterator[OfferAccount]:
     """Read a seller's file as it comes (any header Jubilee knows, dollars or cents, ISO or US dates,
     ZIP+4; BOM, CRLF and blank lines), one row at a time: yield each good account and, with `out`,
     write it there in Jubilee's own layout (COLUMNS + OPTIONAL_COLUMNS, cents, ISO dates, 5-digit ZIP:
@@ -355,7 +356,7 @@ def normalised(lines: Iterable[str], report: FileReport, out: TextIO | None = No
 
 
 def _rows(reader: Any, shape: Layout, report: FileReport, out: TextIO | None,
-          date_format: str | None) -> Iterator[OfferRow]:
+          date_format: str | None) -> Iterator[OfferAccount]:
     writer = None
     if out is not None:
         writer = csv.writer(out, lineterminator="\n")
@@ -375,14 +376,14 @@ def _rows(reader: Any, shape: Layout, report: FileReport, out: TextIO | None,
         for name, n, convert in fields:
             text = row[n].strip()
             if not text:
-                continue  # OfferRow says "Field required" where it is
+                continue  # OfferAccount says "Field required" where it is
             try:
                 values[name] = convert(text)
             except ValueError as error:
                 report.add(RowProblem(line, name, str(error)))
                 values[name], bad = _PLACEHOLDER.get(name), bad | {name}
         try:
-            account = OfferRow.model_validate(values)
+            account = OfferAccount.model_validate(values)
         except ValidationError as error:
             for problem in _problems(line, error):
                 if problem.column not in bad:
@@ -417,7 +418,7 @@ def _problems(line: int, error: ValidationError) -> list[RowProblem]:
 
 @dataclass(frozen=True)
 class ReadResult:
-    accounts: list[OfferRow]
+    accounts: list[OfferAccount]
     problems: list[RowProblem]
 
 
@@ -431,20 +432,20 @@ def check_accounts(lines: Iterable[str]) -> ReadResult:
     return ReadResult(accounts, report.shown)
 
 
-def read_accounts(lines: Iterable[str]) -> Iterator[OfferRow]:
+def read_accounts(lines: Iterable[str]) -> Iterator[OfferAccount]:
     """Accounts of a file that must be clean, one at a time. Raises OfferFileError if any row is bad:
     at once for its header, else once the rows are read."""
     report = FileReport()
     return _clean(normalised(lines, report), report)
 
 
-def _clean(accounts: Iterator[OfferRow], report: FileReport) -> Iterator[OfferRow]:
+def _clean(accounts: Iterator[OfferAccount], report: FileReport) -> Iterator[OfferAccount]:
     yield from accounts
     if report.counts:
         raise OfferFileError(report)
 
 
-def write_accounts(accounts: Iterable[OfferRow]) -> str:
+def write_accounts(accounts: Iterable[OfferAccount]) -> str:
     """The accounts back as an offer file (used to store only the good rows of a file)."""
     import io
 

@@ -27,11 +27,11 @@ close calls left (at most MAX_RESOLVES) are solved again with the offer forced i
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import accumulate
-from typing import Literal
+from typing import Any, Literal
 
 Objective = Literal["face_value", "people"]
 MAX_STATES = 600_000  # partial plans considered in one solve before it gives up (seconds, not minutes)
@@ -390,7 +390,7 @@ def _forced(budget: int, items: Sequence[Offer], item: int, objective: Objective
     return items[item].value(objective) + search.value if search.exact else None
 
 
-def purchase_record(plan: dict, profile: dict) -> dict:
+def purchase_record(plan: Mapping[str, Any], profile: dict) -> dict:
     """What the public may read of a purchase, as the Rolling Jubilee published its redacted agreements."""
     offer = plan["offer"]
     return {"plan_id": plan["plan_id"], "seller": offer["seller"], "price_cents": plan["price_cents"],

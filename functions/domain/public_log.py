@@ -48,6 +48,12 @@ def forgiveness_body(campaign_id: str, plan_id: str, chunk: int, accounts: int, 
         ({"already_forgiven": already_forgiven} if already_forgiven else {})
 
 
+def campaign_change_body(campaign_id: str, changes: list[Any]) -> dict[str, Any]:
+    """Public settings changed (domain.campaigns.PUBLIC_SETTINGS): which, from what to what; not by whom."""
+    return {"type": "campaign-change", "campaign_id": campaign_id,
+            "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in changes]}
+
+
 @dataclass
 class LogTotals:
     entries: int = 0
@@ -120,6 +126,9 @@ def _count(totals: LogTotals, entry: dict[str, Any], where: str, bought: dict[st
             done[2] += int(entry.get("already_forgiven", 0))
         elif entry["type"] == "letter-bundle":  # a print bundle exported: how many letters, never whose
             int(entry["letters"])
+        elif entry["type"] == "campaign-change":  # a public setting changed: no money moved
+            if not all({"field", "old", "new"} <= set(change) for change in entry["changes"]):
+                raise ValueError("a change without field, old and new")
         else:
             problems.append(f"{where}: unknown type {entry['type']!r}")
     except (KeyError, TypeError, ValueError) as error:

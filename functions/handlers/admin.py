@@ -7,6 +7,7 @@ local emulator stands in with bearer tokens and sets the same field.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -17,6 +18,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from functions.adapters import ledger, purchases
 from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
 from functions.domain.purchase import campaign_of
+from functions.domain.records import PlanRecord
 from functions.handlers.http import ApiError, make_app, unknown_campaign
 from functions.services import purchases as purchase_service
 
@@ -43,7 +45,7 @@ def _campaign(campaign_id: str, caller: str) -> Campaign:
     return campaign
 
 
-def _plan_view(item: dict[str, Any], campaign: Campaign) -> dict[str, Any]:
+def _plan_view(item: Mapping[str, Any], campaign: Campaign) -> dict[str, Any]:
     offer = item["offer"]
     return {"plan_id": item["plan_id"], "status": item["status"], "price_cents": item["price_cents"],
             "offer_id": offer["offer_id"], "seller": offer["seller"], "accounts": offer["accounts"],
@@ -61,7 +63,7 @@ def list_plans(campaign_id: CampaignId) -> dict:
             "last_planning": purchases.last_planning(campaign_id)}
 
 
-def _live_plan(plan_id: str, caller: str) -> tuple[Campaign, dict[str, Any]]:
+def _live_plan(plan_id: str, caller: str) -> tuple[Campaign, PlanRecord]:
     campaign = _campaign(campaign_of(plan_id), caller)
     item = purchases.load_plan(plan_id)
     if item is None:

@@ -10,16 +10,21 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
-from functions.adapters import donors, dynamo, forgiveness, ledger, pledges, public_log, purchases
+from functions.adapters import dynamo, forgiveness, ledger, pledges, public_log, purchases, receipt_links
 from functions.adapters.aws import client, settings
 from functions.adapters.providers import ProviderUnavailable, UnknownProvider, provider
-from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
-from functions.domain.donations import DonationRequest, DonationResponse, limit_problem
+from functions.domain.donations import (
+    DonationRequest,
+    DonationResponse,
+    fees_covered,
+    in_campaign_currency,
+    limit_problem,
+)
 from functions.domain.forgiveness import code_hash, normalize_code
 from functions.domain.planner import purchase_record
-from functions.domain.receipts import receipt, receipt_signature, signature_matches
 from functions.domain.verify_page import forgiven_page, miss_page
+from functions.handlers import receipts
 from functions.handlers.http import ApiError, make_app, unknown_campaign
 
 logger = Logger()
@@ -58,20 +63,23 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
     campaign = _campaign(campaign_id)
     if campaign is None:
         raise unknown_campaign(campaign_id)
+    body = in_campaign_currency(body, campaign)
     if problem := limit_problem(body, campaign):
         raise ApiError(422, "invalid_request", problem[1], problem[0])
     pledge = pledges.Pledge.of(campaign_id, idempotency_key, body.model_dump())
     donation_id = pledge.donation_id
+    covered = fees_covered(body, campaign)
+    charged = body.model_copy(update={"amount_cents": body.amount_cents + covered})
     try:
         payments = provider(campaign.payments)
-        checkout_url = payments.start_checkout(campaign, donation_id, body)
+        checkout_url = payments.start_checkout(campaign, donation_id, charged, covered)
     except (ProviderUnavailable, UnknownProvider) as error:
         logger.warning("checkout not opened", extra={"campaign_id": campaign_id, "reason": str(error)})
         raise ApiError(503, "payments_unavailable", "the payment provider is unavailable; retry shortly",
                        "path.campaign_id") from None
     try:
-        ledger.create_donation(campaign_id, donation_id, body.amount_cents, body.currency, payments.name,
-                               checkout_url, body.donor.model_dump(), body.anonymous, body.frequency,
+        ledger.create_donation(campaign_id, donation_id, charged.amount_cents, campaign.currency, payments.name,
+                               checkout_url, body.donor.model_dump(), body.anonymous, body.frequency, covered,
                                once=pledges.record(pledge, checkout_url))
         logger.info("donation pledged", extra={"campaign_id": campaign_id, "donation_id": donation_id})
     except dynamo.TransactionCancelled as cancelled:
@@ -83,10 +91,9 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
         if first is None:
             raise
         checkout_url = first  # a retry, or a twin that lost the race: the first pledge's answer
-    signature = receipt_signature(derived_key("receipt"), campaign_id, donation_id)
-    receipt_url = f"{settings().public_base_url}/receipts/{campaign_id}/{donation_id}?sig={signature}"
     answer: Any = DonationResponse(donation_id=donation_id, status="pending", checkout_url=checkout_url,
-                                   receipt_url=receipt_url).model_dump()
+                                   receipt_url=receipt_links.receipt_url(campaign_id, donation_id),
+                                   amount_cents=charged.amount_cents, covered_fees_cents=covered).model_dump()
     return Response(status_code=201, body=answer, content_type="application/json")
 
 
@@ -118,20 +125,6 @@ def campaign_purchases(campaign_id: CampaignId) -> dict:
     profiles = {o["offer_id"]: o.get("profile") or {} for o in purchases.offers(campaign_id)}
     return {"purchases": [purchase_record(plan, profiles.get(plan["offer"]["offer_id"], {}))
                           for plan in purchases.all_plans(campaign_id) if plan["status"] == "settled"]}
-
-
-@router.get("/receipts/<campaign_id>/<donation_id>", summary="A donor's receipt (signed link)", tags=["donations"])
-def donor_receipt(campaign_id: CampaignId, donation_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,120}$")],
-                  sig: Annotated[str, Query(max_length=64)] = "") -> dict:
-    # One answer for a wrong link, an unknown gift and an unpaid one: a link reveals nothing it doesn't own.
-    hidden = ApiError(404, "no_receipt", "no receipt at this link (the gift may not be paid yet)")
-    if not signature_matches(derived_key("receipt"), campaign_id, donation_id, sig):
-        raise hidden
-    donation, campaign = ledger.load_donation(campaign_id, donation_id), ledger.load_campaign(campaign_id)
-    if donation is None or campaign is None or donation["status"] != "confirmed":
-        raise hidden
-    later = ledger.installments(campaign_id, donation_id) if donation.get("frequency") == "monthly" else []
-    return receipt(donation | {"donor": donors.opened(donation) or {}}, campaign.to_dict(), later)
 
 
 @router.get("/verify/<code>", summary="Check a forgiveness letter by its code", tags=["debtors"])
@@ -166,12 +159,12 @@ def verify_html(record: dict | None) -> Response:
 def openapi():  # a Response (see webhook.py)
     from functions.handlers import mail_webhook, webhook  # on use: the pledge path needs neither
 
-    spec = make_app(router, webhook.router, mail_webhook.router).get_openapi_json_schema(
+    spec = make_app(router, receipts.router, webhook.router, mail_webhook.router).get_openapi_json_schema(
         title="Jubilee", version="0.1.0", description="Pooled donations that buy and forgive debt.")
     return Response(status_code=200, body=spec, content_type="application/json")
 
 
-app = make_app(router)
+app = make_app(router, receipts.router)
 
 
 @logger.inject_lambda_context

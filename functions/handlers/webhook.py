@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from functions.adapters import ledger
+from functions.adapters import ledger, receipt_links
 from functions.adapters.aws import settings
 from functions.adapters.payments import (
     SIGNATURE_HEADER,
@@ -20,6 +20,7 @@ from functions.adapters.payments import (
 )
 from functions.adapters.providers import PaymentProvider, UnknownProvider, provider
 from functions.domain.money import format_cents
+from functions.domain.pages import site_page
 from functions.handlers.http import ApiError, make_app
 from functions.services import payments as payment_service
 
@@ -79,8 +80,8 @@ def _pending(campaign_id: str, donation_id: str) -> dict[str, Any]:
     return donation
 
 
-PAGE = ('<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
-        "<title>{title}</title><h1>{title}</h1>{body}</html>")
+def _page(title: str, body: str, campaign_id: str) -> Response:
+    return Response(200, "text/html; charset=utf-8", site_page(title, body, settings().site_url, campaign_id))
 
 
 def _back_link(campaign_id: str) -> str:
@@ -93,9 +94,10 @@ def checkout_page(campaign_id: Segment, donation_id: Segment):  # an HTML Respon
     payments("sandbox")
     donation = _pending(campaign_id, donation_id)
     amount = format_cents(donation["amount_cents"], donation["currency"])
-    body = (f"<p>Pay {amount} to campaign {escape(campaign_id)}. No real money moves.</p>"
-            f"<form method=post><button>Pay</button></form>{_back_link(campaign_id)}")
-    return Response(200, "text/html; charset=utf-8", PAGE.format(title="Sandbox checkout", body=body))
+    body = (f'<p class="lede">Pay {amount} to campaign {escape(campaign_id)}.</p>'
+            '<p class="note">This is the sandbox: no card is asked for and no real money moves.</p>'
+            f"<form method=post><button>Pay {amount}</button></form>{_back_link(campaign_id)}")
+    return _page("Sandbox checkout", body, campaign_id)
 
 
 @router.post("/sandbox/checkout/<campaign_id>/<donation_id>", summary="Complete a sandbox payment", tags=["sandbox"])
@@ -109,8 +111,10 @@ def checkout(campaign_id: Segment, donation_id: Segment):  # a Response, as the 
     accept = (router.current_event.headers or {}).get("accept") or ""  # Powertools v3: case-insensitive
     if "text/html" not in accept or answer.status_code != 200:
         return answer
-    page = f"<p>Thank you: your gift is paid (sandbox, no real money moved).</p>{_back_link(campaign_id)}"
-    return Response(200, "text/html; charset=utf-8", PAGE.format(title="Thank you", body=page))
+    receipt = escape(receipt_links.receipt_url(campaign_id, donation_id))
+    page = (f'<p class="lede">Your gift is paid (sandbox, no real money moved).</p>'
+            f'<p><a href="{receipt}">Your receipt</a>: keep this link, it is yours alone.</p>{_back_link(campaign_id)}')
+    return _page("Thank you", page, campaign_id)
 
 
 app = make_app(router)

@@ -21,7 +21,7 @@ from functions.services.ports import Donation, DonationStore, GiftBatch, LedgerS
 
 # What applying a provider's event did; the webhook answers with it.
 Refusal = Literal["unknown", "wrong_provider"]
-Confirmation = Literal["confirmed", "duplicate", "mismatch"] | Refusal
+Confirmation = Literal["confirmed", "duplicate", "mismatch", "pledge_ended"] | Refusal
 Recorded = Literal["duplicate", "refunded", "refund_failed", "dispute_open", "dispute_won", "dispute_lost"]
 PaymentOutcome = Confirmation | Literal["failed"] | Recorded
 DISPUTE_OUTCOMES: dict[gifts.DisputeStatus, Recorded] = {"open": "dispute_open", "won": "dispute_won",
@@ -48,6 +48,8 @@ def confirm(store: DonationStore, gift: PaymentConfirmed) -> Confirmation:
         if refusal := _refused(gift, pledge):
             return refusal
         assert pledge is not None  # _refused answered "unknown" otherwise
+        if gifts.paid_after_end(gift, pledge):
+            return "pledge_ended"
         return "confirmed" if store.add_installment(gift, pledge) else "duplicate"
     if store.confirm_pledge(gift):
         return "confirmed"
@@ -62,6 +64,14 @@ def fail(store: DonationStore, gift: PaymentConfirmed) -> Literal["failed", "dup
     """A payment that never arrived: the pledge is closed, nothing is booked."""
     if store.fail_pledge(gift):
         return "failed"
+    return _refused(gift, store.load_donation(gift.campaign_id, gift.donation_id)) or "duplicate"
+
+
+def end_pledge(store: DonationStore, gift: PaymentConfirmed,
+               ended_at: int) -> Literal["pledge_ended", "duplicate"] | Refusal:
+    """A monthly pledge ended: no installment paid after `ended_at` is booked (gifts.paid_after_end)."""
+    if store.end_pledge(gift, ended_at):
+        return "pledge_ended"
     return _refused(gift, store.load_donation(gift.campaign_id, gift.donation_id)) or "duplicate"
 
 
@@ -97,6 +107,8 @@ def apply_payment_event(store: DonationStore, event: PaymentEvent) -> PaymentOut
     """
     if event.failed:
         return fail(store, event.gift)
+    if event.ended_at is not None:
+        return end_pledge(store, event.gift, event.ended_at)
     outcome = confirm(store, event.gift)
     if outcome in ("unknown", "wrong_provider", "mismatch") or (event.refunded_total_cents is None
                                                                 and event.dispute is None):
@@ -140,8 +152,8 @@ def book_gifts(store: LedgerStore, campaign_id: str, confirmed: list[PaymentConf
     unique = list({g.transfer_id: g for g in confirmed}.values())
 
     def plan(pending: list[PaymentConfirmed]) -> GiftBatch:
-        transfers = [gift_transfer(g.transfer_id, campaign_id, g.amount_cents, g.fee_cents, campaign.reserve_bps)
-                     for g in pending]
+        transfers = [gift_transfer(g.transfer_id, campaign_id, g.amount_cents, g.fee_cents, campaign.reserve_bps,
+                                   g.covered_cents) for g in pending]
         pool_after = balances[POOL] + net_deltas(transfers).get(POOL, 0)
         return GiftBatch(transfers, purchase_check_id(campaign_id, transfers)
                          if pool_after >= campaign.threshold_cents else None, receipts=campaign.email_receipts)

@@ -12,13 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from functions.domain.campaigns import Campaign
 from functions.domain.gifts import PaymentAdjusted, PaymentConfirmed
 from functions.domain.ledger import Transfer
 from functions.domain.planner import Offer
 from functions.domain.purchase import Plan
+from functions.domain.records import DonationRecord, PlanRecord
 
-# A stored donation as read (see functions/adapters/ledger.py for its attributes).
-Donation = dict[str, Any]
+Donation = DonationRecord
 
 
 class NotYetBookable(Exception):
@@ -44,6 +45,11 @@ class DonationStore(Protocol):
 
     def fail_pledge(self, gift: PaymentConfirmed) -> bool:
         """The pledge goes pending → failed if it is the gift's provider's. False if the condition failed."""
+        ...
+
+    def end_pledge(self, gift: PaymentConfirmed, ended_at: int) -> bool:
+        """A monthly pledge records when it ended, if it is the gift's provider's and had not ended. False if the
+        condition failed."""
         ...
 
     def record_refunds(self, donation: Donation, refunded_cents: int, refunds_failed_cents: int,
@@ -105,7 +111,7 @@ class PurchaseStore(Protocol):
 
 
 class ApprovalStore(Protocol):
-    def load_plan(self, plan_id: str) -> dict[str, Any] | None: ...
+    def load_plan(self, plan_id: str) -> PlanRecord | None: ...
 
     def add_approval(self, campaign_id: str, plan_id: str, approver: str) -> dict[str, Any] | None:
         """Count one approver once on a proposed plan: the plan as it is now, or None if it is not proposed."""
@@ -124,7 +130,7 @@ class Seller(Protocol):
 
 
 class ForgivenessStore(Protocol):
-    def load_plan(self, plan_id: str) -> dict[str, Any] | None: ...
+    def load_plan(self, plan_id: str) -> PlanRecord | None: ...
     def debtor_key(self, campaign_id: str, plan_id: str) -> dict[str, Any] | None: ...
 
     def ensure_key_pair(self, campaign_id: str, plan_id: str) -> None:
@@ -154,3 +160,45 @@ class ForgivenessStore(Protocol):
     def drop_plaintext_when_done(self, campaign_id: str, plan_id: str) -> bool:
         """Once every chunk is in, delete the files holding debtors' data in the clear; whether they were."""
         ...
+
+
+class ChunkUnfinished(Exception):
+    """The invocation's budget ran out with letters of the chunk left; `done` were handed over so far."""
+
+    def __init__(self, batch_id: str, done: int):
+        super().__init__(f"{batch_id}: time budget spent after {done} letter(s); a continuation goes on")
+        self.done = done
+
+
+class LettersStore(Protocol):
+    def load_campaign(self, campaign_id: str) -> Campaign | None: ...
+    def events_of_chunk(self, campaign_id: str, plan_id: str, chunk: int) -> list[dict[str, Any]]: ...
+
+    def write_verifications(self, events: list[dict[str, Any]]) -> None:
+        """What /verify answers from: each code's hash, never the code (the same on every delivery)."""
+        ...
+
+    def mailed(self, campaign_id: str, plan_id: str, chunk: int) -> bool: ...
+    def record_mailing(self, campaign_id: str, plan_id: str, chunk: int, way_out: str) -> None: ...
+
+    def continue_letters(self, message: dict[str, Any], handed_over: int) -> None:
+        """The chunk's rest in a continuation message of its own."""
+        ...
+
+    def finish_letters(self, campaign_id: str, plan_id: str, chunk: int, sent: int, keep_days: int,
+                       expire: bool) -> bool:
+        """Count the chunk's letters once (False if done before); with `expire`, the debtor key's clock starts."""
+        ...
+
+
+class Post(Protocol):
+    """How letters leave: each returns where the batch went (the printer's or the mail service's record)."""
+
+    def print_batch(self, campaign: Campaign, plan_id: str, batch_id: str, events: list[dict[str, Any]]) -> str: ...
+
+    def hand_over(self, campaign: Campaign, plan_id: str, chunk: int, batch_id: str,
+                  events: list[dict[str, Any]]) -> str:
+        """To a mail service, idempotently per letter; ChunkUnfinished when the budget runs out."""
+        ...
+
+    def resend(self, campaign_id: str, plan_id: str, account: str, attempt: int) -> None: ...

@@ -4,7 +4,7 @@ what is open and propose) and approvals, over the purchase store's port."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +59,7 @@ def run_purchase_check(campaign: Campaign, store: PurchaseStore, seller_for: Cal
     return report
 
 
-def approve(store: ApprovalStore, campaign: Campaign, plan_id: str, approver: str) -> dict[str, Any]:
+def approve(store: ApprovalStore, campaign: Campaign, plan_id: str, approver: str) -> Mapping[str, Any]:
     """Count one approver's approval once; at N distinct approvals the plan is approved (and bought by the
     purchase check that announces). The plan as it is now."""
     item = store.add_approval(campaign.campaign_id, plan_id, approver)

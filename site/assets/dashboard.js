@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { campaign, cents, perDollar, get } = Jubilee;
+  const { campaign, cents, perDollar, parseCents, abolishedShare, units, get } = Jubilee;
   const embedded = window.JUBILEE_DATA || null;
   const $ = (id) => document.getElementById(id);
 
@@ -41,14 +41,17 @@
   function showPurchases(purchases, currency) {
     const body = $("purchases").querySelector("tbody");
     if (!purchases.length) return;
+    const labels = [...$("purchases").querySelectorAll("thead th")].map((th) => th.textContent);  // for the reflow
     body.replaceChildren(...[...purchases].sort((a, b) => (b.settled_at || "").localeCompare(a.settled_at || ""))
       .map((p) => {
         const row = document.createElement("tr");
-        const cells = [(p.settled_at || "").slice(0, 10), p.seller, p.accounts.toLocaleString("en-US"),
+        // The plan id names the purchase in the public log, the exports and the operator's commands.
+        const cells = [(p.settled_at || "").slice(0, 10), p.plan_id, p.seller, p.accounts.toLocaleString("en-US"),
           cents(p.face_value_cents, currency), cents(p.price_cents, currency), `${p.cents_per_dollar}`];
         cells.forEach((text, i) => {
           const cell = document.createElement("td");
-          if (i >= 2) cell.className = "num";
+          if (i >= 3) cell.className = "num";
+          cell.dataset.label = labels[i];
           cell.textContent = text;
           row.append(cell);
         });
@@ -74,6 +77,26 @@
     }
     const points = Object.entries(moments).sort((a, b) => a[0].localeCompare(b[0]));
     Charts.cumulative($("over-time"), points, (v) => cents(v, currency), "Face value forgiven over time");
+  }
+
+  /** A donor's share of the debt abolished so far (functions/domain/impact.py), for any gift typed in. */
+  function showShare(f) {
+    const share = (gift) => abolishedShare(gift, f.raised_cents, f.face_value_forgiven_cents);
+    $("share-unit").textContent = units(f.currency);
+    $("share-per-unit").textContent = `each ${cents(100, f.currency)} given has abolished `
+      + `${cents(share(100), f.currency)} of debt`;
+    const input = $("share-gift"), result = $("share-result");
+    $("share-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const gift = parseCents(input.value);
+      if (gift === null || gift <= 0) {
+        input.setAttribute("aria-invalid", "true");
+        result.textContent = `Enter your gift in ${units(f.currency)}, like 25 or 12.50.`;
+        return;
+      }
+      input.removeAttribute("aria-invalid");
+      result.textContent = `A gift of ${cents(gift, f.currency)}: ${cents(share(gift), f.currency)} of debt abolished so far.`;
+    });
   }
 
   function showVerification() {
@@ -128,6 +151,7 @@
     try {
       const data = await load();
       showFigures(data.figures);
+      showShare(data.figures);
       showPurchases(data.purchases, data.figures.currency);
       showCharts(data.purchases, data.log, data.figures.currency);
       status.textContent = "";

@@ -2,26 +2,28 @@
 "use strict";
 
 (() => {
-  const { campaign, api, get } = Jubilee;
+  const { campaign, api, get, cents, parseCents, units } = Jubilee;
   const $ = (id) => document.getElementById(id);
   const form = $("donate-form"), custom = $("custom-amount"), email = $("donor-email"), status = $("form-status");
   const MIN_CENTS = 100, MAX_CENTS = 10_000_000;  // the API checks too, against the campaign's own limits
+  let currency = "USD";  // until the campaign says which it takes
+  const whole = (amount) => cents(amount, currency).replace(/\.00$/, "");
 
-  get(`/campaigns/${campaign}`).then((answer) => {
-    if (answer.status === 200) $("campaign-name").textContent = answer.body.name;
-  });
+  // The page speaks the campaign's currency: the presets, the amount's label, the errors and the request.
+  const loaded = get(`/campaigns/${campaign}`).then((answer) => {
+    if (answer.status !== 200) return;
+    $("campaign-name").textContent = answer.body.name;
+    currency = answer.body.currency;
+    for (const radio of form.querySelectorAll("input[name=preset]")) {
+      if (radio.value !== "other") form.querySelector(`label[for=${radio.id}]`).textContent = whole(Number(radio.value));
+    }
+    $("amount-unit").textContent = units(currency);
+  }).catch(() => {});  // (unreachable campaign: the submit then says so)
 
   // Typing an amount chooses "Other"; choosing a preset clears the error.
   custom.addEventListener("input", () => { $("preset-other").checked = true; });
   for (const radio of form.querySelectorAll("input[name=preset]")) {
     radio.addEventListener("change", () => fieldError(custom, "amount-error", ""));
-  }
-
-  /** Dollars as typed ("40", "12.5", "1,000.00") to integer cents, or null. */
-  function toCents(text) {
-    const match = /^\s*\$?\s*(\d{1,3}(,\d{3})+|\d+)(\.(\d{1,2}))?\s*$/.exec(text);
-    if (!match) return null;
-    return Number(match[1].replace(/,/g, "")) * 100 + Number((match[4] || "0").padEnd(2, "0"));
   }
 
   function fieldError(input, id, message) {
@@ -33,13 +35,13 @@
   function amount() {
     const chosen = form.querySelector("input[name=preset]:checked");
     if (chosen && chosen.value !== "other") return Number(chosen.value);
-    const value = toCents(custom.value);
+    const value = parseCents(custom.value);
     if (value === null) {
-      fieldError(custom, "amount-error", "Enter an amount in dollars, like 40 or 12.50.");
+      fieldError(custom, "amount-error", `Enter an amount in ${units(currency)}, like 40 or 12.50.`);
     } else if (value < MIN_CENTS) {
-      fieldError(custom, "amount-error", "The smallest gift is $1.00.");
+      fieldError(custom, "amount-error", `The smallest gift is ${cents(MIN_CENTS, currency)}.`);
     } else if (value > MAX_CENTS) {
-      fieldError(custom, "amount-error", "For gifts over $100,000.00, please contact the campaign.");
+      fieldError(custom, "amount-error", `For gifts over ${cents(MAX_CENTS, currency)}, please contact the campaign.`);
     } else {
       fieldError(custom, "amount-error", "");
       return value;
@@ -50,16 +52,17 @@
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const cents = amount();
+    await loaded;
+    const amountCents = amount();
     const mail = email.value.trim();
     const emailOk = fieldError(email, "email-error",
       mail && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(mail) ? "That email address looks incomplete (name@example.org)." : "");
-    if (cents === null || !emailOk) return;
+    if (amountCents === null || !emailOk) return;
     const donor = {};
     if ($("donor-name").value.trim()) donor.name = $("donor-name").value.trim();
     if (mail) donor.email = mail;
-    const body = { amount_cents: cents, currency: "USD", anonymous: $("anonymous").checked,
-      frequency: $("monthly").checked ? "monthly" : "once", donor };
+    const body = { amount_cents: amountCents, currency, anonymous: $("anonymous").checked,
+      frequency: $("monthly").checked ? "monthly" : "once", cover_fees: $("cover-fees").checked, donor };
     $("give").disabled = true;
     status.className = "note";
     status.textContent = "Opening the payment page…";

@@ -11,6 +11,8 @@ const Jubilee = (() => {
   // As functions/domain/money.py's format_cents and planner.py's cents_per_dollar write them, so the
   // pages, the API and the CLI agree to the cent (tests/browser/test_site.py compares them).
   const SYMBOLS = { USD: "$", EUR: "€", GBP: "£", CAD: "CA$", AUD: "A$" };
+  // What an amount is typed in, for labels and errors ("Enter an amount in pounds").
+  const UNITS = { USD: "dollars", EUR: "euros", GBP: "pounds", CAD: "Canadian dollars", AUD: "Australian dollars" };
 
   function cents(amount, currency) {
     const code = currency || "USD";
@@ -29,6 +31,21 @@ const Jubilee = (() => {
     return `${(hundredths - (hundredths % 100)) / 100}.${String(hundredths % 100).padStart(2, "0")}¢`;
   }
 
+  /** An amount as typed ("40", "12.5", "1,000.00", "£40") to integer cents, or null. Every currency a
+      campaign may use has two decimals (functions/domain/money.py CURRENCIES). */
+  function parseCents(text) {
+    const match = /^\s*(?:CA\$|A\$|[$€£])?\s*(\d{1,3}(,\d{3})+|\d+)(\.(\d{1,2}))?\s*$/.exec(text);
+    if (!match) return null;
+    return Number(match[1].replace(/,/g, "")) * 100 + Number((match[4] || "0").padEnd(2, "0"));
+  }
+
+  /** As functions/domain/impact.py's abolished_share_cents: gift ÷ raised × face value forgiven, rounded
+      down to the cent, in integers (BigInt: no float rounding); 0 when nothing is raised. */
+  function abolishedShare(giftCents, raisedCents, faceCents) {
+    if (!(raisedCents > 0)) return 0;
+    return Number((BigInt(giftCents) * BigInt(faceCents)) / BigInt(raisedCents));
+  }
+
   async function get(path) {
     const response = await fetch(`${api}${path}`, { headers: { Accept: "application/json" } });
     const body = await response.json().catch(() => ({}));
@@ -44,5 +61,7 @@ const Jubilee = (() => {
     }
   });
 
-  return { config, campaign, api, cents, perDollar, get };
+  const units = (currency) => UNITS[currency] || currency;
+
+  return { config, campaign, api, cents, perDollar, parseCents, abolishedShare, units, get };
 })();

@@ -108,6 +108,11 @@ def test_offers_check_reads_a_seller_s_file_without_uploading_and_bounds_its_ref
       "--postal-address", "1 Main St", "Springfield", "ZZ", "62701"], "postal_address: needs a US state code"),
     (["campaigns", "create", "ok", "--name", "x", "--email-receipts"], "email_from: is required to send email"),
     (["campaigns", "create", "ok", "--name", "x", "--email-from", "Fund <a@b.example>"], "email_from: must be one"),
+    (["campaigns", "create", "ok", "--name", "x", "--ein", "123456789"], "ein: must be two digits, a dash"),
+    (["campaigns", "create", "ok", "--name", "x", "--address", "1 Main St Springfield IL 62701"], "address: write"),
+    (["campaigns", "create", "ok", "--name", "x", "--address", "1 Main St, Springfield, IL 627"], "address: needs a"),
+    (["campaigns", "create", "ok", "--name", "x", "--address", "1 Main St, Springfield, Il 62701"],
+     "address: 'Il' is not a US state code"),
 ])
 def test_bad_campaign_settings_are_named(capsys, monkeypatch, argv, message):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "")  # restored after: settings are refused before any AWS call

@@ -200,7 +200,7 @@ def test_a_letters_message_delivered_again_sends_nothing(cloud):
 def test_a_letter_links_to_the_campaigns_site_not_the_api(cloud, monkeypatch):
     """Deployed, the site (CloudFront) and the API have different addresses: letters name the site."""
     monkeypatch.setenv("SITE_URL", "https://campaign.example/")
-    aws.settings.cache_clear()
+    aws.reset()
     add_offer("offer-a", 2, 1_500)
     give(cloud, [5_000])
     cloud.drain()

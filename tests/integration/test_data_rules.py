@@ -19,7 +19,7 @@ from local.sample_data import offer_csv
 from local.server import _handler_class
 from ops import cli, operations, portability
 from tests.conftest import CAMPAIGN
-from tests.support import figures, give, items, pay, public
+from tests.support import figures, give, giving360_problems, items, pay, public
 
 DONORS = [("Ada Lovelace", "ada@example.org", False), ("Grace Hopper", "grace@example.org", True),
           ("Alan Turing", "alan@example.org", False)]
@@ -43,6 +43,8 @@ def exported(out, **options):
     with LocalCloud(public_base_url="http://jubilee.test", app_secret="source-secret") as source:
         operations.create_campaign(CAMPAIGN)
         campaign_with_history(source)
+        # Settings changed: a public one (logged) and the team's own; both recorded, and exported.
+        operations.update_campaign("c1", {"threshold_cents": 2_000, "contact": "desk@test.example"})
         portability.export_campaign("c1", out, **options)
         return figures(source), {i["sk"]: i["balance"] for i in items("account")}
 
@@ -107,6 +109,7 @@ def test_export_then_import_into_a_fresh_deployment_gives_the_same_books(tmp_pat
     with LocalCloud(public_base_url="http://elsewhere.test", app_secret="another-secret") as fresh:
         first = portability.import_campaign(out, "c1")
         assert first["ledger_entries"] > 0 and first["public_log"] == source_figures["log_entries"] + 1  # + head
+        assert first["campaign_changes"] == 2 and len(operations.show_campaign("c1")["changes"]) == 2
         assert sum(portability.import_campaign(out, "c1").values()) == 0  # importing twice changes nothing
         assert figures(fresh) == source_figures
         assert {i["sk"]: i["balance"] for i in items("account")} == source_balances
@@ -132,16 +135,38 @@ def test_an_amount_changed_in_an_exported_log_fails_verification_and_names_the_e
     assert "public_log.jsonl does not match its SHA-256" in shown
 
 
-def test_the_360giving_grants_add_up_in_major_units(cloud, tmp_path):
+def test_the_360giving_package_passes_the_standards_schema_and_awards_the_money_spent(cloud, tmp_path):
     campaign_with_history(cloud)
-    portability.export_campaign("c1", tmp_path)
+    portability.export_campaign("c1", tmp_path, grant_id_prefix="360G-testfund")
     text = (tmp_path / "grants-360giving.json").read_text()
-    grants = json.loads(text)["grants"]
-    assert all(isinstance(g["amountAwarded"], (int, float)) and g["currency"] == "USD" for g in grants)
-    face = figures(cloud)["face_value_forgiven_cents"]
+    package = json.loads(text)
+    assert giving360_problems(package) == []
+    published = figures(cloud)
+    grants = package["grants"]
     printed = re.findall(r'"amountAwarded": (-?\d+)\.(\d\d),', text)  # two decimals, as written
-    assert len(printed) == len(grants) and sum(int(d) * 100 + int(c) for d, c in printed) == face
-    assert all(g["beneficiaryLocation"][0]["countryCode"] == "US" for g in grants)
+    assert len(printed) == len(grants) and sum(int(d) * 100 + int(c) for d, c in printed) == published["spent_cents"]
+    face = re.findall(r'"faceValueForgiven": (\d+)\.(\d\d),', text)
+    assert sum(int(d) * 100 + int(c) for d, c in face) == published["face_value_forgiven_cents"]
+    assert all(g["id"].startswith("360G-testfund-") and g["beneficiaryLocation"][0]["geoCode"] == "US-" +
+               g["beneficiaryLocation"][0]["name"] for g in grants)
+    assert package["publisher"]["name"] == "Test Campaign" and package["license"].startswith("https://")
+    rows = (tmp_path / "grants-360giving.csv").read_text().splitlines()
+    assert rows[0].startswith("Identifier,Title,Description,Currency,Amount Awarded,Award Date,") and \
+        len(rows) == len(grants) + 1
+    assert {"grants-360giving.json", "grants-360giving.csv"} <= {
+        f["path"] for f in json.loads((tmp_path / "manifest.json").read_text())["files"]}
+
+
+def test_an_export_with_nothing_forgiven_writes_no_360giving_package_and_says_why(cloud, tmp_path, capsys):
+    give(cloud, [500])  # under the threshold: nothing bought
+    cloud.drain()
+    portability.export_campaign("c1", tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert not list(tmp_path.glob("grants-360giving.*")) and "at least one grant" in manifest["not_360giving"]
+    with pytest.raises(SystemExit) as refused:  # refused before anything is read or written
+        cli.main(["export", "--campaign", "c1", "--out", str(tmp_path / "bad"), "--grant-id-prefix", "XI-ME"])
+    assert refused.value.code == 2 and not (tmp_path / "bad").exists()
+    assert "--grant-id-prefix: must start with 360G-" in said(capsys).err
 
 
 def test_donors_appear_in_an_export_only_with_include_personal_data(cloud, tmp_path):
@@ -208,7 +233,8 @@ def test_the_debtors_key_expires_a_set_number_of_days_after_their_letters(cloud)
     # When DynamoDB's TTL deletes the item, every sealed blob of the portfolio is unreadable.
     client("dynamodb").delete_item(TableName=settings().table, Key={"pk": {"S": key["pk"]}, "sk": {"S": key["sk"]}})
     from functions.adapters.ledger import load_campaign
-    from functions.handlers.letters import print_batch, send
+    from functions.adapters.letters_out import print_batch
+    from functions.handlers.letters import send
 
     with pytest.raises(LookupError, match="shredded"):
         print_batch(load_campaign("c1"), plan["plan_id"], "again",

@@ -132,3 +132,17 @@ def test_a_donations_batch_delivered_again_is_a_no_op(cloud, again):
     assert f["raised_cents"] == 3_000 + extra and len(items("gift")) == 2 + (again == "superset")
     assert_books_balance(f)
     assert sum(cloud.dlq_depths().values()) == 0
+
+
+def test_each_emulated_run_makes_the_functions_dependencies_anew_nothing_kept_from_the_run_before():
+    """What `jubilee serve`, `demo` and the tests rely on when they start one run after another in one process."""
+    from functions.adapters import aws
+    from functions.adapters.secrets import derived_key
+    from local.emulator import LocalCloud
+
+    keys = []
+    for secret in ("first-run", "second-run"):
+        with LocalCloud(app_secret=secret) as run:
+            assert aws.dependencies() is run.dependencies
+            keys.append(derived_key("sandbox-webhook"))  # read warm from this run's secret, not the last one's
+    assert keys[0] != keys[1]

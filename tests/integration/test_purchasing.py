@@ -153,7 +153,7 @@ def test_a_seller_s_file_is_stored_in_jubilee_s_layout_for_forgiveness_to_read(c
     import csv
 
     from functions.adapters import purchases, storage
-    from functions.domain.forgiveness import debts
+    from functions.domain.forgiveness import accounts_in
     from functions.domain.offers import CANONICAL
 
     body = ("\ufeffAccount Number,Name,Address,City,State,ZIP,Creditor,Debt Type,Balance,Charge Off Date\r\n"
@@ -166,4 +166,40 @@ def test_a_seller_s_file_is_stored_in_jubilee_s_layout_for_forgiveness_to_read(c
     header, rows = stored.split("\n", 1)
     assert header == ",".join(CANONICAL)
     assert [(ref, zip_code, cents) for ref, _, _, _, _, zip_code, _, _, cents, _, _ in
-            debts(next(csv.reader([header])), rows, 2)] == [("N-1", "01234", 123_456), ("N-2", "90210", 1_200)]
+            accounts_in(next(csv.reader([header])), rows, 2)] == [("N-1", "01234", 123_456), ("N-2", "90210", 1_200)]
+
+
+def test_a_bearer_token_is_nothing_to_the_admin_handler_itself(approvals_cloud):
+    """On a stack only API Gateway's IAM authorizer names the caller (requestContext.identity.userArn); the
+    emulator's tokens, and `jubilee serve`'s, stand in for it before the handler. A token that reaches the
+    handler as a deployed stack invokes it authenticates nobody."""
+    cloud = approvals_cloud
+    plan = funded_plan(cloud)
+    path, resource = f"/admin/plans/{plan['plan_id']}/approve", "/admin/plans/{plan_id}/approve"
+    headers = {"Authorization": "Bearer tok-alice", "Content-Type": "application/json"}
+    event = {"resource": resource, "path": path, "httpMethod": "POST", "headers": headers,
+             "multiValueHeaders": {k: [v] for k, v in headers.items()}, "queryStringParameters": None,
+             "multiValueQueryStringParameters": None, "pathParameters": {"plan_id": plan["plan_id"]},
+             "stageVariables": None, "body": None, "isBase64Encoded": False,
+             "requestContext": {"resourcePath": resource, "httpMethod": "POST", "path": f"/prod{path}",
+                                "stage": "prod", "requestId": "r-1", "accountId": "123456789012", "apiId": "api",
+                                "identity": {"sourceIp": "198.51.100.7", "userArn": None}}}
+    assert cloud.invoke("admin", event)["statusCode"] == 401
+    [still] = admin(cloud, "GET", "/admin/campaigns/c1/plans", "alice").json()["plans"]
+    assert (still["status"], still["approvals"]) == ("proposed", [])
+
+
+def test_plans_on_a_stack_are_signed_with_aws_credentials_and_take_no_token(monkeypatch):
+    from ops import plans
+
+    monkeypatch.setattr("ops.operations.stack_outputs",
+                        lambda stack: {"ApiUrl": "https://abc.execute-api.us-east-1.amazonaws.com/prod/"})
+    with pytest.raises(plans.PlansError, match="only with --endpoint"):
+        plans.AdminApi.of("Jubilee", None, "a-local-token")
+    api = plans.AdminApi.of("Jubilee", None, None)
+    assert api.token is None and api.base.endswith("/prod")
+    signed = plans._signed("POST", f"{api.base}/admin/plans/c1.o.0/approve", {"Accept": "application/json"})
+    assert signed["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=testing/")
+    assert "/us-east-1/execute-api/aws4_request" in signed["Authorization"]
+    with pytest.raises(plans.PlansError, match="--token"):
+        plans.AdminApi.of("Jubilee", "http://127.0.0.1:3000", None)

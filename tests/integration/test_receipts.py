@@ -22,7 +22,7 @@ def test_a_paid_gift_has_a_receipt_at_its_signed_link_and_nowhere_else(cloud):
     forged = path[:-1] + ("0" if path[-1] != "0" else "1")
     wrong = cloud.http("GET", forged)
     unknown = cloud.http("GET", f"/receipts/c1/don_nothing?sig={path.rsplit('=', 1)[1]}")
-    assert wrong.status == unknown.status == 404 and wrong.body == unknown.body  # nothing to tell them apart
+    assert wrong.status == unknown.status == 403 and wrong.body == unknown.body  # a bad signature, nothing more
     # Anonymous gifts get receipts; the public figures never name a donor.
     assert "Ada" not in cloud.http("GET", "/campaigns/c1").body
 

@@ -19,13 +19,21 @@ from tests.serving import call, running, start, wait_for, wait_until
 @pytest.fixture
 def server():
     process, base, endpoint = start()
-    yield base, endpoint
+    yield base, endpoint, admin_token(process)
     process.terminate()
     process.wait(timeout=10)
 
 
-def test_a_donation_over_http_reaches_the_public_totals(server):
-    base, endpoint = server
+def admin_token(process):
+    """The local admin token `jubilee serve` prints at start (a new one each run)."""
+    for line in process.stdout:
+        if line.startswith("Admin token"):
+            return line.rsplit(": ", 1)[1].strip()
+    raise AssertionError("jubilee serve printed no admin token")
+
+
+def test_a_donation_over_http_reaches_the_public_totals(server, monkeypatch, capsys):
+    base, endpoint, token = server
     status, body = call("POST", f"{base}/campaigns/demo/donations", {"amount_cents": 2_500, "currency": "USD"},
                         {"Idempotency-Key": "serve-1"})
     assert status == 201, body
@@ -42,6 +50,35 @@ def test_a_donation_over_http_reaches_the_public_totals(server):
                               "--endpoint-url", endpoint], capture_output=True, text=True, timeout=60)
     assert created.returncode == 0, created.stderr
     assert call("GET", f"{base}/campaigns/autumn")[0] == 200
+    # Approvals tried locally: serve's token stands for local-operator, an approver of the demo campaign.
+    from ops import cli, plans
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)  # (the CLI in-process sets it; put back after)
+    assert cli.main(["campaigns", "update", "demo", "--approvals-required", "1", "--endpoint-url", endpoint]) == 0
+    assert "approvals_required: 0 → 1" in capsys.readouterr().out
+    donation = json.loads(call("POST", f"{base}/campaigns/demo/donations", {"amount_cents": 200_000,
+                                                                            "currency": "USD"},
+                               {"Idempotency-Key": "serve-big"})[1])
+    assert call("POST", donation["checkout_url"])[0] == 200
+    api = plans.AdminApi(base, token)
+    proposed = wait_until(base, "demo", lambda f: f["held_cents"] > 0)
+    listed = api.plans("demo")["plans"]
+    assert listed and {p["status"] for p in listed} == {"proposed"} and proposed["purchases"] == 0
+    bought, *others = sorted(listed, key=lambda p: p["seller"] != "sandbox")  # (a sandbox-declines one refuses)
+    assert cli.main(["plans", "approve", bought["plan_id"], "--endpoint", base, "--token", token, "--json"]) == 0
+    approved = json.loads(capsys.readouterr().out)
+    assert approved["status"] == "approved"
+    assert approved["approvals"] == ["arn:aws:iam::123456789012:user/local-operator"]
+    for plan in others:
+        assert cli.main(["plans", "reject", plan["plan_id"], "--endpoint", base, "--token", token]) == 0
+    after = wait_until(base, "demo", lambda f: f["purchases"] == 1)
+    assert (after["purchases"], after["spent_cents"]) == (1, bought["price_cents"])
+    statuses = {p["plan_id"]: (p["status"], p["void_reason"]) for p in api.plans("demo")["plans"]}
+    assert statuses[bought["plan_id"]][0] == "settled"
+    assert all(statuses[p["plan_id"]] == ("voided", "rejected by arn:aws:iam::123456789012:user/local-operator")
+               for p in others)  # (their offers are open again: the next check may plan them anew)
+    assert cli.main(["plans", "list", "--campaign", "demo", "--endpoint", base, "--token", "wrong"]) == 2
+    assert "403" in capsys.readouterr().err
 
 
 def test_serve_with_stripe_takes_stripe_signed_events_for_its_donations():

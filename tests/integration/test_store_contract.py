@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -173,6 +174,30 @@ def test_a_monthly_installment_is_a_donation_of_its_own_confirmed_once(books, ca
     assert books.store.load_donation(campaign, "d1-m1")["status"] == "confirmed"
     drain(books, campaign)
     assert books.confirmed_count(campaign) == 1
+
+
+def test_an_ended_pledge_ends_once_and_books_no_installment_paid_after_it(books, campaign):
+    books.add_pledge(campaign, "d1", 10_000, "sandbox")
+    ended = PaymentEvent(PaymentConfirmed("evt_end", "sandbox", "", campaign, "d1", 0, "", 0), ended_at=1_000)
+    assert [payments.apply_payment_event(books.store, ended) for _ in range(2)] == ["pledge_ended", "duplicate"]
+    stripe = PaymentEvent(PaymentConfirmed("evt_end", "stripe", "", campaign, "d1", 0, "", 0), ended_at=1_000)
+    assert payments.apply_payment_event(books.store, stripe) == "wrong_provider"
+    late, early = (PaymentEvent(replace(gift(campaign, f"d1-m{n}", pledge_id="d1"), paid_at=at))
+                   for n, at in ((2, 1_000), (3, 999)))
+    assert payments.apply_payment_event(books.store, late) == "pledge_ended"  # paid once it had ended
+    assert payments.apply_payment_event(books.store, early) == "confirmed"  # paid before, reported after
+    drain(books, campaign)
+    assert books.confirmed_count(campaign) == 1 and books.store.load_donation(campaign, "d1-m2") is None
+
+
+def test_a_gift_that_covers_its_fee_books_the_extra_to_the_pool(books, campaign):
+    books.add_pledge(campaign, "d1", 10_330, "sandbox")
+    assert payments.apply_payment_event(books.store, PaymentEvent(
+        replace(gift(campaign, amount=10_330), covered_cents=330))) == "confirmed"
+    drain(books, campaign)
+    # The fee (330) is all the extra; the reserve is a tenth of the 10,000 given; the rest is the pool's.
+    assert {k: balances(books, campaign)[k] for k in (FEES, RESERVE, POOL)} == {FEES: 330, RESERVE: 1_000,
+                                                                               POOL: 9_000}
 
 
 def test_partial_then_full_refund_and_a_late_older_total(books, campaign):

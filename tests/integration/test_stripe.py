@@ -1,6 +1,7 @@
 """Stripe end to end on the emulator: the `stripe` package talks to a fake Stripe, never the network."""
 
 import json
+import time
 
 import pytest
 
@@ -395,3 +396,72 @@ def test_reconcile_reads_bank_debits_failed_refunds_and_installments_never_place
     # What is left needs an operator: a bank debit that bounced after its gift was booked.
     assert [str(d) for d in operations.reconcile("s1")] == [
         f"amount mismatch: charge of {charge_of(fake, bounced)} (processor 0, ledger 3000)"]
+
+
+def test_a_deleted_subscription_ends_the_pledge_and_a_later_invoice_books_nothing(stripe_cloud):
+    cloud, fake = stripe_cloud
+    donation = pledge(cloud, 2_000, frequency="monthly", donor={"email": "m@example.org"})
+    metadata = session_of(fake, donation)["subscription_metadata"]
+    assert deliver(cloud, fake, "invoice.paid", fake.invoice_paid(metadata, 2_000, first=True)).status == 200
+    subscription = next(o for o in fake.objects.values() if o["object"] == "subscription")
+    paid_before = fake.invoice_paid(metadata, 2_000, paid_at=int(time.time()) - 60)  # its event comes late
+    ended = fake.cancel_subscription(subscription["id"])
+    for _ in range(2):  # Stripe delivers at least once
+        answer = deliver(cloud, fake, "customer.subscription.deleted", ended)
+        assert answer.status == 200
+    assert answer.json()["status"] == "duplicate"
+    after = fake.invoice_paid(metadata, 2_000, paid_at=ended["ended_at"] + 1)
+    answer = deliver(cloud, fake, "invoice.paid", after)
+    assert answer.status == 200 and answer.json()["status"] == "pledge_ended"
+    assert deliver(cloud, fake, "invoice.paid", paid_before).json()["status"] == "confirmed"
+    cloud.drain()
+    f = figures(cloud, "s1")
+    assert (f["donations_confirmed"], f["raised_cents"]) == (2, 4_000)
+    other = fake.cancel_subscription(fake._subscription({"plan": "pro"})["id"])  # another product's: not ours
+    assert deliver(cloud, fake, "customer.subscription.deleted", other).json() == {"status": "ignored"}
+
+
+def test_the_receipt_of_a_monthly_gift_opens_stripes_customer_portal_for_its_donor(stripe_cloud):
+    cloud, fake = stripe_cloud
+    donation = pledge(cloud, 2_000, frequency="monthly")
+    metadata = session_of(fake, donation)["subscription_metadata"]
+    deliver(cloud, fake, "invoice.paid", fake.invoice_paid(metadata, 2_000, first=True))
+    receipt_path = donation["receipt_url"].removeprefix(cloud.public_base_url)
+    manage = cloud.http("GET", receipt_path).json()["links"]["manage"]
+    answer = cloud.http("GET", manage.removeprefix(cloud.public_base_url), headers={"Accept": "text/html"})
+    portal = next(o for o in fake.objects.values() if o["object"] == "billing_portal.session")
+    subscription = next(o for o in fake.objects.values() if o["object"] == "subscription")
+    assert answer.status == 303 and answer.headers["Location"] == portal["url"]
+    assert portal["customer"] == subscription["customer"] and portal["return_url"] == donation["receipt_url"]
+    stop = cloud.http("POST", manage.removeprefix(cloud.public_base_url))
+    assert stop.status == 409 and "customer portal" in stop.body  # the sandbox's stop button is not Stripe's
+
+
+def test_covering_the_fees_reaches_stripe_and_the_books(stripe_cloud):
+    cloud, fake = stripe_cloud
+    donation = pledge(cloud, 10_000, cover_fees=True)
+    session = session_of(fake, donation)
+    assert session["amount_total"] == donation["amount_cents"] == 10_330
+    assert session["payment_intent_metadata"]["covered_cents"] == "330"
+    fake.pay(session["id"], fee=300)
+    assert deliver(cloud, fake, "checkout.session.completed", session_of(fake, donation)).status == 200
+    cloud.drain()
+    f = figures(cloud, "s1")
+    assert_books_balance(f)
+    # 300 to Stripe; the 30 cents the fee left of the 330 go to the pool whole; 10% of the 10,000 to the reserve.
+    assert (f["raised_cents"], f["fees_cents"], f["reserve_cents"], f["pool_available_cents"]) == (
+        10_330, 300, 1_000, 9_030)
+
+
+def test_stripe_sends_the_donor_back_to_their_receipt_which_thanks_them_until_the_payment_is_confirmed(stripe_cloud):
+    cloud, fake = stripe_cloud
+    donation = pledge(cloud, 2_500)
+    back = session_of(fake, donation)["success_url"]
+    assert back == donation["receipt_url"]
+    page = cloud.http("GET", back.removeprefix(cloud.public_base_url), headers={"Accept": "text/html"})
+    assert page.status == 200 and "Your payment is being confirmed" in page.body
+    assert cloud.http("GET", back.removeprefix(cloud.public_base_url)).status == 404  # an API client: not paid yet
+    fake.pay(session_of(fake, donation)["id"])
+    deliver(cloud, fake, "checkout.session.completed", session_of(fake, donation))
+    page = cloud.http("GET", back.removeprefix(cloud.public_base_url), headers={"Accept": "text/html"})
+    assert page.status == 200 and "Receipt for your gift" in page.body and "$25.00" in page.body

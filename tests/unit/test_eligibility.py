@@ -5,7 +5,7 @@ from pathlib import Path
 
 from functions.adapters.reference_data import poverty_guidelines
 from functions.domain.eligibility import Guidelines, Policy, assess, profile, read_guidelines
-from functions.domain.offers import OfferRow
+from functions.domain.offers import OfferAccount
 
 TODAY = dt.date(2026, 11, 28)
 GUIDELINES = poverty_guidelines()
@@ -15,7 +15,7 @@ def account(**changes):
     base = {"account_ref": "A", "debtor_name": "Avery Example", "address_line": "1 Imaginary Lane", "city": "X",
             "state": "OH", "zip": "44101", "original_creditor": "Example Hospital", "debt_type": "medical",
             "balance_cents": 100_000, "charge_off_date": "2022-01-01"}
-    return OfferRow.model_validate(base | changes)
+    return OfferAccount.model_validate(base | changes)
 
 
 def test_the_shipped_table_is_the_2026_federal_register_figures():

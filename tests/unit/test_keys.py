@@ -21,6 +21,7 @@ def test_each_key_builder_names_one_family_and_another_campaigns_items_none():
         "offer": (keys.campaign_pk(CID), keys.offer_sk("o1")),
         "plan": (keys.campaign_pk(CID), keys.plan_sk("c1.o1.1")),
         "planning": (keys.campaign_pk(CID), keys.PLANNING),
+        "campaign-change": (keys.campaign_pk(CID), keys.change_sk("000001#contact")),
         "ledger-entry": (keys.ledger_pk(CID), "gift#sandbox#p1"),
         "log-entry": (keys.log_pk(CID), "0000000001"),
         "forgiveness": (keys.forgiven_pk(CID, "p"), f"{keys.chunk_sk(0)}#digest"),

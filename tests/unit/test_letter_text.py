@@ -21,7 +21,7 @@ FACTS = Facts("José Núñez", "12 Calle Ñandú", "San Antonio", "TX", "78205",
 def letter(**overrides: Any) -> Letter:
     settings: dict[str, Any] = dict(
         sender=["Example Jubilee Inc.", "1 Main St", "Springfield, IL 62701"], signer="Example Jubilee Inc.",
-        contact="letters@jubilee.example", currency="USD", languages=("en", "es"), entity_type="charity",
+        contact="letters@jubilee.example", currency="USD", languages=("en", "es"), entity_type="501c3",
         tax_note="", generic_creditor=False, today=dt.date(2026, 11, 29))
     return compose(FACTS, **(settings | overrides))
 
@@ -60,7 +60,7 @@ def test_with_an_embedded_font_every_name_prints_as_written():
     assert found is not None, "install fonts-dejavu-core (Debian) or set JUBILEE_LETTER_FONT"
     font = TrueTypeFont(found.read_bytes())
     made = compose(replace(FACTS, name="Zoë Łukasiewicz-Ōta"), sender=["Jubilee"], signer="Jubilee", contact="x",
-                   currency="USD", languages=("es",), entity_type="other", tax_note="", generic_creditor=False,
+                   currency="USD", languages=("es",), entity_type="none", tax_note="", generic_creditor=False,
                    today=dt.date(2026, 1, 5))
     pdf = render_pages(letter_pages(made.sender, made.recipient, made.pages, font), "Letter", font)
     text = embedded_pdf_lines(pdf)
@@ -73,7 +73,7 @@ def test_a_generic_creditor_label_and_the_campaigns_own_tax_note_replace_the_def
     text = "\n".join(made.lines())
     assert "St. Example Hospital" not in text and "Acreedor original: un proveedor médico" in text
     assert "Our own note about taxes." in text and "1099-C" not in text
-    other = "\n".join(letter(entity_type="other", languages=("en",)).lines())
+    other = "\n".join(letter(entity_type="none", languages=("en",)).lines())
     assert "is a charity" not in other and "Form 1099-C" in other
 
 

@@ -110,7 +110,7 @@ def test_the_letter_says_the_debt_is_gone_and_how_to_check_it():
                   account.charge_off_date.isoformat(), "ABCD-EFGH-IJKL-MNOP",
                   "https://x.example/verify/ABCD-EFGH-IJKL-MNOP")
     letter = "\n".join(compose(facts, sender=["Demo Jubilee"], signer="Demo Jubilee", contact="team@x.example",
-                               currency="USD", languages=("en",), entity_type="charity", tax_note="",
+                               currency="USD", languages=("en",), entity_type="501c3", tax_note="",
                                generic_creditor=False, today=dt.date(2026, 1, 1)).lines())
     assert "$1,250.00" in letter and "You owe nothing" in letter and "ABCD-EFGH-IJKL-MNOP" in letter
     assert "Example Hospital" in letter and "team@x.example" in letter
@@ -181,7 +181,7 @@ def test_ingestion_reads_quoted_and_unquoted_chunks_alike_and_refuses_changed_ro
     import csv
     import io
 
-    from functions.domain.forgiveness import debts
+    from functions.domain.forgiveness import accounts_in
     from functions.domain.offers import OfferFileError
 
     lines = offer_csv(30, 5).decode().splitlines()
@@ -189,12 +189,12 @@ def test_ingestion_reads_quoted_and_unquoted_chunks_alike_and_refuses_changed_ro
     quoted = io.StringIO()
     csv.writer(quoted, quoting=csv.QUOTE_ALL).writerows(csv.reader(lines[1:]))
     assert '"' not in plain and '"' in quoted.getvalue()
-    fast, careful = list(debts(header, plain, 2)), list(debts(header, quoted.getvalue(), 2))
+    fast, careful = list(accounts_in(header, plain, 2)), list(accounts_in(header, quoted.getvalue(), 2))
     assert fast == careful and len(fast) == 30
     assert [d[8] for d in fast] == [a.balance_cents for a in read_accounts([line + "\n" for line in lines])]
     for changed, line in ((plain.replace(",", "\x1f", 40), 2), ("\n".join(lines[1:3] + ["x,y"]), 4)):
         with pytest.raises(OfferFileError) as caught:
-            list(debts(header, changed, 2))
+            list(accounts_in(header, changed, 2))
         assert caught.value.problems[0].line == line
 
 
@@ -345,7 +345,7 @@ def test_the_fields_sellers_also_send_are_validated_sealed_and_lettered():
     facts = Facts(first.debtor_name, first.address_line, first.city, first.state, first.zip, "Example Hospital",
                   "medical", 10_000, "A-1", "2021-03-04", "CODE", "https://x.example/verify", *extra)
     letter = compose(facts, sender=["Demo Jubilee"], signer="Demo Jubilee", contact="team@x.example", currency="USD",
-                     languages=("en", "es"), entity_type="charity", tax_note="", generic_creditor=False,
+                     languages=("en", "es"), entity_type="501c3", tax_note="", generic_creditor=False,
                      today=dt.date(2026, 11, 29))
     assert letter.recipient == ["Avery Example & Blake Example", "1 Imaginary Lane", "Apt 2", "Exampleton, NY 10001"]
     assert "Dear Avery Example & Blake Example," in letter.lines()

@@ -29,6 +29,27 @@ def test_a_variable_the_function_lacks_is_an_error_naming_it_not_an_empty_name(m
         Settings.from_env()
 
 
+def test_one_dependencies_object_gives_the_functions_their_settings_clients_and_time(monkeypatch):
+    import datetime as dt
+
+    from functions.adapters import aws, clock
+
+    monkeypatch.setenv("TABLE_NAME", "from-the-environment")
+    moment = dt.datetime(2031, 5, 6, tzinfo=dt.UTC)
+    made = aws.Dependencies(Settings.from_env(), clock=lambda: moment)
+    try:
+        assert aws.use(made) is aws.dependencies() is made
+        assert clock.now() == moment and aws.settings().table == "from-the-environment"
+        assert aws.client("sqs") is aws.client("sqs") is made.clients["sqs"]  # one per cold start
+        assert made.keep("x", object) is made.keep("x", object)
+        monkeypatch.setenv("TABLE_NAME", "rewired")
+        aws.reset()  # rewired: the next use reads the environment again, nothing of the old one kept
+        assert aws.dependencies() is not made and aws.settings().table == "rewired"
+        assert "x" not in aws.dependencies().kept
+    finally:
+        aws.reset()
+
+
 def test_each_function_is_given_exactly_the_settings_of_its_grants(monkeypatch):
     names = {r.name: f"name-of-{r.name}" for r in wiring.RESOURCES}
     urls = {stage: f"https://sqs/{stage}" for stage in wiring.STAGES}
@@ -73,9 +94,8 @@ def _imports(path: Path) -> set[str]:
     ("functions/wiring.py", ("functions.adapters", "functions.handlers", "functions.domain", "infra")),
     ("functions", ("infra", "ops", "local")),
     ("infra", ("ops", "local")),  # deployment only
-    # The operator's library never needs the emulator; only the CLI's serve/demo/sample commands reach it.
-    ("ops/operations.py", ("local",)),
-    ("ops/portability.py", ("local",)),
+    # The operator's CLI never imports the emulator: local/commands.py adds serve, demo and sample to it.
+    ("ops", ("local",)),
 ])
 def test_imports_only_point_down(room, may_not):
     path = ROOT / room
