@@ -283,7 +283,7 @@ class JubileeStack(Stack):
         for queue in topology.QUEUES:
             self.functions[queue.consumer].add_event_source(sources.SqsEventSource(
                 self.queues[queue.stage], batch_size=queue.batch_size, report_batch_item_failures=True,
-                max_batching_window=Duration.seconds(1) if queue.batch_size > 1 else None,
+                max_batching_window=Duration.seconds(queue.batching_window_s) if queue.batch_size > 1 else None,
                 max_concurrency=queue.max_concurrency))
         outbox_filter = topology.OUTBOX_FILTER
         self.functions[topology.STREAM_CONSUMER].add_event_source(sources.DynamoEventSource(
@@ -309,7 +309,8 @@ class JubileeStack(Stack):
         api = apigw.RestApi(
             self, "Api", rest_api_name=f"{Aws.STACK_NAME}-api", cloud_watch_role=True,
             deploy_options=apigw.StageOptions(
-                stage_name=STAGE, throttling_rate_limit=50, throttling_burst_limit=100,
+                stage_name=STAGE, throttling_rate_limit=topology.STAGE_RATE_PER_S,
+                throttling_burst_limit=2 * topology.STAGE_RATE_PER_S,
                 method_options={f"{r.path}/{r.method}": apigw.MethodDeploymentOptions(
                     throttling_rate_limit=r.throttle_per_second, throttling_burst_limit=2 * r.throttle_per_second)
                     for r in topology.ROUTES if r.throttle_per_second},

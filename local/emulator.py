@@ -401,8 +401,14 @@ class LocalCloud:
         """One receive-invoke-acknowledge round on a stage queue; returns messages received."""
         queue = next(q for q in QUEUES if q.stage == stage)
         sqs, url = self.clients("sqs"), self.queue_urls[stage]
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=self.batch_sizes[stage], WaitTimeSeconds=0,
-                                       AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+        messages: list[dict] = []
+        while len(messages) < self.batch_sizes[stage]:  # as Lambda gathers a batch: SQS answers ten at most
+            wanted = min(10, self.batch_sizes[stage] - len(messages))
+            received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=wanted, WaitTimeSeconds=0,
+                                           AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+            messages += received
+            if not received:
+                break
         if not messages:
             return 0
         arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{topology.local_queue_name(stage)}"

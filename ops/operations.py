@@ -206,7 +206,7 @@ def add_offer(campaign_id: str, body: bytes | Iterable[str], seller: str, price_
 
         met = _overlap(campaign, offer_id, key, keys, again)
         stored.seek(0)
-        object_key = storage.upload_offer(campaign_id, offer_id, stored)
+        object_key = storage.upload_offer(campaign_id, offer_id, stored, "".join(a + p for a, p in keys))
     # Proof of what is bought: the accounts' keyed hashes kept, and their digest logged if the offer is bought.
     listing = hash_list(ref for ref, _ in keys)
     after_purchase.keep_hashes(campaign_id, offer_id, listing)

@@ -1,21 +1,23 @@
-"""Donors' personal data, sealed with a key of each donor's own, so that erasing a donor is
-destroying one key (crypto-shredding) while their gifts stay in the books.
+"""Donors' personal data, sealed with a key of each gift's own, so that erasing a donor is destroying
+their keys (crypto-shredding) while their gifts stay in the books.
 
 A donor is known within a campaign by a keyed hash of their email (`donor_ref`; donors who
-give no email get a reference of their donation's own). Their key is a KMS data key under the
-DonorDataKey, stored encrypted beside the campaign; each donation holds its donor's name and
-email sealed with it (AES-GCM, bound to campaign and donor). Erasure deletes the key and the
-references: what remains is ciphertext nobody can open, and amounts nobody can tie to a person.
+give no email get a reference of their donation's own). Each gift's name and email are sealed
+(AES-GCM, bound to campaign and donor) with a random key of its own, stored beside the campaign
+wrapped by this container's wrapping key: a KMS data key under the DonorDataKey, made once per
+container, its KMS-encrypted copy stored with each wrapped key. So a gift costs no KMS request,
+and its key item is written in the pledge's own transaction. Erasure deletes the donor's keys
+and references: what remains is ciphertext nobody can open, and amounts nobody can tie to a
+person. (Donations sealed before this scheme have one key per donor, a KMS data key, read as before.)
 """
 
 from __future__ import annotations
 
 import json
 import os
+from functools import cache, lru_cache
 from hashlib import blake2b
 from typing import Any
-
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from functions.adapters import dynamo
 from functions.adapters.aws import client, settings
@@ -39,47 +41,83 @@ def _aad(campaign_id: str, ref: str) -> bytes:
     return f"{campaign_id}|{ref}".encode()
 
 
-def _key(campaign_id: str, ref: str, create: bool) -> bytes | None:
-    """The donor's plaintext key: KMS decrypts the stored copy, or makes one (create) if none."""
-    kms = client("kms")
+def _key(campaign_id: str, ref: str) -> bytes | None:
+    """A donor's key of the earlier scheme (one KMS data key per donor): KMS decrypts the stored copy."""
     found = dynamo.get(campaign_pk(campaign_id), key_sk(ref))
-    if found is None and create:
-        made = kms.generate_data_key(KeyId=settings().donor_key_id, KeySpec="AES_256",
-                                     EncryptionContext=_context(campaign_id, ref))
-        if dynamo.put_new({"pk": campaign_pk(campaign_id), "sk": key_sk(ref), "kind": "donor-key",
-                           "campaign_id": campaign_id, "donor_ref": ref, "key": made["CiphertextBlob"]}):
-            return made["Plaintext"]
-        found = dynamo.get(campaign_pk(campaign_id), key_sk(ref))  # the same donor, at the same time
     if found is None:
         return None
-    return kms.decrypt(CiphertextBlob=bytes(found["key"]), KeyId=settings().donor_key_id,
-                       EncryptionContext=_context(campaign_id, ref))["Plaintext"]
+    return client("kms").decrypt(CiphertextBlob=bytes(found["key"]), KeyId=settings().donor_key_id,
+                                 EncryptionContext=_context(campaign_id, ref))["Plaintext"]
+
+
+WRAPPING = {"purpose": "donor-key-wrapping"}  # the wrapping keys' KMS encryption context
+
+
+@cache  # per container (keyed on the client, so a rewired local run makes its own)
+def _wrapping(kms: Any, key_id: str) -> tuple[bytes, bytes]:
+    made = kms.generate_data_key(KeyId=key_id, KeySpec="AES_256", EncryptionContext=WRAPPING)
+    return made["Plaintext"], made["CiphertextBlob"]
+
+
+@lru_cache(maxsize=32)  # one Decrypt per container and wrapping key, however many gifts it wrapped
+def _unwrapping(kms: Any, key_id: str, blob: bytes) -> bytes:
+    return kms.decrypt(CiphertextBlob=blob, KeyId=key_id, EncryptionContext=WRAPPING)["Plaintext"]
+
+
+def _gift_aad(campaign_id: str, ref: str, donation_id: str) -> bytes:
+    return f"{campaign_id}|{ref}|{donation_id}".encode()
+
+
+def _gift_key_sk(ref: str, donation_id: str) -> str:
+    return key_sk(f"{ref}#{donation_id}")
+
+
+def seal(campaign_id: str, donation_id: str, donor: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The attributes a donation stores of its donor ({} if they gave neither name nor email), and the
+    gift's wrapped key as a transaction Put to write with the donation (None without a donor)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # on use: most callers never seal
+
+    donor = {k: v for k, v in donor.items() if v}
+    if not donor:
+        return {}, None
+    ref = donor_ref(campaign_id, donor["email"]) if donor.get("email") else f"donation-{donation_id}"
+    wrapping, wrapped_by = _wrapping(client("kms"), settings().donor_key_id)
+    key, key_nonce, nonce = AESGCM.generate_key(256), os.urandom(NONCE_BYTES), os.urandom(NONCE_BYTES)
+    blob = nonce + AESGCM(key).encrypt(nonce, json.dumps(donor, sort_keys=True).encode(), _aad(campaign_id, ref))
+    wrapped = key_nonce + AESGCM(wrapping).encrypt(key_nonce, key, _gift_aad(campaign_id, ref, donation_id))
+    item = dynamo.put({"pk": campaign_pk(campaign_id), "sk": _gift_key_sk(ref, donation_id), "kind": "donor-key",
+                       "campaign_id": campaign_id, "donor_ref": ref, "key": wrapped, "wrapped_by": wrapped_by})
+    return {"donor_ref": ref, "donor_sealed": blob}, item
 
 
 def sealed(campaign_id: str, donation_id: str, donor: dict[str, Any]) -> dict[str, Any]:
-    """The attributes a donation stores of its donor: {} if they gave neither name nor email."""
-    donor = {k: v for k, v in donor.items() if v}
-    if not donor:
-        return {}
-    ref = donor_ref(campaign_id, donor["email"]) if donor.get("email") else f"donation-{donation_id}"
-    key = _key(campaign_id, ref, create=True)
-    if key is None:  # create=True makes one or reads the one a concurrent gift made
-        raise LookupError("the donor's key could not be made or read")
-    nonce = os.urandom(NONCE_BYTES)
-    blob = nonce + AESGCM(key).encrypt(nonce, json.dumps(donor, sort_keys=True).encode(), _aad(campaign_id, ref))
-    return {"donor_ref": ref, "donor_sealed": blob}
+    """seal(), its key written now: for a donation written on its own (an import)."""
+    attributes, key_item = seal(campaign_id, donation_id, donor)
+    if key_item is not None:
+        dynamo.put_new(dynamo.from_item(key_item["Put"]["Item"]))
+    return attributes
 
 
 def opened(donation: dict[str, Any]) -> dict[str, Any] | None:
     """The donor's name and email, or None: none given, or erased."""
-    ref, blob = donation.get("donor_ref"), donation.get("donor_sealed")
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    campaign_id, ref, blob = donation["campaign_id"], donation.get("donor_ref"), donation.get("donor_sealed")
     if not ref or blob is None:
         return None
-    key = _key(donation["campaign_id"], ref, create=False)
+    sealed_by = donation.get("pledge_id") or donation["donation_id"]  # an installment carries its pledge's seal
+    found = dynamo.get(campaign_pk(campaign_id), _gift_key_sk(ref, sealed_by))
+    if found is not None:
+        wrapping, wrapped = _unwrapping(client("kms"), settings().donor_key_id, bytes(found["wrapped_by"])), \
+            bytes(found["key"])
+        key: bytes | None = AESGCM(wrapping).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:],
+                                                     _gift_aad(campaign_id, ref, sealed_by))
+    else:
+        key = _key(campaign_id, ref)
     if key is None:
         return None
     blob = bytes(blob)
-    return json.loads(AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], _aad(donation["campaign_id"], ref)))
+    return json.loads(AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], _aad(campaign_id, ref)))
 
 
 def donations_of(campaign_id: str, ref: str) -> list[dict[str, Any]]:
@@ -93,7 +131,9 @@ def erase(campaign_id: str, email: str) -> int:
     Returns how many donations were theirs (0 if none: nothing to erase)."""
     ref = donor_ref(campaign_id, email)
     theirs = donations_of(campaign_id, ref)
-    client("dynamodb").delete_item(TableName=settings().table, Key=dynamo.key(campaign_pk(campaign_id), key_sk(ref)))
+    gift_keys = [k["sk"] for k in dynamo.query(campaign_pk(campaign_id), key_sk(f"{ref}#"))]
+    for sk in (key_sk(ref), *gift_keys):  # the earlier scheme's key, and each gift's
+        client("dynamodb").delete_item(TableName=settings().table, Key=dynamo.key(campaign_pk(campaign_id), sk))
     for donation in theirs:
         client("dynamodb").update_item(
             TableName=settings().table, Key=dynamo.key(campaign_pk(campaign_id), donation["sk"]),

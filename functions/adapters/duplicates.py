@@ -53,6 +53,7 @@ def places(campaign_id: str, offer_id: str, key: bytes, keys: list[tuple[str, st
     forgiven), or in another open or held offer. Reads those offers' files and the claims of these keys."""
     wanted = {k for pair in keys for k in pair}
     found: dict[str, Place] = {}
+    unread = False  # a sold offer whose file is gone (forgiven in full): only its claims say what it bought
     # Oldest first: an account in several open offers is counted against the one registered first.
     for item in sorted(purchases.offers(campaign_id), key=lambda o: (o.get("registered_at", ""), o["offer_id"])):
         if item["offer_id"] == offer_id or item["status"] not in (*OFFERED, "sold"):
@@ -60,6 +61,7 @@ def places(campaign_id: str, offer_id: str, key: bytes, keys: list[tuple[str, st
         try:
             accounts = read_accounts(storage.read_lines(item["object_key"]))
         except client("s3").exceptions.NoSuchKey:
+            unread = unread or item["status"] == "sold"
             continue  # forgiven in full (the file goes last): its accounts' claims are read below
         if item["status"] in OFFERED:
             where = Place(IN_OFFER, item["offer_id"], item["status"])
@@ -69,6 +71,8 @@ def places(campaign_id: str, offer_id: str, key: bytes, keys: list[tuple[str, st
             for k in keys_of(key, campaign_id, account):
                 if k in wanted and (k not in found or where.kind == BOUGHT_BY):
                     found[k] = where
+    if not unread:  # claims are made only for sold offers' rows, each of which was just read from its file
+        return found
     claimed = dynamo.batch_get((claim_pk(campaign_id, k), sk) for ref, person in keys
                                for k, sk in ((ref, "ACCOUNT"), (person, "PERSON")))
     # A claim's owner is a plan's chunk, "<plan id>#<chunk>".

@@ -141,9 +141,10 @@ def _outbox_id(op: dict[str, Any]) -> str | None:
 
 
 class TransactionCancelled(Exception):
-    def __init__(self, codes: list[str]):
+    def __init__(self, codes: list[str], old: list[dict[str, Any] | None] | None = None):
         super().__init__(f"transaction cancelled: {codes}")
         self.codes = codes
+        self.old = old or []  # each item as it was, where its op asked (ReturnValuesOnConditionCheckFailure)
 
     def failed(self) -> list[int]:
         """Positions of the items whose condition failed."""
@@ -161,7 +162,8 @@ def transact(items: list[dict[str, Any]]) -> None:
         if error.response["Error"]["Code"] != "TransactionCanceledException":
             raise
         reasons = error.response.get("CancellationReasons") or []
-        raise TransactionCancelled([r.get("Code", "None") for r in reasons]) from error
+        raise TransactionCancelled([r.get("Code", "None") for r in reasons],
+                                   [from_item(dict(r["Item"])) if r.get("Item") else None for r in reasons]) from error
 
 
 def transact_once(items: list[dict[str, Any]]) -> bool:

@@ -14,10 +14,11 @@ from functools import partial
 from hashlib import blake2b, sha256
 from typing import Any
 
-from functions.adapters import crypto, duplicates, ledger, purchases
+from functions.adapters import crypto, duplicates, ledger, purchases, storage
 from functions.adapters import forgiveness as store
 from functions.adapters.keys import chunk_sk, forgiven_pk
 from functions.adapters.secrets import derived_key
+from functions.adapters.storage import KEY_WIDTH
 from functions.domain.campaigns import UnknownCampaign
 from functions.domain.duplicates import ACCOUNT, PERSON, primed
 from functions.domain.forgiveness import CODE_BYTES, SEPARATOR, accounts_in
@@ -61,20 +62,23 @@ class DynamoForgivenessStore:
 
     def write_events(self, message: dict[str, Any], public_key: bytes, forgiven_at: str) -> tuple[int, int, int]:
         cid, plan_id = message["campaign_id"], message["plan_id"]
+        known = storage.offer_keys(message["portfolio_key"], message["first_row"], store.CHUNK_ROWS)
         items, accounts, face, skipped = chunk_items(
             message, store.chunk_text(message), crypto.Sealer(public_key), derived_key("account-hash"),
-            forgiven_at, derived_key("account-claim"), partial(duplicates.claim, cid, f"{plan_id}#{message['chunk']}"))
+            forgiven_at, derived_key("account-claim"), partial(duplicates.claim, cid, f"{plan_id}#{message['chunk']}"),
+            known)
         store.write_items(items)
         return accounts, face, skipped
 
 
 def chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash_key: bytes,
                 forgiven_at: str, claim_key: bytes,
-                claim: Callable[[list[tuple[str, str]]], set[int]] | None = None
+                claim: Callable[[list[tuple[str, str]]], set[int]] | None = None, known: str | None = None
                 ) -> tuple[list[dict[str, Any]], int, int, int]:
     """A chunk's DynamoDB items, one event per account, with its account count, face value and the
     number of accounts skipped: those `claim` refuses (given each account's keys, domain/duplicates.py),
-    forgiven already under another plan.
+    forgiven already under another plan. `known`: the chunk's keys as `offers add` stored them
+    (storage.offer_keys); without them (files registered before), each account is hashed here.
 
     This loop is the ingestion's hot path (bench/RESULTS.md): items are built in DynamoDB's wire
     format directly, and account_keys, duplicates.keys_of, code_hash, private_blob, crypto.nonce,
@@ -85,7 +89,13 @@ def chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash_
     collecting = gc.isenabled()
     gc.disable()
     try:
-        items, face, keys = _chunk_items(message, text, sealer, hash_key, forgiven_at, claim_key)
+        items, face, keys = _chunk_items(message, text, sealer, hash_key, forgiven_at, claim_key, known is None)
+        if known is not None and len(known) < KEY_WIDTH * len(items):  # not this file's keys: hash as before
+            items, face, keys = _chunk_items(message, text, sealer, hash_key, forgiven_at, claim_key, True)
+        elif known is not None:
+            half = KEY_WIDTH // 2
+            keys = [(known[n:n + half], known[n + half:n + KEY_WIDTH])
+                    for n in range(0, KEY_WIDTH * len(items), KEY_WIDTH)]
     finally:
         if collecting:
             gc.enable()
@@ -97,7 +107,7 @@ def chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash_
 
 
 def _chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash_key: bytes, forgiven_at: str,
-                 claim_key: bytes) -> tuple[list[dict[str, Any]], int, list[tuple[str, str]]]:
+                 claim_key: bytes, hashing: bool) -> tuple[list[dict[str, Any]], int, list[tuple[str, str]]]:
     cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
     header = next(csv.reader([message["header"]]))
     items, face, keys = [], 0, []
@@ -127,6 +137,8 @@ def _chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash
             "sealed": {"B": ephemeral + nonce + encrypt(nonce, private, f"{aad_prefix}{digest}".encode())},
         })
         face += cents
+        if not hashing:
+            continue
         # Its keys across offers, as duplicates.keys_of makes them (normalized inlined: NUL-joined, casefolded,
         # whitespace dropped).
         account_mac, person_mac = by_account.copy(), by_person.copy()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from functions.adapters import after_purchase, clock, dynamo, ledger, public_log
+from functions.adapters import after_purchase, clock, dynamo, ledger, public_log, storage
 from functions.adapters.aws import client, settings
 from functions.adapters.keys import (
     VERIFY,
@@ -122,7 +122,7 @@ def drop_plaintext_when_done(campaign_id: str, plan_id: str) -> bool:
     if not fully_ingested(plan):
         return False
     for key in (plan["portfolio_key"], plan["offer"]["object_key"]):
-        client("s3").delete_object(Bucket=settings().offers_bucket, Key=key)
+        storage.delete_offer(key)  # and the keys beside it
     return True
 
 

@@ -230,11 +230,15 @@ def transfers(campaign_id: str) -> Iterator[Transfer]:
 
 def create_donation(campaign_id: str, donation_id: str, amount_cents: int, currency: str,
                     provider: str, checkout_url: str, donor: dict[str, Any], anonymous: bool,
-                    frequency: str = "once", covered_cents: int = 0) -> None:
-    dynamo.transact([dynamo.put(_donation_item(campaign_id, donation_id, amount_cents, currency, provider, "pending",
-                                               donors.sealed(campaign_id, donation_id, donor), anonymous,
-                                               checkout_url=checkout_url, frequency=frequency,
-                                               covered_cents=covered_cents))])
+                    frequency: str = "once", covered_cents: int = 0, once: dict[str, Any] | None = None) -> None:
+    """The pending donation, its donor's key and `once` (the pledge's idempotency record) in one transaction.
+    dynamo.TransactionCancelled if the record or the donation exists (each failed op returns its item)."""
+    sealed, key_item = donors.seal(campaign_id, donation_id, donor)
+    pending = dynamo.put(_donation_item(campaign_id, donation_id, amount_cents, currency, provider, "pending", sealed,
+                                       anonymous, checkout_url=checkout_url, frequency=frequency,
+                                       covered_cents=covered_cents))
+    pending["Put"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    dynamo.transact([op for op in (once, pending, key_item) if op])
 
 
 def load_donation(campaign_id: str, donation_id: str) -> dict[str, Any] | None:

@@ -20,15 +20,36 @@ def offer_key(campaign_id: str, offer_id: str) -> str:
     return f"offers/{campaign_id}/{offer_id}.csv"
 
 
-def upload_offer(campaign_id: str, offer_id: str, body: bytes | IO[bytes]) -> str:
+# Beside an offer file, its accounts' duplicate keys (domain/duplicates.py), made once at `offers add`: per row,
+# in the file's order, the account key and the person key in hex (KEY_WIDTH characters). Keyed hashes, no
+# personal data; forgiveness reads its chunk's slice instead of hashing every account again.
+KEYS_SUFFIX, KEY_WIDTH = ".keys", 64
+
+
+def upload_offer(campaign_id: str, offer_id: str, body: bytes | IO[bytes], keys: str | None = None) -> str:
     key = offer_key(campaign_id, offer_id)
+    if keys is not None:  # first: an offer file is never without its keys
+        client("s3").put_object(Bucket=settings().offers_bucket, Key=key + KEYS_SUFFIX, Body=keys.encode("ascii"),
+                                ContentType="text/plain")
     client("s3").put_object(Bucket=settings().offers_bucket, Key=key, Body=body, ContentType="text/csv")
     return key
 
 
+def offer_keys(key: str, first_row: int, rows: int) -> str | None:
+    """The duplicate keys of `rows` rows of an offer file from `first_row` (fewer at its end); None for a
+    file registered before they were stored."""
+    try:
+        return client("s3").get_object(Bucket=settings().offers_bucket, Key=key + KEYS_SUFFIX,
+                                       Range=f"bytes={first_row * KEY_WIDTH}-{(first_row + rows) * KEY_WIDTH - 1}"
+                                       )["Body"].read().decode("ascii")
+    except client("s3").exceptions.NoSuchKey:
+        return None
+
+
 def delete_offer(key: str) -> None:
-    """An offer file that will never be bought: the debtors' data in it has no reason to stay."""
-    client("s3").delete_object(Bucket=settings().offers_bucket, Key=key)
+    """An offer file that will never be bought (or whose accounts are all in): no reason to stay."""
+    for name in (key, key + KEYS_SUFFIX):
+        client("s3").delete_object(Bucket=settings().offers_bucket, Key=name)
 
 
 def delete_files(campaign_id: str, keys: set[str]) -> list[str]:
@@ -38,7 +59,7 @@ def delete_files(campaign_id: str, keys: set[str]) -> list[str]:
     present = [o["Key"] for prefix in (f"offers/{campaign_id}/", f"portfolios/{campaign_id}/")
                for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
                for o in page.get("Contents", [])]
-    doomed = sorted(key for key in present if key in keys)
+    doomed = sorted(key for key in present if key in keys or key.removesuffix(KEYS_SUFFIX) in keys)
     for start in range(0, len(doomed), 1000):  # DeleteObjects' limit
         failed = s3.delete_objects(Bucket=bucket, Delete={"Quiet": True, "Objects": [
             {"Key": key} for key in doomed[start:start + 1000]]}).get("Errors")
@@ -70,6 +91,12 @@ class SandboxSeller:
         bucket = settings().offers_bucket
         # A copy to a key named by the plan: buying twice for the same plan is the same purchase.
         client("s3").copy_object(Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": plan.offer.object_key})
+        try:  # and its duplicate keys, which forgiveness reads beside the portfolio
+            client("s3").copy_object(Bucket=bucket, Key=target + KEYS_SUFFIX,
+                                     CopySource={"Bucket": bucket, "Key": plan.offer.object_key + KEYS_SUFFIX})
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+                raise  # else an offer registered before keys were stored: forgiveness hashes its accounts
         return target
 
 

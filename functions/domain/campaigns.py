@@ -11,7 +11,7 @@ from typing import Any
 from functions.domain.eligibility import Guidelines, Policy
 from functions.domain.letter_text import ENTITY_TYPES, LANGUAGES
 from functions.domain.money import BPS, CURRENCIES, is_cents
-from functions.domain.offers import STATES
+from functions.domain.terms import STATES
 
 PROVIDERS = ("sandbox", "stripe")
 MAILERS = ("sandbox", "lob", "bundle")  # how letters leave: the sandbox printer (a bucket), Lob, or print bundles

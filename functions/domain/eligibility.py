@@ -13,9 +13,12 @@ import csv
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from functions.domain.offers import DEBT_TYPES, OfferAccount
+from functions.domain.terms import DEBT_TYPES
+
+if TYPE_CHECKING:
+    from functions.domain.offers import OfferAccount
 
 CONTIGUOUS = "contiguous_us_and_dc"
 OWN_TABLES = {"AK": "alaska", "HI": "hawaii", "PR": "puerto_rico"}

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
-from functools import cache
+import time
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
-from functions.adapters import forgiveness, ledger, public_log, purchases, receipt_links
+from functions.adapters import dynamo, forgiveness, ledger, pledges, public_log, purchases, receipt_links
 from functions.adapters.aws import client, settings
 from functions.adapters.providers import ProviderUnavailable, UnknownProvider, provider
 from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
@@ -34,7 +24,7 @@ from functions.domain.donations import (
 from functions.domain.forgiveness import code_hash, normalize_code
 from functions.domain.planner import purchase_record
 from functions.domain.verify_page import forgiven_page, miss_page
-from functions.handlers import mail_webhook, receipts, webhook
+from functions.handlers import receipts
 from functions.handlers.http import ApiError, make_app, unknown_campaign
 
 logger = Logger()
@@ -45,65 +35,65 @@ IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, ma
                                        description="Any unique string; a retry with the same key and body replays")]
 
 
-def _pledge(pledge: dict[str, Any]) -> dict[str, Any]:
-    """Record a pending donation and open its checkout. Runs once per (campaign, Idempotency-Key).
-
-    The checkout is opened first: if the provider fails, nothing is stored and a retry with
-    the same key starts afresh (Powertools drops the in-progress record on an exception).
-    """
-    request = DonationRequest.model_validate(pledge["request"])
-    campaign = Campaign.from_dict(pledge["campaign"])
-    campaign_id, donation_id = campaign.campaign_id, f"don_{secrets.token_hex(10)}"
-    payments = provider(campaign.payments)
-    covered = fees_covered(request, campaign)
-    charged = request.model_copy(update={"amount_cents": request.amount_cents + covered})
-    checkout_url = payments.start_checkout(campaign, donation_id, charged, covered)
-    ledger.create_donation(campaign_id, donation_id, charged.amount_cents, campaign.currency, payments.name,
-                           checkout_url, request.donor.model_dump(), request.anonymous, request.frequency, covered)
-    logger.info("donation pledged", extra={"campaign_id": campaign_id, "donation_id": donation_id})
-    return DonationResponse(donation_id=donation_id, status="pending", checkout_url=checkout_url,
-                            receipt_url=receipt_links.receipt_url(campaign_id, donation_id),
-                            amount_cents=charged.amount_cents, covered_fees_cents=covered).model_dump()
+CAMPAIGN_TTL_S = 30  # how long a container trusts the campaign it read: a changed limit shows within this
+_campaigns: dict[str, tuple[float, Any, Campaign]] = {}
 
 
-def _idempotency() -> tuple[Any, IdempotencyConfig]:
-    # Keyed on the (cached) client, so a rewired local run never keeps a layer pointing elsewhere.
-    return _idempotency_for(client("dynamodb"), settings().idempotency_table)
-
-
-@cache
-def _idempotency_for(dynamodb: Any, table: str) -> tuple[Any, IdempotencyConfig]:
-    config = IdempotencyConfig(event_key_jmespath="[campaign_id, idempotency_key]",
-                               payload_validation_jmespath="request", expires_after_seconds=24 * 3600)
-    store = DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb)
-    return idempotent_function(_pledge, data_keyword_argument="pledge", persistence_store=store, config=config), config
+def _campaign(campaign_id: str) -> Campaign | None:
+    """The campaign as read in the last CAMPAIGN_TTL_S seconds: a pledge need not read it every time.
+    Read through the same client only, so a rewired local run never keeps another deployment's."""
+    cached, dynamodb = _campaigns.get(campaign_id), client("dynamodb")
+    if cached and cached[1] is dynamodb and time.monotonic() - cached[0] < CAMPAIGN_TTL_S:
+        return cached[2]
+    campaign = ledger.load_campaign(campaign_id)
+    if campaign is not None:
+        _campaigns[campaign_id] = (time.monotonic(), dynamodb, campaign)
+    return campaign
 
 
 @router.post("/campaigns/<campaign_id>/donations", summary="Pledge a donation", tags=["donations"],
              responses={201: {"description": "Pending donation with its checkout link"}})
 def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_key: IdempotencyKey
                     ) -> Response[DonationResponse]:
-    campaign = ledger.load_campaign(campaign_id)
+    """Record a pending donation and open its checkout, once per (campaign, Idempotency-Key) (pledges.py).
+
+    The checkout is opened first: if the provider fails, nothing is stored and a retry with the
+    same key starts afresh.
+    """
+    campaign = _campaign(campaign_id)
     if campaign is None:
         raise unknown_campaign(campaign_id)
     body = in_campaign_currency(body, campaign)
     if problem := limit_problem(body, campaign):
         raise ApiError(422, "invalid_request", problem[1], problem[0])
-    pledge_once, _ = _idempotency()
-    pledge = {"campaign_id": campaign_id, "idempotency_key": idempotency_key, "request": body.model_dump(),
-              "campaign": campaign.to_dict()}
+    pledge = pledges.Pledge.of(campaign_id, idempotency_key, body.model_dump())
+    donation_id = pledge.donation_id
+    covered = fees_covered(body, campaign)
+    charged = body.model_copy(update={"amount_cents": body.amount_cents + covered})
     try:
-        answer = pledge_once(pledge=pledge)
-    except IdempotencyValidationError:
-        raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different body",
-                       "header.Idempotency-Key") from None
+        payments = provider(campaign.payments)
+        checkout_url = payments.start_checkout(campaign, donation_id, charged, covered)
     except (ProviderUnavailable, UnknownProvider) as error:
         logger.warning("checkout not opened", extra={"campaign_id": campaign_id, "reason": str(error)})
         raise ApiError(503, "payments_unavailable", "the payment provider is unavailable; retry shortly",
                        "path.campaign_id") from None
-    except IdempotencyAlreadyInProgressError:
-        raise ApiError(409, "in_progress", "a request with this Idempotency-Key is still running; retry shortly",
-                       "header.Idempotency-Key") from None
+    try:
+        ledger.create_donation(campaign_id, donation_id, charged.amount_cents, campaign.currency, payments.name,
+                               checkout_url, body.donor.model_dump(), body.anonymous, body.frequency, covered,
+                               once=pledges.record(pledge, checkout_url))
+        logger.info("donation pledged", extra={"campaign_id": campaign_id, "donation_id": donation_id})
+    except dynamo.TransactionCancelled as cancelled:
+        try:
+            first = pledges.first_answer(pledge, cancelled)
+        except pledges.KeyReused:
+            raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different body",
+                           "header.Idempotency-Key") from None
+        if first is None:
+            raise
+        checkout_url = first  # a retry, or a twin that lost the race: the first pledge's answer
+    answer: Any = DonationResponse(donation_id=donation_id, status="pending", checkout_url=checkout_url,
+                                   receipt_url=receipt_links.receipt_url(campaign_id, donation_id),
+                                   amount_cents=charged.amount_cents, covered_fees_cents=covered).model_dump()
     return Response(status_code=201, body=answer, content_type="application/json")
 
 
@@ -167,6 +157,8 @@ def verify_html(record: dict | None) -> Response:
 
 @router.get("/openapi.json", summary="This API's OpenAPI description", include_in_schema=False)
 def openapi():  # a Response (see webhook.py)
+    from functions.handlers import mail_webhook, webhook  # on use: the pledge path needs neither
+
     spec = make_app(router, receipts.router, webhook.router, mail_webhook.router).get_openapi_json_schema(
         title="Jubilee", version="0.1.0", description="Pooled donations that buy and forgive debt.")
     return Response(status_code=200, body=spec, content_type="application/json")
@@ -177,5 +169,4 @@ app = make_app(router, receipts.router)
 
 @logger.inject_lambda_context
 def handler(event: dict, context: Any) -> dict:
-    _idempotency()[1].register_lambda_context(context)  # lets an interrupted pledge expire with the invocation
     return app.resolve(event, context)

@@ -294,8 +294,8 @@ def test_the_api_has_the_wiring_tables_routes_throttling_and_access_logs(synthes
     template.has_resource_properties("AWS::ApiGateway::Stage", {
         "StageName": "prod",
         "AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()}),
-        "MethodSettings": Match.array_with([Match.object_like({"ThrottlingRateLimit": 50,
-                                                               "ThrottlingBurstLimit": 100})]),
+        "MethodSettings": Match.array_with([Match.object_like({
+            "ThrottlingRateLimit": topology.STAGE_RATE_PER_S, "ThrottlingBurstLimit": 2 * topology.STAGE_RATE_PER_S})]),
     })
     paths = {r.path.strip("/").split("/")[-1] for r in STRIPE_ROUTES}
     parts = {r["Properties"]["PathPart"] for r in resources(template, "AWS::ApiGateway::Resource").values()}
@@ -399,6 +399,27 @@ def test_letter_checks_are_throttled_harder_than_the_stage(synthesized):
     settings = {s.get("ResourcePath"): s for s in stage["Properties"]["MethodSettings"]}
     verify = settings["/~1verify~1{code}"]
     assert (verify["HttpMethod"], verify["ThrottlingRateLimit"]) == ("GET", 5)
+
+
+def test_the_payment_webhooks_and_pledges_have_limits_of_their_own_sized_for_the_peak(synthesized):
+    """Donors' traffic cannot starve the providers' events; neither caps gifts below the planned peak."""
+    template, _, _ = synthesized
+    [stage] = resources(template, "AWS::ApiGateway::Stage").values()
+    settings = {s.get("ResourcePath"): s for s in stage["Properties"]["MethodSettings"]}
+    webhook, pledge = settings["/~1webhooks~1{provider}"], settings["/~1campaigns~1{campaign_id}~1donations"]
+    assert (webhook["HttpMethod"], pledge["HttpMethod"]) == ("POST", "POST")
+    assert webhook["ThrottlingRateLimit"] >= 2 * topology.PEAK_GIFTS_PER_S <= pledge["ThrottlingRateLimit"]
+    assert webhook["ThrottlingBurstLimit"] == 2 * webhook["ThrottlingRateLimit"]
+
+
+def test_gifts_are_pooled_in_large_batches_gathered_over_a_window(synthesized):
+    template, _, _ = synthesized
+    [donations] = [q for q in topology.QUEUES if q.stage == "donations"]
+    logical_id, _ = function_named(template, "pool")
+    [mapping] = [m["Properties"] for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
+                 if m["Properties"]["FunctionName"] == {"Ref": logical_id}]
+    assert mapping["BatchSize"] == donations.batch_size > 10
+    assert mapping["MaximumBatchingWindowInSeconds"] == donations.batching_window_s >= 1
 
 
 def test_the_site_bucket_is_private_and_only_cloudfront_reads_it(synthesized):

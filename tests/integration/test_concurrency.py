@@ -208,3 +208,20 @@ def test_a_letter_links_to_the_campaigns_site_not_the_api(cloud, monkeypatch):
     assert len(letters) == 2
     assert all(any("https://campaign.example/verify/" in line for line in lines) for lines in letters)
     assert not any("jubilee.test" in line for lines in letters for line in lines)
+
+
+def test_a_full_pool_batch_with_receipt_emails_and_a_purchase_check_is_one_transaction(cloud):
+    """The wiring table's largest donations batch fits DynamoDB's 100 items a transaction, whatever rides it."""
+    from functions.adapters.ledger import DynamoStore
+    from functions.domain.gifts import PaymentConfirmed
+    from functions.domain.ledger import gift_transfer
+    from functions.services.ports import GiftBatch
+    from infra.topology import QUEUES
+
+    [queue] = [q for q in QUEUES if q.stage == "donations"]
+    gifts = [PaymentConfirmed(f"evt-{n}", "sandbox", f"pay-{n}", "c1", f"don-{n}", 1_000, "USD", 30)
+             for n in range(queue.batch_size)]
+    booked = DynamoStore().post_gifts("c1", gifts, lambda pending: GiftBatch(
+        [gift_transfer(g.transfer_id, "c1", g.amount_cents, g.fee_cents, 1_000) for g in pending],
+        "purchase-check#c1#full", receipts=True))
+    assert len(booked) == queue.batch_size

@@ -176,3 +176,30 @@ def test_a_receipt_link_or_a_webhook_signature_with_non_ascii_characters_is_refu
         assert response.status == 400, response.body
         assert response.json()["problems"] == [{"field": f"header.{header}",
                                                 "problem": "the signature header is not ASCII"}]
+
+
+def test_a_warm_pledge_is_one_aws_call_even_with_donor_details(cloud):
+    """The key's record goes in the donation's own transaction; the campaign is cached per container;
+    a donor's details are sealed without a KMS request per gift."""
+    from collections import Counter
+
+    from functions.adapters.aws import client
+
+    donate(cloud, key="warm-up", donor={"name": "Ada Donor", "email": "ada@example.org"})  # a cold container
+    calls: Counter = Counter()
+    for service in ("dynamodb", "kms", "secretsmanager"):
+        client(service).meta.events.register("before-call", lambda model, **_: calls.update([model.name]))
+    assert donate(cloud, key="anonymous").status == 201
+    assert donate(cloud, key="named", donor={"name": "Grace Donor", "email": "grace@example.org"}).status == 201
+    assert donate(cloud, key="named").status == 422  # another body: refused by the same one call
+    assert calls == Counter({"TransactWriteItems": 3})
+    assert donate(cloud, key="named", donor={"name": "Grace Donor", "email": "grace@example.org"}).status == 201
+    assert len(items("donation")) == 3 and idempotency_records() == 3
+
+
+def test_a_pledge_stores_nothing_of_the_key_or_the_donor_in_its_record(cloud):
+    from functions.adapters.aws import client, settings
+
+    donate(cloud, key="my-own-key", donor={"name": "Ada Donor", "email": "ada@example.org"})
+    [record] = client("dynamodb").scan(TableName=settings().idempotency_table)["Items"]
+    assert "my-own-key" not in str(record) and "ada" not in str(record).lower()

@@ -146,3 +146,41 @@ def test_claims_hold_across_plans_and_a_redelivery_reclaims_its_own(cloud):
     assert duplicates.claim("c1", "plan-1#0", [a, b]) == set()  # its own, again
     assert duplicates.claim("c1", "plan-1#1", [a]) == {0}  # another chunk of the same plan is another owner
     assert {i["claimed_by"] for i in items("account-claim")} == {"plan-1#0", "plan-2#0"}
+
+
+def test_an_offers_keys_are_made_once_at_add_read_by_forgiveness_and_deleted_with_its_file(cloud):
+    """Forgiveness claims accounts by the keys `offers add` stored beside the file, not by hashing each again."""
+    from functions.adapters import storage
+    from functions.adapters.aws import settings
+    from functions.adapters.secrets import derived_key
+    from functions.domain.duplicates import keys_of
+
+    body = offer_csv(4, 3)
+    offer, _ = operations.add_offer("c1", body, "sandbox", 1_000, offer_id="keyed")
+    stored = storage.offer_keys(offer.object_key, 0, 100)
+    accounts = list(read_accounts(body.decode().splitlines(keepends=True)))
+    assert stored == "".join(a + p for a, p in (keys_of(derived_key("account-claim"), "c1", x) for x in accounts))
+    # Stand-in keys for the first account (a file's keys are the claims' truth): forgiveness claims by them.
+    planted = "ab" * 32 + stored[storage.KEY_WIDTH:]
+    client("s3").put_object(Bucket=settings().offers_bucket, Key=offer.object_key + storage.KEYS_SUFFIX,
+                            Body=planted.encode())
+    give(cloud, [5_000])
+    cloud.drain()
+    claims = {i["pk"].rsplit("#", 1)[1] for i in items("account-claim")}
+    assert "ab" * 16 in claims and len(claims) == 4
+    left = client("s3").list_objects_v2(Bucket=settings().offers_bucket).get("Contents", [])
+    assert not [o["Key"] for o in left if o["Key"].endswith(storage.KEYS_SUFFIX)]
+
+
+def test_claims_are_looked_up_only_when_a_bought_offers_file_is_gone(cloud):
+    """Claims are made only for sold offers' rows: while every such file is there, reading them is enough."""
+    from collections import Counter
+
+    calls: Counter = Counter()
+    client("dynamodb").meta.events.register("before-call", lambda model, **_: calls.update([model.name]))
+    operations.add_offer("c1", offer_csv(4, 3), "sandbox", 1_000, offer_id="first")
+    assert calls["BatchGetItem"] == 0
+    give(cloud, [5_000])
+    cloud.drain()  # bought and forgiven: its file is deleted, its claims remain
+    offer, _ = operations.add_offer("c1", offer_csv(4, 3), OTHER_SELLER, 1_000, offer_id="again")
+    assert calls["BatchGetItem"] >= 1 and offer.eligible_accounts == 0

@@ -169,6 +169,12 @@ def test_the_inlined_ingestion_loop_hashes_and_seals_exactly_as_the_named_functi
         opened = read_private(plaintext)
         assert opened == (code, [account.debtor_name, account.address_line, account.city, account.state, account.zip,
                                  account.account_ref[-4:], charged_off] + [""] * 5)
+    # With the keys `offers add` stored: the same items, the same claims, no hashing.
+    known = "".join(a + p for a, p in claimed)
+    again: list = []
+    assert chunk_items(message, "\n".join(lines[1:]) + "\n", sealer, b"k" * 32, "2026-01-01", b"d" * 32,
+                       lambda keys: again.extend(keys) or set(), known)[1:] == (count, face, 0)
+    assert again == claimed
 
 
 def test_ingestion_reads_quoted_and_unquoted_chunks_alike_and_refuses_changed_rows():
