@@ -561,7 +561,8 @@ def calls_section() -> list[str]:
              "the function that made them, on the emulator. Write units computed from the sizes of the items "
              "written (an update's item read back after it; a transaction's items twice), as DynamoDB bills "
              "them: moto does not report ConsumedCapacity. "
-             f"Goals: at most {CALLS_GOAL} calls and {UNITS_GOAL} write units per donation. The donation path (api, webhook, dispatcher, pool) is per gift; purchase, forgiveness and "
+             f"Goals: at most {CALLS_GOAL} calls and {UNITS_GOAL} write units per donation. "
+             "The donation path (api, webhook, dispatcher, pool) is per gift; purchase, forgiveness and "
              "letters are per portfolio, and their share per gift depends on the offers' prices (here small "
              "sample portfolios, about one account per gift).", "",
              "| function | anonymous: calls | write units | with donor details: calls | write units | "
