@@ -14,13 +14,23 @@ model-driven response serializer, which walks every attribute value's shape (mil
 item): a chunk of letters reads thousands of items.
 
 3. Stream records read straight from moto's shard (stream_records below), for the same reason.
+
+4. Set-up: moto gives every mock a new boto3 session, whose botocore loader parses the service
+models and endpoint files again (half a second a deployment); one loader serves every session
+of the process. And moto makes an RSA key for every KMS key, used only to sign, which a symmetric
+key refuses on AWS: the symmetric keys share one.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from typing import Any
+
+import botocore.loaders
+import botocore.session
+import moto.kms.models
 
 from moto.core.responses import ActionResult
 from moto.dynamodb.comparisons import get_filter_expression
@@ -101,9 +111,19 @@ def _plain_json(method: Any) -> Any:
     return answer
 
 
+_make_private_key = moto.kms.models.generate_private_key
+_unused_private_key = functools.cache(lambda: _make_private_key("RSA_2048"))
+
+
+def _private_key(key_spec: str) -> Any:
+    return _unused_private_key() if key_spec in ("SYMMETRIC_DEFAULT", "") else _make_private_key(key_spec)
+
+
 def install() -> None:
     if getattr(DynamoDBBackend, "_jubilee_speedups", False):
         return
+    botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)  # type: ignore[attr-defined]
+    moto.kms.models.generate_private_key = _private_key  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     for name in ("get_item", "query", "scan", "batch_get_item"):
         setattr(DynamoHandler, name, _plain_json(getattr(DynamoHandler, name)))
