@@ -43,7 +43,7 @@ def start(*args: str, env: dict[str, str] | None = None):
             if call("GET", f"{base}/openapi.json")[0] == 200:  # (the sample campaign is made before)
                 break
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.05)
     else:
         process.kill()
         pytest.fail(f"jubilee serve did not start: {process.stdout.read()}")
@@ -73,4 +73,4 @@ def wait_until(base, campaign, ready, seconds=30):
         figures = json.loads(call("GET", f"{base}/campaigns/{campaign}")[1])
         if ready(figures) or time.monotonic() > deadline:
             return figures
-        time.sleep(0.2)
+        time.sleep(0.05)
