@@ -8,9 +8,9 @@ import pytest
 from functions.adapters import ledger
 from functions.adapters.payments import SandboxPayments
 from functions.adapters.secrets import derived_key
-from functions.domain.money import format_cents
 from functions.domain.campaigns import Campaign
 from functions.domain.impact import SHARE_DEFINITION, abolished_share_cents
+from functions.domain.money import format_cents
 from local.sample_data import offer_csv
 from ops import cli, operations
 from tests.support import assert_books_balance, donate, figures, items, pay, text_pdf_lines
