@@ -20,6 +20,7 @@ from typing import Any, Literal
 from functions.domain.campaigns import EMAIL_ADDRESS, Campaign
 from functions.domain.gifts import PaymentConfirmed
 from functions.domain.money import format_cents
+from functions.domain.pages import site_page
 from functions.domain.receipts import Statement, link_signature
 from functions.domain.verify_page import _page  # the one page style the donors' and debtors' pages share
 
@@ -177,17 +178,18 @@ def message(campaign: Campaign, to: str, content: Content, unsubscribe_url: str,
 
 # --- the unsubscribe pages -----------------------------------------------------------------------------
 
-def unsubscribe_page(campaign_name: str, done: bool) -> str:
-    """A browser's page at the link: a button (GET never unsubscribes: mail scanners follow links), then
-    the answer. The form posts what a mail program's one-click button does."""
+def unsubscribe_page(campaign_name: str, done: bool, site_url: str, campaign_id: str) -> str:
+    """A browser's page at the link, on the site's page: a button (GET never unsubscribes: mail scanners
+    follow links), then the answer. The form posts what a mail program's one-click button does."""
     if done:
-        return _page("You are unsubscribed", f"<p>{escape(campaign_name)} will send you no more email.</p>")
+        return site_page("You are unsubscribed", f"<p>{escape(campaign_name)} will send you no more email.</p>",
+                         site_url, campaign_id)
     form = ('<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
             "<button>Unsubscribe</button></form>")
-    return _page("Unsubscribe", f"<p>Stop all email from {escape(campaign_name)}: receipts, monthly receipts "
-                                f"and the year-end statement.</p>{form}")
+    return site_page("Unsubscribe", f"<p>Stop all email from {escape(campaign_name)}: receipts, monthly receipts "
+                                    f"and the year-end statement.</p>{form}", site_url, campaign_id)
 
 
-def bad_link_page() -> str:
-    return _page("Link not recognised", "<p>This unsubscribe link is not one we sent. Use the link in the "
-                                        "email itself, whole.</p>")
+def bad_link_page(site_url: str) -> str:
+    return site_page("Link not recognised", "<p>This unsubscribe link is not one we sent. Use the link in the "
+                                            "email itself, whole.</p>", site_url)

@@ -9,6 +9,9 @@ from collections.abc import Mapping
 
 from functions.domain.money import is_cents
 
+# How the share is reckoned, as the dashboard and the receipts say it in one line.
+SHARE_DEFINITION = "gift ÷ total raised × face value forgiven, rounded down to the cent"
+
 
 def abolished_share_cents(gift_cents: int, raised_cents: int, face_value_forgiven_cents: int) -> int:
     """A donor's share of the debt abolished so far: gift ÷ total raised × face value forgiven, rounded

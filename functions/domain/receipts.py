@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from functions.domain.impact import SHARE_DEFINITION, abolished_share_cents
 from functions.domain.money import format_cents
 
 
@@ -78,12 +79,23 @@ def issuer_lines(campaign: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def abolished_share(given_cents: int, figures: Mapping[str, Any]) -> dict[str, int]:
+    """What a donor's gifts (net of refunds) have abolished so far, from the campaign's public figures
+    (`raised_cents`, `face_value_forgiven_cents`): the dashboard's reckoning (functions/domain/impact.py)."""
+    return {"abolished_share_cents": abolished_share_cents(
+        max(given_cents, 0), figures["raised_cents"], figures["face_value_forgiven_cents"])}
+
+
 def receipt(donation: Mapping[str, Any], campaign: Mapping[str, Any],
-            installments: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
+            installments: Iterable[Mapping[str, Any]] = (), figures: Mapping[str, Any] | None = None
+            ) -> dict[str, Any]:
     """A confirmed gift's receipt, for its donor only (the link is signed); never published. A gift recorded
-    by hand (a check, cash, a wire) says how it was paid, and its reference."""
+    by hand (a check, cash, a wire) says how it was paid, and its reference. With the campaign's public
+    `figures`, its share of the debt abolished so far (a monthly gift's: all its months on the receipt)."""
     line = receipt_line(donation)
     donor = donation.get("donor") or {}
+    months = [receipt_line(i) for i in installments if i.get("status") == "confirmed"]
+    share = abolished_share(line.net_cents + sum(m.net_cents for m in months), figures) if figures else {}
     return {
         "receipt_number": f"{line.campaign_id}/{line.donation_id}", "campaign": campaign["name"],
         "organisation": campaign.get("legal_name") or campaign["name"], "ein": campaign.get("ein") or None,
@@ -96,8 +108,8 @@ def receipt(donation: Mapping[str, Any], campaign: Mapping[str, Any],
         "pledge_ended": bool(donation.get("ended_at")),
         "donor_name": donor.get("name"), "tax_statement": campaign.get("tax_statement") or "",
         "statements": tax_lines(campaign),
-        "installments": [receipt_line(i).__dict__ for i in installments if i.get("status") == "confirmed"],
-    } | ({"method": donation["method"], "reference": donation["reference"]} if donation.get("method") else {})
+        "installments": [m.__dict__ for m in months],
+    } | share | ({"method": donation["method"], "reference": donation["reference"]} if donation.get("method") else {})
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,16 @@ def fee_note(covered_cents: int, currency: str) -> str:
             "fee; what the fee does not use goes to the pool that buys debt.")
 
 
+def share_fact(answer: Mapping[str, Any], currency: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """The share of the debt abolished so far, as a fact and the line that says how it is reckoned."""
+    if "abolished_share_cents" not in answer:
+        return [], []
+    return ([("Debt abolished so far by your giving", _money(answer["abolished_share_cents"], currency))],
+            [f"Debt abolished so far by your giving: your share of all the debt {answer['campaign']} has bought "
+             f"and forgiven, {SHARE_DEFINITION}. Every gift is pooled, so it grows as the campaign forgives "
+             "more."])
+
+
 def gift_document(answer: Mapping[str, Any], campaign: Mapping[str, Any]) -> Document:
     """The receipt of one gift (`answer`: what `receipt` made of it)."""
     currency = answer["currency"]
@@ -142,10 +164,11 @@ def gift_document(answer: Mapping[str, Any], campaign: Mapping[str, Any]) -> Doc
     if answer.get("method"):  # recorded by hand: a check, cash, a wire
         facts.append(("Paid by", f"{answer['method']}, reference {answer['reference']}"))
     facts.append(("To", f"{campaign['name']}"))
+    share, definition = share_fact(answer, currency)
     notes = ([fee_note(answer["covered_fees_cents"], currency)] if answer["covered_fees_cents"] else [])
     installments = [ReceiptLine(**i) for i in answer["installments"]]
-    return Document("Receipt for your gift", issuer_lines(campaign), facts, installments,
-                    notes + list(answer["statements"]))
+    return Document("Receipt for your gift", issuer_lines(campaign), facts + share, installments,
+                    notes + definition + list(answer["statements"]))
 
 
 @dataclass(frozen=True)
@@ -169,19 +192,23 @@ def year_end_statement(donations: Iterable[Mapping[str, Any]], email: str, year:
     return Statement(email, year, tuple(sorted(lines, key=lambda line: (line.date, line.donation_id))))
 
 
-def statement_answer(statement: Statement, campaign: Mapping[str, Any]) -> dict[str, Any]:
-    """A donor's year in one campaign, for the donor (the link is signed): each gift, and the totals."""
+def statement_answer(statement: Statement, campaign: Mapping[str, Any],
+                     figures: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A donor's year in one campaign, for the donor (the link is signed): each gift, and the totals; with
+    the campaign's public `figures`, the year's gifts' share of the debt abolished so far."""
     return {"campaign": campaign["name"], "organisation": campaign.get("legal_name") or campaign["name"],
             "ein": campaign.get("ein") or None, "year": statement.year,
             "tax_deductible": campaign.get("entity_type") == "501c3", "goods_or_services_provided": False,
             "gifts": [line.__dict__ | {"net_cents": line.net_cents} for line in statement.lines],
-            "totals": statement.totals(), "statements": tax_lines(campaign, len(statement.lines))}
+            "totals": statement.totals(), "statements": tax_lines(campaign, len(statement.lines))
+            } | (abolished_share(statement.totals().get(figures["currency"], 0), figures) if figures else {})
 
 
 def statement_document(answer: Mapping[str, Any], campaign: Mapping[str, Any]) -> Document:
     facts = [("Year", str(answer["year"])), ("To", campaign["name"]), ("Gifts", str(len(answer["gifts"])))]
     facts += [(f"Total given ({currency}, net of refunds)", _money(total, currency))
               for currency, total in sorted(answer["totals"].items())]
+    share, definition = share_fact(answer, campaign["currency"])
     gifts = [ReceiptLine(**{k: v for k, v in g.items() if k != "net_cents"}) for g in answer["gifts"]]
-    return Document(f"Your gifts in {answer['year']}", issuer_lines(campaign), facts, gifts,
-                    list(answer["statements"]))
+    return Document(f"Your gifts in {answer['year']}", issuer_lines(campaign), facts + share, gifts,
+                    definition + list(answer["statements"]))

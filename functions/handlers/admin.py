@@ -21,6 +21,7 @@ from functions.domain.offline import EXPENSE_ID_SHAPE, Expense
 from functions.domain.purchase import campaign_of
 from functions.handlers.http import ApiError, make_app, unknown_campaign
 from functions.services import purchases as purchase_service
+from functions.services.ports import ApprovalStore
 
 logger = Logger()
 router = Router()
@@ -91,19 +92,31 @@ def _decided(what: str, item_id: str,
 
 @router.post("/admin/plans/<plan_id>/approve", summary="Approve a proposed plan (IAM)", tags=["admin"])
 def approve(plan_id: PlanId) -> dict:
-    return _decided("plan", plan_id, lambda campaign, _, caller: purchase_service.approve(
-        purchases.DynamoApprovalStore(), campaign, plan_id, caller), _plan_view)
+    return _approved("plan", plan_id, purchases.DynamoApprovalStore(), _plan_view)
+
+
+def _approved(what: str, item_id: str, store: ApprovalStore,
+              view: Callable[[Mapping[str, Any], Campaign], dict[str, Any]]) -> dict:
+    """Count the signed caller's approval of a proposed plan or expense (one approval path for both)."""
+    return _decided(what, item_id, lambda campaign, _, caller: purchase_service.approve(
+        store, campaign, item_id, caller), view)
 
 
 @router.post("/admin/plans/<plan_id>/reject", summary="Reject a proposed plan: its funds return (IAM)",
              tags=["admin"])
 def reject(plan_id: PlanId) -> dict:
-    def void(_: Campaign, item: Mapping[str, Any], caller: str) -> Mapping[str, Any] | None:
-        voided = purchases.DynamoPurchaseStore().void(purchases.plan_from_item(item), f"rejected by {caller}",
-                                                      reopen=True)
-        return (purchases.load_plan(plan_id) or item) if voided else None
+    return _rejected("plan", plan_id, lambda item, why: purchases.DynamoPurchaseStore().void(
+        purchases.plan_from_item(item), why, reopen=True), lambda _: purchases.load_plan(plan_id), _plan_view)
 
-    return _decided("plan", plan_id, void, _plan_view)
+
+def _rejected(what: str, item_id: str, void: Callable[[Mapping[str, Any], str], bool],
+              reload: Callable[[Campaign], Mapping[str, Any] | None],
+              view: Callable[[Mapping[str, Any], Campaign], dict[str, Any]]) -> dict:
+    """Reject a proposed plan or expense: its hold voided (the funds back in the pool), once."""
+    def decide(campaign: Campaign, item: Mapping[str, Any], caller: str) -> Mapping[str, Any] | None:
+        return (reload(campaign) or item) if void(item, f"rejected by {caller}") else None
+
+    return _decided(what, item_id, decide, view)
 
 
 def _expense_view(item: Mapping[str, Any], campaign: Campaign) -> dict[str, Any]:
@@ -122,18 +135,14 @@ def list_expenses(campaign_id: CampaignId) -> dict:
 
 @router.post("/admin/expenses/<expense_id>/approve", summary="Approve a proposed expense (IAM)", tags=["admin"])
 def approve_expense(expense_id: ExpenseId) -> dict:
-    return _decided("expense", expense_id, lambda campaign, _, caller: purchase_service.approve(
-        offline.ExpenseApprovalStore(), campaign, expense_id, caller), _expense_view)
+    return _approved("expense", expense_id, offline.ExpenseApprovalStore(), _expense_view)
 
 
 @router.post("/admin/expenses/<expense_id>/reject", summary="Reject a proposed expense: its funds return (IAM)",
              tags=["admin"])
 def reject_expense(expense_id: ExpenseId) -> dict:
-    def void(campaign: Campaign, item: Mapping[str, Any], caller: str) -> Mapping[str, Any] | None:
-        voided = offline.void(Expense.from_dict(item), f"rejected by {caller}")
-        return (offline.load(campaign.campaign_id, expense_id) or item) if voided else None
-
-    return _decided("expense", expense_id, void, _expense_view)
+    return _rejected("expense", expense_id, lambda item, why: offline.void(Expense.from_dict(item), why),
+                     lambda campaign: offline.load(campaign.campaign_id, expense_id), _expense_view)
 
 
 app = make_app(router)  # PlanId's pattern is the format purchase.plan_id_for makes

@@ -47,20 +47,21 @@ def _refuse(form: str, status: int, error: str, message: str, field: str | None 
     """A link that does not work: a page for a person, the API's error for the rest."""
     if form != "html":
         raise ApiError(status, error, message, field)
-    return Response(status, HTML, message_page("This link does not work", message, _site()))
+    return Response(status, HTML, message_page("This link does not work", message, settings().site_url))
 
 
 def _site(campaign_id: str = "") -> str:
     return f"{settings().site_url}?campaign={campaign_id}" if campaign_id else settings().site_url
 
 
-def _answer(form: str, answer: dict[str, Any], doc: Document, links: dict[str, tuple[str, str]], name: str) -> Any:
+def _answer(form: str, answer: dict[str, Any], doc: Document, links: dict[str, tuple[str, str]], name: str,
+            campaign_id: str) -> Any:
     """`links`: name -> (what a page calls it, URL); an API client gets them by name."""
     if form == "pdf":
         return Response(200, "application/pdf", document_pdf(doc.lines(), doc.title),
                         headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
     if form == "html":
-        return Response(200, HTML, document_page(doc, list(links.values())))
+        return Response(200, HTML, document_page(doc, list(links.values()), settings().site_url, campaign_id))
     return answer | {"links": {key: url for key, (_, url) in links.items()}}
 
 
@@ -75,11 +76,13 @@ def donor_receipt(campaign_id: CampaignId, donation_id: DonationId, sig: Signatu
     if form == "html" and donation is not None and donation["status"] == "pending":
         # Where a hosted checkout sends the donor back: the payment's webhook may be a moment behind.
         return Response(200, HTML, message_page("Thank you", "Your payment is being confirmed: reload this page in a "
-                                                             "moment to see your receipt.", _site(campaign_id)))
+                                                             "moment to see your receipt.", settings().site_url,
+                                                campaign_id))
     if donation is None or campaign is None or donation["status"] != "confirmed":
         return _refuse(form, 404, "no_receipt", "no receipt at this link yet: the gift is not paid")
     later = ledger.installments(campaign_id, donation_id) if donation.get("frequency") == "monthly" else []
-    answer = receipt(donation | {"donor": donors.opened(donation) or {}}, campaign.to_dict(), later)
+    answer = receipt(donation | {"donor": donors.opened(donation) or {}}, campaign.to_dict(), later,
+                     ledger.public_figures(campaign_id))
     url = receipt_links.receipt_url(campaign_id, donation_id)
     links = {"pdf": ("Download this receipt as a PDF", f"{url}&format=pdf")}
     if donation.get("donor_ref"):
@@ -89,7 +92,8 @@ def donor_receipt(campaign_id: CampaignId, donation_id: DonationId, sig: Signatu
     if donation.get("frequency") == "monthly" and not donation.get("ended_at"):
         links["manage"] = ("Change or stop your monthly gift", receipt_links.manage_url(campaign_id, donation_id))
     links["campaign"] = ("Back to the campaign", _site(campaign_id))
-    return _answer(form, answer, gift_document(answer, campaign.to_dict()), links, f"receipt-{donation_id}")
+    return _answer(form, answer, gift_document(answer, campaign.to_dict()), links, f"receipt-{donation_id}",
+                   campaign_id)
 
 
 @router.get("/statements/<campaign_id>/<donor_ref>/<year>", summary="A donor's gifts in a year (signed link)",
@@ -106,11 +110,11 @@ def donor_statement(campaign_id: CampaignId, donor_ref: Annotated[str, Path(patt
     statement = year_end_statement(donors.donations_of(campaign_id, donor_ref) if campaign else [], "", year)
     if campaign is None or not statement.lines:
         return _refuse(form, 404, "no_statement", f"no gifts at this link in {year}")
-    answer = statement_answer(statement, campaign.to_dict())
+    answer = statement_answer(statement, campaign.to_dict(), ledger.public_figures(campaign_id))
     url = receipt_links.statement_url(campaign_id, donor_ref, year)
     links = {"pdf": ("Download this statement as a PDF", f"{url}&format=pdf"),
              "campaign": ("Back to the campaign", _site(campaign_id))}
-    return _answer(form, answer, statement_document(answer, campaign.to_dict()), links, f"gifts-{year}")
+    return _answer(form, answer, statement_document(answer, campaign.to_dict()), links, f"gifts-{year}", campaign_id)
 
 
 def _monthly(campaign_id: str, donation_id: str, sig: str, form: str) -> tuple[dict[str, Any], Campaign] | Response:
@@ -126,7 +130,7 @@ def _monthly(campaign_id: str, donation_id: str, sig: str, form: str) -> tuple[d
 def _stopped(campaign_id: str) -> Response:
     return Response(200, HTML, message_page("Your monthly gift is stopped",
                                             "No further payments will be taken. Thank you for what you gave.",
-                                            _site(campaign_id)))
+                                            settings().site_url, campaign_id))
 
 
 @router.get("/receipts/<campaign_id>/<donation_id>/manage", summary="Change or stop a monthly gift (signed link)",
@@ -143,7 +147,7 @@ def manage_gift(campaign_id: CampaignId, donation_id: DonationId, sig: Signature
         form = ('<form method="post"><p>Stop this monthly gift: no further payments will be taken.</p>'
                 '<button type="submit">Stop my monthly gift</button></form>')
         return Response(200, HTML, message_page("Your monthly gift", "A sandbox gift: no real money moves.",
-                                                _site(campaign_id), form))
+                                                settings().site_url, campaign_id, form))
     from functions.adapters.stripe_payments import StripePayments
 
     try:
@@ -152,7 +156,8 @@ def manage_gift(campaign_id: CampaignId, donation_id: DonationId, sig: Signature
         portal = stripe.portal_url(donation_id, receipt_links.receipt_url(campaign_id, donation_id))
     except (ProviderUnavailable, UnknownProvider) as error:
         logger.warning("portal not opened", extra={"campaign_id": campaign_id, "reason": str(error)})
-        return Response(503, HTML, message_page("Please try again shortly", str(error), _site(campaign_id)))
+        return Response(503, HTML, message_page("Please try again shortly", str(error), settings().site_url,
+                                                             campaign_id))
     return Response(303, HTML, "", headers={"Location": portal})
 
 

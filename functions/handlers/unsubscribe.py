@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from functions.adapters import email as outbox_mail
 from functions.adapters import ledger
+from functions.adapters.aws import settings
 from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import CAMPAIGN_ID_SHAPE
 from functions.domain.email import bad_link_page, unsubscribe_page, unsubscribe_signature_ok
@@ -31,11 +32,11 @@ HTML = "text/html; charset=utf-8"
 def _answer(campaign_id: str, donor: str, sig: str, unsubscribing: bool) -> Response:
     campaign = ledger.load_campaign(campaign_id)
     if campaign is None or not unsubscribe_signature_ok(derived_key("unsubscribe"), campaign_id, donor, sig):
-        return Response(404, HTML, bad_link_page())
+        return Response(404, HTML, bad_link_page(settings().site_url))
     if unsubscribing:
         first = outbox_mail.unsubscribe(campaign_id, donor)
         logger.info("donor unsubscribed", extra={"campaign_id": campaign_id, "first_time": first})
-    return Response(200, HTML, unsubscribe_page(campaign.name, done=unsubscribing))
+    return Response(200, HTML, unsubscribe_page(campaign.name, unsubscribing, settings().site_url, campaign_id))
 
 
 @router.get("/unsubscribe/<campaign_id>/<donor>", summary="A donor's unsubscribe page (signed link)",

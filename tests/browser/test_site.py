@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -356,19 +357,39 @@ def test_a_campaign_in_pounds_takes_gifts_in_pounds_on_its_page(site, browser):
     assert visit.foreign_requests() == [] and visit.errors == []
 
 
-def test_a_donors_receipt_page_passes_axe(site, browser):
+def test_a_donors_receipt_its_mail_and_the_unsubscribe_page_pass_axe(site, browser):
+    """The pages a donor reaches from their mail (the receipt, the unsubscribe page) read as the site does;
+    so does `jubilee serve`'s local outbox, where a person follows that mail."""
     base, _ = site
-    status, body = call("POST", f"{base}/campaigns/demo/donations", {"amount_cents": 2_500},
+    status, body = call("POST", f"{base}/campaigns/demo/donations",
+                        {"amount_cents": 2_500, "donor": {"email": "axe@example.org"}},
                         {"Idempotency-Key": "receipt-page"})
     assert status == 201, body
     answer = json.loads(body)
     assert call("POST", answer["checkout_url"])[0] == 200
     visit = Visit(browser, base)
-    response = visit.page.goto(answer["receipt_url"])
-    if "text/html" not in response.headers.get("content-type", ""):
-        pytest.skip("the receipt link answers JSON: its HTML page is the receipts work of issue 15")
+    visit.page.goto(answer["receipt_url"])
+    assert visit.page.locator("header, main, footer").count() == 3 and visit.page.locator("h1").count() == 1
+    assert "Debt abolished so far by your giving" in visit.page.text_content("main")
     visit.screenshot("receipt")
     assert visit.accessibility_problems() == []
+    visit.page.emulate_media(media="print")  # printed: the receipt alone, without the site's header and links
+    assert not visit.page.is_visible("header") and not visit.page.is_visible("nav")
+    assert visit.page.is_visible("dl.facts")
+    visit.page.emulate_media(media="screen")
+    deadline, mine = time.monotonic() + 20, []
+    while not mine and time.monotonic() < deadline:
+        mine = [m for m in json.loads(call("GET", f"{base}/_local/mail.json")[1]) if m["to"] == "axe@example.org"]
+        time.sleep(0.2)
+    assert mine, "no receipt mail in the local outbox"
+    visit.page.goto(f"{base}/_local/mail")
+    visit.screenshot("local-mail")
+    assert visit.accessibility_problems() == []
+    visit.page.goto(mine[0]["list_unsubscribe"].strip("<>"))
+    assert visit.page.text_content("h1") == "Unsubscribe" and visit.page.locator("header, main, footer").count() == 3
+    visit.screenshot("unsubscribe")
+    assert visit.accessibility_problems() == []
+    assert visit.foreign_requests() == [] and visit.errors == []
 
 
 def test_the_pages_format_money_as_the_api_and_the_cli_do(site, browser):

@@ -9,6 +9,9 @@ from functions.adapters import ledger
 from functions.adapters.payments import SandboxPayments
 from functions.adapters.secrets import derived_key
 from functions.domain.campaigns import Campaign
+from functions.domain.impact import SHARE_DEFINITION, abolished_share_cents
+from functions.domain.money import format_cents
+from local.sample_data import offer_csv
 from ops import cli, operations
 from tests.support import assert_books_balance, donate, figures, items, pay, text_pdf_lines
 
@@ -58,6 +61,24 @@ def test_a_501c3_receipt_of_250_dollars_or_more_holds_what_the_irs_asks_for_in_i
     assert NO_GOODS in answer["statements"]
     logged = capsys.readouterr().out + caplog.text
     assert "Lovelace" not in logged and "ada@example.org" not in logged and "Springfield" not in logged
+
+
+def test_the_receipt_and_the_statement_show_the_donors_share_of_the_debt_abolished_so_far(cloud):
+    operations.add_offer("c1", offer_csv(3, 1, prefix="OFFER"), "sandbox", 1_500, offer_id="offer-a")
+    donation = paid(cloud, 3_000, donor={"email": "ada@example.org"})
+    paid(cloud, 2_000, key="k2")
+    cloud.drain()  # the pool buys the offer and forgives it
+    f = figures(cloud)
+    assert f["face_value_forgiven_cents"] > 0 and f["raised_cents"] == 5_000
+    share = abolished_share_cents(3_000, 5_000, f["face_value_forgiven_cents"])
+    answer, page, pdf = three_ways(cloud, donation["receipt_url"])
+    assert answer["abolished_share_cents"] == share > 0
+    for text in (page, pdf):
+        assert f"Debt abolished so far by your giving: {format_cents(share)}" in text.replace("</dt><dd>", ": ")
+        assert SHARE_DEFINITION in text
+    statement, page, pdf = three_ways(cloud, answer["links"]["statement"])
+    assert statement["abolished_share_cents"] == share
+    assert all(format_cents(share) in text and SHARE_DEFINITION in text for text in (page, pdf))
 
 
 def test_a_receipt_of_a_campaign_that_is_not_a_501c3_says_the_gift_is_not_deductible(cloud):

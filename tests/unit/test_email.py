@@ -77,8 +77,8 @@ def test_unsubscribe_links_are_signed_per_donor_and_campaign():
     assert not mail.unsubscribe_signature_ok(KEY, "c2", "donor-a", sig)
     assert not mail.unsubscribe_signature_ok(KEY, "c1", "donor-b", sig)
     assert not mail.unsubscribe_signature_ok(KEY, "c1", "donor-a", "é" + sig[1:])  # non-ASCII: a miss, not a crash
-    assert "<form method=\"post\">" in mail.unsubscribe_page("Fund", done=False)
-    assert "no more email" in mail.unsubscribe_page("Fund", done=True)
+    assert "<form method=\"post\">" in mail.unsubscribe_page("Fund", False, "https://site.example/", "c1")
+    assert "no more email" in mail.unsubscribe_page("Fund", True, "https://site.example/", "c1")
 
 
 @pytest.mark.parametrize("to", ["ådä@example.org", "a@b.example\r\nBcc: x@y.example", "", "no-at-sign"])
