@@ -31,7 +31,6 @@ from typing import Any
 import botocore.loaders
 import botocore.session
 import moto.kms.models
-
 from moto.core.responses import ActionResult
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
