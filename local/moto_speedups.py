@@ -121,8 +121,8 @@ def _private_key(key_spec: str) -> Any:
 def install() -> None:
     if getattr(DynamoDBBackend, "_jubilee_speedups", False):
         return
-    botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)  # type: ignore[attr-defined]
-    moto.kms.models.generate_private_key = _private_key  # type: ignore[attr-defined]
+    botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
+    moto.kms.models.generate_private_key = _private_key
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     for name in ("get_item", "query", "scan", "batch_get_item"):
         setattr(DynamoHandler, name, _plain_json(getattr(DynamoHandler, name)))
