@@ -74,7 +74,8 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
         payments = provider(campaign.payments)
         checkout_url = payments.start_checkout(campaign, donation_id, charged, covered)
     except (ProviderUnavailable, UnknownProvider) as error:
-        logger.warning("checkout not opened", extra={"campaign_id": campaign_id, "reason": str(error)})
+        # The error's kind, never its text: a provider's message may quote the donor (an email, a name).
+        logger.warning("checkout not opened", extra={"campaign_id": campaign_id, "reason": type(error).__name__})
         raise ApiError(503, "payments_unavailable", "the payment provider is unavailable; retry shortly",
                        "path.campaign_id") from None
     try:

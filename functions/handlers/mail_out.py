@@ -47,8 +47,8 @@ def send(message: dict[str, Any]) -> None:
         raw = email.message(campaign, donor["email"], _content(campaign, message, gifts, donor.get("name")),
                             email.unsubscribe_link(settings().site_url, derived_key("unsubscribe"), cid, ref),
                             clock.now())
-    except email.Undeliverable as undeliverable:
-        logger.info("email not sent", extra=about | {"reason": str(undeliverable)})
+    except email.Undeliverable:  # the reason, never the address
+        logger.info("email not sent", extra=about | {"reason": "the address is not plain ASCII"})
         return
     sent = outbox_mail.send_once(cid, key, kind, campaign.email_from, donor["email"], raw)
     logger.info("email sent" if sent else "email sent before", extra=about)

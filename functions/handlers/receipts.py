@@ -155,7 +155,8 @@ def manage_gift(campaign_id: CampaignId, donation_id: DonationId, sig: Signature
         assert isinstance(stripe, StripePayments)
         portal = stripe.portal_url(donation_id, receipt_links.receipt_url(campaign_id, donation_id))
     except (ProviderUnavailable, UnknownProvider) as error:
-        logger.warning("portal not opened", extra={"campaign_id": campaign_id, "reason": str(error)})
+        # The error's kind, never its text: a provider's message may quote the customer (an email, a name).
+        logger.warning("portal not opened", extra={"campaign_id": campaign_id, "reason": type(error).__name__})
         return Response(503, HTML, message_page("Please try again shortly", str(error), settings().site_url,
                                                              campaign_id))
     return Response(303, HTML, "", headers={"Location": portal})
