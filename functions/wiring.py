@@ -13,7 +13,7 @@ from dataclasses import dataclass
 # Every stage queue, in flow order. The wiring table builds one queue per name.
 STAGES = ("donations", "purchases", "forgiveness", "letters", "email")
 
-LEDGER, IDEMPOTENCY = "ledger", "idempotency"  # tables
+LEDGER = "ledger"  # the one table (pledges need no idempotency table: adapters/pledges.py)
 OFFERS, LETTERS = "offers", "letters"  # buckets
 APP_SECRET = "app-secret"
 PII_KEY = "pii-key"  # wraps each portfolio's private debtor-data key: forgiveness may wrap, only letters unwrap
@@ -31,7 +31,6 @@ class Resource:
 
 RESOURCES: tuple[Resource, ...] = (
     Resource(LEDGER, "TABLE_NAME", "TableName"),
-    Resource(IDEMPOTENCY, "IDEMPOTENCY_TABLE_NAME", "IdempotencyTableName"),
     Resource(OFFERS, "OFFERS_BUCKET", "OffersBucketName"),
     Resource(LETTERS, "LETTERS_BUCKET", "LettersBucketName"),
     Resource(APP_SECRET, "APP_SECRET_ID", "AppSecretArn"),

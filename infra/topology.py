@@ -15,7 +15,6 @@ from functions.wiring import (
     DONOR_KEY,
     EMAIL_CONFIGURATION_SET,
     EMAIL_IDENTITY,
-    IDEMPOTENCY,
     INDEXES,
     LEDGER,
     LETTERS,
@@ -87,7 +86,7 @@ class Schedule:
 
 FUNCTIONS: tuple[Function, ...] = (
     Function("api", "functions.handlers.api.handler", 10,
-             grants=("ledger:write", "idempotency:write", "secret:read", "stripe-secret:read", "donor-key:use")),
+             grants=("ledger:write", "secret:read", "stripe-secret:read", "donor-key:use")),
     Function("webhook", "functions.handlers.webhook.handler", 10,
              grants=("ledger:write", "secret:read", "stripe-secret:read")),
     Function("admin", "functions.handlers.admin.handler", 10, grants=("ledger:write",)),
@@ -193,7 +192,7 @@ METRIC_ALARMS: tuple[MetricAlarm, ...] = (
 )
 
 # Names used where nothing generates them: the local emulator, and operator commands given --endpoint-url.
-LOCAL_NAMES = {LEDGER: "jubilee-ledger", IDEMPOTENCY: "jubilee-idempotency", OFFERS: "jubilee-offers",
+LOCAL_NAMES = {LEDGER: "jubilee-ledger", OFFERS: "jubilee-offers",
                LETTERS: "jubilee-letters", APP_SECRET: "jubilee/app-secret", STRIPE_SECRET: "jubilee/stripe",
                LOB_SECRET: "jubilee/lob",
                PII_KEY: "alias/jubilee-pii", DONOR_KEY: "alias/jubilee-donors"}
