@@ -116,6 +116,7 @@ def count_calls(donations: int, batch_size: int | None = None, named: bool = Fal
     from functions.adapters import aws
     from functions.adapters.payments import SandboxPayments
     from functions.adapters.secrets import derived_key
+    from functions.wiring import PACKED_STAGES
     from local.emulator import LocalCloud, current_function
     from local.sample_data import seed_campaign
 
@@ -154,7 +155,7 @@ def count_calls(donations: int, batch_size: int | None = None, named: bool = Fal
 
         aws.reset()
         seed_campaign(cloud)
-        batch_every = cloud.batch_sizes["donations"]
+        batch_every = batch_size or PACKED_STAGES["donations"]  # a packed message's worth (relay, then pool)
         sandbox = SandboxPayments(derived_key("sandbox-webhook"), cloud.public_base_url)
         for n in range(donations):
             body = {"amount_cents": 5_000 + n, "currency": "USD"}

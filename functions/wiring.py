@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 # Every stage queue, in flow order. The wiring table builds one queue per name.
 STAGES = ("donations", "purchases", "forgiveness", "letters", "email")
+# Stages whose consumer books many messages at once (the pool: a batch of gifts a transaction): the relay packs
+# up to this many outbox items into one queue message, so a busy campaign's gifts cost a tenth of the SQS calls.
+PACKED_STAGES = {"donations": 40}
 
 LEDGER = "ledger"  # the one table (pledges need no idempotency table: adapters/pledges.py)
 OFFERS, LETTERS = "offers", "letters"  # buckets
