@@ -172,6 +172,10 @@ def _best(budget: int, items: Sequence[Offer], objective: Objective, share: int 
     if core.best[0] < ceiling:
         ceiling = min(ceiling, _cardinality_bound(budget, prices, values))
     if core.best[0] < ceiling:
+        found, bound = _fixed_and_paired(budget, prices, values, brk, core.chosen(), max_states)
+        core.adopt(found)
+        ceiling = min(ceiling, bound)
+    if core.best[0] < ceiling:
         core.expand(max_states)
         ceiling = min(ceiling, core.ceiling())
     return _Search(core.best[0], core.best[1], tuple(sorted(core.chosen())), exact=core.best[0] >= ceiling,
@@ -204,6 +208,82 @@ def _cardinality_bound(budget: int, prices: Sequence[int], values: Sequence[int]
         else:
             low = left
     return min(bound(m, exactly=True) for m in range(low, high + 1))
+
+
+def _fixed_and_paired(budget: int, prices: Sequence[int], values: Sequence[int], brk: int, chosen: set[int],
+                      max_sets: int) -> tuple[set[int], int]:
+    """The best set found and a proven bound on any plan's value; they are equal unless max_sets ran out.
+
+    Relative to the LP's plan (items[:brk]) at the break ratio r, every plan is worth the LP bound less
+    |v - r p| for each item it toggles (drops from the LP's plan or adds to it), less r per cent left
+    unspent. So a plan within a gap of the LP bound toggles only items whose |v - r p| is below the gap
+    (the rest are fixed: Dembo-Hammer's reduction), and few of them. Those free items are split in two
+    halves; each half's toggle sets that cost less than the gap are listed, and each set of one half is
+    paired with the most valuable of the other half's that still fits (Horowitz-Sahni). The gap starts
+    small and grows until it reaches the incumbent's: each gap tried and passed proves the plans within
+    it, and the sets listed grow steeply with the gap, so the last gap tried costs most of the work.
+    Near-equal offers, whose best plan misses the LP bound, are proven this way: a few dozen items stay
+    free and a few tens of thousands of sets are listed. In integers: reduced values are scaled by p_b."""
+    v_b, p_b = values[brk], prices[brk]
+    room = budget - sum(prices[:brk])  # what the LP's plan leaves unspent; in the LP the break item fills it
+    lp, base = sum(values[:brk]) * p_b + room * v_b, sum(values[:brk])  # the LP bound (x p_b); the LP's plan
+    costs = sorted((abs(v * p_b - v_b * p), i) for i, (v, p) in enumerate(zip(values, prices, strict=True)))
+    value = sum(values[i] for i in chosen)
+    needed = lp - (value + 1) * p_b  # a better plan toggles items whose reduced values sum to at most this
+    bound, spare = lp // p_b, needed // 16
+    while needed >= 0:
+        spare = min(needed, spare)
+        free = costs[:bisect_right(costs, (spare, len(costs)))]
+        halves = [_toggle_sets([(c, -prices[i] if i < brk else prices[i], -values[i] if i < brk else values[i], i)
+                                for c, i in half], spare, max_sets) for half in (free[0::2], free[1::2])]
+        if halves[0] is None or halves[1] is None:
+            break  # past the limit: the last gap passed still bounds every plan
+        max_sets -= len(halves[0]) + len(halves[1])
+        gain, toggled = _pair(halves[0], halves[1], room)
+        if base + gain > value:
+            chosen, value = set(range(brk)).symmetric_difference(toggled), base + gain
+            needed = lp - (value + 1) * p_b
+        if spare >= needed:
+            return chosen, value  # every plan better than this one would have been listed
+        bound = max(value, (lp - spare - 1) // p_b)  # plans not listed lose more than spare to the LP bound
+        spare = spare * 5 // 4 + 1
+    return chosen, min(bound, lp // p_b) if needed >= 0 else value
+
+
+def _pair(ones: Sequence[tuple[int, int, tuple[int, ...]]], others: Sequence[tuple[int, int, tuple[int, ...]]],
+          room: int) -> tuple[int, tuple[int, ...]]:
+    """The most valuable union of a set from each list (added price, added value, items) within room."""
+    others = sorted(others)
+    weights, best_upto = [w for w, _, _ in others], []  # best_upto[k]: the most valuable among others[:k + 1]
+    for k, (_, v, _) in enumerate(others):
+        best_upto.append(k if not best_upto or v > others[best_upto[-1]][1] else best_upto[-1])
+    gain, toggled = 0, ()  # both empty: the LP's plan, which fits
+    for w, v, items in ones:
+        fits = bisect_right(weights, room - w) - 1
+        if fits >= 0 and v + others[best_upto[fits]][1] > gain:
+            gain, toggled = v + others[best_upto[fits]][1], items + others[best_upto[fits]][2]
+    return gain, toggled
+
+
+def _toggle_sets(items: Sequence[tuple[int, int, int, int]], spare: int,
+                 most: int) -> list[tuple[int, int, tuple[int, ...]]] | None:
+    """Every set of items (reduced cost, added price, added value, index; cheapest first) whose costs sum
+    to at most spare, as (added price, added value, indices); None past most of them. Depth first, each
+    set made once from the one without its last item."""
+    sets: list[tuple[int, int, tuple[int, ...]]] = [(0, 0, ())]
+    stack = [(0, 0, 0, 0, ())]
+    while stack:
+        start, cost, w, v, toggled = stack.pop()
+        for k in range(start, len(items)):
+            c, dw, dv, i = items[k]
+            if cost + c > spare:
+                break  # cheapest first: no later item fits either
+            grown = (w + dw, v + dv, (*toggled, i))
+            sets.append(grown)
+            stack.append((k + 1, cost + c, *grown))
+        if len(sets) > most:
+            return None
+    return sets
 
 
 def _improve(budget: int, prices: Sequence[int], values: Sequence[int], brk: int, chosen: set[int]) -> set[int]:
