@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 Objective = Literal["face_value", "people"]
 MAX_STATES = 600_000  # partial plans considered in one solve before it gives up (seconds, not minutes)
+MAX_SETS = 300_000  # toggle sets the pairing step lists in one solve before it gives up
 BEAM = 200  # partial plans the quick first pass keeps
 SWAP_CORE, SWAP_ROUNDS = 60, 8  # the local search: offers either side of the break, passes
 MAX_RESOLVES = 3  # close calls solved again with the offer forced in, to explain them exactly
@@ -172,7 +173,7 @@ def _best(budget: int, items: Sequence[Offer], objective: Objective, share: int 
     if core.best[0] < ceiling:
         ceiling = min(ceiling, _cardinality_bound(budget, prices, values))
     if core.best[0] < ceiling:
-        found, bound = _fixed_and_paired(budget, prices, values, brk, core.chosen(), max_states)
+        found, bound = _fixed_and_paired(budget, prices, values, brk, core.chosen(), MAX_SETS // share)
         core.adopt(found)
         ceiling = min(ceiling, bound)
     if core.best[0] < ceiling:
@@ -234,53 +235,61 @@ def _fixed_and_paired(budget: int, prices: Sequence[int], values: Sequence[int],
     while needed >= 0:
         spare = min(needed, spare)
         free = costs[:bisect_right(costs, (spare, len(costs)))]
-        halves = [_toggle_sets([(c, -prices[i] if i < brk else prices[i], -values[i] if i < brk else values[i], i)
-                                for c, i in half], spare, max_sets) for half in (free[0::2], free[1::2])]
-        if halves[0] is None or halves[1] is None:
-            break  # past the limit: the last gap passed still bounds every plan
-        max_sets -= len(halves[0]) + len(halves[1])
-        gain, toggled = _pair(halves[0], halves[1], room)
+        halves = []
+        for half in (free[0::2], free[1::2]):  # alternate, cheapest first, so the halves list alike
+            sets = _toggle_sets([(c, -prices[i] if i < brk else prices[i], -values[i] if i < brk else values[i], i)
+                                 for c, i in half], spare, max_sets)
+            if sets is None:
+                return chosen, bound  # past the limit: the last gap passed still bounds every plan
+            max_sets -= len(sets)
+            halves.append(sets)
+        gain, *trails = _pair(halves[0], halves[1], room)
         if base + gain > value:
-            chosen, value = set(range(brk)).symmetric_difference(toggled), base + gain
+            chosen, value = set(range(brk)), base + gain
+            for trail in trails:
+                while trail is not None:
+                    item, trail = trail
+                    chosen ^= {item}
             needed = lp - (value + 1) * p_b
         if spare >= needed:
             return chosen, value  # every plan better than this one would have been listed
         bound = max(value, (lp - spare - 1) // p_b)  # plans not listed lose more than spare to the LP bound
         spare = spare * 5 // 4 + 1
-    return chosen, min(bound, lp // p_b) if needed >= 0 else value
+    return chosen, value  # the incumbent meets the LP bound
 
 
-def _pair(ones: Sequence[tuple[int, int, tuple[int, ...]]], others: Sequence[tuple[int, int, tuple[int, ...]]],
-          room: int) -> tuple[int, tuple[int, ...]]:
-    """The most valuable union of a set from each list (added price, added value, items) within room."""
-    others = sorted(others)
-    weights, best_upto = [w for w, _, _ in others], []  # best_upto[k]: the most valuable among others[:k + 1]
-    for k, (_, v, _) in enumerate(others):
-        best_upto.append(k if not best_upto or v > others[best_upto[-1]][1] else best_upto[-1])
-    gain, toggled = 0, ()  # both empty: the LP's plan, which fits
-    for w, v, items in ones:
+_Set = tuple[int, int, int, "_Trail"]  # a toggle set: reduced cost, added price, added value, its items
+
+
+def _pair(ones: list[_Set], others: list[_Set], room: int) -> tuple[int, _Trail, _Trail]:
+    """The most valuable union of a set from each list within room: its added value and its two sets' items."""
+    others.sort(key=lambda s: s[1])
+    weights, best_upto = [s[1] for s in others], []  # best_upto[k]: the most valuable among others[:k + 1]
+    for k, s in enumerate(others):
+        best_upto.append(k if not best_upto or s[2] > others[best_upto[-1]][2] else best_upto[-1])
+    gain, one, other = 0, None, None  # both empty: the LP's plan, which fits
+    for _, w, v, items in ones:
         fits = bisect_right(weights, room - w) - 1
-        if fits >= 0 and v + others[best_upto[fits]][1] > gain:
-            gain, toggled = v + others[best_upto[fits]][1], items + others[best_upto[fits]][2]
-    return gain, toggled
+        if fits >= 0 and v + others[best_upto[fits]][2] > gain:
+            gain, one, other = v + others[best_upto[fits]][2], items, others[best_upto[fits]][3]
+    return gain, one, other
 
 
-def _toggle_sets(items: Sequence[tuple[int, int, int, int]], spare: int,
-                 most: int) -> list[tuple[int, int, tuple[int, ...]]] | None:
+def _toggle_sets(items: Sequence[tuple[int, int, int, int]], spare: int, most: int) -> list[_Set] | None:
     """Every set of items (reduced cost, added price, added value, index; cheapest first) whose costs sum
-    to at most spare, as (added price, added value, indices); None past most of them. Depth first, each
-    set made once from the one without its last item."""
-    sets: list[tuple[int, int, tuple[int, ...]]] = [(0, 0, ())]
-    stack = [(0, 0, 0, 0, ())]
+    to at most spare; None past most of them. Depth first, each set made once, from the set without its
+    last item, so the work is the number of sets."""
+    sets: list[_Set] = [(0, 0, 0, None)]
+    stack = [(0, sets[0])]  # (the first item a set may still take, the set)
     while stack:
-        start, cost, w, v, toggled = stack.pop()
+        start, (cost, w, v, trail) = stack.pop()
         for k in range(start, len(items)):
             c, dw, dv, i = items[k]
             if cost + c > spare:
                 break  # cheapest first: no later item fits either
-            grown = (w + dw, v + dv, (*toggled, i))
+            grown = (cost + c, w + dw, v + dv, (i, trail))
             sets.append(grown)
-            stack.append((k + 1, cost + c, *grown))
+            stack.append((k + 1, grown))
         if len(sets) > most:
             return None
     return sets
