@@ -170,10 +170,12 @@ def _best(budget: int, items: Sequence[Offer], objective: Objective, share: int 
     if core.best[0] < ceiling:
         core.adopt(_improve(budget, prices, values, brk, core.chosen()))
         core.adopt(_improve(budget, prices, values, brk, set(range(brk))))
+    m = k = 0
     if core.best[0] < ceiling:
-        ceiling = min(ceiling, _cardinality_bound(budget, prices, values))
+        bound, m, k = _cardinality_bound(budget, prices, values, core.best[0])
+        ceiling = min(ceiling, bound)
     if core.best[0] < ceiling:
-        found, bound = _fixed_and_paired(budget, prices, values, brk, core.chosen(), MAX_SETS // share)
+        found, bound = _fixed_and_paired(budget, prices, values, core.chosen(), m, k, MAX_SETS // share)
         core.adopt(found)
         ceiling = min(ceiling, bound)
     if core.best[0] < ceiling:
@@ -183,12 +185,18 @@ def _best(budget: int, items: Sequence[Offer], objective: Objective, share: int 
                    upper_bound=ceiling)
 
 
-def _cardinality_bound(budget: int, prices: Sequence[int], values: Sequence[int]) -> int:
-    """No plan holds more offers than the most of the cheapest that fit together, k; so for any m >= 0
-    no plan is worth more than m * k plus the LP bound with every value less m. Offers whose value is a
-    fixed multiple of their price plus a constant (strongly correlated, where the plain LP bound stays
-    out of reach) meet this bound at m = that constant. m is searched for: the bound is convex in it."""
+def _cardinality_bound(budget: int, prices: Sequence[int], values: Sequence[int], incumbent: int) -> tuple[int, int, int]:
+    """A bound on any plan better than the incumbent, and the m and count it was found at.
+
+    No plan holds more offers than the most of the cheapest that fit together, k; so for any m >= 0 no
+    plan is worth more than m * k plus the LP bound with every value less m. Likewise no plan beats the
+    incumbent with fewer offers than the fewest whose values could sum past it, k_min; so for m < 0 no
+    better plan is worth more than m * k_min plus that LP bound. Offers whose value is a fixed multiple
+    of their price plus a constant (strongly correlated, where the plain LP bound stays out of reach)
+    meet this bound at m = that constant; less a constant (inversely correlated), at m = minus it. m is
+    searched for: the bound is convex in it."""
     k = bisect_right(list(accumulate(sorted(prices))), budget)
+    k_min = bisect_right(list(accumulate(sorted(values, reverse=True))), incumbent) + 1
 
     def bound(m: int, exactly: bool = False) -> int:
         """The bound at m; ranking by float ratio is only good enough to search for m with."""
@@ -199,36 +207,46 @@ def _cardinality_bound(budget: int, prices: Sequence[int], values: Sequence[int]
                 total += v * room // p
                 break
             total, room = total + v, room - p
-        return m * k + total
+        return m * (k if m >= 0 else k_min) + total
 
-    low, high = 0, max(values)
+    low, high = -max(values), max(values)
     while high - low > 2:  # ternary search over whole m: each step keeps the side with the least bound
         left, right = low + (high - low) // 3, high - (high - low) // 3
         if bound(left) <= bound(right):
             high = right
         else:
             low = left
-    return min(bound(m, exactly=True) for m in range(low, high + 1))
+    least, m = min((bound(m, exactly=True), m) for m in range(low, high + 1))
+    return max(least, incumbent), m, k if m >= 0 else k_min
 
 
-def _fixed_and_paired(budget: int, prices: Sequence[int], values: Sequence[int], brk: int, chosen: set[int],
-                      max_sets: int) -> tuple[set[int], int]:
+def _fixed_and_paired(budget: int, prices: Sequence[int], values: Sequence[int], chosen: set[int], m: int,
+                      k: int, max_sets: int) -> tuple[set[int], int]:
     """The best set found and a proven bound on any plan's value; they are equal unless max_sets ran out.
 
-    Relative to the LP's plan (items[:brk]) at the break ratio r, every plan is worth the LP bound less
-    |v - r p| for each item it toggles (drops from the LP's plan or adds to it), less r per cent left
-    unspent. So a plan within a gap of the LP bound toggles only items whose |v - r p| is below the gap
-    (the rest are fixed: Dembo-Hammer's reduction), and few of them. Those free items are split in two
-    halves; each half's toggle sets that cost less than the gap are listed, and each set of one half is
-    paired with the most valuable of the other half's that still fits (Horowitz-Sahni). The gap starts
-    small and grows until it reaches the incumbent's: each gap tried and passed proves the plans within
-    it, and the sets listed grow steeply with the gap, so the last gap tried costs most of the work.
-    Near-equal offers, whose best plan misses the LP bound, are proven this way: a few dozen items stay
-    free and a few tens of thousands of sets are listed. In integers: reduced values are scaled by p_b."""
-    v_b, p_b = values[brk], prices[brk]
-    room = budget - sum(prices[:brk])  # what the LP's plan leaves unspent; in the LP the break item fills it
-    lp, base = sum(values[:brk]) * p_b + room * v_b, sum(values[:brk])  # the LP bound (x p_b); the LP's plan
-    costs = sorted((abs(v * p_b - v_b * p), i) for i, (v, p) in enumerate(zip(values, prices, strict=True)))
+    Take every value less m, as the cardinality bound found best (often 0), and rank the items by that
+    per dollar: relative to its LP's plan (the items before the break item b) at the break ratio r, every
+    plan that could beat the incumbent is worth the cardinality bound less |v - m - r p| for each item it
+    toggles (drops from the LP's plan or adds to it), less r per cent left unspent and |m| per offer it
+    is away from k. So a plan within a gap of the bound toggles only items whose |v - m - r p| is below
+    the gap (the rest are fixed: Dembo and Hammer's reduction), and few of them. Those free items are
+    split in two halves; each half's toggle sets that cost less than the gap are listed, and each set of
+    one half is paired with the most valuable of the other half's that still fits (Horowitz and Sahni).
+    The gap starts small and grows until it reaches the incumbent's: each gap tried and passed proves
+    the plans within it, and the sets listed grow steeply with the gap, so the last gap tried costs most
+    of the work. Near-equal offers, whose best plan misses the LP bound, are proven this way: a few
+    dozen items stay free and a few tens of thousands of sets are listed. In integers: reduced values
+    are scaled by the break item's price (by 1 where nothing is left to fill the room at a profit)."""
+    reduced = [v - m for v in values]
+    order = sorted(range(len(prices)), key=lambda i: (-Fraction(reduced[i], prices[i]), i))
+    brk, room = 0, budget  # room: what the LP's plan (order[:brk]) leaves unspent
+    while brk < len(order) and prices[order[brk]] <= room and reduced[order[brk]] > 0:
+        room, brk = room - prices[order[brk]], brk + 1
+    v_b, p_b = (reduced[order[brk]], prices[order[brk]]) if brk < len(order) and reduced[order[brk]] > 0 else (0, 1)
+    inside = set(order[:brk])
+    base = sum(values[i] for i in inside)  # the LP's plan, in real values
+    lp = (sum(reduced[i] for i in inside) + m * k) * p_b + room * v_b  # the bound, x p_b
+    costs = sorted((abs(reduced[i] * p_b - v_b * prices[i]), i) for i in range(len(prices)))
     value = sum(values[i] for i in chosen)
     needed = lp - (value + 1) * p_b  # a better plan toggles items whose reduced values sum to at most this
     bound, spare = lp // p_b, needed // 16
@@ -237,15 +255,15 @@ def _fixed_and_paired(budget: int, prices: Sequence[int], values: Sequence[int],
         free = costs[:bisect_right(costs, (spare, len(costs)))]
         halves = []
         for half in (free[0::2], free[1::2]):  # alternate, cheapest first, so the halves list alike
-            sets = _toggle_sets([(c, -prices[i] if i < brk else prices[i], -values[i] if i < brk else values[i], i)
-                                 for c, i in half], spare, max_sets)
+            sets = _toggle_sets([(c, -prices[i] if i in inside else prices[i],
+                                  -values[i] if i in inside else values[i], i) for c, i in half], spare, max_sets)
             if sets is None:
                 return chosen, bound  # past the limit: the last gap passed still bounds every plan
             max_sets -= len(sets)
             halves.append(sets)
         gain, *trails = _pair(halves[0], halves[1], room)
         if base + gain > value:
-            chosen, value = set(range(brk)), base + gain
+            chosen, value = set(inside), base + gain
             for trail in trails:
                 while trail is not None:
                     item, trail = trail
@@ -253,12 +271,9 @@ def _fixed_and_paired(budget: int, prices: Sequence[int], values: Sequence[int],
             needed = lp - (value + 1) * p_b
         if spare >= needed:
             return chosen, value  # every plan better than this one would have been listed
-        bound = max(value, (lp - spare - 1) // p_b)  # plans not listed lose more than spare to the LP bound
+        bound = max(value, (lp - spare - 1) // p_b)  # plans not listed lose more than spare to the bound
         spare = spare * 5 // 4 + 1
-    return chosen, value  # the incumbent meets the LP bound
-
-
-_Set = tuple[int, int, int, "_Trail"]  # a toggle set: reduced cost, added price, added value, its items
+    return chosen, value  # the incumbent meets the bound
 
 
 def _pair(ones: list[_Set], others: list[_Set], room: int) -> tuple[int, _Trail, _Trail]:
