@@ -26,7 +26,7 @@ close calls left (at most MAX_RESOLVES) are solved again with the offer forced i
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -36,6 +36,7 @@ from typing import Any, Literal
 Objective = Literal["face_value", "people"]
 MAX_STATES = 600_000  # partial plans considered in one solve before it gives up (seconds, not minutes)
 MAX_SETS = 300_000  # toggle sets the pairing step lists in one solve before it gives up
+PAIR_CORE = 13  # past MAX_SETS, each half of the pairing's last pass takes this many of the cheapest items
 BEAM = 200  # partial plans the quick first pass keeps
 SWAP_CORE, SWAP_ROUNDS = 60, 8  # the local search: offers either side of the break, passes
 MAX_RESOLVES = 3  # close calls solved again with the offer forced in, to explain them exactly
@@ -246,29 +247,45 @@ def _fixed_and_paired(budget: int, prices: Sequence[int], values: Sequence[int],
     inside = set(order[:brk])
     base = sum(values[i] for i in inside)  # the LP's plan, in real values
     lp = (sum(reduced[i] for i in inside) + m * k) * p_b + room * v_b  # the bound, x p_b
-    costs = sorted((abs(reduced[i] * p_b - v_b * prices[i]), i) for i in range(len(prices)))
+    # Reduced costs, cheapest first; on ties (as where every ratio is equal) nearest the break first.
+    costs = sorted((abs(reduced[i] * p_b - v_b * prices[i]), abs(2 * (at - brk) + 1), i) for at, i in enumerate(order))
     value = sum(values[i] for i in chosen)
     needed = lp - (value + 1) * p_b  # a better plan toggles items whose reduced values sum to at most this
-    bound, spare = lp // p_b, needed // 16
-    while needed >= 0:
-        spare = min(needed, spare)
-        free = costs[:bisect_right(costs, (spare, len(costs)))]
+
+    def paired(free: Sequence[tuple[int, int, int]], spare: int, most: int) -> tuple[int, int, set[int]] | None:
+        """(sets listed, value, items) of the best plan toggling free items, each half's toggles costing
+        at most spare; None past most sets."""
         halves = []
         for half in (free[0::2], free[1::2]):  # alternate, cheapest first, so the halves list alike
             sets = _toggle_sets([(c, -prices[i] if i in inside else prices[i],
-                                  -values[i] if i in inside else values[i], i) for c, i in half], spare, max_sets)
+                                  -values[i] if i in inside else values[i], i) for c, _, i in half], spare, most)
             if sets is None:
-                return chosen, bound  # past the limit: the last gap passed still bounds every plan
-            max_sets -= len(sets)
+                return None
+            most -= len(sets)
             halves.append(sets)
         gain, *trails = _pair(halves[0], halves[1], room)
-        if base + gain > value:
-            chosen, value = set(inside), base + gain
-            for trail in trails:
-                while trail is not None:
-                    item, trail = trail
-                    chosen ^= {item}
-            needed = lp - (value + 1) * p_b
+        toggled = set(inside)
+        for trail in trails:
+            while trail is not None:
+                item, trail = trail
+                toggled ^= {item}
+        return len(halves[0]) + len(halves[1]), base + gain, toggled
+
+    bound, spare = lp // p_b, needed // 16
+    while needed >= 0:
+        spare = min(needed, spare)
+        found = paired(costs[:bisect_left(costs, (spare + 1,))], spare, max_sets)
+        if found is None:
+            # Past the limit: the last gap passed still bounds every plan. Pairs of the cheapest few may
+            # still fill the budget to the cent (a subset-sum pass: it finds plans, proves nothing).
+            found = paired(costs[:bisect_left(costs, (needed + 1,))][:2 * PAIR_CORE], needed, max_sets)
+            if found is not None and found[1] > value:
+                _, value, chosen = found
+            return chosen, max(bound, value)
+        listed, better, toggled = found
+        max_sets -= listed
+        if better > value:
+            chosen, value, needed = toggled, better, lp - (better + 1) * p_b
         if spare >= needed:
             return chosen, value  # every plan better than this one would have been listed
         bound = max(value, (lp - spare - 1) // p_b)  # plans not listed lose more than spare to the bound
