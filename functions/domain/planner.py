@@ -8,16 +8,25 @@ then offers considered outward from the break one at a time, nearest first: one 
 dropped, one after it added. Partial plans are kept on a Pareto frontier of (price, value) and
 dropped when even the LP relaxation of what is left to decide could not beat the best plan found.
 Offers far from the break rarely matter, so the search usually ends long before reaching them.
-Where it does not, quick passes first find a plan at or near the bound (a beam of the most
-promising partial plans, then swaps near the break that fill the budget to the cent), and a
-second bound counts offers (no plan holds more than the cheapest that fit together), which is what
-proves the strongly correlated shape. Deterministic; `make bench` shows, against HiGHS, which
-shapes it proves at a thousand offers and how close it gets on the rest.
 
-Knapsack is NP-hard all the same: past MAX_STATES partial plans the search stops and says so: the
-plan is then marked inexact, with a proven bound on what it may leave on the table, and is never
-worse than greedy (the search starts from greedy's plan). Whatever the search did, the chosen set's
-price is checked against the budget in integers.
+Where it does not, the techniques of Martello, Pisinger and Toth's combo (1999) take over. Quick
+passes find a plan at or near the bound (a beam of the most promising partial plans, then swaps
+near the break that fill the budget to the cent). A second bound counts offers: no plan holds more
+than the cheapest that fit together, and none beats the plan found with fewer than the fewest
+whose values could add up past it; that is what proves the strongly correlated shape. Then a
+pairing step (`_fixed_and_paired`): measured against that bound, each offer a plan takes or leaves
+unlike the LP's plan costs a fixed amount, so a plan better than the one found can only change
+the few offers that cost less than the gap (the rest are fixed) and only a few of those at once;
+those sets of changes are listed in two halves and paired, the best of one half that fits with
+each of the other. That proves the near-equal shape (values within 0.1% of proportional to
+prices), where no plan meets the LP bound and partial plans barely prune one another.
+
+Knapsack is NP-hard all the same: past MAX_SETS listed sets and MAX_STATES partial plans the
+search stops and says so (a subset-sum with no plan at its bound, or the inversely correlated
+shape, can get there): the plan is then marked inexact, with a proven bound on what it may leave
+on the table, and is never worse than greedy (the search starts from greedy's plan). Whatever the
+search did, the chosen set's price is checked against the budget in integers. Deterministic;
+`make bench` shows, against HiGHS, which shapes it proves at a thousand offers and how quickly.
 
 Each unchosen offer is explained from the same LP: forcing it in, no plan is worth more than the
 LP bound with it fixed in. Where that bound is below the plan's value it is the proof; the few
@@ -162,7 +171,8 @@ def _best(budget: int, items: Sequence[Offer], objective: Objective, share: int 
     # Most shapes are settled by a short exact pass. Otherwise quick passes, keeping only the most
     # promising partial plans, then swaps near the break (from the best plan so far and from the LP's),
     # find a plan at or near the bound. A plan at the bound is proven optimal at once; otherwise the
-    # exact pass drops every partial plan that cannot beat it, which is most of them.
+    # bound that counts offers, then the pairing step, which lists fewer sets the closer that plan is
+    # to the bound. Only past the pairing's limit does the exact pass run to its own.
     if core.best[0] < ceiling:
         core.expand(max_states // 20)
         ceiling = min(ceiling, core.ceiling())
@@ -186,7 +196,8 @@ def _best(budget: int, items: Sequence[Offer], objective: Objective, share: int 
                    upper_bound=ceiling)
 
 
-def _cardinality_bound(budget: int, prices: Sequence[int], values: Sequence[int], incumbent: int) -> tuple[int, int, int]:
+def _cardinality_bound(budget: int, prices: Sequence[int], values: Sequence[int],
+                       incumbent: int) -> tuple[int, int, int]:
     """A bound on any plan better than the incumbent, and the m and count it was found at.
 
     No plan holds more offers than the most of the cheapest that fit together, k; so for any m >= 0 no
@@ -293,10 +304,14 @@ def _fixed_and_paired(budget: int, prices: Sequence[int], values: Sequence[int],
     return chosen, value  # the incumbent meets the bound
 
 
+_Set = tuple[int, int, int, _Trail]  # a toggle set: reduced cost, added price, added value, its items
+
+
 def _pair(ones: list[_Set], others: list[_Set], room: int) -> tuple[int, _Trail, _Trail]:
     """The most valuable union of a set from each list within room: its added value and its two sets' items."""
     others.sort(key=lambda s: s[1])
-    weights, best_upto = [s[1] for s in others], []  # best_upto[k]: the most valuable among others[:k + 1]
+    weights = [s[1] for s in others]
+    best_upto: list[int] = []  # best_upto[k]: the most valuable among others[:k + 1]
     for k, s in enumerate(others):
         best_upto.append(k if not best_upto or s[2] > others[best_upto[-1]][2] else best_upto[-1])
     gain, one, other = 0, None, None  # both empty: the LP's plan, which fits

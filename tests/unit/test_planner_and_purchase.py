@@ -111,6 +111,23 @@ def test_near_equal_offers_are_proven_optimal_by_pairing_not_by_the_search(share
     assert plan.spent_cents == sum(o.price_cents for o in plan.chosen) <= budget
 
 
+@given(st.floats(0.05, 0.95), st.sampled_from([0, 5_000, -5_000]), st.sampled_from([1, 40, 300_000]),
+       st.lists(st.tuples(st.integers(100, 5_000), st.integers(-2_000, 2_000)), min_size=1, max_size=12))
+def test_with_the_search_given_no_room_every_bound_is_still_true(share, constant, sets, specs):
+    # Face value 100x price plus a constant (strongly or inversely correlated, where the cardinality
+    # bound's m is not 0) and some noise; the pairing step cut short at any point.
+    offers = [offer(f"o{n:02d}", price, max(1, price * 100 + constant * 100 + noise * 100))
+              for n, (price, noise) in enumerate(specs)]
+    budget = int(sum(o.price_cents for o in offers) * share)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(planner, "MAX_STATES", 1)
+        patch.setattr(planner, "MAX_SETS", sets)
+        plan = optimal_plan(budget, offers)
+    best = brute_force(budget, offers)
+    assert plan.value <= best <= plan.upper_bound and (plan.value == best or not plan.exact)
+    assert plan.spent_cents == sum(o.price_cents for o in plan.chosen) <= budget
+
+
 def test_near_equal_offers_past_the_search_limit_are_proven_optimal_and_match_highs(monkeypatch):
     # The bench's near-equal shape (within 0.1%), scaled down with the search's limit so that the exact
     # pass alone stops short, as it did at 1,000 offers (bench/RESULTS.md); HiGHS proves this size.
