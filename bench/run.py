@@ -344,15 +344,14 @@ def planner_section() -> list[str]:
             if not plan.exact:
                 short.append(f"{kind} at {offers:,} (proven within {plan.upper_bound - plan.value:,} cents of face "
                              f"value of the optimum, {gap:.1e} of it)")
-    from functions.domain.planner import MAX_STATES
+    from functions.domain.planner import MAX_SETS, MAX_STATES
 
     lines += ["", "Every goal met." if not short else
-              f"Not met: exactness on {'; '.join(short)}. What stands in the way: with ratios this close "
-              "(a thousand offers within 0.1% of each other) the best plan misses the LP bound, and ruling out "
-              f"every other plan takes more partial plans than the search's limit of {MAX_STATES:,} (kept so "
-              "that a plan takes seconds, not minutes, in pure Python); HiGHS proves none of these within its "
-              "limit either, and finds no better plan. The plan is marked inexact, with its bound, in what "
-              "approvers read, and is never worse than greedy's."]
+              f"Not met: exactness on {'; '.join(short)}. What stands in the way: the best plan found misses "
+              "the bounds, and ruling out every other plan takes more sets of changes than the pairing step's "
+              f"limit of {MAX_SETS:,} and more partial plans than the search's limit of {MAX_STATES:,} (kept so "
+              "that a plan takes seconds, not minutes, in pure Python). The plan is marked inexact, with its "
+              "bound, in what approvers read, and is never worse than greedy's."]
     return lines
 
 
