@@ -36,7 +36,8 @@ UNITS_SHORT = ("Where the write units go: a pledge is one conditional put of the
                "item twice); the dispatcher writes the outbox item back relayed (1); the pool's transaction writes "
                "each gift's transfer (2), and the balances, counter, purchase check and the batch's one receipts "
                "item once per 40 gifts. The donation item stays under 1 KB with donor details (the provider's "
-               "checkout link is not stored: a retry reopens the same checkout under the same idempotency key).")
+               "checkout link is not stored: a retry of a pending pledge opens its checkout again under the same "
+               "provider idempotency key; one paid or failed opens none).")
 CHAIN_SHORT = ("The whole chain is not a per-gift goal the bench can meet as run: it adds each portfolio's purchase, "
                "forgiveness and letters (here three small sample portfolios, about 30 accounts each, so their fixed "
                "costs fall on few gifts; the 10,000-account run below costs 0.07 requests an account) and, for a "

@@ -45,7 +45,8 @@ from ops import giving360
 
 FORMAT = "jubilee-export/1"
 DATASETS = keys.DATASETS  # one per family of item that leaves the deployment (functions/adapters/keys.py)
-NEVER_EXPORTED = ("sealed", "donor_sealed", "public_key", "private_key", "key")  # ciphertext and keys
+# Ciphertext and keys; and a pledge's keyed body hash (it covered the donor's name and email).
+NEVER_EXPORTED = ("sealed", "donor_sealed", "public_key", "private_key", "key", "request")
 SET_ATTRIBUTES = ("approvers",)  # stored as string sets; JSON has lists
 SEQUENCE_KEYS = {"campaign": "sk", "public_log": "seq"}
 UNBOUGHT = ("open", "held")  # offers whose file is still needed: to be bought, or held for a plan

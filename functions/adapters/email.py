@@ -1,11 +1,12 @@
-"""Email to donors through Amazon SES (sesv2): asked for through the outbox, sent once per message.
+"""Email to donors through Amazon SES (sesv2): asked for through the outbox, sent once per email.
 
-A gift's receipt is asked for in the transaction that books it (services/payments.book_gifts), a donor's year-end
-statement by the hourly sweep in January, once per campaign and year. The mail function sends each
-message once: it claims the message's record before SES is called and marks it sent after, so a
-redelivered message finds it sent and sends nothing; a claim older than any run of the function was a
-crash (perhaps after SES took the message: then the donor gets it twice, the only way they can).
-Nothing here logs or stores an address or a body.
+A booked batch's receipts are asked for, in one message, in the transaction that books it
+(services/payments.book_gifts); a donor's year-end statement by the hourly sweep in January, once per
+campaign and year. The mail function sends each email once: it claims the email's record before SES is
+called (a batch's claims in one transaction) and marks it sent after, so a redelivered message finds it
+sent and sends nothing; a claim older than any run of the function was a crash (perhaps after SES took
+the message: then the donor gets it twice, the only way they can). Nothing here logs or stores an
+address or a body.
 """
 
 from __future__ import annotations
@@ -146,17 +147,6 @@ def _sender_allowed(sender: str) -> None:
                                  "(cdk deploy -c email_identity=DOMAIN), so it sends no email")
     if sender.lower() != identity.lower() and not sender.lower().endswith("@" + identity.lower()):
         raise EmailRefused("the campaign's sender is not an address of the deployment's SES identity")
-
-
-def send_once(campaign_id: str, message_key: str, kind: str, sender: str, to: str, raw: bytes) -> bool:
-    """Send a composed message through SES unless it was sent before (False then)."""
-    _sender_allowed(sender)
-    taken = claim_all(campaign_id, [(message_key, kind)])[message_key]
-    if isinstance(taken, Busy):
-        raise taken
-    if taken:
-        send_claimed(campaign_id, message_key, sender, to, raw)
-    return taken
 
 
 def send_claimed(campaign_id: str, message_key: str, sender: str, to: str, raw: bytes) -> None:

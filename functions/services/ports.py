@@ -68,8 +68,9 @@ class DonationStore(Protocol):
 @dataclass(frozen=True)
 class GiftBatch:
     """What booking a batch of gifts writes besides them: their transfers (in the gifts' order) and, when the
-    pool reaches the threshold, the id of the purchase check announced with them; `receipts`: each gift's
-    receipt email is asked for with them (domain/email.py's receipt_message), the campaign emailing donors."""
+    pool reaches the threshold, the id of the purchase check announced with them; `receipts`: the gifts'
+    receipt emails are asked for with them, in one message (domain/email.py's receipts_message), the campaign
+    emailing donors."""
 
     transfers: list[Transfer]
     purchase_check: str | None = None
