@@ -48,6 +48,7 @@ def read_private(blob: bytes) -> tuple[bytes, list[str]]:
     return blob[:CODE_BYTES], fields + [""] * (7 + len(SEALED_EXTRA) - len(fields))
 
 
+CHANGED = "the file changed since the offer was registered"
 # What ingestion reads of a row, in checked_rows' order: these, then the SEALED_EXTRA fields.
 FIELDS = ("account_ref", "debtor_name", "address_line", "city", "state", "zip", "original_creditor", "debt_type",
           "balance_cents", "charge_off_date")
@@ -62,8 +63,12 @@ def accounts_in(header: list[str], text: str, first_line: int) -> Iterator[tuple
     if set(COLUMNS) - set(header):
         raise OfferFileError([RowProblem(1, c, "column is missing") for c in COLUMNS if c not in header])
     if SEPARATOR in text:  # once per chunk, not per field: sealed fields are joined with it
-        line = first_line + text[:text.index(SEPARATOR)].count("\n")
-        raise OfferFileError([RowProblem(line, "row", "changed since the offer was registered")])
+        at = text.index(SEPARATOR)
+        start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
+        cells = next(csv.reader([text[start:end if end >= 0 else None]]))
+        column = next((header[n] for n, cell in enumerate(cells[:len(header)]) if SEPARATOR in cell), "row")
+        raise OfferFileError([RowProblem(first_line + text.count("\n", 0, at), column,
+                                         f"has a control character inside: {CHANGED}")])
     pick = itemgetter(*(header.index(c) for c in FIELDS))
     extra: Callable[[list[str]], tuple[str, ...]] = (
         itemgetter(*(header.index(c) for c in SEALED_EXTRA)) if set(SEALED_EXTRA) <= set(header) else _no_extra)
@@ -73,12 +78,19 @@ def accounts_in(header: list[str], text: str, first_line: int) -> Iterator[tuple
     for line, row in enumerate(rows, start=first_line):
         try:
             ref, name, address, city, state, zip_code, creditor, kind, balance, charged_off = pick(row)
-            cents = int(balance)
             more = extra(row)
-        except (IndexError, ValueError):
-            raise OfferFileError([RowProblem(line, "row", "is not a row of this offer file")]) from None
-        if cents <= 0 or state not in STATES or not ref:
-            raise OfferFileError([RowProblem(line, "row", "changed since the offer was registered")])
+        except IndexError:
+            raise OfferFileError([RowProblem(line, "row", f"has {len(row)} fields, the header has {len(header)}: "
+                                                          f"{CHANGED}")]) from None
+        try:
+            cents = int(balance)
+        except ValueError:
+            cents = 0  # refused below, as a balance
+        for column, bad, reason in (("account_ref", not ref, "is empty"),
+                                    ("state", state not in STATES, "is not a two-letter US state code"),
+                                    ("balance_cents", cents <= 0, "is not a whole number of cents above zero")):
+            if bad:  # the rule broken, never the value (PII)
+                raise OfferFileError([RowProblem(line, column, f"{reason}: {CHANGED}")])
         yield ref, name, address, city, state, zip_code, creditor, kind, cents, charged_off, more
 
 
