@@ -43,10 +43,11 @@ VIRAL_SHORT = ("Every balance, counter and the log head are written once per poo
                "at once). Not done here: moving donations to partitions of their own (a key-schema change with "
                "reads of the old layout kept); the conflicts run below injects conflicts at the modelled rate "
                "into invocations the emulator runs one at a time, not truly concurrent ones.")
-INGESTION_SHORT = ("What stands in the way: with the duplicate keys read, not made, what is left per account is "
-                   "parsing and checking the row, its keyed account hash and verification code (one BLAKE2b), "
-                   "sealing its personal data (AES-GCM) and building its DynamoDB item: each near a bare parse "
-                   "of its own in pure Python.")
+INGESTION_SHORT = ("What stands in the way ({over:.2f}x, {extra:.2f} us an account over): with the duplicate keys "
+                   "read, not made, and the rows checked a column at a time, what is left per account is the parse "
+                   "itself (about one bare pass), three cryptographic calls, each with its own set-up in C (the "
+                   "keyed BLAKE2b of the account hash and code, the SHA-256 of the code, the AES-GCM seal: together "
+                   "about one and a half bare passes), and the DynamoDB item, six dicts in pure Python.")
 IMPORT_SHORT = ("What stands in the way: the HTTP functions validate requests with Powertools' OpenAPI layer and "
                 "pydantic (about 0.4-0.6x of `import boto3` on their own); the offer-file stages (purchase, "
                 "forgiveness, sweep) read offer rows through pydantic's model, and forgiveness and letters seal or "
@@ -769,14 +770,18 @@ def main() -> None:
               f"| **KMS, all** | {kms} | {kms / per:.4f} |"]
     bare, ingestion, rows = ingestion_cpu()
     lines += ["", f"## Forgiveness ingestion CPU ({rows:,} generated accounts, one process)", "",
-              "Parse, validate, hash, seal (AES-GCM) and build the DynamoDB items of every account, chunk by chunk, "
-              "against a bare `csv.reader` pass over the same file in the same run (goal: at most 4x); the "
-              "accounts' duplicate keys as `offers add` stored them. "
+              "Check every row, hash, seal (AES-GCM) and build the DynamoDB items of every account, chunk by chunk, "
+              "against a bare `csv.reader` pass over the same file in the same run (goal: at most 4x). Rows are "
+              "checked a column at a time, every row before any account is claimed; the accounts' duplicate keys "
+              "are read as `offers add` stored them and handed to the claim (a DynamoDB write, not timed); the "
+              "items are made as the writer takes them, 25 at a time. "
               "Process CPU time, fastest of 3 interleaved runs each.", "",
-              "| pass | per account | ratio to bare parse |", "|---|---|---|",
-              f"| bare csv.reader (baseline) | {bare / rows * 1e6:.2f} us | 1.00 |",
-              f"| ingestion | {ingestion / rows * 1e6:.2f} us | {ingestion / bare:.2f} |", "",
-              "Goal: at most 4x." if ingestion / bare > 4 else "", INGESTION_SHORT if ingestion / bare > 4 else ""]
+              "| pass | per account | ratio to bare parse | goal met |", "|---|---|---|---|",
+              f"| bare csv.reader (baseline) | {bare / rows * 1e6:.2f} us | 1.00 | |",
+              f"| ingestion | {ingestion / rows * 1e6:.2f} us | {ingestion / bare:.2f} | "
+              f"{'yes' if ingestion / bare <= 4 else 'NO'} |"]
+    if ingestion / bare > 4:
+        lines += ["", INGESTION_SHORT.format(over=ingestion / bare - 4, extra=(ingestion - 4 * bare) / rows * 1e6)]
     bare, checked, rows = validation_cpu()
     lines += ["", f"## Offer-file validation CPU ({rows:,} generated accounts, `offers check`)", "",
               "Every row through the offer-row model (what `offers add` reads it with), against a bare `csv.reader` "
