@@ -52,10 +52,11 @@ VIRAL_SHORT = ("Every balance, counter and the log head are written once per poo
                "partition's write limit at 200 gifts/s. Past about {ceiling:,} gifts/s it would want sharding too. "
                "The conflicts run below injects conflicts at the modelled rate into invocations the emulator runs "
                "one at a time, not truly concurrent ones.")
-INGESTION_SHORT = ("What stands in the way: with the duplicate keys read, not made, what is left per account is "
-                   "parsing and checking the row, its keyed account hash and verification code (one BLAKE2b), "
-                   "sealing its personal data (AES-GCM) and building its DynamoDB item: each near a bare parse "
-                   "of its own in pure Python.")
+INGESTION_SHORT = ("What stands in the way ({over:.2f}x, {extra:.2f} us an account over): with the duplicate keys "
+                   "read, not made, and the rows checked a column at a time, what is left per account is the parse "
+                   "itself (about one bare pass), three cryptographic calls, each with its own set-up in C (the "
+                   "keyed BLAKE2b of the account hash and code, the SHA-256 of the code, the AES-GCM seal: together "
+                   "about one and a half bare passes), and the DynamoDB item, six dicts in pure Python.")
 IMPORT_SHORT = ("What stands in the way: the HTTP functions validate requests with Powertools' OpenAPI layer and "
                 "pydantic (about 0.4-0.6x of `import boto3` on their own); the offer-file stages (purchase, "
                 "forgiveness, sweep) read offer rows through pydantic's model, and forgiveness and letters seal or "
@@ -367,6 +368,7 @@ def ingestion_cpu(accounts: int = 300_000, repeats: int = 3) -> tuple[float, flo
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
     from functions.adapters.crypto import Sealer
+    from functions.adapters.dynamo import batches
     from functions.adapters.forgiven_accounts import chunk_items
     from functions.adapters.forgiveness import CHUNK_ROWS
     from functions.adapters.storage import KEY_WIDTH
@@ -390,11 +392,12 @@ def ingestion_cpu(accounts: int = 300_000, repeats: int = 3) -> tuple[float, flo
         for n, (first, begin, end) in enumerate(ranges):
             message = {"campaign_id": "bench", "plan_id": "bench.offer.0", "chunk": n, "first_row": first,
                        "header": header}
-            # A sealer per chunk, as the handler makes one per invocation.
+            # A sealer per chunk, as the handler makes one per invocation; its claim (a DynamoDB write, not
+            # timed) given the stored keys, and the items taken 25 at a time as its writer takes them.
             built, *_ = chunk_items(message, data[begin:end].decode(), Sealer(public_key), b"k" * 32,
-                                    "2026-11-28T00:00:00+00:00", b"c" * 32, None,
+                                    "2026-11-28T00:00:00+00:00", b"c" * 32, lambda keys: set(),
                                     stored_keys[first * KEY_WIDTH:(first + CHUNK_ROWS) * KEY_WIDTH])
-            items += len(built)
+            items += sum(len(batch) for batch in batches(built))
         return items
 
     best = {bare: float("inf"), ours: float("inf")}
@@ -766,6 +769,36 @@ def serve_section() -> list[str]:
             "emulated Lambda invocation with Powertools' routing and validation, in one Python process."]
 
 
+def ingestion_section() -> list[str]:
+    bare, ingestion, rows = ingestion_cpu()
+    lines = [f"## Forgiveness ingestion CPU ({rows:,} generated accounts, one process)", "",
+             "Check every row, hash, seal (AES-GCM) and build the DynamoDB items of every account, chunk by chunk, "
+             "against a bare `csv.reader` pass over the same file in the same run (goal: at most 4x). Rows are "
+             "checked a column at a time, every row before any account is claimed; the accounts' duplicate keys "
+             "are read as `offers add` stored them and handed to the claim (a DynamoDB write, not timed); the "
+             "items are made as the writer takes them, 25 at a time. "
+             "Process CPU time, fastest of 3 interleaved runs each.", "",
+             "| pass | per account | ratio to bare parse | goal met |", "|---|---|---|---|",
+             f"| bare csv.reader (baseline) | {bare / rows * 1e6:.2f} us | 1.00 | |",
+             f"| ingestion | {ingestion / rows * 1e6:.2f} us | {ingestion / bare:.2f} | "
+             f"{'yes' if ingestion / bare <= 4 else 'NO'} |"]
+    if ingestion / bare > 4:
+        lines += ["", INGESTION_SHORT.format(over=ingestion / bare - 4, extra=(ingestion - 4 * bare) / rows * 1e6)]
+    return lines
+
+
+def validation_section() -> list[str]:
+    bare, checked, rows = validation_cpu()
+    lines = [f"## Offer-file validation CPU ({rows:,} generated accounts, `offers check`)", "",
+             "Every row through the offer-row model (what `offers add` reads it with), against a bare `csv.reader` "
+             "pass over the same file in the same run (goal: at most 10x). Process CPU time, fastest of 3.", "",
+             "| pass | per account | ratio to bare parse | goal met |", "|---|---|---|---|",
+             f"| bare csv.reader (baseline) | {bare / rows * 1e6:.2f} us | 1.00 | |",
+             f"| validation | {checked / rows * 1e6:.2f} us | {checked / bare:.2f} | "
+             f"{'yes' if checked / bare <= 10 else 'NO'} |"]
+    return lines
+
+
 def main() -> None:
     lines = ["# Benchmark results", "",
              f"Command: `make bench` (`python -m bench.run`), {dt.date.today().isoformat()}, "
@@ -793,24 +826,7 @@ def main() -> None:
     lines += [f"| {k} | {n} | {n / per:.4f} |" for k, n in sorted(counted["calls"].items())]
     lines += [f"| **DynamoDB, all** | {dynamodb} | {dynamodb / per:.4f} |",
               f"| **KMS, all** | {kms} | {kms / per:.4f} |"]
-    bare, ingestion, rows = ingestion_cpu()
-    lines += ["", f"## Forgiveness ingestion CPU ({rows:,} generated accounts, one process)", "",
-              "Parse, validate, hash, seal (AES-GCM) and build the DynamoDB items of every account, chunk by chunk, "
-              "against a bare `csv.reader` pass over the same file in the same run (goal: at most 4x); the "
-              "accounts' duplicate keys as `offers add` stored them. "
-              "Process CPU time, fastest of 3 interleaved runs each.", "",
-              "| pass | per account | ratio to bare parse |", "|---|---|---|",
-              f"| bare csv.reader (baseline) | {bare / rows * 1e6:.2f} us | 1.00 |",
-              f"| ingestion | {ingestion / rows * 1e6:.2f} us | {ingestion / bare:.2f} |", "",
-              "Goal: at most 4x." if ingestion / bare > 4 else "", INGESTION_SHORT if ingestion / bare > 4 else ""]
-    bare, checked, rows = validation_cpu()
-    lines += ["", f"## Offer-file validation CPU ({rows:,} generated accounts, `offers check`)", "",
-              "Every row through the offer-row model (what `offers add` reads it with), against a bare `csv.reader` "
-              "pass over the same file in the same run (goal: at most 10x). Process CPU time, fastest of 3.", "",
-              "| pass | per account | ratio to bare parse | goal met |", "|---|---|---|---|",
-              f"| bare csv.reader (baseline) | {bare / rows * 1e6:.2f} us | 1.00 | |",
-              f"| validation | {checked / rows * 1e6:.2f} us | {checked / bare:.2f} | "
-              f"{'yes' if checked / bare <= 10 else 'NO'} |"]
+    lines += [""] + ingestion_section() + [""] + validation_section()
     out = subprocess.run([sys.executable, "-m", "bench.run", "--offer-lookups", "20000"], cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout
     looked = json.loads(out.strip().splitlines()[-1])
@@ -844,6 +860,8 @@ if __name__ == "__main__":
         print("\n".join(conflicts_section()))
     elif sys.argv[1:2] == ["--imports"]:
         print("\n".join(imports_section()))
+    elif sys.argv[1:2] == ["--ingestion"]:  # the two CPU sections, printed only
+        print("\n".join(ingestion_section() + [""] + validation_section()))
     elif sys.argv[1:2] == ["--planner"]:  # the planner's section alone, replaced in RESULTS.md
         section, results = "\n".join(planner_section()) + "\n", ROOT / "bench" / "RESULTS.md"
         text = results.read_text()
