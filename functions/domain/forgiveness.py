@@ -10,8 +10,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import Any
 
-from functions.domain.offers import COLUMNS, STATES, OfferFileError, RowProblem
-
 CODE_BYTES = 10  # a letter's verification code: 80 bits
 
 
@@ -54,6 +52,9 @@ def accounts_in(header: list[str], text: str, first_line: int) -> Iterator[tuple
     microsecond a row. Yields plain tuples (cheaper to make than objects): account_ref, debtor_name,
     address_line, city, state, zip, original_creditor, debt_type, balance_cents, charge_off_date, and a
     tuple of the SEALED_EXTRA fields (all empty for a file stored before those columns existed)."""
+    # Here: letters, the API's verify page and the sweep use this module, never the offer-row model.
+    from functions.domain.offers import COLUMNS, STATES, OfferFileError, RowProblem
+
     if set(COLUMNS) - set(header):
         raise OfferFileError([RowProblem(1, c, "column is missing") for c in COLUMNS if c not in header])
     if SEPARATOR in text:  # once per chunk, not per field: sealed fields are joined with it
