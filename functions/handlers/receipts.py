@@ -24,7 +24,6 @@ from functions.domain.receipts import (
     statement_document,
     year_end_statement,
 )
-from functions.handlers import webhook
 from functions.handlers.http import ApiError
 
 logger = Logger()
@@ -181,6 +180,8 @@ def stop_gift(campaign_id: CampaignId, donation_id: DonationId, sig: Signature =
     except UnknownProvider as unknown:
         raise ApiError(404, "unknown_provider", str(unknown), "path.donation_id") from None
     assert isinstance(sandbox, SandboxPayments)
+    from functions.handlers import webhook  # on use (a sandbox route): the API's other routes never need it
+
     answer = webhook.receive("sandbox", *sandbox.subscription_ended(pledge))
     if form != "html" or answer.status_code != 200:
         return answer
