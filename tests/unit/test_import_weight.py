@@ -1,10 +1,10 @@
-"""Cold starts: each function loads the heavy packages it uses on every invocation, and no others.
+"""Cold starts: each function loads at import the heavy packages its invocations use, and no others.
 
 Every function imports the ledger adapter and the shared domain, so one careless import there (a type
 named at the top of a shared module, a re-export) puts the planner, pydantic or cryptography into every
 cold start; `make bench` measures the cost (bench/run.py, "Import time of each handler module"). Each
-handler is imported by a fresh interpreter, as Lambda does; what it loads must be exactly what it uses:
-a use listed here but deferred to the first invocation would hide the cost, not remove it.
+handler is imported in an interpreter of its own; what it loads must be exactly what it uses: a use
+listed here but deferred to the first invocation would hide the cost from the bench, not remove it.
 """
 
 import json
@@ -29,7 +29,8 @@ USES: dict[str, set[str]] = {
     "purchase": {"functions.domain.planner"},
     # Reads a portfolio's rows by the offer-row model's columns, seals each account.
     "forgiveness": {"functions.domain.offers", "pydantic", "cryptography"},
-    "letters": {"cryptography", "functions.adapters.letters_pdf"},  # opens debtors' data, draws letters
+    # Opens debtors' data (the sandbox printer and Lob) and draws PDFs (the sandbox printer): per campaign.
+    "letters": {"cryptography", "functions.adapters.letters_pdf"},
     "mail_webhook": HTTP,
     "reconcile": set(),
     "sweep": set(),
