@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 # Every stage queue, in flow order. The wiring table builds one queue per name.
 STAGES = ("donations", "purchases", "forgiveness", "letters", "email")
+# Stages whose consumer books many messages at once (the pool: a batch of gifts a transaction): the relay packs
+# up to this many outbox items into one queue message, so a busy campaign's gifts cost a tenth of the SQS calls.
+PACKED_STAGES = {"donations": 40}
 
-LEDGER, IDEMPOTENCY = "ledger", "idempotency"  # tables
+LEDGER = "ledger"  # the one table (pledges need no idempotency table: adapters/pledges.py)
 OFFERS, LETTERS = "offers", "letters"  # buckets
 APP_SECRET = "app-secret"
 PII_KEY = "pii-key"  # wraps each portfolio's private debtor-data key: forgiveness may wrap, only letters unwrap
@@ -31,7 +34,6 @@ class Resource:
 
 RESOURCES: tuple[Resource, ...] = (
     Resource(LEDGER, "TABLE_NAME", "TableName"),
-    Resource(IDEMPOTENCY, "IDEMPOTENCY_TABLE_NAME", "IdempotencyTableName"),
     Resource(OFFERS, "OFFERS_BUCKET", "OffersBucketName"),
     Resource(LETTERS, "LETTERS_BUCKET", "LettersBucketName"),
     Resource(APP_SECRET, "APP_SECRET_ID", "AppSecretArn"),

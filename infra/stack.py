@@ -116,9 +116,6 @@ class JubileeStack(Stack):
                 index_name=index.name, partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
                 sort_key=dynamodb.Attribute(name=index.sort_key, type=dynamodb.AttributeType.STRING),
                 projection_type=dynamodb.ProjectionType.INCLUDE, non_key_attributes=list(index.projected))
-        self.idempotency = dynamodb.Table(
-            self, "Idempotency", partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
-            time_to_live_attribute="expiration", removal_policy=RemovalPolicy.DESTROY, **common)
 
     def _buckets(self) -> None:
         self.access_logs = s3.Bucket(
@@ -165,7 +162,7 @@ class JubileeStack(Stack):
             description="stripe, lob-python, cryptography, pydantic (functions/requirements.txt)")
         code = lambda_.Code.from_asset(str(ROOT), exclude=ASSET_EXCLUDES)
         self.names = names = {
-                 topology.LEDGER: self.ledger.table_name, topology.IDEMPOTENCY: self.idempotency.table_name,
+                 topology.LEDGER: self.ledger.table_name,
                  topology.OFFERS: self.buckets[topology.OFFERS].bucket_name,
                  topology.LETTERS: self.buckets[topology.LETTERS].bucket_name,
                  topology.APP_SECRET: self.secret.secret_arn,
@@ -195,8 +192,8 @@ class JubileeStack(Stack):
     def _grant(self, function: lambda_.Function, fn: topology.Function) -> None:
         for grant in fn.grants:
             resource, access = grant.split(":", 1)
-            if resource in (topology.LEDGER, topology.IDEMPOTENCY):
-                table = self.ledger if resource == topology.LEDGER else self.idempotency
+            if resource == topology.LEDGER:
+                table = self.ledger
                 if access == "relay":  # query the waiting outbox index, write relayed items back
                     table.grant(function, "dynamodb:Query", "dynamodb:BatchWriteItem")
                     self.key.grant_encrypt_decrypt(function)

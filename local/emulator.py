@@ -184,11 +184,6 @@ class LocalCloud:
                 "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)}}
                for index in topology.LEDGER_INDEXES],
         )
-        ddb.create_table(
-            TableName=names[topology.IDEMPOTENCY], BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        )
         for bucket in (topology.OFFERS, topology.LETTERS):
             client("s3").create_bucket(Bucket=names[bucket])
         client("secretsmanager").create_secret(Name=names[topology.APP_SECRET], SecretString=self.app_secret)

@@ -214,7 +214,7 @@ def import_campaign(source: Path, campaign_id: str, warn: Callable[[str], None] 
     written = dict.fromkeys(DATASETS, 0)
     # The campaign's own item last: until the rest is in, the campaign is not there to be read.
     for key in sorted(set(wanted) - set(held), key=lambda k: wanted[k]["sk"] == keys.META):
-        item = wanted[key] | (donors.sealed(campaign_id, wanted[key]["donation_id"], personal[key])
+        item = wanted[key] | (donors.seal(campaign_id, wanted[key]["donation_id"], personal[key])
                               if key in personal else {})  # sealed anew, under this deployment's keys
         name = _dataset(item, campaign_id)
         assert name is not None  # wanted holds only the export's datasets' records

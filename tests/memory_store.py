@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from functions.domain.campaigns import Campaign
-from functions.domain.email import receipt_message, receipt_message_id
+from functions.domain.email import receipts_message, receipts_message_id
 from functions.domain.gifts import PaymentAdjusted, PaymentConfirmed, from_message
 from functions.domain.ledger import ACCOUNTS, Transfer, negative_accounts, net_deltas
 from functions.services.ports import BalanceRefused, GiftBatch, NotYetBookable
@@ -123,9 +123,9 @@ class MemoryStore:
         self.campaigns[campaign_id]["donations_confirmed"] += len(pending)
         if batch.purchase_check and self._fresh([batch.purchase_check]):
             self._announce("purchases", batch.purchase_check, {"campaign_id": campaign_id, "reason": "threshold"})
-        for gift in pending if batch.receipts else []:
-            if self._fresh([receipt_message_id(gift)]):
-                self._announce("email", receipt_message_id(gift), receipt_message(gift))
+        receipts = receipts_message_id(campaign_id, [g.transfer_id for g in pending])
+        if batch.receipts and self._fresh([receipts]):
+            self._announce("email", receipts, receipts_message(campaign_id, pending))
         return pending
 
     def post_adjustment(self, adjustment: PaymentAdjusted, transfer: Transfer) -> bool:

@@ -36,10 +36,6 @@ def items(kind: str | None = None) -> list[dict[str, Any]]:
     return list(dynamo.scan(kind))
 
 
-def idempotency_records() -> int:
-    return client("dynamodb").scan(TableName=settings().idempotency_table, Select="COUNT")["Count"]
-
-
 def figures(cloud: Any, campaign: str = "c1") -> dict[str, Any]:
     response = cloud.http("GET", f"/campaigns/{campaign}")
     assert response.status == 200, response.body

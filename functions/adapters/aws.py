@@ -69,7 +69,6 @@ class Settings:
         return self.queue_urls[stage]
 
     table = property(lambda self: self.name_of(wiring.LEDGER))
-    idempotency_table = property(lambda self: self.name_of(wiring.IDEMPOTENCY))
     offers_bucket = property(lambda self: self.name_of(wiring.OFFERS))
     letters_bucket = property(lambda self: self.name_of(wiring.LETTERS))
     secret_id = property(lambda self: self.name_of(wiring.APP_SECRET))

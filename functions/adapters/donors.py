@@ -3,12 +3,13 @@ their keys (crypto-shredding) while their gifts stay in the books.
 
 A donor is known within a campaign by a keyed hash of their email (`donor_ref`; donors who
 give no email get a reference of their donation's own). Each gift's name and email are sealed
-(AES-GCM, bound to campaign and donor) with a random key of its own, stored beside the campaign
+(AES-GCM, bound to campaign and donor) with a random key of its own, stored in the donation item
 wrapped by this container's wrapping key: a KMS data key under the DonorDataKey, made once per
-container, its KMS-encrypted copy stored with each wrapped key. So a gift costs no KMS request,
-and its key item is written in the pledge's own transaction. Erasure deletes the donor's keys
-and references: what remains is ciphertext nobody can open, and amounts nobody can tie to a
-person. (Donations sealed before this scheme have one key per donor, a KMS data key, read as before.)
+container, its KMS-encrypted copy stored with each wrapped key. So a gift costs no KMS request and
+no write of its own: the pledge is one put. Erasure removes the donor's wrapped keys and references
+(and any key item of the schemes before): what remains is amounts nobody can tie to a person.
+Exports never carry keys (ops/portability.py leaves out every binary attribute). (Donations sealed
+before this have their key in an item beside the campaign, or one KMS data key per donor: read as before.)
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from functools import cache, lru_cache
 from hashlib import blake2b
 from typing import Any
 
-from functions.adapters import dynamo
+from functions.adapters import donation_items, dynamo
 from functions.adapters.aws import client, settings
-from functions.adapters.keys import campaign_pk, donation_sk
+from functions.adapters.keys import campaign_pk
 from functions.adapters.keys import donor_key_sk as key_sk
 from functions.adapters.secrets import derived_key
 
@@ -72,30 +73,23 @@ def _gift_key_sk(ref: str, donation_id: str) -> str:
     return key_sk(f"{ref}#{donation_id}")
 
 
-def seal(campaign_id: str, donation_id: str, donor: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The attributes a donation stores of its donor ({} if they gave neither name nor email), and the
-    gift's wrapped key as a transaction Put to write with the donation (None without a donor)."""
+SEALED = ("donor_ref", "donor_sealed", "donor_key", "donor_key_wrapped_by")  # a donation's donor attributes
+
+
+def seal(campaign_id: str, donation_id: str, donor: dict[str, Any]) -> dict[str, Any]:
+    """The attributes a donation stores of its donor ({} if they gave neither name nor email): their
+    reference, their sealed name and email, and the gift's key, wrapped."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # on use: most callers never seal
 
     donor = {k: v for k, v in donor.items() if v}
     if not donor:
-        return {}, None
+        return {}
     ref = donor_ref(campaign_id, donor["email"]) if donor.get("email") else f"donation-{donation_id}"
     wrapping, wrapped_by = _wrapping(client("kms"), settings().donor_key_id)
     key, key_nonce, nonce = AESGCM.generate_key(256), os.urandom(NONCE_BYTES), os.urandom(NONCE_BYTES)
     blob = nonce + AESGCM(key).encrypt(nonce, json.dumps(donor, sort_keys=True).encode(), _aad(campaign_id, ref))
     wrapped = key_nonce + AESGCM(wrapping).encrypt(key_nonce, key, _gift_aad(campaign_id, ref, donation_id))
-    item = dynamo.put({"pk": campaign_pk(campaign_id), "sk": _gift_key_sk(ref, donation_id), "kind": "donor-key",
-                       "campaign_id": campaign_id, "donor_ref": ref, "key": wrapped, "wrapped_by": wrapped_by})
-    return {"donor_ref": ref, "donor_sealed": blob}, item
-
-
-def sealed(campaign_id: str, donation_id: str, donor: dict[str, Any]) -> dict[str, Any]:
-    """seal(), its key written now: for a donation written on its own (an import)."""
-    attributes, key_item = seal(campaign_id, donation_id, donor)
-    if key_item is not None:
-        dynamo.put_new(dynamo.from_item(key_item["Put"]["Item"]))
-    return attributes
+    return {"donor_ref": ref, "donor_sealed": blob, "donor_key": wrapped, "donor_key_wrapped_by": wrapped_by}
 
 
 def opened(donation: dict[str, Any]) -> dict[str, Any] | None:
@@ -106,7 +100,8 @@ def opened(donation: dict[str, Any]) -> dict[str, Any] | None:
     if not ref or blob is None:
         return None
     sealed_by = donation.get("pledge_id") or donation["donation_id"]  # an installment carries its pledge's seal
-    found = dynamo.get(campaign_pk(campaign_id), _gift_key_sk(ref, sealed_by))
+    found = ({"key": donation["donor_key"], "wrapped_by": donation["donor_key_wrapped_by"]} if "donor_key" in donation
+             else dynamo.get(campaign_pk(campaign_id), _gift_key_sk(ref, sealed_by)))  # (a key item, before)
     if found is not None:
         wrapping, wrapped = _unwrapping(client("kms"), settings().donor_key_id, bytes(found["wrapped_by"])), \
             bytes(found["key"])
@@ -123,7 +118,7 @@ def opened(donation: dict[str, Any]) -> dict[str, Any] | None:
 def donations_of(campaign_id: str, ref: str) -> list[dict[str, Any]]:
     """The donations of one donor (by donor_ref) in a campaign: their gifts and monthly installments.
     Reads the campaign's donations: fine for statements and erasure, not for a hot path."""
-    return [d for d in dynamo.query(campaign_pk(campaign_id), donation_sk("")) if d.get("donor_ref") == ref]
+    return [d for d in donation_items.listed(campaign_id) if d.get("donor_ref") == ref]
 
 
 def erase(campaign_id: str, email: str) -> int:
@@ -136,7 +131,7 @@ def erase(campaign_id: str, email: str) -> int:
         client("dynamodb").delete_item(TableName=settings().table, Key=dynamo.key(campaign_pk(campaign_id), sk))
     for donation in theirs:
         client("dynamodb").update_item(
-            TableName=settings().table, Key=dynamo.key(campaign_pk(campaign_id), donation["sk"]),
-            UpdateExpression="REMOVE donor_ref, donor_sealed SET donor_erased = :yes",
+            TableName=settings().table, Key=dynamo.key(donation["pk"], donation["sk"]),
+            UpdateExpression=f"REMOVE {', '.join(SEALED)} SET donor_erased = :yes",
             ExpressionAttributeValues={":yes": {"BOOL": True}})
     return len(theirs)

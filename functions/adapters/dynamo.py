@@ -105,6 +105,16 @@ def put_new(data: dict[str, Any]) -> bool:
         return False
 
 
+def put_or_existing(data: dict[str, Any]) -> dict[str, Any] | None:
+    """One PutItem of an item that must not exist yet: None if written, else the item that exists
+    (returned by the failed condition itself, so it costs no read)."""
+    try:
+        retrying(lambda: client("dynamodb").put_item(**put(data)["Put"], ReturnValuesOnConditionCheckFailure="ALL_OLD"))
+        return None
+    except client("dynamodb").exceptions.ConditionalCheckFailedException as exists:
+        return from_item(dict(exists.response["Item"]))
+
+
 def update(pk: str, sk: str, expression: str, values: dict[str, Any], *, condition: str | None = None,
            names: dict[str, str] | None = None) -> dict[str, Any]:
     op: dict[str, Any] = {

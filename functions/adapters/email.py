@@ -16,11 +16,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.adapters import clock, dynamo
+from functions.adapters import clock, donation_items, dynamo
 from functions.adapters.aws import ConfigurationError, client, settings
-from functions.adapters.keys import campaign_pk, donation_sk, email_sk, statements_sk, unsubscribed_sk
+from functions.adapters.keys import campaign_pk, email_sk, statements_sk, unsubscribed_sk
 from functions.domain.campaigns import Campaign
-from functions.domain.email import receipt_message, receipt_message_id, statement_donors
+from functions.domain.email import receipts_message, receipts_message_id, statement_donors
 from functions.domain.gifts import PaymentConfirmed
 
 # botocore's DEBUG line for each request quotes its parameters: here a donor's address and the whole message.
@@ -46,9 +46,10 @@ def reachable(donor_ref: str) -> bool:
 
 # --- asking (in other stages' transactions) ----------------------------------------------------------
 
-def receipt_outbox(gifts: Iterable[PaymentConfirmed]) -> list[dict[str, Any]]:
-    """Outbox items asking for each gift's receipt (an installment's too), written as the gifts are booked."""
-    return [dynamo.outbox(STAGE, receipt_message_id(g), receipt_message(g)) for g in gifts]
+def receipts_outbox(campaign_id: str, gifts: list[PaymentConfirmed]) -> dict[str, Any]:
+    """The outbox item asking for a booked batch's receipts (an installment's too), written as the gifts are."""
+    return dynamo.outbox(STAGE, receipts_message_id(campaign_id, [g.transfer_id for g in gifts]),
+                         receipts_message(campaign_id, gifts))
 
 
 def ask_for_statements(campaign: Campaign, year: int) -> int:
@@ -58,7 +59,7 @@ def ask_for_statements(campaign: Campaign, year: int) -> int:
     cid = campaign.campaign_id
     if not campaign.email_receipts or dynamo.get(campaign_pk(cid), statements_sk(str(year))):
         return 0
-    donors = statement_donors(dynamo.query(campaign_pk(cid), donation_sk("")), year, reachable)
+    donors = statement_donors(donation_items.listed(cid), year, reachable)
     items = [dynamo.outbox(STAGE, f"email#statement#{cid}#{year}#{ref}",
                            {"kind": "statement", "campaign_id": cid, "year": year, "donor_ref": ref,
                             "donation_ids": ids}) for ref, ids in donors.items()]
@@ -78,15 +79,17 @@ def unsubscribe(campaign_id: str, donor_ref: str) -> bool:
                            "at": clock.now().isoformat(timespec="seconds")})
 
 
-def unsubscribed(campaign_id: str, donor_ref: str) -> bool:
-    return dynamo.get(campaign_pk(campaign_id), unsubscribed_sk(donor_ref)) is not None
+def unsubscribed(campaign_id: str, donor_refs: Iterable[str]) -> set[str]:
+    """Which of these donors asked for no more email (one batch read)."""
+    found = dynamo.batch_get((campaign_pk(campaign_id), unsubscribed_sk(ref)) for ref in donor_refs)
+    return {item["donor_ref"] for item in found.values()}
 
 
 # --- sending ------------------------------------------------------------------------------------------
 
-def donations(campaign_id: str, donation_ids: list[str]) -> list[dict[str, Any]]:
-    found = dynamo.batch_get((campaign_pk(campaign_id), donation_sk(d)) for d in donation_ids)
-    return list(found.values())
+def donations(campaign_id: str, donation_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The donations found, by id (one batch read)."""
+    return donation_items.get_many(campaign_id, donation_ids)
 
 
 def _now() -> int:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
+from itertools import chain
 from typing import Any, cast
 
-from functions.adapters import clock, donors, dynamo, public_log
+from functions.adapters import clock, donation_items, donors, dynamo, public_log
 from functions.adapters.aws import client, settings
-from functions.adapters.email import receipt_outbox
+from functions.adapters.email import receipts_outbox
 from functions.adapters.keys import (
     CHECKPOINT,
     LOG_HEAD,
@@ -18,7 +19,7 @@ from functions.adapters.keys import (
     account_sk,
     campaign_pk,
     change_sk,
-    donation_sk,
+    donation_partitions,
     ledger_pk,
     plan_sk,
 )
@@ -190,9 +191,10 @@ def posted_since(campaign_id: str, since: str) -> Iterator[dict[str, Any]]:
 def confirmed_since(campaign_id: str, since: str = "") -> Iterator[dict[str, Any]]:
     """Donations confirmed at `since` or later (posted_at, provider, payment_id), from the posting index;
     without `since`, every confirmed donation, from the table (ones confirmed before the index included)."""
-    if since:
-        return iter(dynamo.query_index(BY_POSTING, campaign_pk(campaign_id), since))
-    return (dict(d, posted_at=d["confirmed_at"]) for d in dynamo.query(campaign_pk(campaign_id), donation_sk(""))
+    if since:  # each partition donations are in (those of before the shards were in the campaign's)
+        partitions = (*donation_partitions(campaign_id), campaign_pk(campaign_id))
+        return chain.from_iterable(dynamo.query_index(BY_POSTING, pk, since) for pk in partitions)
+    return (dict(d, posted_at=d["confirmed_at"]) for d in donation_items.listed(campaign_id)
             if d.get("confirmed_at"))
 
 
@@ -228,26 +230,25 @@ def transfers(campaign_id: str) -> Iterator[Transfer]:
 
 # --- donations -------------------------------------------------------------------------
 
-def create_donation(campaign_id: str, donation_id: str, amount_cents: int, currency: str,
-                    provider: str, checkout_url: str, donor: dict[str, Any], anonymous: bool,
-                    frequency: str = "once", covered_cents: int = 0, once: dict[str, Any] | None = None) -> None:
-    """The pending donation, its donor's key and `once` (the pledge's idempotency record) in one transaction.
-    dynamo.TransactionCancelled if the record or the donation exists (each failed op returns its item)."""
-    sealed, key_item = donors.seal(campaign_id, donation_id, donor)
-    pending = dynamo.put(_donation_item(campaign_id, donation_id, amount_cents, currency, provider, "pending", sealed,
-                                       anonymous, checkout_url=checkout_url, frequency=frequency,
-                                       covered_cents=covered_cents))
-    pending["Put"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-    dynamo.transact([op for op in (once, pending, key_item) if op])
+def create_donation(campaign_id: str, donation_id: str, amount_cents: int, currency: str, provider: str,
+                    donor: dict[str, Any], anonymous: bool, frequency: str = "once", covered_cents: int = 0,
+                    request: str = "") -> dict[str, Any] | None:
+    """The pending donation, with its donor sealed under a key of its own, in one conditional put: the
+    pledge's whole write (its id is the pledge's idempotency key, `request` the keyed hash of its body).
+    None if it was written; the donation stored before under this id if there is one (nothing written)."""
+    sealed = donors.seal(campaign_id, donation_id, donor)
+    item = _donation_item(campaign_id, donation_id, amount_cents, currency, provider, "pending", sealed, anonymous,
+                          frequency=frequency, covered_cents=covered_cents, request=request)
+    return dynamo.put_or_existing(item)
 
 
 def load_donation(campaign_id: str, donation_id: str) -> dict[str, Any] | None:
-    return dynamo.get(campaign_pk(campaign_id), donation_sk(donation_id))
+    return donation_items.get(campaign_id, donation_id)
 
 
 def installments(campaign_id: str, pledge_id: str) -> list[dict[str, Any]]:
     """A monthly pledge's later payments: their ids extend the pledge's."""
-    return list(dynamo.query(campaign_pk(campaign_id), donation_sk(f"{pledge_id}-")))
+    return list(donation_items.listed(campaign_id, f"{pledge_id}-"))
 
 
 def all_donations() -> list[dict[str, Any]]:
@@ -257,8 +258,9 @@ def all_donations() -> list[dict[str, Any]]:
 
 def _donation_item(campaign_id: str, donation_id: str, amount_cents: int, currency: str, provider: str,
                    status: str, donor: dict[str, Any], anonymous: bool, **extra: Any) -> dict[str, Any]:
-    """`donor`: the donor's sealed attributes (donors.sealed), never their name or email."""
-    return {"pk": campaign_pk(campaign_id), "sk": donation_sk(donation_id), "kind": "donation",
+    """`donor`: the donor's sealed attributes (donors.seal), never their name or email."""
+    pk, sk = donation_items.key(campaign_id, donation_id)
+    return {"pk": pk, "sk": sk, "kind": "donation",
             "donation_id": donation_id, "campaign_id": campaign_id, "amount_cents": amount_cents,
             "currency": currency, "provider": provider, "status": status, **donor,
             "anonymous": anonymous, "created_at": now_iso(), "refunded_cents": 0, "disputes": {}, **extra}
@@ -275,37 +277,33 @@ class DynamoStore:
         return snapshot(campaign_id)
 
     def confirm_pledge(self, gift: PaymentConfirmed) -> bool:
-        confirm = dynamo.update(
-            campaign_pk(gift.campaign_id), donation_sk(gift.donation_id),
+        return _on_donation(gift.campaign_id, gift.donation_id, lambda pk, sk: [dynamo.update(
+            pk, sk,
             "SET #status = :confirmed, confirmed_at = :at, posted_at = :at, fee_cents = :fee, payment_id = :payment",
             {":confirmed": "confirmed", ":pending": "pending", ":at": now_iso(), ":fee": gift.fee_cents,
              ":amount": gift.amount_cents, ":currency": gift.currency, ":payment": gift.payment_id,
              ":provider": gift.provider},
             condition="#status = :pending AND amount_cents = :amount AND currency = :currency AND provider = :provider",
             names={"#status": "status"},
-        )
-        return dynamo.transact_once([confirm, _announce_gift(gift)])
+        ), _announce_gift(gift)])
 
     def add_installment(self, gift: PaymentConfirmed, pledge: DonationRecord) -> bool:
         item = _donation_item(gift.campaign_id, gift.donation_id, gift.amount_cents, gift.currency, gift.provider,
-                              "confirmed", {k: pledge[k] for k in ("donor_ref", "donor_sealed") if k in pledge},
+                              "confirmed", {k: v for k, v in pledge.items() if k in donors.SEALED},
                               pledge["anonymous"], pledge_id=gift.pledge_id,
                               confirmed_at=(at := now_iso()), posted_at=at, fee_cents=gift.fee_cents,
                               payment_id=gift.payment_id, covered_cents=gift.covered_cents)
         return dynamo.transact_once([dynamo.put(item), _announce_gift(gift)])
 
     def fail_pledge(self, gift: PaymentConfirmed) -> bool:
-        update = dynamo.update(campaign_pk(gift.campaign_id), donation_sk(gift.donation_id), "SET #status = :failed",
-                               {":failed": "failed", ":pending": "pending", ":provider": gift.provider},
-                               condition="#status = :pending AND provider = :provider", names={"#status": "status"})
-        return dynamo.transact_once([update])
+        return _on_donation(gift.campaign_id, gift.donation_id, lambda pk, sk: [dynamo.update(
+            pk, sk, "SET #status = :failed", {":failed": "failed", ":pending": "pending", ":provider": gift.provider},
+            condition="#status = :pending AND provider = :provider", names={"#status": "status"})])
 
     def end_pledge(self, gift: PaymentConfirmed, ended_at: int) -> bool:
-        update = dynamo.update(campaign_pk(gift.campaign_id), donation_sk(gift.donation_id), "SET ended_at = :at",
-                               {":at": ended_at, ":provider": gift.provider},
-                               condition="attribute_exists(pk) AND provider = :provider "
-                                         "AND attribute_not_exists(ended_at)")
-        return dynamo.transact_once([update])
+        return _on_donation(gift.campaign_id, gift.donation_id, lambda pk, sk: [dynamo.update(
+            pk, sk, "SET ended_at = :at", {":at": ended_at, ":provider": gift.provider},
+            condition="attribute_exists(pk) AND provider = :provider AND attribute_not_exists(ended_at)")])
 
     def record_refunds(self, donation: DonationRecord, refunded_cents: int, refunds_failed_cents: int,
                        adjustment: PaymentAdjusted) -> bool:
@@ -336,8 +334,8 @@ class DynamoStore:
             if batch.purchase_check:
                 items.append(dynamo.outbox("purchases", batch.purchase_check,
                                            {"campaign_id": campaign_id, "reason": "threshold"}))
-            if batch.receipts:  # each gift's receipt email (the campaign emails its donors)
-                items += receipt_outbox(pending)
+            if batch.receipts:  # the gifts' receipt emails, asked for at once (the campaign emails its donors)
+                items.append(receipts_outbox(campaign_id, pending))
             return items
 
         return dynamo.transact_new(gifts, build)
@@ -362,6 +360,23 @@ class DynamoStore:
         return True
 
 
+def _on_donation(campaign_id: str, donation_id: str, change: Callable[[str, str], list[dict[str, Any]]]) -> bool:
+    """Run `change(pk, sk)` (a transaction whose first item updates the donation under a condition) on the
+    donation's key; False if a condition failed. Where no donation is at its key, it may be one stored
+    before donations had partitions of their own: the change is tried there too (only then a second call)."""
+    items = change(*donation_items.key(campaign_id, donation_id))
+    items[0]["Update"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    try:
+        dynamo.transact(items)
+        return True
+    except dynamo.TransactionCancelled as cancelled:
+        if not cancelled.failed():
+            raise
+        if cancelled.failed() != [0] or cancelled.old[0] is not None:
+            return False
+    return dynamo.transact_once(change(*donation_items.unsharded_key(campaign_id, donation_id)))
+
+
 def _announce_gift(gift: PaymentConfirmed) -> dict[str, Any]:
     return dynamo.outbox("donations", gift.transfer_id, gift.to_message())
 
@@ -369,8 +384,7 @@ def _announce_gift(gift: PaymentConfirmed) -> dict[str, Any]:
 def _change(donation: DonationRecord, expression: str, values: dict[str, Any], condition: str,
             names: dict[str, str] | None, adjustments: list[PaymentAdjusted]) -> bool:
     """Change the donation under `condition` and announce the adjustments, in one transaction."""
-    update = dynamo.update(campaign_pk(donation["campaign_id"]), donation_sk(donation["donation_id"]),
-                           expression, values, condition=condition, names=names)
+    update = dynamo.update(donation["pk"], donation["sk"], expression, values, condition=condition, names=names)
     return dynamo.transact_once([update] + [dynamo.outbox("donations", f"adjust#{a.transfer_id}", a.to_message())
                                              for a in adjustments])
 

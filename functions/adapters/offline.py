@@ -25,7 +25,7 @@ def record_gift(gift: OfflineGift, currency: str, donor: dict[str, Any], anonymo
     cid, donation_id = gift.campaign_id, gift.donation_id
     # The donation's item as the ledger adapter shapes every donation (the store contract test uses it too).
     item = ledger._donation_item(cid, donation_id, gift.amount_cents, currency, OFFLINE, "confirmed",
-                                 donors.sealed(cid, donation_id, donor), anonymous,
+                                 donors.seal(cid, donation_id, donor), anonymous,
                                  confirmed_at=f"{gift.received_on}T00:00:00+00:00", posted_at=ledger.now_iso(),
                                  fee_cents=0, payment_id=donation_id, method=gift.method, reference=gift.reference,
                                  received_on=gift.received_on)

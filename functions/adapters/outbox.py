@@ -14,14 +14,54 @@ Writing it back is a MODIFY on the stream, which the dispatcher's filter drops (
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
 from functions.adapters import dynamo
 from functions.adapters.aws import client, settings
+from functions.wiring import PACKED_STAGES
 
-SQS_BATCH = 10  # SendMessageBatch's limit
+SQS_BATCH = 10  # SendMessageBatch's limit of entries
+SQS_BATCH_BYTES = 240_000  # and of their bodies together (256 KiB), with room for the attributes
+
+
+def packed(bodies: list[str]) -> str:
+    """One queue message carrying several outbox items' messages (wiring.PACKED_STAGES), unpacked by messages()."""
+    return json.dumps({"packed": [json.loads(body) for body in bodies]}, sort_keys=True)
+
+
+def messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The outbox messages a queue message carries: itself, or those packed in it."""
+    return list(body["packed"]) if "packed" in body else [body]
+
+
+def _entries(items: list[dict[str, Any]], stage: str, positions: list[int]) -> list[tuple[list[int], dict[str, Any]]]:
+    """The queue messages for a stage's items: one each, or packed PACKED_STAGES[stage] at a time."""
+    size = PACKED_STAGES.get(stage, 1)
+    groups = [positions[i:i + size] for i in range(0, len(positions), size)]
+    entries = []
+    for group in groups:
+        ids = [items[n]["message_id"]["S"] for n in group]
+        body = items[group[0]]["body"]["S"] if size == 1 else packed([items[n]["body"]["S"] for n in group])
+        entries.append((group, {"MessageBody": body, "MessageAttributes": {"message_id": {
+            "DataType": "String", "StringValue": ids[0] if size == 1 else f"{ids[0]} (+{len(ids) - 1})"}}}))
+    return entries
+
+
+def _requests(entries: list[tuple[list[int], dict[str, Any]]]) -> list[list[tuple[list[int], dict[str, Any]]]]:
+    """SendMessageBatch requests: at most SQS_BATCH entries, and SQS_BATCH_BYTES of bodies, each."""
+    requests: list[list[tuple[list[int], dict[str, Any]]]] = []
+    size = 0
+    for entry in entries:
+        length = len(entry[1]["MessageBody"].encode())
+        if not requests or len(requests[-1]) == SQS_BATCH or size + length > SQS_BATCH_BYTES:
+            requests.append([])
+            size = 0
+        requests[-1].append(entry)
+        size += length
+    return requests
 
 
 def announce(items: list[dict[str, Any]]) -> list[int]:
@@ -32,12 +72,10 @@ def announce(items: list[dict[str, Any]]) -> list[int]:
         by_stage.setdefault(item["stage"]["S"], []).append(position)
     refused: list[int] = []
     for stage, positions in by_stage.items():
-        for start in range(0, len(positions), SQS_BATCH):
-            batch = positions[start:start + SQS_BATCH]
-            entries = [{"Id": str(n), "MessageBody": items[n]["body"]["S"], "MessageAttributes": {
-                "message_id": {"DataType": "String", "StringValue": items[n]["message_id"]["S"]}}} for n in batch]
-            response = client("sqs").send_message_batch(QueueUrl=settings().queue_url(stage), Entries=entries)
-            refused += [int(f["Id"]) for f in response.get("Failed", [])]
+        for request in _requests(_entries(items, stage, positions)):
+            response = client("sqs").send_message_batch(QueueUrl=settings().queue_url(stage), Entries=[
+                {"Id": str(n), **entry} for n, (_, entry) in enumerate(request)])
+            refused += [p for f in response.get("Failed", []) for p in request[int(f["Id"])][0]]
     keys = (dynamo.OUTBOX_SHARD, dynamo.OUTBOX_AT)
     dynamo.batch_put([{k: v for k, v in item.items() if k not in keys}
                       for n, item in enumerate(items) if n not in set(refused) and dynamo.OUTBOX_SHARD in item])

@@ -58,7 +58,7 @@ class StripePayments:
     # --- donations in -----------------------------------------------------------------------
 
     def start_checkout(self, campaign: Campaign, donation_id: str, request: DonationRequest,
-                       covered_cents: int = 0) -> str:
+                       covered_cents: int = 0, once: str = "") -> str:
         metadata = {"campaign_id": campaign.campaign_id, "donation_id": donation_id}
         if covered_cents:  # read back from the charge's metadata when the gift is booked
             metadata["covered_cents"] = str(covered_cents)
@@ -86,7 +86,7 @@ class StripePayments:
             params["customer_email"] = request.donor.email
         try:
             session = self._client.v1.checkout.sessions.create(
-                params, {"idempotency_key": f"jubilee-checkout-{donation_id}"})
+                params, {"idempotency_key": f"jubilee-checkout-{once or donation_id}"})
         except stripe.StripeError as error:
             raise ProviderUnavailable(f"Stripe refused the checkout: {type(error).__name__}") from None
         if not session.url:  # only embedded or custom-UI sessions have none; Jubilee makes hosted ones

@@ -56,13 +56,16 @@ def receipt_link(site_url: str, key: bytes, campaign_id: str, donation_id: str) 
            f"{link_signature(key, 'receipt', campaign_id, donation_id)}"
 
 
-def receipt_message_id(gift: PaymentConfirmed) -> str:
-    """The outbox id asking for a gift's receipt: one per gift, however often its booking is replayed."""
-    return f"email#receipt#{gift.campaign_id}#{gift.donation_id}"
+def receipts_message_id(campaign_id: str, transfer_ids: Iterable[str]) -> str:
+    """The outbox id asking for a booked batch's receipts: the same batch booked again asks once."""
+    batch = hashlib.sha256("|".join(sorted(transfer_ids)).encode()).hexdigest()[:24]
+    return f"email#receipts#{campaign_id}#{batch}"
 
 
-def receipt_message(gift: PaymentConfirmed) -> dict[str, Any]:
-    return {"kind": "receipt", "campaign_id": gift.campaign_id, "donation_id": gift.donation_id}
+def receipts_message(campaign_id: str, gifts: Iterable[PaymentConfirmed]) -> dict[str, Any]:
+    """One message for a batch's receipts (an outbox item and a queue message per batch, not per gift): the mail
+    function reads the batch's donations at once, and sends to those who gave an email."""
+    return {"kind": "receipts", "campaign_id": campaign_id, "donation_ids": [g.donation_id for g in gifts]}
 
 
 # --- who gets a statement ---------------------------------------------------------------------------

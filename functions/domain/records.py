@@ -12,6 +12,8 @@ PlanStatus = Literal["proposed", "approved", "settled", "voided"]
 class DonationRecord(TypedDict):
     """A pledge, or a confirmed gift (a monthly installment is a donation of its own, with its pledge's id)."""
 
+    pk: NotRequired[str]  # where the store keeps it (functions/adapters/donation_items.py)
+    sk: NotRequired[str]
     campaign_id: str
     donation_id: str
     amount_cents: int
@@ -24,7 +26,7 @@ class DonationRecord(TypedDict):
     refunds_failed_cents: NotRequired[int]  # refunds that failed so far (absent until one does)
     created_at: NotRequired[str]
     frequency: NotRequired[str]
-    checkout_url: NotRequired[str]
+    request: NotRequired[str]  # a keyed hash of the pledge's body: a retry with its key must match it
     pledge_id: NotRequired[str]
     confirmed_at: NotRequired[str]
     posted_at: NotRequired[str]
@@ -32,6 +34,8 @@ class DonationRecord(TypedDict):
     payment_id: NotRequired[str]
     donor_ref: NotRequired[str]  # the donor's sealed attributes (adapters/donors.py), never a name or email
     donor_sealed: NotRequired[bytes]
+    donor_key: NotRequired[bytes]  # the gift's key, wrapped (adapters/donors.py)
+    donor_key_wrapped_by: NotRequired[bytes]
 
 
 class PlanRecord(TypedDict):

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
-from functions.adapters import dynamo, forgiveness, ledger, pledges, public_log, purchases, receipt_links
+from functions.adapters import forgiveness, ledger, pledges, public_log, purchases, receipt_links
 from functions.adapters.aws import client, settings
 from functions.adapters.providers import ProviderUnavailable, UnknownProvider, provider
 from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
@@ -72,26 +72,23 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
     charged = body.model_copy(update={"amount_cents": body.amount_cents + covered})
     try:
         payments = provider(campaign.payments)
-        checkout_url = payments.start_checkout(campaign, donation_id, charged, covered)
+        checkout_url = payments.start_checkout(campaign, donation_id, charged, covered, once=pledge.checkout_key)
     except (ProviderUnavailable, UnknownProvider) as error:
         # The error's kind, never its text: a provider's message may quote the donor (an email, a name).
         logger.warning("checkout not opened", extra={"campaign_id": campaign_id, "reason": type(error).__name__})
         raise ApiError(503, "payments_unavailable", "the payment provider is unavailable; retry shortly",
                        "path.campaign_id") from None
-    try:
-        ledger.create_donation(campaign_id, donation_id, charged.amount_cents, campaign.currency, payments.name,
-                               checkout_url, body.donor.model_dump(), body.anonymous, body.frequency, covered,
-                               once=pledges.record(pledge, checkout_url))
+    first = ledger.create_donation(campaign_id, donation_id, charged.amount_cents, campaign.currency, payments.name,
+                                   body.donor.model_dump(), body.anonymous, body.frequency, covered,
+                                   request=pledge.body_hash)
+    if first is None:
         logger.info("donation pledged", extra={"campaign_id": campaign_id, "donation_id": donation_id})
-    except dynamo.TransactionCancelled as cancelled:
+    else:  # a retry, or a twin that lost the race: the same checkout (opened under the same key) as the first's
         try:
-            first = pledges.first_answer(pledge, cancelled)
+            pledges.check_replay(pledge, first)
         except pledges.KeyReused:
             raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different body",
                            "header.Idempotency-Key") from None
-        if first is None:
-            raise
-        checkout_url = first  # a retry, or a twin that lost the race: the first pledge's answer
     answer: Any = DonationResponse(donation_id=donation_id, status="pending", checkout_url=checkout_url,
                                    receipt_url=receipt_links.receipt_url(campaign_id, donation_id),
                                    amount_cents=charged.amount_cents, covered_fees_cents=covered).model_dump()

@@ -25,19 +25,37 @@ logger = Logger()
 
 
 def send(message: dict[str, Any]) -> None:
+    """A batch's receipts ("receipts"; "receipt": one gift's, as asked before batches) or a donor's statement."""
     cid, kind = message["campaign_id"], message["kind"]
     campaign = ledger.load_campaign(cid)
     if campaign is None:
         raise UnknownCampaign(cid)
-    about = {"campaign_id": cid, "kind": kind} | (
-        {"year": message["year"]} if kind == "statement" else {"donation_id": message["donation_id"]})
     if kind == "statement":
-        gifts = outbox_mail.donations(cid, message["donation_ids"])
-        ref, key = message["donor_ref"], f"statement#{message['year']}#{message['donor_ref']}"
-    else:
-        gifts = [d for d in [ledger.load_donation(cid, message["donation_id"])] if d]
-        ref, key = (gifts[0].get("donor_ref") if gifts else None), f"receipt#{message['donation_id']}"
-    why_not = _why_not(campaign, ref, gifts)
+        gifts = list(outbox_mail.donations(cid, message["donation_ids"]).values())
+        ref = message["donor_ref"]
+        _send_one(campaign, message, gifts, ref, f"statement#{message['year']}#{ref}",
+                  {"campaign_id": cid, "kind": kind, "year": message["year"]})
+        return
+    ids = message.get("donation_ids") or [message["donation_id"]]
+    found = outbox_mail.donations(cid, ids) if campaign.email_receipts else {}
+    asked = {d["donor_ref"] for d in found.values() if outbox_mail.reachable(d.get("donor_ref") or "")}
+    unsubscribed = outbox_mail.unsubscribed(cid, asked)
+    refused: list[Exception] = []
+    for donation_id in ids:
+        gift = found.get(donation_id)
+        try:
+            _send_one(campaign, {"kind": "receipt", "donation_id": donation_id}, [gift] if gift else [],
+                      gift.get("donor_ref") if gift else None, f"receipt#{donation_id}",
+                      {"campaign_id": cid, "kind": "receipt", "donation_id": donation_id}, unsubscribed)
+        except (outbox_mail.EmailRefused, outbox_mail.Busy) as error:  # the others still go out
+            refused.append(error)
+    if refused:  # SQS delivers the batch again: what was sent is not sent twice (outbox_mail.send_once)
+        raise refused[0]
+
+
+def _send_one(campaign: Campaign, message: Mapping[str, Any], gifts: list[dict[str, Any]], ref: str | None,
+              key: str, about: dict[str, Any], unsubscribed: set[str] | None = None) -> None:
+    why_not = _why_not(campaign, ref, gifts, unsubscribed)
     donor = None if why_not else donors.opened(max(gifts, key=lambda d: str(d.get("confirmed_at", ""))))
     if why_not or not donor or not donor.get("email"):
         logger.info("email not sent", extra=about | {"reason": why_not or "the donor was erased"})
@@ -45,23 +63,25 @@ def send(message: dict[str, Any]) -> None:
     assert ref is not None  # _why_not says "no email given" otherwise
     try:
         raw = email.message(campaign, donor["email"], _content(campaign, message, gifts, donor.get("name")),
-                            email.unsubscribe_link(settings().site_url, derived_key("unsubscribe"), cid, ref),
-                            clock.now())
+                            email.unsubscribe_link(settings().site_url, derived_key("unsubscribe"),
+                                                   campaign.campaign_id, ref), clock.now())
     except email.Undeliverable:  # the reason, never the address
         logger.info("email not sent", extra=about | {"reason": "the address is not plain ASCII"})
         return
-    sent = outbox_mail.send_once(cid, key, kind, campaign.email_from, donor["email"], raw)
+    sent = outbox_mail.send_once(campaign.campaign_id, key, message["kind"], campaign.email_from, donor["email"], raw)
     logger.info("email sent" if sent else "email sent before", extra=about)
 
 
-def _why_not(campaign: Campaign, ref: str | None, gifts: list[dict[str, Any]]) -> str | None:
+def _why_not(campaign: Campaign, ref: str | None, gifts: list[dict[str, Any]],
+             unsubscribed: set[str] | None = None) -> str | None:
+    """Why no email goes out; `unsubscribed`: the donors among the batch's who asked for none (read at once)."""
     if not campaign.email_receipts:
         return "the campaign sends no email"
     if not gifts:
         return "no such gift"
     if not ref or not outbox_mail.reachable(ref):
         return "no email given"
-    if outbox_mail.unsubscribed(campaign.campaign_id, ref):
+    if ref in (outbox_mail.unsubscribed(campaign.campaign_id, [ref]) if unsubscribed is None else unsubscribed):
         return "unsubscribed"
     return None
 

@@ -15,12 +15,15 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 
 from functions.adapters import ledger
+from functions.adapters.outbox import messages
 from functions.domain.gifts import PaymentAdjusted, PaymentConfirmed, from_message
 from functions.handlers.queue import failures
 from functions.services import payments
 from functions.services.ports import NotYetBookable
+from functions.wiring import PACKED_STAGES
 
 logger = Logger()
+GIFTS_PER_TRANSACTION = PACKED_STAGES["donations"]  # a transfer each, and the batch's balances: within 100 items
 
 
 def book_gifts(campaign_id: str, gifts: list[PaymentConfirmed]) -> None:
@@ -49,22 +52,25 @@ def handler(event: dict, context: Any) -> dict:
     adjustments: list[tuple[str, PaymentAdjusted]] = []
     failed: list[str] = []
     for record in SQSEvent(event).records:
-        try:
-            fact = from_message(json.loads(record.body))
+        try:  # a queue message may carry many gifts (outbox.packed)
+            facts = [from_message(message) for message in messages(json.loads(record.body))]
         except (ValueError, KeyError, TypeError):
             logger.error("unreadable pool message", extra={"message_id": record.message_id})
             failed.append(record.message_id)
             continue
-        if isinstance(fact, PaymentConfirmed):
-            gifts[fact.campaign_id].append((record.message_id, fact))
-        else:
-            adjustments.append((record.message_id, fact))
-    for campaign_id, messages in gifts.items():
-        try:
-            book_gifts(campaign_id, [g for _, g in messages])
-        except Exception:
-            logger.exception("gift batch failed", extra={"campaign_id": campaign_id})
-            failed += [message_id for message_id, _ in messages]
+        for fact in facts:
+            if isinstance(fact, PaymentConfirmed):
+                gifts[fact.campaign_id].append((record.message_id, fact))
+            else:
+                adjustments.append((record.message_id, fact))
+    for campaign_id, booking in gifts.items():
+        for start in range(0, len(booking), GIFTS_PER_TRANSACTION):
+            chunk = booking[start:start + GIFTS_PER_TRANSACTION]
+            try:
+                book_gifts(campaign_id, [g for _, g in chunk])
+            except Exception:
+                logger.exception("gift batch failed", extra={"campaign_id": campaign_id})
+                failed += [message_id for message_id, _ in chunk]
     for message_id, adjustment in adjustments:  # after the gifts: a batch may hold a gift and its refund
         try:
             book_adjustment(adjustment)
@@ -74,4 +80,4 @@ def handler(event: dict, context: Any) -> dict:
         except Exception:
             logger.exception("adjustment failed", extra={"transfer_id": adjustment.transfer_id})
             failed.append(message_id)
-    return failures(failed)
+    return failures(list(dict.fromkeys(failed)))

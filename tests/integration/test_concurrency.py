@@ -215,13 +215,38 @@ def test_a_full_pool_batch_with_receipt_emails_and_a_purchase_check_is_one_trans
     from functions.adapters.ledger import DynamoStore
     from functions.domain.gifts import PaymentConfirmed
     from functions.domain.ledger import gift_transfer
+    from functions.handlers.pool import GIFTS_PER_TRANSACTION
     from functions.services.ports import GiftBatch
-    from infra.topology import QUEUES
 
-    [queue] = [q for q in QUEUES if q.stage == "donations"]
     gifts = [PaymentConfirmed(f"evt-{n}", "sandbox", f"pay-{n}", "c1", f"don-{n}", 1_000, "USD", 30)
-             for n in range(queue.batch_size)]
+             for n in range(GIFTS_PER_TRANSACTION)]
     booked = DynamoStore().post_gifts("c1", gifts, lambda pending: GiftBatch(
         [gift_transfer(g.transfer_id, "c1", g.amount_cents, g.fee_cents, 1_000) for g in pending],
         "purchase-check#c1#full", receipts=True))
-    assert len(booked) == queue.batch_size
+    assert len(booked) == GIFTS_PER_TRANSACTION
+
+
+def test_the_relay_packs_gifts_into_few_queue_messages_and_a_packed_message_redelivered_counts_none_twice(cloud):
+    """100 confirmations leave the outbox as 3 queue messages (40 gifts each at most) in one SendMessageBatch; the
+    pool books them 40 a transaction, and the same packed message delivered again books nothing."""
+    from functions.wiring import PACKED_STAGES
+
+    sent: list[dict] = []
+    donations_queue = cloud.queue_urls["donations"]
+
+    def seen(params: dict, **_: object) -> None:
+        if params["QueueUrl"] == donations_queue:
+            sent.append(params)
+
+    client("sqs").meta.events.register("provide-client-params.sqs.SendMessageBatch", seen)
+    give(cloud, [1_000 + n for n in range(100)])
+    cloud.drain()
+    bodies = [json.loads(entry["MessageBody"]) for request in sent for entry in request["Entries"]]
+    assert len(sent) == 1 and [len(b["packed"]) for b in bodies] == [40, 40, 20]
+    assert PACKED_STAGES["donations"] == 40
+    before = figures(cloud)
+    assert before["donations_confirmed"] == 100 and before["raised_cents"] == sum(1_000 + n for n in range(100))
+    client("sqs").send_message(QueueUrl=donations_queue, MessageBody=json.dumps(bodies[0]))
+    cloud.drain()
+    assert figures(cloud) == before and sum(cloud.dlq_depths().values()) == 0
+    assert_books_balance(before)

@@ -190,3 +190,36 @@ def test_a_campaign_emails_only_from_a_verified_ses_identity(cloud):
     assert ledger_store.load_campaign("news") is None
     operations.create_campaign(Campaign("news", "News", email_receipts=True, email_from="news@jubilee.example"))
     assert ledger_store.load_campaign("news").email_from == "news@jubilee.example"
+
+
+def test_a_pool_batch_asks_once_for_its_receipts_and_a_refused_address_leaves_the_others_sent_once(fund, monkeypatch):
+    """One outbox item and one queue message per booked batch, however many gifts; the mail function reads the
+    batch's donations at once, costs nothing per gift without an email, and when SES refuses one address the
+    others still go out, and the redelivered batch sends only what was not sent."""
+    from collections import Counter
+
+    ses = client("sesv2")
+    real, refusals = ses.send_email, []
+
+    def refuses_bob_once(**request):
+        if request["Destination"]["ToAddresses"] == ["bob@example.org"] and not refusals:
+            refusals.append(True)
+            raise ses.exceptions.TooManyRequestsException({"Error": {"Code": "TooManyRequestsException"}}, "SendEmail")
+        return real(**request)
+
+    monkeypatch.setattr(ses, "send_email", refuses_bob_once)
+    donors = [ADA, {"name": "Bob", "email": "bob@example.org"}, {"name": "No Email"}, {}, {"email": "cy@example.org"}]
+    for n, donor in enumerate(donors):
+        created = donate(fund, 1_000 + n, key=f"batch-{n}", campaign="fund", donor=donor)
+        assert pay(fund, created.json()).status == 200
+    calls: Counter = Counter()
+    client("sesv2").meta.events.register("before-call", lambda model, **_: calls.update([model.name]))
+    fund.drain()
+    [receipts] = [json.loads(i["body"]) for i in dynamo.scan("outbox") if i["stage"] == "email"]  # one pool batch
+    assert receipts["kind"] == "receipts" and sorted(receipts["donation_ids"]) == sorted(
+        i["donation_id"] for i in dynamo.scan("donation") if i["campaign_id"] == "fund")
+    assert sorted(m["To"] for m in fund.sent_mail()) == ["ada@example.org", "bob@example.org", "cy@example.org"]
+    assert refusals and sum(fund.dlq_depths().values()) == 0
+    emailed = [i for i in dynamo.scan("email-sent")]
+    assert sorted(i["sk"] for i in emailed) == sorted({i["sk"] for i in emailed}) and len(emailed) == 3
+    assert calls["SendEmail"] == 3  # one accepted per donor who gave an email: never a second to anyone

@@ -17,7 +17,8 @@ def test_each_key_builder_names_one_family_and_another_campaigns_items_none():
     made = {
         "campaign": (keys.campaign_pk(CID), keys.META),
         "balance": (keys.campaign_pk(CID), keys.account_sk("pool")),
-        "donation": (keys.campaign_pk(CID), keys.donation_sk("d1")),
+        "donation": (keys.donation_pk(CID, "d1"), keys.donation_sk("d1")),
+        "donation-unsharded": (keys.campaign_pk(CID), keys.donation_sk("d1")),
         "offer": (keys.campaign_pk(CID), keys.offer_sk("o1")),
         "plan": (keys.campaign_pk(CID), keys.plan_sk("c1.o1.1")),
         "expense": (keys.campaign_pk(CID), keys.expense_sk("c1.exp-0123456789abcdef")),
