@@ -71,19 +71,19 @@ IMPORT_PARTS = {
 }
 IMPORT_SHORT = (
     "What stands in the way, each part measured in this run as what it adds to `import boto3` alone: "
-    "Powertools' Logger and Metrics (every function) +{powertools:.2f}x; the ledger adapter with the domain "
+    "Powertools' Logger and Metrics (every function) {powertools:+.2f}x; the ledger adapter with the domain "
     "it shares (every function but relay and dispatcher: settings, campaigns, receipts, the public log) "
-    "+{ledger:.2f}x: some thirty modules of ours, each compiled at every cold start (the asset ships no "
+    "{ledger:+.2f}x: some thirty modules of ours, each compiled at every cold start (the asset ships no "
     "`__pycache__`; bytecode would have to be built by the runtime's Python, 3.13), then run; Powertools' batch "
-    "processor (purchase, forgiveness, letters, mail_out) +{batch:.2f}x, and its event data classes "
-    "(dispatcher, pool, inside the batch figure) +{data_classes:.2f}x, its package importing every event "
+    "processor (purchase, forgiveness, letters, mail_out) {batch:+.2f}x, and its event data classes "
+    "(dispatcher, pool, inside the batch figure) {data_classes:+.2f}x, its package importing every event "
     "source's class; Powertools' REST resolver with OpenAPI validation (api, webhook, admin, mail_webhook, "
     "unsubscribe: paths, queries and bodies checked by pydantic, whose messages the 4xx answers name, and "
-    "the API's /openapi.json) +{http:.2f}x. Used on every invocation where loaded: the offer-row model "
-    "(forgiveness reads each chunk by its columns; pydantic) +{offers:.2f}x, the planner (purchase) "
-    "+{planner:.2f}x, cryptography (forgiveness seals, letters open) +{crypto:.2f}x, the PDF module (letters). "
+    "the API's /openapi.json) {http:+.2f}x. Used on every invocation where loaded: the offer-row model "
+    "(forgiveness reads each chunk by its columns; pydantic) {offers:+.2f}x, the planner (purchase) "
+    "{planner:+.2f}x, cryptography (forgiveness seals, letters open) {crypto:+.2f}x, the PDF module (letters). "
     "Not in the table: a deployment taking Stripe loads its SDK and adapter in api and webhook at the first "
-    "request that needs it (every pledge and webhook then; the table's runs are the sandbox's): +{stripe:.2f}x "
+    "request that needs it (every pledge and webhook then; the table's runs are the sandbox's): {stripe:+.2f}x "
     "on top of the api module.")
 
 
