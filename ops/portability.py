@@ -39,8 +39,8 @@ from functions.adapters.aws import client, settings
 from functions.domain.campaigns import UnknownCampaign
 from functions.domain.ledger import net_deltas, void_transfer
 from functions.domain.money import format_cents
-from functions.domain.planner import purchase_record
 from functions.domain.public_log import GENESIS, compare, verify
+from functions.domain.purchase import purchase_record
 from ops import giving360
 
 FORMAT = "jubilee-export/1"

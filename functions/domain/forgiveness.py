@@ -10,8 +10,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from operator import itemgetter, methodcaller
 from typing import Any, NoReturn
 
-from functions.domain.offers import COLUMNS, STATES, OfferFileError, RowProblem
-
 CODE_BYTES = 10  # a letter's verification code: 80 bits
 
 
@@ -60,6 +58,9 @@ def accounts_in(header: list[str], text: str, first_line: int) -> Iterator[tuple
     checked_rows (ingestion's hot path) refuses a chunk. Yields plain tuples: account_ref, debtor_name,
     address_line, city, state, zip, original_creditor, debt_type, balance_cents, charge_off_date, and a
     tuple of the SEALED_EXTRA fields (all empty for a file stored before those columns existed)."""
+    # Here: letters, the API's verify page and the sweep use this module, never the offer-row model.
+    from functions.domain.offers import COLUMNS, STATES, OfferFileError, RowProblem
+
     if set(COLUMNS) - set(header):
         raise OfferFileError([RowProblem(1, c, "column is missing") for c in COLUMNS if c not in header])
     if SEPARATOR in text:  # once per chunk, not per field: sealed fields are joined with it
@@ -100,6 +101,8 @@ def checked_rows(header: list[str], text: str, first_line: int) -> tuple[list[tu
     fields (empty for a file stored before those columns existed; the balance as its text), and their
     balances in cents. A chunk with any problem is read again by accounts_in, whose error names the
     first bad row, so both readers refuse exactly the same rows (a test holds them to it)."""
+    from functions.domain.offers import COLUMNS, STATES  # (the forgiveness function loads offers anyway)
+
     if SEPARATOR in text or set(COLUMNS) - set(header):
         _refuse(header, text, first_line)
     legacy = not set(SEALED_EXTRA) <= set(header)

@@ -22,7 +22,7 @@ from functions.domain.donations import (
     limit_problem,
 )
 from functions.domain.forgiveness import code_hash, normalize_code
-from functions.domain.planner import purchase_record
+from functions.domain.purchase import purchase_record
 from functions.domain.verify_page import forgiven_page, miss_page
 from functions.handlers import receipts
 from functions.handlers.http import ApiError, make_app, unknown_campaign

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from functions.domain.campaigns import Campaign
 from functions.domain.gifts import PaymentAdjusted, PaymentConfirmed
 from functions.domain.ledger import Transfer
-from functions.domain.planner import Offer
-from functions.domain.purchase import Plan
 from functions.domain.records import DonationRecord, PlanRecord
+
+if TYPE_CHECKING:  # the planner is the purchase function's alone: the ledger's users never load it
+    from functions.domain.planner import Offer
+    from functions.domain.purchase import Plan
 
 Donation = DonationRecord
 
