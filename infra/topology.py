@@ -121,8 +121,9 @@ QUEUES: tuple[Queue, ...] = (
     Queue("forgiveness", "forgiveness", max_concurrency=10),
     # Within a print-and-mail service's request rate; each chunk is one batch.
     Queue("letters", "letters", batch_size=5, max_concurrency=5),
-    # Within SES's sending rate (14 a second on a new production account), one message at a time each.
-    Queue("email", "mail_out", batch_size=10, max_concurrency=2),
+    # One message at a time: a pool batch's receipts (up to 40 emails) or one statement, within the function's
+    # 30 s and SES's sending rate (14 a second on a new production account; a refused send is retried).
+    Queue("email", "mail_out", batch_size=1, max_concurrency=2),
 )
 
 # The ledger table's stream feeds the dispatcher; only new outbox items pass this filter.

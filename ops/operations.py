@@ -29,9 +29,9 @@ from functions.domain.eligibility import OfferProfile, assess, profile
 from functions.domain.offers import FileReport, OfferAccount, OfferFileError, normalised, read_accounts, write_accounts
 from functions.domain.offline import OfflineGift, above_pool, expense_conflict, gift_conflict, offline_gift
 from functions.domain.offline import expense as make_expense
-from functions.domain.planner import Offer, cents_per_dollar
+from functions.domain.planner import Offer
 from functions.domain.public_log import campaign_change_body
-from functions.domain.purchase import plan_id_for
+from functions.domain.purchase import cents_per_dollar, plan_id_for
 from infra import topology
 
 # Stack output name -> environment variable the adapters read.

@@ -39,13 +39,14 @@ from functions.adapters.aws import client, settings
 from functions.domain.campaigns import UnknownCampaign
 from functions.domain.ledger import net_deltas, void_transfer
 from functions.domain.money import format_cents
-from functions.domain.planner import purchase_record
 from functions.domain.public_log import GENESIS, compare, verify
+from functions.domain.purchase import purchase_record
 from ops import giving360
 
 FORMAT = "jubilee-export/1"
 DATASETS = keys.DATASETS  # one per family of item that leaves the deployment (functions/adapters/keys.py)
-NEVER_EXPORTED = ("sealed", "donor_sealed", "public_key", "private_key", "key")  # ciphertext and keys
+# Ciphertext and keys; and a pledge's keyed body hash (it covered the donor's name and email).
+NEVER_EXPORTED = ("sealed", "donor_sealed", "public_key", "private_key", "key", "request")
 SET_ATTRIBUTES = ("approvers",)  # stored as string sets; JSON has lists
 SEQUENCE_KEYS = {"campaign": "sk", "public_log": "seq"}
 UNBOUGHT = ("open", "held")  # offers whose file is still needed: to be bought, or held for a plan

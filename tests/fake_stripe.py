@@ -85,6 +85,8 @@ class FakeStripe:
         """The donor pays a Checkout Session: a PaymentIntent, its charge and balance transaction.
         A bank debit's charge is a `py_` payment, booked as a `payment` balance transaction."""
         session = self.objects[session_id]
+        if session["expires_at"] is not None and time.time() >= session["expires_at"]:
+            raise AssertionError(f"{session_id} expired: Stripe would not take a payment on it")
         amount, currency = session["amount_total"], session["currency"]
         fee = amount * 290 // 10_000 + 30 if fee is None else fee
         metadata = metadata if metadata is not None else session["payment_intent_metadata"]
@@ -225,6 +227,25 @@ class FakeStripe:
         if self.refuse_next:
             self.refuse_next = False
             return 400, {"error": {"type": "invalid_request_error", "message": "refused by the fake"}}
+        key = {k.lower(): v for k, v in (headers or {}).items()}.get("idempotency-key")
+        if method == "POST" and key:  # Stripe replays a key's first answer, and refuses it with other parameters
+            seen = self.idempotency.get(key)
+            if seen is not None and seen["params"] != params:
+                return 400, {"error": {"type": "idempotency_error", "message": "Keys for idempotent requests can "
+                                       "only be used with the same parameters they were first used with."}}
+            if seen is not None:
+                return seen["status"], json.loads(json.dumps(seen["body"]))
+            first = json.loads(json.dumps(params))
+            status, body = self._handle(method, path, params)
+            self.idempotency[key] = {"params": first, "status": status, "body": body}
+            return status, json.loads(json.dumps(body))
+        return self._handle(method, path, params)
+
+    def forget_idempotency_keys(self) -> None:
+        """What Stripe does with a key after 24 hours."""
+        self.idempotency.clear()
+
+    def _handle(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         parts = path.strip("/").split("/")[1:]  # drop "v1"
         expand = params.pop("expand", [])
         if method == "POST" and parts == ["checkout", "sessions"]:
@@ -282,6 +303,7 @@ class FakeStripe:
             "payment_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata", {}),
             "subscription_metadata": (params.get("subscription_data") or {}).get("metadata", {}),
             "success_url": params.get("success_url"), "customer_email": params.get("customer_email"),
+            "expires_at": int(params["expires_at"]) if "expires_at" in params else None,
         })
 
 

@@ -12,7 +12,7 @@ import boto3
 from botocore.config import Config
 
 from functions import wiring
-from functions.domain.campaigns import PROVIDERS
+from functions.domain.terms import PROVIDERS
 
 # Standard retry mode backs off on throttling; adaptive would add client-side rate limiting we don't need.
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})

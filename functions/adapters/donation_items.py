@@ -44,6 +44,7 @@ def listed(campaign_id: str, id_prefix: str = "") -> Iterator[dict[str, Any]]:
     """Every donation of the campaign whose id starts with `id_prefix` (one Query a partition): for
     statements, erasure, exports and the reconciler, never for a request. A pledge's installments
     share its partition, so with a pledge's id as the prefix only that partition (and the old one) is read."""
-    partitions = [donation_pk(campaign_id, id_prefix)] if "-" in id_prefix else donation_partitions(campaign_id)
+    pledge = id_prefix.startswith("don_") and "-" in id_prefix
+    partitions = [donation_pk(campaign_id, id_prefix)] if pledge else donation_partitions(campaign_id)
     return chain.from_iterable(dynamo.query(pk, donation_sk(id_prefix))
                                for pk in (*partitions, campaign_pk(campaign_id)))

@@ -1,13 +1,16 @@
-"""Donors' personal data, sealed with a key of each gift's own, so that erasing a donor is destroying
-their keys (crypto-shredding) while their gifts stay in the books.
+"""Donors' personal data, sealed with a key of each gift's own; erasing a donor removes their sealed data, keys
+and references from their donations while their gifts stay in the books.
 
 A donor is known within a campaign by a keyed hash of their email (`donor_ref`; donors who
 give no email get a reference of their donation's own). Each gift's name and email are sealed
 (AES-GCM, bound to campaign and donor) with a random key of its own, stored in the donation item
 wrapped by this container's wrapping key: a KMS data key under the DonorDataKey, made once per
 container, its KMS-encrypted copy stored with each wrapped key. So a gift costs no KMS request and
-no write of its own: the pledge is one put. Erasure removes the donor's wrapped keys and references
-(and any key item of the schemes before): what remains is amounts nobody can tie to a person.
+no write of its own: the pledge is one put. Erasure removes the donor's sealed data, wrapped keys,
+references and the keyed hash of their pledge's body (and any key item of the schemes before): what remains
+is amounts nobody can tie to a person. It is deletion, not crypto-shredding: a copy of a donation made before
+(a table backup within its retention, the stream's 24 hours) holds its key as it holds its ciphertext, as the
+key items of the scheme before were in those copies too.
 Exports never carry keys (ops/portability.py leaves out every binary attribute). (Donations sealed
 before this have their key in an item beside the campaign, or one KMS data key per donor: read as before.)
 """
@@ -74,6 +77,8 @@ def _gift_key_sk(ref: str, donation_id: str) -> str:
 
 
 SEALED = ("donor_ref", "donor_sealed", "donor_key", "donor_key_wrapped_by")  # a donation's donor attributes
+# What erasure removes: those, and the keyed hash of the pledge's body (it covered the donor's name and email).
+ERASED = (*SEALED, "request")
 
 
 def seal(campaign_id: str, donation_id: str, donor: dict[str, Any]) -> dict[str, Any]:
@@ -132,6 +137,7 @@ def erase(campaign_id: str, email: str) -> int:
     for donation in theirs:
         client("dynamodb").update_item(
             TableName=settings().table, Key=dynamo.key(donation["pk"], donation["sk"]),
-            UpdateExpression=f"REMOVE {', '.join(SEALED)} SET donor_erased = :yes",
+            UpdateExpression=f"REMOVE {', '.join(f'#a{n}' for n in range(len(ERASED)))} SET donor_erased = :yes",
+            ExpressionAttributeNames={f"#a{n}": name for n, name in enumerate(ERASED)},  # ("request" is reserved)
             ExpressionAttributeValues={":yes": {"BOOL": True}})
     return len(theirs)

@@ -6,8 +6,9 @@ import json
 import random
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
+from itertools import islice
 from typing import Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -272,12 +273,19 @@ def transact_new(new: list[Any], build: Any) -> list[Any]:
     return []
 
 
-def batch_put(items: list[dict[str, Any]]) -> int:
+def batches(items: Iterable[T], size: int = BATCH_WRITE) -> Iterator[list[T]]:
+    """Items `size` at a time, taken as they come (a generator's are made one batch at a time)."""
+    items = iter(items)
+    while batch := list(islice(items, size)):
+        yield batch
+
+
+def batch_put(items: Iterable[dict[str, Any]]) -> int:
     """Unconditional Puts of items (DynamoDB JSON) with BatchWriteItem in 25s, retrying what DynamoDB
     leaves unprocessed; returns the calls made."""
     table, calls = settings().table, 0
-    for start in range(0, len(items), BATCH_WRITE):
-        pending = [{"PutRequest": {"Item": item}} for item in items[start:start + BATCH_WRITE]]
+    for batch in batches(items):
+        pending = [{"PutRequest": {"Item": item}} for item in batch]
         for attempt in range(8):
             calls += 1
             pending = client("dynamodb").batch_write_item(RequestItems={table: pending}) \

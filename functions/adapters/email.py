@@ -1,11 +1,12 @@
-"""Email to donors through Amazon SES (sesv2): asked for through the outbox, sent once per message.
+"""Email to donors through Amazon SES (sesv2): asked for through the outbox, sent once per email.
 
-A gift's receipt is asked for in the transaction that books it (services/payments.book_gifts), a donor's year-end
-statement by the hourly sweep in January, once per campaign and year. The mail function sends each
-message once: it claims the message's record before SES is called and marks it sent after, so a
-redelivered message finds it sent and sends nothing; a claim older than any run of the function was a
-crash (perhaps after SES took the message: then the donor gets it twice, the only way they can).
-Nothing here logs or stores an address or a body.
+A booked batch's receipts are asked for, in one message, in the transaction that books it
+(services/payments.book_gifts); a donor's year-end statement by the hourly sweep in January, once per
+campaign and year. The mail function sends each email once: it claims the email's record before SES is
+called (a batch's claims in one transaction) and marks it sent after, so a redelivered message finds it
+sent and sends nothing; a claim older than any run of the function was a crash (perhaps after SES took
+the message: then the donor gets it twice, the only way they can). Nothing here logs or stores an
+address or a body.
 """
 
 from __future__ import annotations
@@ -96,25 +97,47 @@ def _now() -> int:
     return int(clock.now().timestamp())
 
 
-def _claim(campaign_id: str, message_key: str, kind: str) -> bool:
-    """Take the message for this run; False if it was sent before. Busy if another run holds it."""
-    pk, sk = campaign_pk(campaign_id), email_sk(message_key)
-    if dynamo.put_new({"pk": pk, "sk": sk, "kind": "email-sent", "campaign_id": campaign_id, "message": kind,
-                       "status": "sending", "claimed_at": _now()}):
-        return True
-    found = dynamo.get(pk, sk) or {}
+def _claim_item(campaign_id: str, message_key: str, kind: str) -> dict[str, Any]:
+    return {"pk": campaign_pk(campaign_id), "sk": email_sk(message_key), "kind": "email-sent",
+            "campaign_id": campaign_id, "message": kind, "status": "sending", "claimed_at": _now()}
+
+
+def claim_all(campaign_id: str, messages: list[tuple[str, str]]) -> dict[str, bool | Busy]:
+    """Take each (message key, kind) for this run, a transaction of up to 100 at once: True if taken, False if
+    it was sent before, Busy if another run holds it. (One claim a message, however many a batch holds.)"""
+    outcome: dict[str, bool | Busy] = {}
+    pending = list(dict.fromkeys(messages))
+    while pending:
+        batch, pending = pending[:dynamo.MAX_TRANSACTION_ITEMS], pending[dynamo.MAX_TRANSACTION_ITEMS:]
+        ops = [dynamo.put(_claim_item(campaign_id, key, kind)) for key, kind in batch]
+        for op in ops:
+            op["Put"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        try:
+            dynamo.transact(ops)
+        except dynamo.TransactionCancelled as cancelled:
+            if not cancelled.failed():
+                raise
+            for n in cancelled.failed():  # claimed before: sent, held, or left by a run that died
+                key, kind = batch[n]
+                outcome[key] = _claimed_before(campaign_id, key, kind, cancelled.old[n] or {})
+            pending = [m for n, m in enumerate(batch) if n not in cancelled.failed()] + pending
+            continue
+        outcome |= dict.fromkeys((key for key, _ in batch), True)
+    return outcome
+
+
+def _claimed_before(campaign_id: str, message_key: str, kind: str, found: dict[str, Any]) -> bool | Busy:
     if found.get("status") == "sent":
         return False
     claimed = int(found.get("claimed_at", 0))
     if claimed > _now() - LEASE_S:
-        raise Busy(f"{kind} message is being sent by another run")
-    taken = dynamo.transact_once([dynamo.update(pk, sk, "SET claimed_at = :now", {":now": _now(), ":was": claimed,
-                                                                                  ":sending": "sending"},
+        return Busy(f"{kind} message is being sent by another run")
+    taken = dynamo.transact_once([dynamo.update(campaign_pk(campaign_id), email_sk(message_key),
+                                                "SET claimed_at = :now", {":now": _now(), ":was": claimed,
+                                                                          ":sending": "sending"},
                                                 condition="claimed_at = :was AND #status = :sending",
                                                 names={"#status": "status"})])
-    if not taken:
-        raise Busy(f"{kind} message was taken over by another run")
-    return True
+    return True if taken else Busy(f"{kind} message was taken over by another run")
 
 
 def _sender_allowed(sender: str) -> None:
@@ -126,22 +149,22 @@ def _sender_allowed(sender: str) -> None:
         raise EmailRefused("the campaign's sender is not an address of the deployment's SES identity")
 
 
-def send_once(campaign_id: str, message_key: str, kind: str, sender: str, to: str, raw: bytes) -> bool:
-    """Send a composed message through SES unless it was sent before (False then)."""
+def send_claimed(campaign_id: str, message_key: str, sender: str, to: str, raw: bytes) -> None:
+    """Send a message this run claimed (claim_all) through SES, and mark it sent. EmailRefused if SES would not
+    take it: the claim is let go, so the next delivery may send at once."""
     _sender_allowed(sender)
-    if not _claim(campaign_id, message_key, kind):
-        return False
     extra = {"ConfigurationSetName": settings().email_configuration_set} if settings().email_configuration_set else {}
+    key = dynamo.key(campaign_pk(campaign_id), email_sk(message_key))
     try:
         sent = client("sesv2").send_email(FromEmailAddress=sender, Destination={"ToAddresses": [to]},
                                           Content={"Raw": {"Data": raw}}, **extra)
-    except ClientError as error:  # not sent: the next delivery may send at once
+    except ClientError as error:
         dynamo.transact_once([dynamo.update(campaign_pk(campaign_id), email_sk(message_key), "SET claimed_at = :zero",
                                             {":zero": 0, ":sending": "sending"}, condition="#status = :sending",
                                             names={"#status": "status"})])
         raise EmailRefused(f"SES refused the message: {error.response.get('Error', {}).get('Code')}") from None
-    dynamo.transact([dynamo.update(campaign_pk(campaign_id), email_sk(message_key),
-                                   "SET #status = :sent, ses_message_id = :id, sent_at = :at",
-                                   {":sent": "sent", ":id": sent["MessageId"], ":at": _now()},
-                                   names={"#status": "status"})])
-    return True
+    dynamo.retrying(lambda: client("dynamodb").update_item(  # one plain write: nothing else to keep in step
+        TableName=settings().table, Key=key,
+        UpdateExpression="SET #status = :sent, ses_message_id = :id, sent_at = :at",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues=dynamo.to_item({":sent": "sent", ":id": sent["MessageId"], ":at": _now()})))

@@ -8,10 +8,11 @@ portfolio's public key for the letters stage. This code can seal, never open (cr
 from __future__ import annotations
 
 import csv
-import gc
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from functools import partial
 from hashlib import blake2b, sha256
+from operator import itemgetter
 from typing import Any
 
 from functions.adapters import crypto, duplicates, ledger, purchases, storage
@@ -21,7 +22,7 @@ from functions.adapters.secrets import derived_key
 from functions.adapters.storage import KEY_WIDTH
 from functions.domain.campaigns import UnknownCampaign
 from functions.domain.duplicates import ACCOUNT, PERSON, primed
-from functions.domain.forgiveness import CODE_BYTES, SEPARATOR, accounts_in
+from functions.domain.forgiveness import CODE_BYTES, SEPARATOR, checked_rows
 from functions.domain.records import PlanRecord
 
 KEYED_BYTES = 16 + CODE_BYTES  # as account_keys makes them
@@ -74,76 +75,80 @@ class DynamoForgivenessStore:
 def chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash_key: bytes,
                 forgiven_at: str, claim_key: bytes,
                 claim: Callable[[list[tuple[str, str]]], set[int]] | None = None, known: str | None = None
-                ) -> tuple[list[dict[str, Any]], int, int, int]:
+                ) -> tuple[Iterator[dict[str, Any]], int, int, int]:
     """A chunk's DynamoDB items, one event per account, with its account count, face value and the
     number of accounts skipped: those `claim` refuses (given each account's keys, domain/duplicates.py),
     forgiven already under another plan. `known`: the chunk's keys as `offers add` stored them
     (storage.offer_keys); without them (files registered before), each account is hashed here.
 
-    This loop is the ingestion's hot path (bench/RESULTS.md): items are built in DynamoDB's wire
-    format directly, and account_keys, duplicates.keys_of, code_hash, private_blob, crypto.nonce,
-    crypto.aad and Sealer.seal are inlined (a test checks the results are the same as theirs).
+    Every row is checked before anything is claimed or returned (checked_rows): a changed file is
+    refused whole, naming its first bad row and field. The items are then made as they are taken, so a
+    writer taking them 25 at a time never holds a chunk's worth (2,000 items held at once cost a fifth of
+    the ingestion's time).
     """
-    # The items form no reference cycles, yet the cyclic collector would rescan every live one
-    # each few hundred allocations: a fifth of the loop's time. Paused here, restored after.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        items, face, keys = _chunk_items(message, text, sealer, hash_key, forgiven_at, claim_key, known is None)
-        if known is not None and len(known) < KEY_WIDTH * len(items):  # not this file's keys: hash as before
-            items, face, keys = _chunk_items(message, text, sealer, hash_key, forgiven_at, claim_key, True)
-        elif known is not None:
-            half = KEY_WIDTH // 2
-            keys = [(known[n:n + half], known[n + half:n + KEY_WIDTH])
-                    for n in range(0, KEY_WIDTH * len(items), KEY_WIDTH)]
-    finally:
-        if collecting:
-            gc.enable()
-    skipped = claim(keys) if claim else set()
-    if skipped:
-        face -= sum(int(items[n]["face_value_cents"]["N"]) for n in skipped)
-        items = [item for n, item in enumerate(items) if n not in skipped]
-    return items, len(items), face, len(skipped)
+    rows, cents = checked_rows(next(csv.reader([message["header"]])), text, message["first_row"] + 2)
+    skipped: set[int] = set()
+    if claim is not None:
+        keys = _STORED_KEYS.findall(known, 0, KEY_WIDTH * len(rows)) if known is not None else []
+        if len(keys) < len(rows):  # not this file's keys: hash as before
+            keys = _keys(message["campaign_id"], claim_key, rows, cents)
+        skipped = claim(keys)
+    face = sum(cents) - sum(cents[n] for n in skipped)
+    return (_items(message, rows, cents, skipped, sealer, hash_key, forgiven_at), len(rows) - len(skipped), face,
+            len(skipped))
 
 
-def _chunk_items(message: dict[str, Any], text: str, sealer: crypto.Sealer, hash_key: bytes, forgiven_at: str,
-                 claim_key: bytes, hashing: bool) -> tuple[list[dict[str, Any]], int, list[tuple[str, str]]]:
+# storage.offer_keys' slice: each row's account key then its person key, KEY_WIDTH // 2 characters each.
+_STORED_KEYS = re.compile(f"(.{{{KEY_WIDTH // 2}}})(.{{{KEY_WIDTH // 2}}})", re.DOTALL)
+
+
+def _keys(campaign_id: str, claim_key: bytes, rows: list[tuple[str, ...]], cents: list[int]) -> list[tuple[str, str]]:
+    """Each account's keys across offers, as duplicates.keys_of makes them (normalized inlined: NUL-joined,
+    casefolded, whitespace dropped)."""
+    by_account, by_person = primed(claim_key, ACCOUNT, campaign_id), primed(claim_key, PERSON, campaign_id)
+    keys = []
+    for (ref, name, address, city, state, zip_code, creditor, *_), balance in zip(rows, cents, strict=True):
+        account_mac, person_mac = by_account.copy(), by_person.copy()
+        account_mac.update("".join(f"{creditor}\0{ref}".casefold().split()).encode())
+        person_mac.update("".join(f"{name}\0{address}\0{city}\0{state}\0{zip_code}\0{balance}".casefold().split())
+                          .encode())
+        keys.append((account_mac.hexdigest(), person_mac.hexdigest()))
+    return keys
+
+
+def _items(message: dict[str, Any], rows: list[tuple[str, ...]], cents: list[int], skipped: set[int],
+           sealer: crypto.Sealer, hash_key: bytes, forgiven_at: str) -> Iterator[dict[str, Any]]:
+    """This loop is the ingestion's hot path (bench/RESULTS.md): items are built in DynamoDB's wire
+    format directly, and account_keys, code_hash, private_blob, crypto.nonce, crypto.aad and Sealer.seal
+    are inlined (a test checks the results are the same as theirs)."""
     cid, plan_id, chunk = message["campaign_id"], message["plan_id"], message["chunk"]
-    header = next(csv.reader([message["header"]]))
-    items, face, keys = [], 0, []
-    # Attribute values shared by every item of the chunk are made once (boto3 only reads them).
+    # Attribute values shared by items are made once (boto3 only reads them): the chunk's own, and one
+    # per creditor, debt type and state, of which a portfolio has few.
     partition, kind, campaign = {"S": forgiven_pk(cid, plan_id)}, {"S": "forgiveness"}, {"S": cid}
     plan, when = {"S": plan_id}, {"S": forgiven_at}
+    shared = {v: {"S": v} for v in {*map(itemgetter(4), rows), *map(itemgetter(6), rows), *map(itemgetter(7), rows)}}
     nonce_base, aad_prefix = chunk << 48, f"{cid}|{plan_id}|"  # as crypto.nonce and crypto.aad make them
     ephemeral, encrypt = sealer.header, sealer.cipher.encrypt
     keyed = blake2b(f"{cid}|".encode(), key=hash_key, digest_size=KEYED_BYTES)  # copied: keying once is cheaper
-    sort_prefix = f"{chunk_sk(chunk)}#"
-    by_account, by_person = primed(claim_key, ACCOUNT, cid), primed(claim_key, PERSON, cid)
-    for row, (ref, name, address, city, state, zip_code, creditor, debt_type, cents, charged_off, extra) in enumerate(
-            accounts_in(header, text, message["first_row"] + 2)):
+    sort_prefix, s = f"{chunk_sk(chunk)}#", SEPARATOR
+    for row, ((ref, name, address, city, state, zip_code, creditor, debt_type, _, charged_off,
+               line_2, patient, co_debtor, case, collector), balance) in enumerate(zip(rows, cents, strict=True)):
+        if row in skipped:
+            continue
         mac = keyed.copy()
         mac.update(ref.encode())
         raw = mac.digest()
         digest, code = raw[:16].hex(), raw[16:]
         nonce = (nonce_base | row).to_bytes(12, "big")
-        private = code + SEPARATOR.join((name, address, city, state, zip_code, ref[-4:], charged_off, *extra)
-                                        if any(extra) else (name, address, city, state, zip_code, ref[-4:],
-                                                            charged_off)).encode()
-        items.append({
-            "pk": partition, "sk": {"S": f"{sort_prefix}{digest}"}, "kind": kind, "campaign_id": campaign,
-            "plan_id": plan, "account_hash": {"S": digest}, "original_creditor": {"S": creditor},
-            "debt_type": {"S": debt_type}, "state": {"S": state}, "face_value_cents": {"N": str(cents)},
+        # What private_blob joins: the SEALED_EXTRA fields only when a seller gave any.
+        private = code + (
+            f"{name}{s}{address}{s}{city}{s}{state}{s}{zip_code}{s}{ref[-4:]}{s}{charged_off}{s}{line_2}{s}{patient}"
+            f"{s}{co_debtor}{s}{case}{s}{collector}" if line_2 or patient or co_debtor or case or collector else
+            f"{name}{s}{address}{s}{city}{s}{state}{s}{zip_code}{s}{ref[-4:]}{s}{charged_off}").encode()
+        yield {
+            "pk": partition, "sk": {"S": sort_prefix + digest}, "kind": kind, "campaign_id": campaign,
+            "plan_id": plan, "account_hash": {"S": digest}, "original_creditor": shared[creditor],
+            "debt_type": shared[debt_type], "state": shared[state], "face_value_cents": {"N": str(balance)},
             "forgiven_at": when, "code_hash": {"S": sha256(code).hexdigest()},
-            "sealed": {"B": ephemeral + nonce + encrypt(nonce, private, f"{aad_prefix}{digest}".encode())},
-        })
-        face += cents
-        if not hashing:
-            continue
-        # Its keys across offers, as duplicates.keys_of makes them (normalized inlined: NUL-joined, casefolded,
-        # whitespace dropped).
-        account_mac, person_mac = by_account.copy(), by_person.copy()
-        account_mac.update("".join(f"{creditor}\0{ref}".casefold().split()).encode())
-        person_mac.update("".join(f"{name}\0{address}\0{city}\0{state}\0{zip_code}\0{cents}".casefold().split())
-                          .encode())
-        keys.append((account_mac.hexdigest(), person_mac.hexdigest()))
-    return items, face, keys
+            "sealed": {"B": ephemeral + nonce + encrypt(nonce, private, (aad_prefix + digest).encode())},
+        }

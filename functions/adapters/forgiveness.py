@@ -10,7 +10,7 @@ copy of the debtors' data, is deleted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from functions.adapters import after_purchase, clock, dynamo, ledger, public_log, storage
@@ -88,7 +88,7 @@ def chunk_text(message: dict[str, Any]) -> str:
     return body.decode("utf-8")
 
 
-def write_items(items: list[dict[str, Any]]) -> int:
+def write_items(items: Iterable[dict[str, Any]]) -> int:
     """BatchWriteItem in 25s, retrying what DynamoDB leaves unprocessed; returns the calls made.
     If DynamoDB keeps some unprocessed, the chunk fails and is redelivered."""
     return dynamo.batch_put(items)

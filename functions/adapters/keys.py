@@ -56,8 +56,10 @@ DONATIONS_PREFIX = "DONATIONS#"
 
 
 def donation_pk(campaign_id: str, donation_id: str) -> str:
-    """The partition of a donation: a monthly pledge's installments ("<pledge>-<invoice>") share its pledge's."""
-    shard = zlib.crc32(donation_id.split("-", 1)[0].encode()) % DONATION_SHARDS
+    """The partition of a donation: a monthly pledge's installments ("don_<pledge>-<payment>") share its pledge's;
+    any other id (an offline gift's "offline-<hash>") is its own."""
+    pledge = donation_id.split("-", 1)[0] if donation_id.startswith("don_") else donation_id
+    shard = zlib.crc32(pledge.encode()) % DONATION_SHARDS
     return f"{DONATIONS_PREFIX}{campaign_id}#{shard:02d}"
 
 

@@ -21,17 +21,19 @@ import os
 import time
 from collections.abc import Iterable
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.adapters import clock, dynamo, ledger
 from functions.adapters.forgiveness import debtor_key_sk
 from functions.adapters.keys import campaign_pk, mail_pk
-from functions.adapters.letter_facts import Rendered, rendered
 from functions.adapters.secrets import secret_json
 from functions.domain import letters as rules
 from functions.domain.campaigns import Campaign
 from functions.domain.letter_text import Letter as LetterText
 from functions.services.ports import ChunkUnfinished
+
+if TYPE_CHECKING:
+    from functions.adapters.letter_facts import Rendered
 
 DEFAULT_BASE = "https://api.lob.com/v1"
 TOLERANCE_SECONDS = 300  # a signed webhook older (or newer) than this is refused: a replay
@@ -232,6 +234,9 @@ def settle_key(campaign_id: str, plan_id: str, keep_days: int) -> bool:
 def hand_over(campaign: Campaign, plan_id: str, chunk: int, batch_id: str, events: list[dict[str, Any]]) -> str:
     """A chunk's letters to the campaign's way out: Lob, or the operator's next print bundle."""
     if campaign.mailer == "lob":
+        # Opening debtors' data (cryptography) is the letters function's: the mail webhook only tracks.
+        from functions.adapters.letter_facts import rendered
+
         return mail_chunk(campaign, plan_id, chunk, batch_id, rendered(campaign, plan_id, events))
     cid = campaign.campaign_id
     for event in events:  # printed by the operator: `jubilee letters export` takes every letter waiting
@@ -301,6 +306,8 @@ def resend(campaign_id: str, plan_id: str, account_hash: str, attempt: int) -> N
         event = dynamo.get(f"FORGIVEN#{campaign_id}#{plan_id}", f"{int(found['chunk']):06d}#{account_hash}")
         if event is None:
             raise LookupError(f"no forgiveness event for letter {account_hash}")
+        from functions.adapters.letter_facts import rendered  # as in hand_over
+
         [(_, address, text)] = list(rendered(campaign, plan_id, [event],
                                              addresses={account_hash: bytes(found["sealed_address"])}))
         mailer = LobMailer.from_secret()

@@ -8,24 +8,29 @@ proposed or approved; an approver counts once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from functions.adapters import dynamo, ledger, public_log, storage
 from functions.adapters.aws import client, settings
 from functions.adapters.keys import PLANNING, account_sk, campaign_pk, offer_sk, plan_sk
 from functions.domain.duplicates import net_of, taken_from
 from functions.domain.ledger import POOL, hold_transfer, post_transfer, void_transfer
-from functions.domain.planner import Offer
 from functions.domain.public_log import purchase_body
 from functions.domain.purchase import Plan, campaign_of
 from functions.domain.records import PlanRecord
 
-OFFER_FIELDS = tuple(Offer.__dataclass_fields__)
+if TYPE_CHECKING:
+    from functions.domain.planner import Offer
+
 LIVE = ("proposed", "approved")  # a plan whose funds are held
 
 
 def offer_from_item(item: dict[str, Any]) -> Offer:
-    return Offer(**{f: item[f] for f in OFFER_FIELDS if f in item})
+    # Here: only the purchase function (which plans) and the admin's approvals make Offers; the API, the
+    # sweep and the letters stages read plans as items and never load the planner.
+    from functions.domain.planner import Offer
+
+    return Offer(**{f: item[f] for f in Offer.__dataclass_fields__ if f in item})
 
 
 def plan_from_item(item: Mapping[str, Any]) -> Plan:

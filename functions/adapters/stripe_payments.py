@@ -17,7 +17,7 @@ import stripe
 from stripe.params import BalanceTransactionListParams
 from stripe.params.checkout import SessionCreateParams, SessionCreateParamsLineItemPriceData
 
-from functions.adapters import receipt_links
+from functions.adapters import clock, receipt_links
 from functions.adapters.aws import settings
 from functions.adapters.payments import ProviderUnavailable, WebhookRejected
 from functions.adapters.secrets import secret_json
@@ -29,6 +29,7 @@ from functions.domain.reconciliation import Side
 SIGNATURE_HEADER = "Stripe-Signature"
 TOLERANCE_SECONDS = 300
 CHARGE_EXPANSION = ["latest_charge.balance_transaction"]
+CHECKOUT_LIFETIME_S = 23 * 3600  # a Checkout Session's (Stripe allows 30 min to 24 h)
 # Real disputes freeze money from the moment Stripe withdraws it (an inquiry that escalates does so then).
 DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.funds_withdrawn",
                   "charge.dispute.closed")
@@ -73,6 +74,9 @@ class StripePayments:
             "mode": "subscription" if monthly else "payment",
             "line_items": [{"price_data": price, "quantity": 1}],
             "client_reference_id": donation_id, "metadata": metadata,
+            # Expires before Stripe forgets the idempotency key it was opened under (24 h): a pledge retried later
+            # opens another session only once no earlier one can still be paid.
+            "expires_at": int(clock.now().timestamp()) + CHECKOUT_LIFETIME_S,
             # Once paid, to the donor's receipt (a thank-you until the webhook confirms it); if not, the donation page.
             "success_url": receipt_links.receipt_url(campaign.campaign_id, donation_id),
             "cancel_url": f"{self._site}donate.html?campaign={campaign.campaign_id}",

@@ -25,8 +25,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from functions.domain.offers import KNOWN, header_key
-
 REASONS = ("bankrupt", "deceased", "disputed", "not_owned", "paid", "other")
 MAX_PROBLEMS = 20  # a refused file lists at most this many rows
 MAX_REFERENCE = 100
@@ -54,6 +52,9 @@ class Listed:
 def read_accounts_file(lines: Iterable[str], argument: str, reason_required: bool) -> list[Listed]:
     """The accounts a seller's file lists (header matched as offer files are: `Account Number`, `Acct #`…),
     each once. Refused whole, with at most MAX_PROBLEMS lines named, if any row is bad."""
+    # Here, not at the top: the offer-row model loads pydantic, and every ledger user imports this module.
+    from functions.domain.offers import KNOWN, header_key
+
     rows = csv.reader(lines)
     header = next(rows, None)
     columns = {KNOWN.get(header_key(h)) or header_key(h): n for n, h in enumerate(header or ())}
@@ -124,6 +125,8 @@ def check_refund(refund_cents: int, price_cents: int, refunded_before: int) -> N
 
 def checklist_item(text: str) -> str:
     """An item's id, from its id or its words ("collectors recalled", "Collectors-Recalled")."""
+    from functions.domain.offers import header_key  # as in read_accounts_file: the operator's alone
+
     wanted = header_key(text)
     for item, words in CHECKLIST.items():
         if wanted in (header_key(item), header_key(words)):

@@ -11,9 +11,8 @@ from typing import Any
 from functions.domain.eligibility import Guidelines, Policy
 from functions.domain.letter_text import ENTITY_TYPES, LANGUAGES
 from functions.domain.money import BPS, CURRENCIES, is_cents
-from functions.domain.terms import STATES
+from functions.domain.terms import PROVIDERS, STATES
 
-PROVIDERS = ("sandbox", "stripe")
 MAILERS = ("sandbox", "lob", "bundle")  # how letters leave: the sandbox printer (a bucket), Lob, or print bundles
 CAMPAIGN_ID_SHAPE = r"[a-z0-9][a-z0-9-]{0,62}"  # the one pattern: campaigns, the API's paths, plan ids
 CAMPAIGN_ID = re.compile(f"^{CAMPAIGN_ID_SHAPE}$")

@@ -19,10 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from hashlib import blake2b
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from functions.domain.offers import OfferAccount
-from functions.domain.planner import Offer
+if TYPE_CHECKING:  # types only: the offer-row model (pydantic) and the planner stay out of the ledger's users
+    from functions.domain.offers import OfferAccount
+    from functions.domain.planner import Offer
 
 KEY_BYTES = 16
 ACCOUNT, PERSON = b"jubilee-account", b"jubilee-person"  # BLAKE2b personalisation: one hash per kind

@@ -36,11 +36,13 @@ close calls left (at most MAX_RESOLVES) are solved again with the offer forced i
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import accumulate
-from typing import Any, Literal
+from typing import Literal
+
+from functions.domain.purchase import cents_per_dollar
 
 Objective = Literal["face_value", "people"]
 MAX_STATES = 600_000  # partial plans considered in one solve before it gives up (seconds, not minutes)
@@ -69,14 +71,6 @@ class Offer:
         if objective == "people":
             return self.accounts if self.eligible_accounts is None else self.eligible_accounts
         return self.face_value_cents if self.eligible_face_value_cents is None else self.eligible_face_value_cents
-
-
-def cents_per_dollar(price_cents: int, face_cents: int) -> str:
-    """Price per dollar of face value, to a hundredth of a cent, for people to read."""
-    if face_cents <= 0:
-        return "-"
-    hundredths = price_cents * 10_000 // face_cents
-    return f"{hundredths // 100}.{hundredths % 100:02d}¢"
 
 
 @dataclass(frozen=True)
@@ -524,13 +518,3 @@ def _forced(budget: int, items: Sequence[Offer], item: int, objective: Objective
     others = [o for i, o in enumerate(items) if i != item]
     search = _best(budget - items[item].price_cents, others, objective, share=10)  # close calls: a little each
     return items[item].value(objective) + search.value if search.exact else None
-
-
-def purchase_record(plan: Mapping[str, Any], profile: dict) -> dict:
-    """What the public may read of a purchase, as the Rolling Jubilee published its redacted agreements."""
-    offer = plan["offer"]
-    return {"plan_id": plan["plan_id"], "seller": offer["seller"], "price_cents": plan["price_cents"],
-            "face_value_cents": offer["face_value_cents"], "accounts": offer["accounts"],
-            "cents_per_dollar": cents_per_dollar(plan["price_cents"], offer["face_value_cents"]),
-            "settled_at": plan.get("finished_at"), "by_state": profile.get("by_state", {}),
-            "by_debt_type": profile.get("by_debt_type", {})}

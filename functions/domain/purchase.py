@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from functions.domain.campaigns import Campaign
 from functions.domain.forgiveness import fully_ingested
-from functions.domain.planner import Offer
+
+if TYPE_CHECKING:
+    from functions.domain.planner import Offer
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,24 @@ def plan_id_for(offer: Offer) -> str:
 
 def campaign_of(plan_id: str) -> str:
     return plan_id.split(".", 1)[0]
+
+
+def cents_per_dollar(price_cents: int, face_cents: int) -> str:
+    """Price per dollar of face value, to a hundredth of a cent, for people to read."""
+    if face_cents <= 0:
+        return "-"
+    hundredths = price_cents * 10_000 // face_cents
+    return f"{hundredths // 100}.{hundredths % 100:02d}¢"
+
+
+def purchase_record(plan: Mapping[str, Any], profile: dict) -> dict:
+    """What the public may read of a purchase, as the Rolling Jubilee published its redacted agreements."""
+    offer = plan["offer"]
+    return {"plan_id": plan["plan_id"], "seller": offer["seller"], "price_cents": plan["price_cents"],
+            "face_value_cents": offer["face_value_cents"], "accounts": offer["accounts"],
+            "cents_per_dollar": cents_per_dollar(plan["price_cents"], offer["face_value_cents"]),
+            "settled_at": plan.get("finished_at"), "by_state": profile.get("by_state", {}),
+            "by_debt_type": profile.get("by_debt_type", {})}
 
 
 class SellerError(Exception):

@@ -11,3 +11,4 @@ STATES = frozenset(
 )
 DebtType = Literal["medical", "credit_card", "student", "auto", "payday", "utility", "other"]
 DEBT_TYPES = frozenset(get_args(DebtType))
+PROVIDERS = ("sandbox", "stripe")  # payment providers (here: every function's settings check them)

@@ -20,7 +20,6 @@ from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
 from functions.domain.offline import EXPENSE_ID_SHAPE, Expense
 from functions.domain.purchase import campaign_of
 from functions.handlers.http import ApiError, make_app, unknown_campaign
-from functions.services import purchases as purchase_service
 from functions.services.ports import ApprovalStore
 
 logger = Logger()
@@ -98,6 +97,9 @@ def approve(plan_id: PlanId) -> dict:
 def _approved(what: str, item_id: str, store: ApprovalStore,
               view: Callable[[Mapping[str, Any], Campaign], dict[str, Any]]) -> dict:
     """Count the signed caller's approval of a proposed plan or expense (one approval path for both)."""
+    # On use: the purchase service brings the planner, which only the approvals (not the listings) touch.
+    from functions.services import purchases as purchase_service
+
     return _decided(what, item_id, lambda campaign, _, caller: purchase_service.approve(
         store, campaign, item_id, caller), view)
 

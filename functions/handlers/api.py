@@ -22,7 +22,7 @@ from functions.domain.donations import (
     limit_problem,
 )
 from functions.domain.forgiveness import code_hash, normalize_code
-from functions.domain.planner import purchase_record
+from functions.domain.purchase import purchase_record
 from functions.domain.verify_page import forgiven_page, miss_page
 from functions.handlers import receipts
 from functions.handlers.http import ApiError, make_app, unknown_campaign
@@ -57,8 +57,10 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
                     ) -> Response[DonationResponse]:
     """Record a pending donation and open its checkout, once per (campaign, Idempotency-Key) (pledges.py).
 
-    The checkout is opened first: if the provider fails, nothing is stored and a retry with the
-    same key starts afresh.
+    The donation is written first, in one conditional put that is also the key's record; then its checkout is
+    opened. A retry (or a twin) finds the donation: while it is pending, the same checkout is opened again (the
+    provider's idempotency key is the pledge's); once paid or failed, the answer says so and opens nothing. If
+    the provider fails, the pledge stays pending with no checkout (nobody can pay it), and a retry opens it.
     """
     campaign = _campaign(campaign_id)
     if campaign is None:
@@ -72,27 +74,38 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
     charged = body.model_copy(update={"amount_cents": body.amount_cents + covered})
     try:
         payments = provider(campaign.payments)
-        checkout_url = payments.start_checkout(campaign, donation_id, charged, covered, once=pledge.checkout_key)
-    except (ProviderUnavailable, UnknownProvider) as error:
-        # The error's kind, never its text: a provider's message may quote the donor (an email, a name).
-        logger.warning("checkout not opened", extra={"campaign_id": campaign_id, "reason": type(error).__name__})
-        raise ApiError(503, "payments_unavailable", "the payment provider is unavailable; retry shortly",
-                       "path.campaign_id") from None
+    except UnknownProvider as error:
+        raise _unavailable(campaign_id, error) from None
     first = ledger.create_donation(campaign_id, donation_id, charged.amount_cents, campaign.currency, payments.name,
                                    body.donor.model_dump(), body.anonymous, body.frequency, covered,
                                    request=pledge.body_hash)
+    status = "pending"
     if first is None:
         logger.info("donation pledged", extra={"campaign_id": campaign_id, "donation_id": donation_id})
-    else:  # a retry, or a twin that lost the race: the same checkout (opened under the same key) as the first's
+    else:  # a retry, or a twin that lost the race
         try:
             pledges.check_replay(pledge, first)
         except pledges.KeyReused:
             raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different body",
                            "header.Idempotency-Key") from None
-    answer: Any = DonationResponse(donation_id=donation_id, status="pending", checkout_url=checkout_url,
+        status = first["status"]
+    checkout_url = None
+    if status == "pending":
+        try:
+            checkout_url = payments.start_checkout(campaign, donation_id, charged, covered, once=pledge.checkout_key)
+        except ProviderUnavailable as error:
+            raise _unavailable(campaign_id, error) from None
+    answer: Any = DonationResponse(donation_id=donation_id, status=status, checkout_url=checkout_url,
                                    receipt_url=receipt_links.receipt_url(campaign_id, donation_id),
                                    amount_cents=charged.amount_cents, covered_fees_cents=covered).model_dump()
     return Response(status_code=201, body=answer, content_type="application/json")
+
+
+def _unavailable(campaign_id: str, error: Exception) -> ApiError:
+    # The error's kind, never its text: a provider's message may quote the donor (an email, a name).
+    logger.warning("checkout not opened", extra={"campaign_id": campaign_id, "reason": type(error).__name__})
+    return ApiError(503, "payments_unavailable", "the payment provider is unavailable; retry shortly",
+                    "path.campaign_id")
 
 
 @router.get("/campaigns/<campaign_id>", summary="A campaign's public totals", tags=["campaigns"])

@@ -33,33 +33,54 @@ def send(message: dict[str, Any]) -> None:
     if kind == "statement":
         gifts = list(outbox_mail.donations(cid, message["donation_ids"]).values())
         ref = message["donor_ref"]
-        _send_one(campaign, message, gifts, ref, f"statement#{message['year']}#{ref}",
-                  {"campaign_id": cid, "kind": kind, "year": message["year"]})
-        return
-    ids = message.get("donation_ids") or [message["donation_id"]]
-    found = outbox_mail.donations(cid, ids) if campaign.email_receipts else {}
-    asked = {d["donor_ref"] for d in found.values() if outbox_mail.reachable(d.get("donor_ref") or "")}
-    unsubscribed = outbox_mail.unsubscribed(cid, asked)
+        about = {"campaign_id": cid, "kind": kind, "year": message["year"]}
+        ready = _composed(campaign, message, gifts, ref, about)
+        outgoing = [(f"statement#{message['year']}#{ref}", about, ready)] if ready else []
+    else:
+        ids = message.get("donation_ids") or [message["donation_id"]]
+        found = outbox_mail.donations(cid, ids) if campaign.email_receipts else {}
+        asked = {d["donor_ref"] for d in found.values() if outbox_mail.reachable(d.get("donor_ref") or "")}
+        unsubscribed = outbox_mail.unsubscribed(cid, asked)
+        outgoing = []
+        for donation_id in ids:
+            gift, about = found.get(donation_id), {"campaign_id": cid, "kind": "receipt", "donation_id": donation_id}
+            ready = _composed(campaign, {"kind": "receipt"}, [gift] if gift else [],
+                              gift.get("donor_ref") if gift else None, about, unsubscribed)
+            if ready:
+                outgoing.append((f"receipt#{donation_id}", about, ready))
+    _send_all(campaign, outgoing)
+
+
+def _send_all(campaign: Campaign, outgoing: list[tuple[str, dict[str, Any], tuple[str, bytes]]]) -> None:
+    """Claim every message at once, then send each claimed one; a message SES refused or another run holds
+    fails the delivery after the rest are sent, and SQS delivers it again (what was sent is not sent twice)."""
+    cid = campaign.campaign_id
+    claims = outbox_mail.claim_all(cid, [(key, about["kind"]) for key, about, _ in outgoing])
     refused: list[Exception] = []
-    for donation_id in ids:
-        gift = found.get(donation_id)
-        try:
-            _send_one(campaign, {"kind": "receipt", "donation_id": donation_id}, [gift] if gift else [],
-                      gift.get("donor_ref") if gift else None, f"receipt#{donation_id}",
-                      {"campaign_id": cid, "kind": "receipt", "donation_id": donation_id}, unsubscribed)
-        except (outbox_mail.EmailRefused, outbox_mail.Busy) as error:  # the others still go out
-            refused.append(error)
-    if refused:  # SQS delivers the batch again: what was sent is not sent twice (outbox_mail.send_once)
+    for key, about, (to, raw) in outgoing:
+        claim = claims[key]
+        if isinstance(claim, outbox_mail.Busy):
+            refused.append(claim)
+            continue
+        if claim:
+            try:
+                outbox_mail.send_claimed(cid, key, campaign.email_from, to, raw)
+            except outbox_mail.EmailRefused as error:
+                refused.append(error)
+                continue
+        logger.info("email sent" if claim else "email sent before", extra=about)
+    if refused:
         raise refused[0]
 
 
-def _send_one(campaign: Campaign, message: Mapping[str, Any], gifts: list[dict[str, Any]], ref: str | None,
-              key: str, about: dict[str, Any], unsubscribed: set[str] | None = None) -> None:
+def _composed(campaign: Campaign, message: Mapping[str, Any], gifts: list[dict[str, Any]], ref: str | None,
+              about: dict[str, Any], unsubscribed: set[str] | None = None) -> tuple[str, bytes] | None:
+    """The address and the message to send it, or None (and why not, logged)."""
     why_not = _why_not(campaign, ref, gifts, unsubscribed)
     donor = None if why_not else donors.opened(max(gifts, key=lambda d: str(d.get("confirmed_at", ""))))
     if why_not or not donor or not donor.get("email"):
         logger.info("email not sent", extra=about | {"reason": why_not or "the donor was erased"})
-        return
+        return None
     assert ref is not None  # _why_not says "no email given" otherwise
     try:
         raw = email.message(campaign, donor["email"], _content(campaign, message, gifts, donor.get("name")),
@@ -67,9 +88,8 @@ def _send_one(campaign: Campaign, message: Mapping[str, Any], gifts: list[dict[s
                                                    campaign.campaign_id, ref), clock.now())
     except email.Undeliverable:  # the reason, never the address
         logger.info("email not sent", extra=about | {"reason": "the address is not plain ASCII"})
-        return
-    sent = outbox_mail.send_once(campaign.campaign_id, key, message["kind"], campaign.email_from, donor["email"], raw)
-    logger.info("email sent" if sent else "email sent before", extra=about)
+        return None
+    return donor["email"], raw
 
 
 def _why_not(campaign: Campaign, ref: str | None, gifts: list[dict[str, Any]],

@@ -46,19 +46,36 @@ def book_adjustment(adjustment: PaymentAdjusted) -> None:
             metric.add_metadata(key="campaign_id", value=adjustment.campaign_id)  # not a dimension: one alarm for all
 
 
+def _readable(message_id: str, body: str) -> list[PaymentConfirmed | PaymentAdjusted | None] | None:
+    """The facts a queue message carries (one, or many packed: outbox.packed), None for each unreadable one;
+    None if the message itself is unreadable."""
+    try:
+        carried = messages(json.loads(body))
+    except (ValueError, KeyError, TypeError):
+        logger.error("unreadable pool message", extra={"message_id": message_id})
+        return None
+    facts: list[PaymentConfirmed | PaymentAdjusted | None] = []
+    for n, message in enumerate(carried):
+        try:
+            facts.append(from_message(message))
+        except (ValueError, KeyError, TypeError):
+            logger.error("unreadable pool message", extra={"message_id": message_id, "position": n})
+            facts.append(None)
+    return facts
+
+
 @logger.inject_lambda_context
 def handler(event: dict, context: Any) -> dict:
     gifts: dict[str, list[tuple[str, PaymentConfirmed]]] = defaultdict(list)
     adjustments: list[tuple[str, PaymentAdjusted]] = []
     failed: list[str] = []
     for record in SQSEvent(event).records:
-        try:  # a queue message may carry many gifts (outbox.packed)
-            facts = [from_message(message) for message in messages(json.loads(record.body))]
-        except (ValueError, KeyError, TypeError):
-            logger.error("unreadable pool message", extra={"message_id": record.message_id})
+        facts = _readable(record.message_id, record.body)
+        if facts is None or None in facts:  # the rest of its gifts are booked all the same; it goes on to the DLQ
             failed.append(record.message_id)
-            continue
-        for fact in facts:
+        for fact in facts or []:
+            if fact is None:
+                continue
             if isinstance(fact, PaymentConfirmed):
                 gifts[fact.campaign_id].append((record.message_id, fact))
             else:

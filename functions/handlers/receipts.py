@@ -12,7 +12,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from functions.adapters import donors, ledger, receipt_links
 from functions.adapters.aws import settings
-from functions.adapters.letters_pdf import document_pdf
 from functions.adapters.payments import ProviderUnavailable, SandboxPayments
 from functions.adapters.providers import UnknownProvider, provider
 from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
@@ -25,7 +24,6 @@ from functions.domain.receipts import (
     statement_document,
     year_end_statement,
 )
-from functions.handlers import webhook
 from functions.handlers.http import ApiError
 
 logger = Logger()
@@ -58,6 +56,8 @@ def _answer(form: str, answer: dict[str, Any], doc: Document, links: dict[str, t
             campaign_id: str) -> Any:
     """`links`: name -> (what a page calls it, URL); an API client gets them by name."""
     if form == "pdf":
+        from functions.adapters.letters_pdf import document_pdf  # on use: the API's other routes never draw a PDF
+
         return Response(200, "application/pdf", document_pdf(doc.lines(), doc.title),
                         headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
     if form == "html":
@@ -180,6 +180,8 @@ def stop_gift(campaign_id: CampaignId, donation_id: DonationId, sig: Signature =
     except UnknownProvider as unknown:
         raise ApiError(404, "unknown_provider", str(unknown), "path.donation_id") from None
     assert isinstance(sandbox, SandboxPayments)
+    from functions.handlers import webhook  # on use (a sandbox route): the API's other routes never need it
+
     answer = webhook.receive("sandbox", *sandbox.subscription_ended(pledge))
     if form != "html" or answer.status_code != 200:
         return answer

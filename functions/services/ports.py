@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from functions.domain.campaigns import Campaign
 from functions.domain.gifts import PaymentAdjusted, PaymentConfirmed
 from functions.domain.ledger import Transfer
-from functions.domain.planner import Offer
-from functions.domain.purchase import Plan
 from functions.domain.records import DonationRecord, PlanRecord
+
+if TYPE_CHECKING:  # the planner is the purchase function's alone: the ledger's users never load it
+    from functions.domain.planner import Offer
+    from functions.domain.purchase import Plan
 
 Donation = DonationRecord
 
@@ -68,8 +70,9 @@ class DonationStore(Protocol):
 @dataclass(frozen=True)
 class GiftBatch:
     """What booking a batch of gifts writes besides them: their transfers (in the gifts' order) and, when the
-    pool reaches the threshold, the id of the purchase check announced with them; `receipts`: each gift's
-    receipt email is asked for with them (domain/email.py's receipt_message), the campaign emailing donors."""
+    pool reaches the threshold, the id of the purchase check announced with them; `receipts`: the gifts'
+    receipt emails are asked for with them, in one message (domain/email.py's receipts_message), the campaign
+    emailing donors."""
 
     transfers: list[Transfer]
     purchase_check: str | None = None

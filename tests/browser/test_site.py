@@ -395,7 +395,7 @@ def test_a_donors_receipt_its_mail_and_the_unsubscribe_page_pass_axe(site, brows
 def test_the_pages_format_money_as_the_api_and_the_cli_do(site, browser):
     from functions.domain.impact import abolished_share_cents
     from functions.domain.money import format_cents
-    from functions.domain.planner import cents_per_dollar
+    from functions.domain.purchase import cents_per_dollar
 
     base, _ = site
     visit = Visit(browser, base)

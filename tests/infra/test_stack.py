@@ -12,7 +12,6 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import ManualArgs, lint_file
 
-from functions.wiring import PACKED_STAGES
 from infra import topology
 from infra.app import build
 
@@ -419,9 +418,6 @@ def test_gifts_are_pooled_in_large_batches_gathered_over_a_window(synthesized):
     assert mapping["BatchSize"] == donations.batch_size
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["MaximumBatchingWindowInSeconds"] == donations.batching_window_s >= 1
-    # Each message packs up to 40 gifts (the relay's), so a batch is up to hundreds of gifts; the pool must have
-    # the time to book them 40 a transaction.
-    assert donations.batch_size * PACKED_STAGES["donations"] >= 200 and topology.function("pool").timeout_s >= 30
 
 
 def test_the_site_bucket_is_private_and_only_cloudfront_reads_it(synthesized):

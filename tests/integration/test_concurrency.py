@@ -250,3 +250,23 @@ def test_the_relay_packs_gifts_into_few_queue_messages_and_a_packed_message_rede
     cloud.drain()
     assert figures(cloud) == before and sum(cloud.dlq_depths().values()) == 0
     assert_books_balance(before)
+
+
+def test_an_unreadable_item_in_a_packed_message_holds_back_only_itself(cloud):
+    """The pack's other gifts are booked; the message goes on to the DLQ for the operator (and books nothing twice
+    on each redelivery)."""
+    from functions.adapters.outbox import packed
+    from functions.domain.gifts import PaymentConfirmed
+
+    before = figures(cloud)
+    gifts = [PaymentConfirmed(f"evt-{n}", "sandbox", f"pay-{n}", "c1", f"don_{n:020x}", 1_000, "USD", 30)
+             for n in range(3)]
+    body = packed([json.dumps(g.to_message()) for g in gifts[:2]] + ['{"gift": {"amount_cents": "x"}}']
+                  + [json.dumps(gifts[2].to_message())])
+    client("sqs").send_message(QueueUrl=cloud.queue_urls["donations"], MessageBody=body)
+    cloud.drain()
+    after = figures(cloud)
+    assert after["donations_confirmed"] - before["donations_confirmed"] == 3
+    assert after["raised_cents"] - before["raised_cents"] == 3_000
+    assert cloud.dlq_depths()["donations"] == 1
+    assert_books_balance(after)

@@ -54,12 +54,26 @@ def test_a_donation_stored_before_the_shards_is_confirmed_refunded_and_paid_mont
     assert sum(cloud.dlq_depths().values()) == 0
 
 
-def test_a_donor_of_before_the_shards_is_erased_and_a_twin_pledge_is_one_donation(cloud):
-    sealed = donors.seal("c1", "don_aaaaaaaaaaaaaaaaaaaa", {"name": "Ada", "email": "ada@example.org"})
-    _stored_before_shards(cloud, "don_aaaaaaaaaaaaaaaaaaaa", 2_000, **sealed)
+def test_a_donor_of_before_the_shards_with_a_key_item_of_their_own_is_opened_then_erased_with_it(cloud):
+    """As that deployment stored them: the donation in the campaign's partition, its gift key in an item beside."""
+    donation_id = "don_aaaaaaaaaaaaaaaaaaaa"
+    sealed = donors.seal("c1", donation_id, {"name": "Ada", "email": "ada@example.org"})
+    key_sk = keys.donor_key_sk(f"{sealed['donor_ref']}#{donation_id}")
+    assert dynamo.put_new({"pk": keys.campaign_pk("c1"), "sk": key_sk, "kind": "donor-key", "campaign_id": "c1",
+                           "donor_ref": sealed["donor_ref"], "key": sealed.pop("donor_key"),
+                           "wrapped_by": sealed.pop("donor_key_wrapped_by")})
+    old = _stored_before_shards(cloud, donation_id, 2_000, **sealed)
+    assert donors.opened(dynamo.get(old["pk"], old["sk"])) == {"name": "Ada", "email": "ada@example.org"}
     assert donors.erase("c1", "ada@example.org") == 1
     [erased] = items("donation")
-    assert erased["donor_erased"] is True and not set(donors.SEALED) & set(erased)
-    first, twin = donate(cloud, key="same"), donate(cloud, key="same")  # a retry, or two tabs: one donation
-    assert (first.status, twin.status) == (201, 201)
-    assert first.json()["donation_id"] == twin.json()["donation_id"] and len(items("donation")) == 2
+    assert erased["donor_erased"] is True and not set(donors.ERASED) & set(erased) and items("donor-key") == []
+
+
+def test_a_pledge_retried_stays_one_donation_and_erasure_leaves_no_hash_of_its_body(cloud):
+    body = {"donor": {"name": "Grace", "email": "grace@example.org"}}
+    first, again = donate(cloud, key="same", **body), donate(cloud, key="same", **body)
+    assert (first.status, again.status) == (201, 201) and first.json() == again.json()
+    [stored] = items("donation")
+    assert stored["request"] and donors.erase("c1", "grace@example.org") == 1
+    [erased] = items("donation")
+    assert "request" not in erased and not set(donors.ERASED) & set(erased)

@@ -223,3 +223,22 @@ def test_a_pool_batch_asks_once_for_its_receipts_and_a_refused_address_leaves_th
     emailed = [i for i in dynamo.scan("email-sent")]
     assert sorted(i["sk"] for i in emailed) == sorted({i["sk"] for i in emailed}) and len(emailed) == 3
     assert calls["SendEmail"] == 3  # one accepted per donor who gave an email: never a second to anyone
+
+
+def test_a_receipt_another_run_is_sending_waits_while_the_rest_of_its_batch_goes_out(fund, monkeypatch):
+    first, second = (donate(fund, 1_000 + n, key=f"held-{n}", campaign="fund",
+                            donor={"name": f"D{n}", "email": f"d{n}@example.org"}).json() for n in range(2))
+    # Another delivery of the same batch holds the first's receipt right now (its claim is fresh).
+    dynamo.put_new({"pk": keys.campaign_pk("fund"), "sk": keys.email_sk(f"receipt#{first['donation_id']}"),
+                    "kind": "email-sent", "campaign_id": "fund", "message": "receipt", "status": "sending",
+                    "claimed_at": int(clock.now().timestamp())})
+    for donation in (first, second):
+        assert pay(fund, donation).status == 200
+    fund.drain()
+    assert [m["To"] for m in fund.sent_mail()] == ["d1@example.org"] and fund.dlq_depths()["email"] == 1
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)  # that run died: its claim lapses
+    monkeypatch.setattr(clock, "now", lambda: later)
+    operations.redrive(fund.queue_urls["email"], fund.dlq_urls["email"])
+    fund.drain()
+    assert sorted(m["To"] for m in fund.sent_mail()) == ["d0@example.org", "d1@example.org"]
+    assert sum(fund.dlq_depths().values()) == 0

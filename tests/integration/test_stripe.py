@@ -56,13 +56,41 @@ def test_a_pledge_opens_a_checkout_session_at_stripe(stripe_cloud):
     assert headers["Idempotency-Key"].startswith(f"jubilee-checkout-{donation['donation_id']}-")  # and its body's
 
 
-def test_stripe_refusing_the_checkout_is_a_503_and_stores_nothing(stripe_cloud):
+def test_stripe_refusing_the_checkout_is_a_503_and_the_same_key_opens_it_once_stripe_is_back(stripe_cloud):
     cloud, fake = stripe_cloud
     fake.refuse_next = True
     response = cloud.http("POST", "/campaigns/s1/donations", {"amount_cents": 2_500, "currency": "USD"},
                           {"Idempotency-Key": "k"})
-    assert response.status == 503 and items("donation") == []
-    assert pledge(cloud, 2_500, key="k")["status"] == "pending"  # the same key works once Stripe is back
+    assert response.status == 503
+    [waiting] = items("donation")  # pending, with no checkout anybody could pay
+    assert waiting["status"] == "pending"
+    assert not [o for o in fake.objects.values() if o["object"] == "checkout.session"]
+    again = pledge(cloud, 2_500, key="k")
+    assert again["status"] == "pending" and again["donation_id"] == waiting["donation_id"]
+    assert again["checkout_url"] == session_of(fake, again)["url"] and len(items("donation")) == 1
+
+
+def test_a_retried_pledge_reopens_its_own_checkout_and_once_paid_opens_none_even_after_stripe_forgot_the_key(
+        stripe_cloud):
+    """Retries within Stripe's 24 h get the same session; a paid pledge retried later (Stripe has forgotten the
+    key) answers "confirmed" and opens no second session a donor could pay; the key with another body opens none."""
+    cloud, fake = stripe_cloud
+    first = pledge(cloud, 2_500, key="k")
+    assert pledge(cloud, 2_500, key="k")["checkout_url"] == first["checkout_url"]
+    session = session_of(fake, first)
+    assert session["expires_at"] - time.time() == pytest.approx(23 * 3600, abs=60)
+    other = cloud.http("POST", "/campaigns/s1/donations", {"amount_cents": 9_900, "currency": "USD"},
+                       {"Idempotency-Key": "k"})
+    assert other.status == 422 and other.json()["problems"][0]["field"] == "header.Idempotency-Key"
+    fake.pay(session["id"])
+    assert deliver(cloud, fake, "checkout.session.completed", session_of(fake, first)).json()["status"] == "confirmed"
+    fake.forget_idempotency_keys()
+    sessions = len([o for o in fake.objects.values() if o["object"] == "checkout.session"])
+    later = pledge(cloud, 2_500, key="k")
+    assert (later["status"], later["checkout_url"]) == ("confirmed", None)
+    assert len([o for o in fake.objects.values() if o["object"] == "checkout.session"]) == sessions == 1
+    cloud.drain()
+    assert figures(cloud, "s1")["raised_cents"] == 2_500
 
 
 def test_a_completion_three_times_and_out_of_order_with_its_refund_books_one_gift_and_one_refund(stripe_cloud):

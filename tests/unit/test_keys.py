@@ -13,6 +13,14 @@ def test_every_family_has_a_dataset_or_a_reason_and_the_export_writes_every_data
     assert len({f.name for f in keys.FAMILIES}) == len(keys.FAMILIES)
 
 
+def test_a_pledges_installments_share_its_partition_and_other_ids_spread_whole():
+    pledge = "don_0123456789abcdef0123"
+    installments = {keys.donation_pk(CID, i) for i in (f"{pledge}-in_1", f"{pledge}-m2")}
+    assert installments == {keys.donation_pk(CID, pledge)}
+    offline = {keys.donation_pk(CID, f"offline-{n:024x}") for n in range(64)}  # not all in one
+    assert len(offline) > 8 and offline <= set(keys.donation_partitions(CID))
+
+
 def test_each_key_builder_names_one_family_and_another_campaigns_items_none():
     made = {
         "campaign": (keys.campaign_pk(CID), keys.META),

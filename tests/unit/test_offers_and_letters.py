@@ -198,6 +198,131 @@ def test_ingestion_reads_quoted_and_unquoted_chunks_alike_and_refuses_changed_ro
         assert caught.value.problems[0].line == line
 
 
+def _stored_chunk(rows: list[list[str]], quoting: int = 0) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    csv.writer(out, quoting=quoting, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+def _rows(text: str) -> list[list[str]]:
+    import csv
+
+    return [next(csv.reader([line])) for line in text.splitlines()]
+
+
+def test_ingestion_s_fast_reader_reads_and_refuses_exactly_as_the_careful_one_naming_row_and_field():
+    import csv
+
+    from functions.domain.forgiveness import SEALED_EXTRA, accounts_in, checked_rows
+
+    lines = offer_csv(30, 5).decode().splitlines()
+    header, rows = _rows(lines[0])[0], _rows("\n".join(lines[1:]))
+    plain, quoted = _stored_chunk(rows), _stored_chunk(rows, csv.QUOTE_ALL)
+    legacy = [n for n, column in enumerate(header) if column not in SEALED_EXTRA]  # stored before those columns
+    for head, text in ((header, plain), (header, quoted), ([header[n] for n in legacy],
+                                                          _stored_chunk([[r[n] for n in legacy] for r in rows]))):
+        read, cents = checked_rows(head, text, 2)
+        assert [(*r[:8], c, r[9], r[10:]) for r, c in zip(read, cents, strict=True)] == list(accounts_in(head, text, 2))
+        assert len(read) == 30 and cents == [int(r[header.index("balance_cents")]) for r in rows]
+
+    def changed(row: int, column: str, value: str) -> tuple[str, str]:
+        edited = [list(r) for r in rows]
+        edited[row][header.index(column)] = value
+        return _stored_chunk(edited), value
+
+    # Each way a stored file may have changed since `offers add` read it: refused whole by both readers, the
+    # problem naming the line and the field, never the value.
+    cases = [(changed(3, "balance_cents", "12.50"), 5, "balance_cents"),
+             (changed(3, "balance_cents", "0"), 5, "balance_cents"),
+             (changed(29, "balance_cents", "-7"), 31, "balance_cents"), (changed(7, "state", "Zq"), 9, "state"),
+             (changed(0, "account_ref", ""), 2, "account_ref"), (changed(4, "city", "Mock\x1ftown"), 6, "city"),
+             ((_stored_chunk(rows[:2] + [rows[2][:5]] + rows[3:]), rows[2][1]), 4, "row")]
+    for (text, value), line, column in cases:
+        for read in (checked_rows, lambda h, t, first: list(accounts_in(h, t, first))):
+            with pytest.raises(OfferFileError) as caught:
+                read(header, text, 2)
+            (problem,) = caught.value.problems
+            assert (problem.line, problem.column) == (line, column), problem
+            assert "the file changed since the offer was registered" in problem.reason
+            assert not value or value not in str(caught.value)
+    with pytest.raises(OfferFileError) as caught:
+        checked_rows([c for c in header if c != "state"], plain, 2)
+    assert [(p.line, p.column, p.reason) for p in caught.value.problems] == [(1, "state", "column is missing")]
+
+
+def _chunk(rows: int, chunk: int = 4) -> tuple[dict, str, list]:
+    lines = offer_csv(rows, 9).decode().splitlines()
+    message = {"campaign_id": "c", "plan_id": "c.o.0", "chunk": chunk, "first_row": 0, "header": lines[0]}
+    return message, "\n".join(lines[1:]) + "\n", list(read_accounts([line + "\n" for line in lines]))
+
+
+def test_a_changed_chunk_is_refused_whole_before_any_account_is_claimed_or_sealed():
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from functions.adapters import crypto
+    from functions.adapters.forgiven_accounts import chunk_items
+
+    message, text, _ = _chunk(40)
+    rows = _rows(text)
+    rows[31][_rows(message["header"])[0].index("state")] = "Ohio"
+    claimed: list = []
+    with pytest.raises(OfferFileError) as caught:
+        chunk_items(message, _stored_chunk(rows), crypto.Sealer(X25519PrivateKey.generate().public_key()
+                                                                .public_bytes_raw()),
+                    b"k" * 32, "2026-01-01", b"d" * 32, claimed.append)
+    assert [(p.line, p.column) for p in caught.value.problems] == [(33, "state")]
+    assert claimed == []  # nothing claimed: a redelivery of a fixed file starts clean
+
+
+def test_accounts_forgiven_elsewhere_are_left_out_and_the_rest_sealed_as_their_rows():
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from functions.adapters import crypto
+    from functions.adapters.dynamo import batches
+    from functions.adapters.forgiven_accounts import chunk_items
+    from functions.domain.duplicates import keys_of
+
+    message, text, accounts = _chunk(60)
+    portfolio = crypto.Opener(X25519PrivateKey.generate())
+    sealer = crypto.Sealer(portfolio.public)
+    stored = "".join(a + p for a, p in (keys_of(b"d" * 32, "c", account) for account in accounts))
+    # Keys stored for another (shorter) file are not trusted: each account is hashed here.
+    claimed: list = []
+    for known in (stored, stored[:-64], None):
+        claimed.clear()
+        items, count, face, skipped = chunk_items(message, text, sealer, b"k" * 32, "2026-01-01", b"d" * 32,
+                                                  lambda keys: claimed.extend(keys) or {1, 30}, known)
+        assert claimed == [keys_of(b"d" * 32, "c", account) for account in accounts]
+        assert (count, skipped) == (58, 2)
+        assert face == sum(a.balance_cents for n, a in enumerate(accounts) if n not in (1, 30))
+    # Made as the writer takes them, 25 at a time: nothing is sealed before it is asked for.
+    calls = []
+    real = sealer.cipher
+
+    class Counting:
+        def encrypt(self, *args):
+            calls.append(1)
+            return real.encrypt(*args)
+
+    sealer.cipher = Counting()
+    items, *_ = chunk_items(message, text, sealer, b"k" * 32, "2026-01-01", b"d" * 32, lambda keys: {1, 30}, stored)
+    taking = batches(items)
+    first = next(taking)
+    assert len(first) == 25 and len(calls) == 25
+    written = first + [item for batch in taking for item in batch]
+    assert len(written) == 58 and len(calls) == 58
+    rows = [n for n in range(60) if n not in (1, 30)]
+    for row, item, account in zip(rows, written, [accounts[n] for n in rows], strict=True):
+        digest, code = account_keys(b"k" * 32, "c", account.account_ref)
+        assert item["account_hash"]["S"] == digest and item["face_value_cents"]["N"] == str(account.balance_cents)
+        sealed = item["sealed"]["B"]
+        assert sealed[crypto.PUBLIC_BYTES:crypto.PUBLIC_BYTES + 12] == crypto.nonce(4, row)  # its row's, as before
+        assert portfolio.open(sealed, crypto.aad("c", "c.o.0", digest))[:10] == code
+
+
 SELLER_HEADER = "\ufeffAcct #,Full Name,Address,City,ST,Zip Code,Creditor,Type,Current Balance,Charged Off Date\r\n"
 
 
