@@ -89,6 +89,14 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
             raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different body",
                            "header.Idempotency-Key") from None
         status = first["status"]
+        # As it was pledged, should the campaign's fee estimate or provider have changed since.
+        covered = int(first.get("covered_cents", 0))
+        charged = charged.model_copy(update={"amount_cents": int(first["amount_cents"])})
+        if first["provider"] != payments.name:
+            try:
+                payments = provider(first["provider"])
+            except UnknownProvider as error:
+                raise _unavailable(campaign_id, error) from None
     checkout_url = None
     if status == "pending":
         try:

@@ -201,3 +201,14 @@ def test_a_pledge_stores_nothing_of_the_key_or_the_donor_in_its_record(cloud):
     donate(cloud, key="my-own-key", donor={"name": "Ada Donor", "email": "ada@example.org"})
     [record] = items("donation")
     assert "my-own-key" not in str(record) and "ada" not in str(record).lower()
+
+
+def test_a_pledge_retried_after_the_campaigns_fee_estimate_changed_is_charged_as_it_was_pledged(cloud, monkeypatch):
+    from functions.handlers import api
+    from ops import operations
+
+    first = donate(cloud, 10_000, key="fees", cover_fees=True).json()
+    operations.update_campaign("c1", {"fee_estimate_bps": 500})
+    monkeypatch.setattr(api, "_campaigns", {})  # past the container's 30 s
+    again = donate(cloud, 10_000, key="fees", cover_fees=True).json()
+    assert again == first and len(items("donation")) == 1
