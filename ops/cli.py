@@ -301,7 +301,7 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("source", type=Path, metavar="DIR")
     load.add_argument("--campaign", required=True)
     _where(load)
-    erase = commands.add_parser("erase-donor", help="crypto-shred a donor's personal data; their gifts stay counted")
+    erase = commands.add_parser("erase-donor", help="erase a donor's personal data; their gifts stay counted")
     erase.add_argument("--campaign", required=True)
     erase.add_argument("--email", required=True)
     _where(erase)

@@ -7,8 +7,9 @@ give no email get a reference of their donation's own). Each gift's name and ema
 wrapped by this container's wrapping key: a KMS data key under the DonorDataKey, made once per
 container, its KMS-encrypted copy stored with each wrapped key. So a gift costs no KMS request and
 no write of its own: the pledge is one put. Erasure removes the donor's sealed data, wrapped keys,
-references and the keyed hash of their pledge's body (and any key item of the schemes before): what remains
-is amounts nobody can tie to a person. It is deletion, not crypto-shredding: a copy of a donation made before
+references and the keyed hash of their pledge's body, their statements' sending records (and any key item of
+the schemes before): what remains is amounts nobody can tie to a person, and, if they unsubscribed, that
+keyed reference (so they stay unsubscribed). It is deletion, not crypto-shredding: a copy of a donation made before
 (a table backup within its retention, the stream's 24 hours) holds its key as it holds its ciphertext, as the
 key items of the scheme before were in those copies too.
 Exports never carry keys (ops/portability.py leaves out every binary attribute). (Donations sealed
@@ -25,7 +26,7 @@ from typing import Any
 
 from functions.adapters import donation_items, dynamo
 from functions.adapters.aws import client, settings
-from functions.adapters.keys import campaign_pk
+from functions.adapters.keys import campaign_pk, email_sk
 from functions.adapters.keys import donor_key_sk as key_sk
 from functions.adapters.secrets import derived_key
 
@@ -127,12 +128,15 @@ def donations_of(campaign_id: str, ref: str) -> list[dict[str, Any]]:
 
 
 def erase(campaign_id: str, email: str) -> int:
-    """Destroy the donor's key and untie their donations from them; the donations' amounts stay.
-    Returns how many donations were theirs (0 if none: nothing to erase)."""
+    """Remove the donor's data and keys and untie their donations from them; the donations' amounts stay. Their
+    year-end statements' sending records go too (named by their reference); an unsubscribe stays, so that a donor
+    who asked for no email gets none should they give again. Returns how many donations were theirs."""
     ref = donor_ref(campaign_id, email)
     theirs = donations_of(campaign_id, ref)
     gift_keys = [k["sk"] for k in dynamo.query(campaign_pk(campaign_id), key_sk(f"{ref}#"))]
-    for sk in (key_sk(ref), *gift_keys):  # the earlier scheme's key, and each gift's
+    statements = [i["sk"] for i in dynamo.query(campaign_pk(campaign_id), email_sk("statement#"))
+                  if i["sk"].endswith(f"#{ref}")]
+    for sk in (key_sk(ref), *gift_keys, *statements):  # the earlier schemes' keys, and what names them
         client("dynamodb").delete_item(TableName=settings().table, Key=dynamo.key(campaign_pk(campaign_id), sk))
     for donation in theirs:
         client("dynamodb").update_item(

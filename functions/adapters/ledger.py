@@ -232,13 +232,14 @@ def transfers(campaign_id: str) -> Iterator[Transfer]:
 
 def create_donation(campaign_id: str, donation_id: str, amount_cents: int, currency: str, provider: str,
                     donor: dict[str, Any], anonymous: bool, frequency: str = "once", covered_cents: int = 0,
-                    request: str = "") -> dict[str, Any] | None:
+                    request: str = "", created_at: str | None = None) -> dict[str, Any] | None:
     """The pending donation, with its donor sealed under a key of its own, in one conditional put: the
     pledge's whole write (its id is the pledge's idempotency key, `request` the keyed hash of its body).
     None if it was written; the donation stored before under this id if there is one (nothing written)."""
     sealed = donors.seal(campaign_id, donation_id, donor)
     item = _donation_item(campaign_id, donation_id, amount_cents, currency, provider, "pending", sealed, anonymous,
-                          frequency=frequency, covered_cents=covered_cents, request=request)
+                          frequency=frequency, covered_cents=covered_cents, request=request,
+                          created_at=created_at or now_iso())
     return dynamo.put_or_existing(item)
 
 

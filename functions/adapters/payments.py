@@ -33,7 +33,7 @@ class SandboxPayments:
         self._base = public_base_url
 
     def start_checkout(self, campaign: Any, donation_id: str, request: Any, covered_cents: int = 0,
-                       once: str = "") -> str:
+                       once: str = "", pledged_at: int = 0) -> str:
         """The sandbox's hosted checkout page for this pledge (served by the webhook function)."""
         return f"{self._base}/sandbox/checkout/{campaign.campaign_id}/{donation_id}"
 

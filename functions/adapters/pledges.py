@@ -2,14 +2,16 @@
 
 The donation's id is a keyed hash of the campaign and the key, so the pledge's one write (the pending
 donation, put only if its id is new) is its idempotency record as well: one call, one item. A retry or
-a concurrent twin finds the donation the first wrote and answers as the first did; the same key with
-another body is refused (the donation holds a keyed hash of its body). The provider's own idempotency
-key is the donation's id and the body's hash, so a retry opens the same checkout, and another body
-under a used key never reuses the first's. Nothing stored holds the key a client chose.
+a concurrent twin finds the donation the first wrote and answers as the first did, for REPLAY_S; the same
+key with another body is refused (the donation holds a keyed hash of its body). The checkout is opened
+under the provider's idempotency key for the pledge (its id and its body's hash), with the same parameters
+every time, so the provider replays the first checkout rather than open a second. Nothing stored holds the
+key a client chose.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from hashlib import blake2b
@@ -17,9 +19,17 @@ from typing import Any
 
 from functions.adapters.secrets import derived_key
 
+# How long a key replays its pledge: until an hour before its checkout expires (23 h, stripe_payments.py), well
+# within Stripe's own keys' 24 h, so a retry always gets the first checkout back and never opens a second one.
+REPLAY_S = 22 * 3600
+
 
 class KeyReused(Exception):
     """The Idempotency-Key was used before with another body."""
+
+
+class KeyExpired(Exception):
+    """The Idempotency-Key's pledge is older than REPLAY_S."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +54,10 @@ class Pledge:
         return f"{self.donation_id}-{self.body_hash[:16]}"
 
 
-def check_replay(pledge: Pledge, stored: dict[str, Any]) -> None:
-    """A pledge found stored under this key: KeyReused unless it had the same body."""
+def check_replay(pledge: Pledge, stored: dict[str, Any], now: dt.datetime) -> None:
+    """A pledge found stored under this key: KeyReused unless it had the same body, KeyExpired if it was made
+    more than REPLAY_S ago."""
     if stored.get("request") != pledge.body_hash:
         raise KeyReused
+    if (now - dt.datetime.fromisoformat(stored["created_at"])).total_seconds() > REPLAY_S:
+        raise KeyExpired

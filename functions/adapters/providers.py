@@ -16,9 +16,10 @@ class PaymentProvider(Protocol):
     name: str
 
     def start_checkout(self, campaign: Campaign, donation_id: str, request: DonationRequest,
-                       covered_cents: int = 0, once: str = "") -> str:
+                       covered_cents: int = 0, once: str = "", pledged_at: int = 0) -> str:
         """Open a checkout for a pledge (of which `covered_cents` covers the fee); the URL the donor pays at.
-        The same `once` (default: the donation's id) opens the same checkout again."""
+        The same `once` (default: the donation's id) and `pledged_at` (epoch seconds; default now) open the
+        same checkout again."""
         ...
 
     def verify(self, headers: dict[str, str], body: bytes) -> PaymentEvent | None:

@@ -59,7 +59,7 @@ class StripePayments:
     # --- donations in -----------------------------------------------------------------------
 
     def start_checkout(self, campaign: Campaign, donation_id: str, request: DonationRequest,
-                       covered_cents: int = 0, once: str = "") -> str:
+                       covered_cents: int = 0, once: str = "", pledged_at: int = 0) -> str:
         metadata = {"campaign_id": campaign.campaign_id, "donation_id": donation_id}
         if covered_cents:  # read back from the charge's metadata when the gift is booked
             metadata["covered_cents"] = str(covered_cents)
@@ -74,9 +74,9 @@ class StripePayments:
             "mode": "subscription" if monthly else "payment",
             "line_items": [{"price_data": price, "quantity": 1}],
             "client_reference_id": donation_id, "metadata": metadata,
-            # Expires before Stripe forgets the idempotency key it was opened under (24 h): a pledge retried later
-            # opens another session only once no earlier one can still be paid.
-            "expires_at": int(clock.now().timestamp()) + CHECKOUT_LIFETIME_S,
+            # Counted from the pledge, so a retry sends the same parameters and Stripe replays the session it
+            # made (another expiry under the same key is an idempotency error); before Stripe forgets the key.
+            "expires_at": (pledged_at or int(clock.now().timestamp())) + CHECKOUT_LIFETIME_S,
             # Once paid, to the donor's receipt (a thank-you until the webhook confirms it); if not, the donation page.
             "success_url": receipt_links.receipt_url(campaign.campaign_id, donation_id),
             "cancel_url": f"{self._site}donate.html?campaign={campaign.campaign_id}",

@@ -37,8 +37,8 @@ class DonationRequest(BaseModel):
 
 class DonationResponse(BaseModel):
     donation_id: str
-    status: Literal["pending", "confirmed", "failed"]  # a retried pledge answers as it stands now
-    checkout_url: str | None = Field(description="Where the donor pays; null once the pledge is paid or failed")
+    status: Literal["pending"]
+    checkout_url: str
     receipt_url: str = Field(description="The donor's receipt, readable once the gift is paid; keep it private")
     amount_cents: int | None = Field(None, description="What the donor is charged: amount_cents, plus the fee "
                                                        "estimate if they cover the fees")

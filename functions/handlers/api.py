@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Annotated, Any
 
@@ -10,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
-from functions.adapters import forgiveness, ledger, pledges, public_log, purchases, receipt_links
+from functions.adapters import clock, forgiveness, ledger, pledges, public_log, purchases, receipt_links
 from functions.adapters.aws import client, settings
 from functions.adapters.providers import ProviderUnavailable, UnknownProvider, provider
 from functions.domain.campaigns import CAMPAIGN_ID_SHAPE, Campaign
@@ -58,9 +59,11 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
     """Record a pending donation and open its checkout, once per (campaign, Idempotency-Key) (pledges.py).
 
     The donation is written first, in one conditional put that is also the key's record; then its checkout is
-    opened. A retry (or a twin) finds the donation: while it is pending, the same checkout is opened again (the
-    provider's idempotency key is the pledge's); once paid or failed, the answer says so and opens nothing. If
-    the provider fails, the pledge stays pending with no checkout (nobody can pay it), and a retry opens it.
+    opened under the provider's idempotency key for the pledge, with the same parameters every time (its
+    expiry counted from the pledge), so a retry or a twin within pledges.REPLAY_S gets the first answer,
+    whatever happened since: the provider replays its own first answer, and opens no other checkout. Later,
+    the key no longer replays (a 409): the provider may have forgotten its key by then. If the provider
+    fails, the pledge stays pending with no checkout (nobody can pay it), and a retry opens it.
     """
     campaign = _campaign(campaign_id)
     if campaign is None:
@@ -72,38 +75,32 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
     donation_id = pledge.donation_id
     covered = fees_covered(body, campaign)
     charged = body.model_copy(update={"amount_cents": body.amount_cents + covered})
-    try:
-        payments = provider(campaign.payments)
-    except UnknownProvider as error:
-        raise _unavailable(campaign_id, error) from None
-    first = ledger.create_donation(campaign_id, donation_id, charged.amount_cents, campaign.currency, payments.name,
+    pledged_at, provider_name = ledger.now_iso(), campaign.payments
+    first = ledger.create_donation(campaign_id, donation_id, charged.amount_cents, campaign.currency, provider_name,
                                    body.donor.model_dump(), body.anonymous, body.frequency, covered,
-                                   request=pledge.body_hash)
-    status = "pending"
+                                   request=pledge.body_hash, created_at=pledged_at)
     if first is None:
         logger.info("donation pledged", extra={"campaign_id": campaign_id, "donation_id": donation_id})
-    else:  # a retry, or a twin that lost the race
+    else:  # a retry, or a twin that lost the race: answered as the first was
         try:
-            pledges.check_replay(pledge, first)
+            pledges.check_replay(pledge, first, clock.now())
         except pledges.KeyReused:
             raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different body",
                            "header.Idempotency-Key") from None
-        status = first["status"]
+        except pledges.KeyExpired:
+            raise ApiError(409, "idempotency_key_expired", "this Idempotency-Key's pledge was made over "
+                           f"{pledges.REPLAY_S // 3600} hours ago and no longer replays; a new gift needs a new key",
+                           "header.Idempotency-Key") from None
         # As it was pledged, should the campaign's fee estimate or provider have changed since.
-        covered = int(first.get("covered_cents", 0))
+        pledged_at, provider_name, covered = first["created_at"], first["provider"], int(first.get("covered_cents", 0))
         charged = charged.model_copy(update={"amount_cents": int(first["amount_cents"])})
-        if first["provider"] != payments.name:
-            try:
-                payments = provider(first["provider"])
-            except UnknownProvider as error:
-                raise _unavailable(campaign_id, error) from None
-    checkout_url = None
-    if status == "pending":
-        try:
-            checkout_url = payments.start_checkout(campaign, donation_id, charged, covered, once=pledge.checkout_key)
-        except ProviderUnavailable as error:
-            raise _unavailable(campaign_id, error) from None
-    answer: Any = DonationResponse(donation_id=donation_id, status=status, checkout_url=checkout_url,
+    try:
+        checkout_url = provider(provider_name).start_checkout(
+            campaign, donation_id, charged, covered, once=pledge.checkout_key,
+            pledged_at=int(dt.datetime.fromisoformat(pledged_at).timestamp()))
+    except (ProviderUnavailable, UnknownProvider) as error:
+        raise _unavailable(campaign_id, error) from None
+    answer: Any = DonationResponse(donation_id=donation_id, status="pending", checkout_url=checkout_url,
                                    receipt_url=receipt_links.receipt_url(campaign_id, donation_id),
                                    amount_cents=charged.amount_cents, covered_fees_cents=covered).model_dump()
     return Response(status_code=201, body=answer, content_type="application/json")

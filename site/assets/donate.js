@@ -75,8 +75,7 @@
       });
       const answer = await response.json().catch(() => ({}));
       if (response.status === 201 || response.status === 202) {
-        // The provider's page, which sends the donor back here; a retried pledge already paid: its receipt.
-        window.location.assign(answer.checkout_url || answer.receipt_url);
+        window.location.assign(answer.checkout_url);  // the provider's page; it sends the donor back here
         return;
       }
       status.className = "error";
