@@ -690,7 +690,7 @@ def calls_section() -> list[str]:
 TRANSACTION_S = 0.03  # how long a transaction's items stay locked in DynamoDB (tens of milliseconds)
 
 
-def conflict_run(donations: int = 500, rate: int = PEAK, seed: int = 0) -> dict:
+def conflict_run(donations: int = 2_000, rate: int = PEAK, seed: int = 0) -> dict:
     """Gifts pledged, confirmed by webhook and pooled on the emulator, with DynamoDB's TransactionConflict
     injected into each pool or webhook transaction that writes an item other gifts share (balances, counters),
     as often as concurrent writers would collide at `rate` gifts a second: another batch's transaction on the
