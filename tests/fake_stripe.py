@@ -67,6 +67,7 @@ class FakeStripe:
         self.objects: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, Any], dict[str, str]]] = []
         self.refuse_next = False  # answer the next call with a 400, as Stripe does for a bad request
+        self.refusal = "refused by the fake"  # its message (Stripe's may quote what it was sent: an email)
         self.page_size = 2  # small pages, so that every list is read across several
         self._ids = itertools.count(1)
         self.idempotency: dict[str, dict[str, Any]] = {}
@@ -226,7 +227,7 @@ class FakeStripe:
         self.requests.append((method, path, json.loads(json.dumps(params)), dict(headers or {})))
         if self.refuse_next:
             self.refuse_next = False
-            return 400, {"error": {"type": "invalid_request_error", "message": "refused by the fake"}}
+            return 400, {"error": {"type": "invalid_request_error", "message": self.refusal}}
         key = {k.lower(): v for k, v in (headers or {}).items()}.get("idempotency-key")
         if method == "POST" and key:  # Stripe replays a key's first answer, and refuses it with other parameters
             seen = self.idempotency.get(key)

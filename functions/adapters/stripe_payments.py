@@ -9,6 +9,7 @@ which of Stripe's events arrives first.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -25,6 +26,11 @@ from functions.domain.campaigns import Campaign
 from functions.domain.donations import DonationRequest
 from functions.domain.gifts import DisputeStatus, DisputeUpdate, PaymentConfirmed, PaymentEvent
 from functions.domain.reconciliation import Side
+
+# The stripe package logs each refusal's message at INFO and each request's parameters at DEBUG: Stripe's messages
+# may quote the donor's email or name, and a checkout's parameters carry the email. Held at WARNING, whatever
+# level a function, a test or Lambda's log-level control gives the root logger.
+logging.getLogger("stripe").setLevel(logging.WARNING)
 
 SIGNATURE_HEADER = "Stripe-Signature"
 TOLERANCE_SECONDS = 300

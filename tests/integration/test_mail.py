@@ -214,3 +214,16 @@ def test_two_tracking_events_of_one_letter_at_once_are_both_recorded(lob, monkey
     assert [i["status"] for i in items("letter")] == ["returned"]
     assert (figures(cloud)["letters_sent"], figures(cloud)["letters_returned"]) == (1, 1)
     assert key_item(plan)["unsettled"] == 1
+
+
+def test_no_debtors_name_or_address_reaches_a_log_even_at_debug(lob, caplog):
+    """Lob's SDK logs its responses at DEBUG (a letter's carries the address it went to) unless its Configuration
+    holds it at WARNING, as ours does: a letters run at DEBUG logs no debtor's name or address."""
+    cloud, fake = lob
+    caplog.set_level("DEBUG")
+    buy(cloud, accounts=2)
+    sent = [letter["to"] for letter in fake.letters.values()]
+    assert len(sent) == 2
+    lines = "\n".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
+    for to in sent:
+        assert to["name"] not in lines and to["address_line1"] not in lines

@@ -246,6 +246,20 @@ def test_the_local_secret_is_never_logged(stripe_cloud, capsys):
     assert json.dumps(items()).find(SECRET) == -1
 
 
+def test_stripes_refusal_quoting_the_donors_email_reaches_no_log_or_answer(stripe_cloud, capsys, caplog):
+    cloud, fake = stripe_cloud
+    caplog.set_level("DEBUG")
+    fake.refuse_next, fake.refusal = True, "Invalid email address: ada.secret@example.org (customer Ada Secret)"
+    response = cloud.http("POST", "/campaigns/s1/donations", {"amount_cents": 2_500, "currency": "USD",
+                                                             "donor": {"name": "Ada Secret",
+                                                                       "email": "ada.secret@example.org"}},
+                          {"Idempotency-Key": "k"})
+    assert response.status == 503 and "ada" not in response.body.lower()
+    captured = capsys.readouterr()
+    lines = captured.out + captured.err + "\n".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
+    assert "checkout not opened" in lines and "ada.secret" not in lines and "Ada Secret" not in lines
+
+
 @pytest.fixture
 def stripe_env(monkeypatch):
     fake = FakeStripe()
