@@ -28,8 +28,10 @@ browser:
 	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q --no-install-recommends chromium >/dev/null; }; }
 
 # node_modules: axe-core, which the browser tests run on every page (and the pinned CDK CLI, for deploy).
+# Bytecode is cached (__pycache__, git-ignored) even where the environment sets PYTHONDONTWRITEBYTECODE: the suite
+# starts many interpreters (two workers, each `jubilee serve`), and each would compile our modules again.
 test: $(STAMP) browser node_modules/.stamp
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 # ruff (E,F,I,B,UP) over the tree and mypy (pydantic plugin, check_untyped_defs) over functions/, infra/, ops/ and local/:
 # both at zero findings; settings in pyproject.toml.
