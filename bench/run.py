@@ -276,6 +276,10 @@ def import_cost(module: str) -> tuple[int, set[str]]:
 def import_ratios(modules: list[str], repeats: int = 7) -> tuple[dict[str, float], dict[str, set[str]]]:
     """Import cost of each module as a ratio to a bare `import boto3`: the fastest of `repeats` interleaved
     runs each (the least disturbed by busy neighbours, as for the ingestion CPU below)."""
+    import shutil
+
+    for cache in list((ROOT / "functions").rglob("__pycache__")):  # as `make test` leaves them; Lambda has none
+        shutil.rmtree(cache)
     import_cost("functions.handlers.api")  # warm the file system's cache
     costs: dict[str, list[int]] = {m: [] for m in ["boto3", *modules]}
     loaded: dict[str, set[str]] = {}
