@@ -158,7 +158,7 @@ def serve(host: str, port: int, aws_port: int, payments: str = "sandbox", sample
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     # A new admin token each run: the emulator takes it, on its admin routes only, for the IAM user
     # local-operator (a deployed stack's admin routes take SigV4-signed requests and nothing else).
-    token = secrets.token_urlsafe(24)
+    token = secrets.token_hex(24)  # (token_urlsafe may start with "-", which `--token` would take for an option)
     cloud = LocalCloud(public_base_url=f"http://{host}:{port}", endpoint_url=endpoint, payments=payments,
                        admin_tokens={token: LOCAL_OPERATOR}).start()
     operator = cloud.user_arn(LOCAL_OPERATOR)

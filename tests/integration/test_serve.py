@@ -28,7 +28,10 @@ def admin_token(process):
     """The local admin token `jubilee serve` prints at start (a new one each run)."""
     for line in process.stdout:
         if line.startswith("Admin token"):
-            return line.rsplit(": ", 1)[1].strip()
+            token = line.rsplit(": ", 1)[1].strip()
+            # Hex: a token starting with "-" would be taken by `--token` for an option (1 run in 64 failed so).
+            assert len(token) == 48 and all(c in "0123456789abcdef" for c in token), token
+            return token
     raise AssertionError("jubilee serve printed no admin token")
 
 
