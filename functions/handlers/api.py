@@ -75,8 +75,12 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
     donation_id = pledge.donation_id
     covered = fees_covered(body, campaign)
     charged = body.model_copy(update={"amount_cents": body.amount_cents + covered})
-    pledged_at, provider_name = ledger.now_iso(), campaign.payments
-    first = ledger.create_donation(campaign_id, donation_id, charged.amount_cents, campaign.currency, provider_name,
+    try:  # before anything is stored: a provider this deployment lacks leaves no pledge behind
+        payments = provider(campaign.payments)
+    except UnknownProvider as error:
+        raise _unavailable(campaign_id, error) from None
+    pledged_at = ledger.now_iso()
+    first = ledger.create_donation(campaign_id, donation_id, charged.amount_cents, campaign.currency, payments.name,
                                    body.donor.model_dump(), body.anonymous, body.frequency, covered,
                                    request=pledge.body_hash, created_at=pledged_at)
     if first is None:
@@ -92,10 +96,12 @@ def create_donation(campaign_id: CampaignId, body: DonationRequest, idempotency_
                            f"{pledges.REPLAY_S // 3600} hours ago and no longer replays; a new gift needs a new key",
                            "header.Idempotency-Key") from None
         # As it was pledged, should the campaign's fee estimate or provider have changed since.
-        pledged_at, provider_name, covered = first["created_at"], first["provider"], int(first.get("covered_cents", 0))
+        pledged_at, covered = first["created_at"], int(first.get("covered_cents", 0))
         charged = charged.model_copy(update={"amount_cents": int(first["amount_cents"])})
     try:
-        checkout_url = provider(provider_name).start_checkout(
+        if first is not None and first["provider"] != payments.name:
+            payments = provider(first["provider"])
+        checkout_url = payments.start_checkout(
             campaign, donation_id, charged, covered, once=pledge.checkout_key,
             pledged_at=int(dt.datetime.fromisoformat(pledged_at).timestamp()))
     except (ProviderUnavailable, UnknownProvider) as error:

@@ -212,3 +212,15 @@ def test_a_pledge_retried_after_the_campaigns_fee_estimate_changed_is_charged_as
     monkeypatch.setattr(api, "_campaigns", {})  # past the container's 30 s
     again = donate(cloud, 10_000, key="fees", cover_fees=True).json()
     assert again == first and len(items("donation")) == 1
+
+
+def test_a_campaign_whose_provider_this_deployment_lacks_is_a_503_and_stores_no_pledge():
+    """A sandbox campaign on a Stripe deployment (one whose sandbox is off)."""
+    from functions.domain.campaigns import Campaign
+    from local.emulator import LocalCloud
+    from ops import operations
+
+    with LocalCloud(public_base_url="http://jubilee.test", app_secret="s", payments="stripe") as stripe_only:
+        operations.create_campaign(Campaign("trial", "Trial", payments="sandbox"))
+        response = donate(stripe_only, campaign="trial", key="k")
+        assert response.status == 503 and items("donation") == []
